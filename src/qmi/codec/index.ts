@@ -1,0 +1,11 @@
+export * from './schema';
+export * from './errors';
+export * from './header';
+export * from './tlv';
+export * from './layout';
+export * from './result';
+export * from './body-codec';
+export * from './interpreter';
+export * from './compiler';
+export * from './codec';
+export { readLatin1, writeLatin1 } from './primitives';
