@@ -1,0 +1,354 @@
+import { constants as osConstants } from 'node:os';
+import { Observable, type Subscriber } from 'rxjs';
+import { InvalidArgumentError } from '../common/errors';
+import { QRTR_MAX_PAYLOAD } from '../wire/constants';
+import { KernelOptionUnsupportedError, KernelSocketClosedError, kernelSocketError, type KernelSocketError } from './errors';
+import {
+  loadNativeBinding,
+  NATIVE_POLL_READABLE,
+  NATIVE_POLL_WRITABLE,
+  type NativePoller,
+  type NativeQrtrBinding,
+} from './native-loader';
+
+/** Socket level of the multi-endpoint patch set's options (not in mainline). */
+export const SOL_QRTR = 288;
+/** int boolean: report each datagram's endpoint in a QRTR_ENDPOINT cmsg. */
+export const QRTR_REPORT_ENDPOINT = 1;
+/** u32: receive only from (and send by default to) this endpoint; 0 unbinds. */
+export const QRTR_BIND_ENDPOINT = 2;
+/** cmsg type (level SOL_QRTR) carrying a u32 endpoint id. */
+export const QRTR_CMSG_ENDPOINT = 1;
+
+const { EAGAIN, EINTR, ENOPROTOOPT, EOPNOTSUPP } = osConstants.errno;
+const RX_BUFFER_SIZE = 65536;
+
+/** A kernel QRTR address. */
+export interface KernelQrtrAddress {
+  readonly node: number;
+  readonly port: number;
+}
+
+/** One received datagram. `data` is owned by the receiver (a copy). */
+export interface KernelQrtrMessage {
+  readonly data: Uint8Array;
+  /** Source node and port. Control traffic comes from (local node, 0xfffffffe). */
+  readonly node: number;
+  readonly port: number;
+  /** Endpoint id from the kernel's QRTR_ENDPOINT cmsg; 0 when not reported. */
+  readonly endpoint: number;
+}
+
+export interface KernelSendOptions {
+  /** Route a remote destination through this endpoint (QRTR_ENDPOINT cmsg, 1..2^32-1). */
+  readonly endpoint?: number;
+}
+
+export interface AfQipcrtrSocketOptions {
+  /** The addon; default the process-wide one from the loader. */
+  readonly binding?: NativeQrtrBinding;
+  /** Datagrams read per readiness event before yielding to the event loop (default 64). */
+  readonly maxReadsPerWakeup?: number;
+}
+
+function checkU32(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new InvalidArgumentError(name, 'an integer in 0..0xffffffff', value);
+  }
+  return value;
+}
+
+function hex32(value: number): string {
+  return '0x' + value.toString(16);
+}
+
+/**
+ * An AF_QIPCRTR datagram socket of the running kernel.
+ *
+ * Receiving is driven by libuv readiness on the socket (no thread, no busy loop) and
+ * happens only while `messages$` has subscribers: unsubscribing leaves datagrams in the
+ * kernel's queue, which is what the kernel's flow control towards remote senders relies on.
+ *
+ * Sending to the local node is a non-blocking syscall. Sending to a remote node (or
+ * broadcasting) runs on the libuv thread pool, one datagram at a time per socket,
+ * because the kernel's outgoing flow control blocks the caller at 10 unconfirmed
+ * packets even with MSG_DONTWAIT. Sends from one socket are delivered in call order.
+ */
+export class AfQipcrtrSocket {
+  /** Received datagrams; completes on close(), errors with a KernelSocketError on a receive failure. */
+  readonly messages$: Observable<KernelQrtrMessage>;
+
+  private readonly binding?: NativeQrtrBinding;
+  private readonly maxReads: number;
+  private native?: NativeQrtrBinding;
+  private fd = -1;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  private poller?: NativePoller;
+  private pollEvents = 0;
+  private node = 0;
+  private boundAddress?: KernelQrtrAddress;
+  private endpointBound = 0;
+  private endpointSupport?: boolean;
+  private readonly subscribers = new Set<Subscriber<KernelQrtrMessage>>();
+  private readonly writableWaiters: Array<() => void> = [];
+  private readonly rxBuffer = new Uint8Array(RX_BUFFER_SIZE);
+  private readonly rxMeta = new Uint32Array(4);
+  private readonly scratch = new Uint32Array(2);
+  private sendTail: Promise<void> = Promise.resolve();
+  private sendsQueued = 0;
+
+  constructor(options: AfQipcrtrSocketOptions = {}) {
+    this.binding = options.binding;
+    this.maxReads = options.maxReadsPerWakeup ?? 64;
+    this.messages$ = new Observable<KernelQrtrMessage>((subscriber) => {
+      if (this.state === 'closed') {
+        subscriber.complete();
+        return undefined;
+      }
+      this.subscribers.add(subscriber);
+      this.updatePolling();
+      return () => {
+        this.subscribers.delete(subscriber);
+        this.updatePolling();
+      };
+    });
+  }
+
+  /**
+   * Creates the kernel socket. Throws KernelBackendUnavailableError without the addon,
+   * KernelQrtrUnsupportedError (EAFNOSUPPORT) when the kernel has no QRTR.
+   */
+  open(): this {
+    if (this.state !== 'new') throw new KernelSocketClosedError('open()', 'closed');
+    const native = this.binding ?? loadNativeBinding();
+    const fd = native.socket();
+    if (fd < 0) throw kernelSocketError(-fd, 'socket(AF_QIPCRTR, SOCK_DGRAM)');
+    // An unbound socket's name is (local node, 0): the kernel tells us its node id.
+    const rc = native.getsockname(fd, this.scratch);
+    if (rc < 0) {
+      native.close(fd);
+      throw kernelSocketError(-rc, 'getsockname(unbound socket)');
+    }
+    this.native = native;
+    this.fd = fd;
+    this.node = this.scratch[0];
+    this.poller = new native.Poller(fd, (status, events) => this.onPoll(status, events));
+    this.state = 'open';
+    this.updatePolling();
+    return this;
+  }
+
+  /** The kernel's local node id (1 on mainline). */
+  get localNode(): number {
+    this.requireOpen('localNode');
+    return this.node;
+  }
+
+  /** The bound address, or undefined before bind()/the first send. */
+  get address(): KernelQrtrAddress | undefined {
+    return this.boundAddress;
+  }
+
+  /** The endpoint set with bindEndpoint(), 0 if none. */
+  get endpointBinding(): number {
+    return this.endpointBound;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /**
+   * Binds to (local node, port); 0 picks the lowest free ephemeral port (0x4000-0x7fff).
+   * Ports below 0x4000 need CAP_NET_ADMIN. Returns the bound address.
+   */
+  bind(port = 0): KernelQrtrAddress {
+    checkU32('port', port);
+    const native = this.requireOpen(`bind(port=${port})`);
+    const operation = `bind(node=${this.node}, port=${port})`;
+    const rc = native.bind(this.fd, this.node, port);
+    if (rc < 0) throw kernelSocketError(-rc, operation);
+    return this.refreshAddress(operation);
+  }
+
+  /**
+   * Whether the kernel has the multi-endpoint socket options (SOL_QRTR). Probed once
+   * with getsockopt; mainline kernels answer EOPNOTSUPP.
+   */
+  get endpointOptionsSupported(): boolean {
+    const native = this.requireOpen('endpointOptionsSupported');
+    if (this.endpointSupport === undefined) {
+      const rc = native.getsockoptInt(this.fd, SOL_QRTR, QRTR_REPORT_ENDPOINT, this.scratch);
+      if (rc < 0 && -rc !== ENOPROTOOPT && -rc !== EOPNOTSUPP) {
+        throw kernelSocketError(-rc, 'getsockopt(SOL_QRTR, QRTR_REPORT_ENDPOINT)');
+      }
+      this.endpointSupport = rc === 0;
+    }
+    return this.endpointSupport;
+  }
+
+  /** Turns QRTR_REPORT_ENDPOINT on or off; throws KernelOptionUnsupportedError on mainline kernels. */
+  setReportEndpoint(on: boolean): void {
+    if (typeof on !== 'boolean') throw new InvalidArgumentError('on', 'a boolean', on);
+    const native = this.requireOpen('setReportEndpoint()');
+    const rc = native.setsockoptInt(this.fd, SOL_QRTR, QRTR_REPORT_ENDPOINT, on ? 1 : 0);
+    if (rc < 0) throw kernelSocketError(-rc, `setsockopt(SOL_QRTR, QRTR_REPORT_ENDPOINT, ${on ? 1 : 0})`);
+  }
+
+  /** QRTR_BIND_ENDPOINT: receive only from this endpoint (0 unbinds); throws KernelOptionUnsupportedError on mainline. */
+  bindEndpoint(endpointId: number): void {
+    checkU32('endpointId', endpointId);
+    const native = this.requireOpen('bindEndpoint()');
+    const rc = native.setsockoptInt(this.fd, SOL_QRTR, QRTR_BIND_ENDPOINT, endpointId);
+    if (rc < 0) throw kernelSocketError(-rc, `setsockopt(SOL_QRTR, QRTR_BIND_ENDPOINT, ${endpointId})`);
+    this.endpointBound = endpointId;
+  }
+
+  /**
+   * Sends one datagram to (node, port). Resolves when the kernel accepted it; rejects
+   * with a KernelSocketError subclass (KernelPortUnreachableError, KernelQueueFullError,
+   * KernelNodeUnreachableError, ...). An unbound socket is bound to an ephemeral port first.
+   * The caller may reuse `data` as soon as this returns.
+   */
+  send(node: number, port: number, data: Uint8Array, options?: KernelSendOptions): Promise<void> {
+    try {
+      checkU32('node', node);
+      checkU32('port', port);
+      if (!(data instanceof Uint8Array)) throw new InvalidArgumentError('data', 'a Uint8Array', data);
+      if (data.length > QRTR_MAX_PAYLOAD) {
+        throw new InvalidArgumentError('data.length', `at most ${QRTR_MAX_PAYLOAD} bytes`, data.length);
+      }
+      const endpoint = options?.endpoint ?? 0;
+      if (options?.endpoint !== undefined && (checkU32('options.endpoint', endpoint) === 0)) {
+        throw new InvalidArgumentError('options.endpoint', 'an endpoint id in 1..0xffffffff', endpoint);
+      }
+      this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+      if (endpoint !== 0 && !this.endpointOptionsSupported) {
+        // Mainline ignores the cmsg; sending anyway could reach the wrong device.
+        throw new KernelOptionUnsupportedError(ENOPROTOOPT, `send(node=${node}, port=${hex32(port)}, endpoint=${endpoint})`);
+      }
+      if (!this.boundAddress) this.bind(0);
+      const blocking = node !== this.node;
+      if (!blocking && this.sendsQueued === 0) {
+        const rc = (this.native as NativeQrtrBinding).sendto(this.fd, node, port, data, endpoint);
+        if (rc >= 0) return Promise.resolve();
+        if (-rc !== EAGAIN) return Promise.reject(this.sendError(-rc, node, port, endpoint));
+      }
+      // Queued sends run later: copy now so the caller may reuse its buffer.
+      return this.enqueueSend(node, port, data.slice(), endpoint, blocking);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  /** Stops receiving, completes messages$, closes the fd (after queued sends finish). Idempotent. */
+  close(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.poller?.close();
+    this.poller = undefined;
+    for (const subscriber of [...this.subscribers]) subscriber.complete();
+    this.subscribers.clear();
+    for (const wake of this.writableWaiters.splice(0)) wake();
+    if (!wasOpen) return;
+    const native = this.native as NativeQrtrBinding;
+    const fd = this.fd;
+    // A send still on the thread pool uses the fd number: closing now could let a new
+    // socket reuse it under that send. Close once the queue has drained.
+    void this.sendTail.then(() => native.close(fd));
+  }
+
+  private enqueueSend(node: number, port: number, data: Uint8Array, endpoint: number, blocking: boolean): Promise<void> {
+    this.sendsQueued++;
+    const run = (): Promise<void> => this.sendQueued(node, port, data, endpoint, blocking);
+    const result = this.sendTail.then(run);
+    this.sendTail = result.then(
+      () => { this.sendsQueued--; },
+      () => { this.sendsQueued--; },
+    );
+    return result;
+  }
+
+  private async sendQueued(node: number, port: number, data: Uint8Array, endpoint: number, blocking: boolean): Promise<void> {
+    const native = this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+    for (;;) {
+      const rc = blocking
+        ? await new Promise<number>((resolve) => native.sendAsync(this.fd, node, port, data, endpoint, resolve))
+        : native.sendto(this.fd, node, port, data, endpoint);
+      if (rc >= 0) return;
+      if (-rc === EINTR) continue;
+      if (-rc !== EAGAIN) throw this.sendError(-rc, node, port, endpoint);
+      await this.waitWritable();
+      this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+    }
+  }
+
+  private sendError(errno: number, node: number, port: number, endpoint: number): KernelSocketError {
+    const suffix = endpoint !== 0 ? `, endpoint=${endpoint}` : '';
+    return kernelSocketError(errno, `sendto(node=${node}, port=${hex32(port)}${suffix})`);
+  }
+
+  private waitWritable(): Promise<void> {
+    return new Promise((resolve) => {
+      this.writableWaiters.push(resolve);
+      this.updatePolling();
+    });
+  }
+
+  private refreshAddress(operation: string): KernelQrtrAddress {
+    const rc = (this.native as NativeQrtrBinding).getsockname(this.fd, this.scratch);
+    if (rc < 0) throw kernelSocketError(-rc, `getsockname after ${operation}`);
+    this.boundAddress = { node: this.scratch[0], port: this.scratch[1] };
+    return this.boundAddress;
+  }
+
+  private requireOpen(operation: string): NativeQrtrBinding {
+    if (this.state !== 'open') throw new KernelSocketClosedError(operation, this.state === 'new' ? 'not open' : 'closed');
+    return this.native as NativeQrtrBinding;
+  }
+
+  private updatePolling(): void {
+    if (!this.poller) return;
+    const events = (this.subscribers.size > 0 ? NATIVE_POLL_READABLE : 0) | (this.writableWaiters.length > 0 ? NATIVE_POLL_WRITABLE : 0);
+    if (events === this.pollEvents) return;
+    this.pollEvents = events;
+    const rc = this.poller.start(events);
+    if (rc < 0) this.fail(kernelSocketError(-rc, 'uv_poll_start'));
+  }
+
+  private onPoll(status: number, events: number): void {
+    if (status < 0) {
+      this.fail(kernelSocketError(-status, 'poll'));
+      return;
+    }
+    if (events & NATIVE_POLL_WRITABLE && this.writableWaiters.length > 0) {
+      for (const wake of this.writableWaiters.splice(0)) wake();
+      this.updatePolling();
+    }
+    if (events & NATIVE_POLL_READABLE) this.drain();
+  }
+
+  private drain(): void {
+    const native = this.native as NativeQrtrBinding;
+    const meta = this.rxMeta;
+    for (let i = 0; i < this.maxReads && this.subscribers.size > 0; i++) {
+      const n = native.recv(this.fd, this.rxBuffer, meta);
+      if (n < 0) {
+        if (-n === EAGAIN) return;
+        if (-n === EINTR) continue;
+        this.fail(kernelSocketError(-n, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
+        return;
+      }
+      const message: KernelQrtrMessage = { data: this.rxBuffer.slice(0, n), node: meta[0], port: meta[1], endpoint: meta[2] };
+      for (const subscriber of this.subscribers) subscriber.next(message);
+    }
+  }
+
+  private fail(error: KernelSocketError): void {
+    const subscribers = [...this.subscribers];
+    this.subscribers.clear();
+    for (const subscriber of subscribers) subscriber.error(error);
+    this.close();
+  }
+}

@@ -1,0 +1,146 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { KernelBackendUnavailableError, type NativeLoadAttempt } from './errors';
+
+/**
+ * The only file that touches the native addon (native/src/addon.cc). Every function
+ * returns a negative errno on failure instead of throwing; src/kernel maps errnos to
+ * typed errors. The addon throws TypeError only for arguments of the wrong type.
+ */
+export interface NativeQrtrBinding {
+  readonly abiVersion: number;
+  /** socket(AF_QIPCRTR, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC) → fd | -errno. */
+  socket(): number;
+  bind(fd: number, node: number, port: number): number;
+  /** Fills out[0] = node, out[1] = port. */
+  getsockname(fd: number, out: Uint32Array): number;
+  /** Non-blocking sendmsg; endpoint 0 sends no QRTR_ENDPOINT cmsg. → bytes | -errno. */
+  sendto(fd: number, node: number, port: number, data: Uint8Array, endpoint: number): number;
+  /** Blocking sendmsg on the libuv thread pool (copies data); callback(bytes | -errno). */
+  sendAsync(fd: number, node: number, port: number, data: Uint8Array, endpoint: number, callback: (result: number) => void): void;
+  /** Non-blocking recvmsg → length | -errno; meta = [src node, src port, endpoint or 0, flags]. */
+  recv(fd: number, buffer: Uint8Array, meta: Uint32Array): number;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  getsockoptInt(fd: number, level: number, name: number, out: Uint32Array): number;
+  close(fd: number): number;
+  readonly Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
+}
+
+/** libuv readiness watcher on one fd; events bitmask: 1 readable, 2 writable (0 stops). */
+export interface NativePoller {
+  start(events: number): number;
+  stop(): void;
+  close(): void;
+}
+
+/** recv() meta[3] flag bits. */
+export const NATIVE_RECV_TRUNCATED = 1;
+export const NATIVE_RECV_CONTROL_TRUNCATED = 2;
+/** Poller event bits. */
+export const NATIVE_POLL_READABLE = 1;
+export const NATIVE_POLL_WRITABLE = 2;
+
+/** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
+export const NATIVE_ABI_VERSION = 1;
+
+/** Environment variable naming an explicit addon path, tried first. */
+export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';
+
+const ADDON_RELATIVE = join('native', 'build', 'Release', 'qrtr_native.node');
+
+export interface NativeLoaderOptions {
+  /** Paths to try, in order; default {@link nativeAddonCandidates}. */
+  readonly candidates?: readonly string[];
+  readonly platform?: NodeJS.Platform;
+  /** Loads one candidate; default Node's require. */
+  readonly load?: (path: string) => unknown;
+}
+
+/**
+ * Where the addon may be: $QRTRD_NATIVE_ADDON, then the package root this file was
+ * compiled into (dist/src/kernel → ../../..), then the current directory (running a
+ * build emitted outside the checkout, e.g. `tsc --outDir /tmp/x` from the repo root).
+ */
+export function nativeAddonCandidates(): string[] {
+  const candidates: string[] = [];
+  const fromEnv = process.env[NATIVE_ADDON_ENV];
+  if (fromEnv) candidates.push(resolve(fromEnv));
+  for (const root of [resolve(__dirname, '..', '..', '..'), process.cwd()]) {
+    const candidate = join(root, ADDON_RELATIVE);
+    if (!candidates.includes(candidate)) candidates.push(candidate);
+  }
+  return candidates;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+}
+
+function buildFailureNote(candidate: string): string | undefined {
+  const file = join(dirname(dirname(candidate)), 'qrtrd-build-failure.txt');
+  if (!existsSync(file)) return undefined;
+  return readFileSync(file, 'utf8').split('\n')[0];
+}
+
+function isBinding(value: unknown): value is NativeQrtrBinding {
+  const v = value as Partial<NativeQrtrBinding> | undefined;
+  return typeof v === 'object' && v !== null && typeof v.socket === 'function' && typeof v.Poller === 'function';
+}
+
+/**
+ * Loads the addon or throws one KernelBackendUnavailableError listing every path
+ * tried, the reason each failed, and what to do. Never throws anything else.
+ */
+export function loadNativeBindingFrom(options: NativeLoaderOptions = {}): NativeQrtrBinding {
+  const platform = options.platform ?? process.platform;
+  if (platform !== 'linux') {
+    throw new KernelBackendUnavailableError(`AF_QIPCRTR exists only on Linux (this is ${platform})`, [], [
+      'run qrtrd with its in-process router, or on a Linux host with the qrtr module',
+    ]);
+  }
+  const load = options.load ?? ((path: string) => require(path) as unknown);
+  const tried: NativeLoadAttempt[] = [];
+  let buildNote: string | undefined;
+  for (const path of options.candidates ?? nativeAddonCandidates()) {
+    buildNote ??= buildFailureNote(path);
+    if (!existsSync(path)) {
+      tried.push({ path, error: 'not found' });
+      continue;
+    }
+    let loaded: unknown;
+    try {
+      loaded = load(path);
+    } catch (error) {
+      tried.push({ path, error: describe(error) });
+      continue;
+    }
+    if (!isBinding(loaded)) {
+      tried.push({ path, error: 'not the qrtrd AF_QIPCRTR addon (or built for another platform)' });
+    } else if (loaded.abiVersion !== NATIVE_ABI_VERSION) {
+      tried.push({ path, error: `ABI version ${String(loaded.abiVersion)}, expected ${NATIVE_ABI_VERSION} (stale build)` });
+    } else {
+      return loaded;
+    }
+  }
+  const remedies = [
+    'build it with `node native/build.js` from the package root (needs python3, make and a C++17 compiler)',
+    `or point ${NATIVE_ADDON_ENV} at a built qrtr_native.node`,
+  ];
+  if (buildNote) remedies.unshift(`the install-time build failed: ${buildNote}; see native/build/qrtrd-build-failure.txt`);
+  throw new KernelBackendUnavailableError('the native AF_QIPCRTR addon could not be loaded', tried, remedies);
+}
+
+let cached: { binding?: NativeQrtrBinding; error?: KernelBackendUnavailableError } | undefined;
+
+/** The process-wide addon, loaded once; later calls rethrow the same error. */
+export function loadNativeBinding(): NativeQrtrBinding {
+  if (!cached) {
+    try {
+      cached = { binding: loadNativeBindingFrom() };
+    } catch (error) {
+      cached = { error: error as KernelBackendUnavailableError };
+    }
+  }
+  if (cached.error) throw cached.error;
+  return cached.binding as NativeQrtrBinding;
+}
