@@ -1,0 +1,42 @@
+import { QrtrdError } from '../common/errors';
+
+export class NameServiceError extends QrtrdError {}
+
+/** A node already has the maximum number of servers (QRTR_NS_MAX_SERVERS, CVE-2026-43491). */
+export class NsServerLimitError extends NameServiceError {
+  constructor(endpoint: number, node: number, limit: number) {
+    super('NS_SERVER_LIMIT', `Node ${node} on endpoint ${endpoint} already has ${limit} servers`, { endpoint, node, limit });
+  }
+}
+
+/** Too many lookups (QRTR_NS_MAX_LOOKUPS, CVE-2026-46026). */
+export class NsLookupLimitError extends NameServiceError {
+  constructor(limit: number) {
+    super('NS_LOOKUP_LIMIT', `The name service already holds ${limit} lookups`, { limit });
+  }
+}
+
+/** Too many nodes (QRTR_NS_MAX_NODES, CVE-2026-46003). */
+export class NsNodeLimitError extends NameServiceError {
+  constructor(endpoint: number, node: number, limit: number) {
+    super('NS_NODE_LIMIT', `Cannot track node ${node} on endpoint ${endpoint}: ${limit} nodes already known`, {
+      endpoint,
+      node,
+      limit,
+    });
+  }
+}
+
+/** waitForService gave up. */
+export class NsServiceTimeoutError extends NameServiceError {
+  constructor(description: string, timeoutMs: number) {
+    super('NS_SERVICE_TIMEOUT', `No server for ${description} appeared within ${timeoutMs} ms`, { description, timeoutMs });
+  }
+}
+
+/** A control command the name service refuses (spoofed origin, remote lookup, ...). */
+export class NsRejectedCommandError extends NameServiceError {
+  constructor(command: string, reason: string, details: Record<string, unknown>) {
+    super('NS_REJECTED_COMMAND', `Name service rejected ${command}: ${reason}`, details);
+  }
+}

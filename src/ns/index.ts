@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './types';
+export * from './server-registry';
+export * from './name-service';
+export * from './module';

@@ -1,0 +1,47 @@
+/** A registered server, as every notification describes it. */
+export interface ServerInfo {
+  readonly service: number;
+  /** Low byte of the wire instance word. */
+  readonly version: number;
+  /** Upper 24 bits of the wire instance word. */
+  readonly instance: number;
+  readonly node: number;
+  readonly port: number;
+  /** Endpoint the server lives behind (1 = local). */
+  readonly endpoint: number;
+}
+
+/**
+ * What a lookup matches. `service` 0 matches any service; an absent version or
+ * instance matches any; `endpoint` restricts the lookup to one endpoint.
+ */
+export interface LookupFilter {
+  readonly service: number;
+  readonly version?: number;
+  readonly instance?: number;
+  readonly endpoint?: number;
+}
+
+export type LookupEvent =
+  | { readonly type: 'snapshot'; readonly servers: readonly ServerInfo[] }
+  | { readonly type: 'add'; readonly server: ServerInfo }
+  | { readonly type: 'remove'; readonly server: ServerInfo };
+
+export interface NameServiceLimits {
+  /** Servers one (endpoint, node) may register; replacing an existing port is always allowed. */
+  readonly serversPerNode: number;
+  /** Lookups held at once (wire lookups and in-process subscriptions). */
+  readonly lookups: number;
+  /** (endpoint, node) records held at once. */
+  readonly nodes: number;
+}
+
+export const DEFAULT_NS_LIMITS: NameServiceLimits = { serversPerNode: 256, lookups: 4096, nodes: 4096 };
+
+export function describeFilter(filter: LookupFilter): string {
+  const parts = [`service ${filter.service}`];
+  if (filter.version !== undefined) parts.push(`version ${filter.version}`);
+  if (filter.instance !== undefined) parts.push(`instance ${filter.instance}`);
+  if (filter.endpoint !== undefined) parts.push(`endpoint ${filter.endpoint}`);
+  return parts.join(', ');
+}

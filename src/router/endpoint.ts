@@ -1,0 +1,58 @@
+import type { Observable } from 'rxjs';
+import { InvalidArgumentError } from '../common/errors';
+
+/**
+ * Stable identity of the backend behind an endpoint, independent of when or how
+ * often it appears: the MHI controller's PCI address, the rpmsg device name, the
+ * TUN device inode, a socket connection's inode. Endpoint IDs are keyed by it, so
+ * an ID can be reserved before the device exists and found again after it returns.
+ */
+export interface BackendKey {
+  /** Backend family: 'mhi', 'rpmsg', 'tun', 'socket', 'kernel', 'memory', or a plugin's own. */
+  readonly kind: string;
+  /** Identity within the family, e.g. '0000:01:00.0' for MHI. */
+  readonly key: string;
+}
+
+/** `kind:key`, e.g. `mhi:0000:01:00.0`. */
+export function formatBackendKey(key: BackendKey): string {
+  return `${key.kind}:${key.key}`;
+}
+
+/** Parses `kind:key`; the key may itself contain colons (PCI addresses do). */
+export function parseBackendKey(text: string): BackendKey {
+  const colon = text.indexOf(':');
+  if (colon <= 0 || colon === text.length - 1) {
+    throw new InvalidArgumentError('backend key', "'kind:key', e.g. 'mhi:0000:01:00.0'", text);
+  }
+  return { kind: text.slice(0, colon), key: text.slice(colon + 1) };
+}
+
+export function sameBackendKey(a: BackendKey, b: BackendKey): boolean {
+  return a.kind === b.kind && a.key === b.key;
+}
+
+/**
+ * The contract a backend (transport driver) implements to connect one link to the
+ * router: the userspace counterpart of the kernel's `struct qrtr_endpoint`.
+ *
+ * One transport message is exactly one QRTR packet, in both directions. Stream
+ * links (UNIX stream sockets) split their bytes with `QrtrStreamFramer` first.
+ */
+export interface Endpoint {
+  readonly backendKey: BackendKey;
+  /**
+   * Whole QRTR packets received from the link, each a buffer the router may keep a
+   * view of (the backend must not reuse it). Completes when the link goes away;
+   * an error also means the link is gone. The router subscribes once, on attach.
+   */
+  readonly packets$: Observable<Uint8Array>;
+  /**
+   * Sends one whole packet (header + payload padded to 4). The router hands over
+   * ownership of the buffer. Throwing or rejecting means the packet was not sent;
+   * the router counts it and re-arms flow control (tx_failed).
+   */
+  transmit(packet: Uint8Array): void | Promise<void>;
+  /** Releases the link. After close, packets$ completes. Idempotent. */
+  close(): void;
+}
