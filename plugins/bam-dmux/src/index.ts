@@ -1,0 +1,6 @@
+export * from './errors';
+export * from './bam-dmux-header';
+export * from './bam-transport';
+export * from './power-control';
+export * from './bam-dmux-channel';
+export * from './bam-dmux';
