@@ -1,0 +1,2 @@
+export * from '../../src/router';
+export type QrtrdErrorLike = { code: string; name: string; message: string };
