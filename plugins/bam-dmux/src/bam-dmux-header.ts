@@ -132,7 +132,8 @@ export function writeBamDmuxHeader(
 
 /**
  * Frames `payload` as DATA for `channel` into `target` (header, payload, zeroed padding)
- * and returns the frame length. One copy of the payload; no allocation.
+ * and returns the frame length. One copy of the payload; no allocation. Padding is
+ * cut short where it would run past the 2 KiB buffer (payloads of 2037..2040 bytes).
  * @throws BamDmuxPayloadTooLargeError above 2040 bytes; InvalidArgumentError for a bad channel or short target.
  */
 export function encodeBamDmuxData(
@@ -147,7 +148,8 @@ export function encodeBamDmuxData(
   if (!(channel >= 0 && channel < BAM_DMUX_NUM_CHANNELS && Number.isInteger(channel))) {
     throw new InvalidArgumentError('channel', `an integer 0..${BAM_DMUX_NUM_CHANNELS - 1}`, channel);
   }
-  const pad = bamDmuxPad(length, padding);
+  // Never pad past one 2 KiB buffer: a 2037..2040-byte payload under the mainline rule gets less.
+  const pad = Math.min(bamDmuxPad(length, padding), BAM_DMUX_MAX_PAYLOAD - length);
   const total = BAM_DMUX_HEADER_LENGTH + length + pad;
   if (target.length < total) throw new InvalidArgumentError('target.length', `at least ${total}`, target.length);
   writeBamDmuxHeader(target, 0, BamDmuxCommand.DATA, channel, length, pad, signal);

@@ -34,6 +34,11 @@ export class IndexQueue {
     return value;
   }
 
+  /** The oldest value without removing it, or -1 when empty. */
+  peek(): number {
+    return this.count === 0 ? -1 : this.items[this.head];
+  }
+
   clear(): void {
     this.head = 0;
     this.count = 0;
