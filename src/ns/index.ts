@@ -3,3 +3,4 @@ export * from './types';
 export * from './server-registry';
 export * from './name-service';
 export * from './module';
+export * from './ns-client';

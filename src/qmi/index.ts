@@ -1,3 +1,7 @@
 export * from './codec';
 export * from './idl';
 export * from './schemas';
+export * from './handle-errors';
+export * from './client';
+export * from './service';
+export * from './handles';
