@@ -121,8 +121,14 @@ export class BamDmuxChannel {
    */
   async open(): Promise<void> {
     this.assertOpen();
-    await this.host.sendCommand(this.id, true);
+    // Like netif_running during ndo_open: data arriving while OPEN is in flight is accepted.
     this.localOpen = true;
+    try {
+      await this.host.sendCommand(this.id, true);
+    } catch (err) {
+      this.localOpen = false;
+      throw err;
+    }
   }
 
   /** Sends CLOSE to the modem (the driver's ndo_stop). */
