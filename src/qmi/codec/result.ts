@@ -30,6 +30,7 @@ export const QMI_ERROR_NAMES: Readonly<Record<number, string>> = Object.freeze({
   41: 'INVALID_ID',
   48: 'INVALID_ARGUMENT',
   58: 'ENCODING',
+  69: 'DISABLED',
   71: 'INVALID_QMI_COMMAND',
   90: 'INCOMPATIBLE_STATE',
   94: 'NOT_SUPPORTED',
