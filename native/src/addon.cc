@@ -149,7 +149,7 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
   iovec iov;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
   PrepareSend(&msg, &addr, &iov, control, sizeof(control), node, port, data.Data(), data.ByteLength(), endpoint);
-  return Result(info.Env(), sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL));
+  return Result(info.Env(), sendmsg(fd, &msg, MSG_DONTWAIT));
 }
 
 // One datagram sent from the libuv thread pool, for destinations where the kernel
@@ -169,7 +169,7 @@ class SendBaton : public Napi::AsyncWorker {
     PrepareSend(&msg, &addr, &iov, control, sizeof(control), node_, port_, data_.data(), data_.size(), endpoint_);
     ssize_t rc;
     do {
-      rc = sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      rc = sendmsg(fd_, &msg, 0);
     } while (rc < 0 && errno == EINTR);
     result_ = rc < 0 ? -static_cast<double>(errno) : static_cast<double>(rc);
   }

@@ -24,8 +24,12 @@ export class KernelBackendUnavailableError extends QrtrdError {
 }
 
 const ERRNO_NAMES = new Map<number, string>();
+// Where two names share a number, the one the kernel sources use wins.
+for (const name of ['EAGAIN', 'EOPNOTSUPP', 'EDEADLK']) {
+  const value = (osConstants.errno as Record<string, number | undefined>)[name];
+  if (value !== undefined) ERRNO_NAMES.set(value, name);
+}
 for (const [name, value] of Object.entries(osConstants.errno)) {
-  // Several names can share a number (EAGAIN/EWOULDBLOCK): keep the first, canonical one.
   if (!ERRNO_NAMES.has(value)) ERRNO_NAMES.set(value, name);
 }
 
