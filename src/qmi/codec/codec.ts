@@ -1,6 +1,6 @@
 import type { QmiBodyCodec } from './body-codec';
 import { compileBody } from './compiler';
-import { QmiMessageMismatchError } from './errors';
+import { QmiEncodeOverflowError, QmiMessageMismatchError } from './errors';
 import { QMI_HEADER_LENGTH, decodeQmiHeader, encodeQmiHeader, type QmiHeader } from './header';
 import { interpretBody } from './interpreter';
 import { maxEncodedLength } from './layout';
@@ -51,6 +51,9 @@ export class QmiCodec<S extends QmiMessageSchema = QmiMessageSchema> implements 
   /** A whole datagram (header with the schema's type and msg id, then TLVs) in one allocation. */
   encodeMessage(value: QmiValue<S>, txn: number): Uint8Array {
     const out = this.body.encodeWithHeadroom(value, QMI_HEADER_LENGTH);
+    if (out.length - QMI_HEADER_LENGTH > 0xffff) {
+      throw new QmiEncodeOverflowError(this.schema.name, this.schema.name, out.length - QMI_HEADER_LENGTH, 0xffff);
+    }
     encodeQmiHeader({ type: this.schema.type, txn, msgId: this.schema.msgId, msgLen: out.length - QMI_HEADER_LENGTH }, out, 0);
     return out;
   }

@@ -295,6 +295,7 @@ ${checks}return { ${entries.map(([k], idx) => `${JSON.stringify(k)}: ${vars[idx]
 ${g.helpers.join('\n')}
 ${decode}
 function size(v) {
+if (typeof v !== 'object' || v === null) throw new E.QmiEncodeStructError(${MSG}, ${MSG}, v);
 let n = 0, s = 0;
 ${size}return n;
 }

@@ -250,6 +250,7 @@ function writeValue(msg: string, b: Uint8Array, o: number, type: QmiType, v: unk
 }
 
 function bodyLength(schema: QmiMessageSchema, value: Rec): number {
+  if (typeof value !== 'object' || value === null) throw new QmiEncodeStructError(schema.name, schema.name, value);
   let total = 0;
   for (const [k, field] of Object.entries(schema.fields)) {
     const v = value[k];
