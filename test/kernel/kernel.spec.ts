@@ -1,4 +1,4 @@
-import { discoverChecks } from './harness/checks';
+import { discoverChecks, type GuestCheckEntry } from './harness/checks';
 import { KernelHarnessUnavailable, runKernelSuite, type KernelSuiteRun } from './harness/kernel-suite';
 
 // One VM boot (Linux 6.1 from Debian, under QEMU TCG) runs every check in
@@ -6,14 +6,22 @@ import { KernelHarnessUnavailable, runKernelSuite, type KernelSuiteRun } from '.
 // Debian packages the tests are pending with the reason, except in CI (CI=true), where
 // a missing prerequisite is a failure.
 describe('Linux kernel QRTR (real kernel under QEMU)', function () {
-  const checks = discoverChecks();
   const inCi = process.env.CI === 'true';
+  let checks: GuestCheckEntry[] = [];
+  try {
+    checks = discoverChecks();
+  } catch (error) {
+    it('should find the guest checks', function () {
+      throw error;
+    });
+  }
   let run: KernelSuiteRun | undefined;
   let unavailable: string | undefined;
   let bootError: Error | undefined;
 
   before(async function () {
     this.timeout(290_000);
+    if (checks.length === 0) return;
     const consoleLines: string[] = [];
     try {
       run = await runKernelSuite(checks, (line) => {
