@@ -33,7 +33,7 @@ function nsPerOp(fn: () => number): number {
 }
 
 const fmt = (n: number): string => (n >= 100 ? n.toFixed(0) : n.toFixed(1));
-const verdict = (ok: boolean): string => (ok ? 'met' : 'NOT met');
+const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 
 interface Row { name: string; enc: number; dec: number; encI: number; decI: number; wire: number }
 

@@ -134,11 +134,17 @@ export function fixedBytes(length: number): QmiArrayType<Uint8Array> {
   return fixedArray(u8, length);
 }
 
+/** Member names become object keys in generated code: identifiers only, and never `__proto__`. */
+function checkKey(key: string): void {
+  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) || key === '__proto__') throw new InvalidArgumentError('field name', 'an identifier other than __proto__', key);
+}
+
 type StructValue<F extends Record<string, QmiType>> = { -readonly [K in keyof F]: QmiValueOf<F[K]> };
 
 /** A packed struct; `name` is used in error paths and generated C/TS. */
 export function struct<F extends Record<string, QmiType>>(name: string, fields: F): QmiStructType<StructValue<F>> {
   if (Object.keys(fields).length === 0) throw new InvalidArgumentError('struct fields', 'at least one member', 0);
+  for (const key of Object.keys(fields)) checkKey(key);
   return Object.freeze({ kind: 'struct', name, fields: Object.freeze({ ...fields }) });
 }
 
@@ -198,7 +204,7 @@ export function qmiMessage<F extends QmiFields>(name: string, msgId: number, fie
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidArgumentError('message name', 'an identifier', name);
   const seen = new Set<number>();
   for (const [key, field] of Object.entries(fields)) {
-    if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) throw new InvalidArgumentError('field name', 'an identifier', key);
+    checkKey(key);
     if (seen.has(field.tlv)) throw new InvalidArgumentError(`TLV id of ${name}.${key}`, 'an id unique within the message', field.tlv);
     seen.add(field.tlv);
   }

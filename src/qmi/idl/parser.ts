@@ -174,7 +174,7 @@ class Parser {
 
   private ident(what: string): Token {
     const t = this.peek();
-    if (t.kind !== 'id') throw new QmiIdlSyntaxError(t.at, what, describe(t));
+    if (t.kind !== 'id' || t.text === '__proto__') throw new QmiIdlSyntaxError(t.at, what, describe(t));
     return this.next();
   }
 
