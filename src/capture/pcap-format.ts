@@ -1,11 +1,12 @@
 import { encodePseudoHeaderInto, pseudoHeaderLength, PSEUDO_HEADER_MAX_LENGTH, type TraceDirection } from './pseudo-header';
 
 /**
- * Link type of qrtrd captures: LINKTYPE_USER2 / DLT_USER2 (149), one of the
- * sixteen values (147..162) tcpdump.org reserves for private use. Wireshark maps
- * it to its `wtap_encap` USER2, where src/capture/wireshark/qrtrd.lua attaches.
+ * Link type of qrtrd captures: LINKTYPE_USER3 / DLT_USER3 (150), one of the
+ * sixteen values (147..162) tcpdump.org reserves for private use. Not USER2
+ * (149): Wireshark decodes that one as Apple's PKTAP by default. Wireshark maps
+ * 150 to its `wtap_encap` USER3, where src/capture/wireshark/qrtrd.lua attaches.
  */
-export const LINKTYPE_QRTRD = 149;
+export const LINKTYPE_QRTRD = 150;
 
 /** Classic libpcap magic for microsecond timestamps, as a number (written little endian). */
 export const PCAP_MAGIC_MICROSECONDS = 0xa1b2c3d4;
