@@ -45,8 +45,11 @@ export interface Endpoint {
    * Whole QRTR packets received from the link, each a buffer the router may keep a
    * view of (the backend must not reuse it). Completes when the link goes away;
    * an error also means the link is gone. The router subscribes once, on attach.
+   *
+   * Optional: a backend may instead push packets with `AttachedEndpoint.post()`
+   * (the kernel's qrtr_endpoint_post) and report link loss with `detach()`.
    */
-  readonly packets$: Observable<Uint8Array>;
+  readonly packets$?: Observable<Uint8Array>;
   /**
    * Sends one whole packet (header + payload padded to 4). The router hands over
    * ownership of the buffer. Throwing or rejecting means the packet was not sent;

@@ -2,14 +2,29 @@ import { Observable, type Subscriber } from 'rxjs';
 import { QrtrAbortedError, QrtrNetworkResetError, QrtrSocketClosedError } from './errors';
 import { NO_ENDPOINT_ID, type QrtrAddress, type QrtrMessage, type QrtrSocket, type SendOptions } from './socket';
 
-/** A received datagram as queued on a socket; `confirmRx` asks for a RESUME_TX once consumed. */
+/**
+ * A received datagram as queued on a socket; `confirmRx` asks for a RESUME_TX once
+ * consumed. The source address object is built on first use, so consumers that
+ * only read the payload cost one allocation per packet, not two.
+ */
 export class Datagram implements QrtrMessage {
+  private address: QrtrAddress | undefined;
+
   constructor(
-    readonly from: QrtrAddress,
+    readonly srcNode: number,
+    readonly srcPort: number,
     readonly endpoint: number,
     readonly data: Uint8Array,
     readonly confirmRx: boolean,
   ) {}
+
+  get from(): QrtrAddress {
+    return (this.address ??= { node: this.srcNode, port: this.srcPort });
+  }
+
+  toJSON(): QrtrMessage {
+    return { from: this.from, endpoint: this.endpoint, data: this.data };
+  }
 }
 
 /** What a socket needs from the router that owns it. */
@@ -37,7 +52,8 @@ interface PendingReceive {
 export class RouterSocket implements QrtrSocket {
   private binding = NO_ENDPOINT_ID;
   private isClosed = false;
-  private readonly subscribers = new Set<Subscriber<QrtrMessage>>();
+  /** An array, not a Set: delivery iterates it per packet without an iterator object. */
+  private subscribers: Subscriber<QrtrMessage>[] = [];
   private queue: Datagram[] = [];
   private queueHead = 0;
   private readonly receivers: PendingReceive[] = [];
@@ -57,10 +73,10 @@ export class RouterSocket implements QrtrSocket {
         subscriber.complete();
         return undefined;
       }
-      this.subscribers.add(subscriber);
+      this.subscribers = [...this.subscribers, subscriber];
       this.drainQueue();
       return () => {
-        this.subscribers.delete(subscriber);
+        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
       };
     });
   }
@@ -122,8 +138,9 @@ export class RouterSocket implements QrtrSocket {
       if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
       receiver.reject(new QrtrSocketClosedError(this.address.port));
     }
-    for (const subscriber of [...this.subscribers]) subscriber.complete();
-    this.subscribers.clear();
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.complete();
   }
 
   /** True if this socket accepts traffic tagged with `endpoint` (reference §6.1 patch 7). */
@@ -140,7 +157,7 @@ export class RouterSocket implements QrtrSocket {
       this.host.datagramConsumed(this, datagram);
       return true;
     }
-    if (this.subscribers.size > 0 && this.queued === 0) {
+    if (this.subscribers.length > 0 && this.queueHead === this.queue.length) {
       this.emit(datagram);
       return true;
     }
@@ -155,8 +172,9 @@ export class RouterSocket implements QrtrSocket {
   /** The name service restarted: listeners must re-register (ENETRESET). */
   networkReset(): void {
     const err = new QrtrNetworkResetError();
-    for (const subscriber of [...this.subscribers]) subscriber.error(err);
-    this.subscribers.clear();
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.error(err);
     for (const receiver of this.receivers.splice(0)) {
       if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
       receiver.reject(err);
@@ -164,12 +182,14 @@ export class RouterSocket implements QrtrSocket {
   }
 
   private emit(datagram: Datagram): void {
-    for (const subscriber of this.subscribers) subscriber.next(datagram);
-    this.host.datagramConsumed(this, datagram);
+    // Subscribing or unsubscribing replaces the array, so iterating this one is safe.
+    const subscribers = this.subscribers;
+    for (let i = 0; i < subscribers.length; i++) subscribers[i].next(datagram);
+    if (datagram.confirmRx) this.host.datagramConsumed(this, datagram);
   }
 
   private drainQueue(): void {
-    while (this.queued > 0 && this.subscribers.size > 0 && !this.isClosed) this.emit(this.shift());
+    while (this.queued > 0 && this.subscribers.length > 0 && !this.isClosed) this.emit(this.shift());
   }
 
   private shift(): Datagram {

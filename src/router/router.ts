@@ -121,6 +121,12 @@ export interface DropEvent {
 export interface AttachedEndpoint {
   readonly id: number;
   readonly key: BackendKey;
+  /**
+   * Hands the router one whole received packet (qrtr_endpoint_post), for backends
+   * that push instead of offering packets$. Malformed packets are counted and
+   * dropped; nothing is thrown. Ignored after detach.
+   */
+  post(packet: Uint8Array): void;
   /** Detaches and closes the endpoint. Idempotent. */
   detach(): void;
 }
@@ -209,13 +215,14 @@ export class Router implements QrtrSocketProvider, SocketHost {
     };
     this.endpointsById.set(id, state);
     this.endpointEventsSubject.next({ type: 'attached', id, key });
-    state.subscription = endpoint.packets$.subscribe({
-      next: (packet) => this.receive(state, packet),
-      error: () => this.detach(id),
-      complete: () => this.detach(id),
-    });
+    state.subscription =
+      endpoint.packets$?.subscribe({
+        next: (packet) => this.receive(state, packet),
+        error: () => this.detach(id),
+        complete: () => this.detach(id),
+      }) ?? null;
     if (!state.gone) this.sendHello(state);
-    return { id, key, detach: () => this.detach(id) };
+    return { id, key, post: (packet) => this.receive(state, packet), detach: () => this.detach(id) };
   }
 
   /**
@@ -336,7 +343,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
 
   datagramConsumed(socket: RouterSocket, datagram: Datagram): void {
     if (!datagram.confirmRx) return;
-    this.sendResumeTx(datagram.endpoint, datagram.from.node, datagram.from.port, socket.address.port);
+    this.sendResumeTx(datagram.endpoint, datagram.srcNode, datagram.srcPort, socket.address.port);
   }
 
   socketSend(socket: RouterSocket, to: QrtrAddress, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
@@ -368,7 +375,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     if (!target || target === socket) throw new QrtrNoSuchPortError(this.localNode, port);
     if (this.tapSubject.observed) this.traceLocal(socket.address.port, port, data, tag);
     if (!target.accepts(tag)) return;
-    if (!target.deliver(new Datagram(socket.address, tag, data, false))) {
+    if (!target.deliver(new Datagram(socket.address.node, socket.address.port, tag, data, false))) {
       throw new QrtrWouldBlockError(LOCAL_ENDPOINT_ID, this.localNode, port, 'the receiving socket queue is full');
     }
   }
@@ -488,7 +495,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     const control = this.ports.get(QRTR_PORT_CTRL);
     if (!control) return;
     if (this.tapSubject.observed && endpoint === LOCAL_ENDPOINT_ID) this.traceLocal(fromPort, QRTR_PORT_CTRL, payload, endpoint);
-    control.deliver(new Datagram({ node: fromNode, port: fromPort }, endpoint, payload, false));
+    control.deliver(new Datagram(fromNode, fromPort, endpoint, payload, false));
   }
 
   private sendHello(state: EndpointState): void {
@@ -532,7 +539,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     }
     const srcNode = header.srcNode;
     const srcPort = header.srcPort;
-    if (!this.learnNode(state, srcNode)) return;
+    if (srcNode !== state.primaryNode && !this.learnNode(state, srcNode)) return;
     if (header.dstNode !== this.localNode && header.dstNode !== QRTR_NODE_BCAST) {
       state.counters.dropped.misaddressed++;
       if (this.options.strictDestinationNode) return;
@@ -589,7 +596,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     let reason: DropReason | null = null;
     if (!target) reason = 'noSuchPort';
     else if (!target.accepts(state.id)) reason = 'endpointFiltered';
-    else if (!target.deliver(new Datagram({ node: srcNode, port: srcPort }, state.id, payload, confirmRx))) reason = 'queueFull';
+    else if (!target.deliver(new Datagram(srcNode, srcPort, state.id, payload, confirmRx))) reason = 'queueFull';
     if (reason === null) return;
     this.drop(state, reason);
     // Mainline leaves the sender stuck at 10 pending when a confirm_rx packet is
