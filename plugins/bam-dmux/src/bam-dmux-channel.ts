@@ -204,7 +204,7 @@ export class BamDmuxChannel {
   enqueue(slot: number): boolean {
     if (!this.queue.push(slot)) return false;
     if (this.subscribers.size > 0) this.drainToSubscribers();
-    else if (this.queue.length === 1) this.readableSubject.next();
+    else if (this.queue.length === 1 && this.readableSubject.observed) this.readableSubject.next();
     return true;
   }
 

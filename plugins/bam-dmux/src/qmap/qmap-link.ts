@@ -14,6 +14,8 @@ export interface QmapPacket {
 /** What a link needs from its mux (interface, so the link file does not import the mux). */
 export interface QmapLinkHost {
   pumpFor(link: QmapLink): void;
+  /** The lower buffer a queued frame lives in. */
+  bufferOf(owner: number): Uint8Array;
   unref(owner: number): void;
   transmit(muxId: number, packet: Uint8Array, offload: boolean): boolean;
   readonly egressReady$: Observable<boolean>;
@@ -27,7 +29,8 @@ const STATUS: readonly QmapChecksumStatus[] = ['hw', 'sw', 'unverified'];
  * holds buffers and the lower ring backs up: no drop, bounded by that ring.
  */
 export class QmapLink {
-  private views: (Uint8Array | undefined)[] = new Array(16).fill(undefined);
+  private offsets = new Int32Array(16);
+  private lengths = new Int32Array(16);
   private owners = new Int32Array(16);
   private statuses = new Uint8Array(16);
   private head = 0;
@@ -78,9 +81,9 @@ export class QmapLink {
   }
 
   /**
-   * Delivers up to `budget` packets, pulling more aggregates from the lower
-   * channel when the queue runs dry. Each lower buffer is released once all of
-   * its frames have been consumed.
+   * Delivers up to `budget` packets as views, pulling more aggregates from the
+   * lower channel when the queue runs dry. Each lower buffer is released once
+   * all of its frames have been consumed; a view is valid until its handler returns.
    */
   poll(budget: number, handler: (data: Uint8Array, checksum: QmapChecksumStatus) => void): number {
     let done = 0;
@@ -90,14 +93,43 @@ export class QmapLink {
         if (this.count === 0) break;
       }
       const index = this.head;
-      const view = this.views[index]!;
       const owner = this.owners[index];
+      const buffer = this.host.bufferOf(owner);
+      const view = new Uint8Array(buffer.buffer, buffer.byteOffset + this.offsets[index], this.lengths[index]);
       const status = STATUS[this.statuses[index]];
-      this.views[index] = undefined;
-      this.head = (index + 1) & (this.views.length - 1);
+      this.head = (index + 1) & (this.owners.length - 1);
       this.count--;
       try {
         handler(view, status);
+      } finally {
+        this.host.unref(owner);
+      }
+      done++;
+    }
+    return done;
+  }
+
+  /**
+   * Like {@link poll} without creating a view per packet: the handler gets the
+   * lower buffer and the packet's offset and length in it (valid until it
+   * returns). For consumers that parse in place or copy into their own ring.
+   */
+  pollFrames(
+    budget: number,
+    handler: (buffer: Uint8Array, offset: number, length: number, checksum: QmapChecksumStatus) => void,
+  ): number {
+    let done = 0;
+    while (done < budget) {
+      if (this.count === 0) {
+        this.host.pumpFor(this);
+        if (this.count === 0) break;
+      }
+      const index = this.head;
+      const owner = this.owners[index];
+      this.head = (index + 1) & (this.owners.length - 1);
+      this.count--;
+      try {
+        handler(this.host.bufferOf(owner), this.offsets[index], this.lengths[index], STATUS[this.statuses[index]]);
       } finally {
         this.host.unref(owner);
       }
@@ -122,16 +154,17 @@ export class QmapLink {
     while (!this.send(packet, options)) await this.whenWritable();
   }
 
-  /** @internal Queues a frame view pinned to lower buffer `owner`. */
-  enqueue(view: Uint8Array, owner: number, status: 0 | 1 | 2): void {
-    if (this.count === this.views.length) this.grow();
-    const tail = (this.head + this.count) & (this.views.length - 1);
-    this.views[tail] = view;
+  /** @internal Queues a frame at `offset`/`length` of lower buffer `owner`, which it pins. */
+  enqueue(owner: number, offset: number, length: number, status: 0 | 1 | 2): void {
+    if (this.count === this.owners.length) this.grow();
+    const tail = (this.head + this.count) & (this.owners.length - 1);
+    this.offsets[tail] = offset;
+    this.lengths[tail] = length;
     this.owners[tail] = owner;
     this.statuses[tail] = status;
     this.count++;
     if (this.subscribers.size > 0) this.drain();
-    else if (this.count === 1) this.readableSubject.next();
+    else if (this.count === 1 && this.readableSubject.observed) this.readableSubject.next();
   }
 
   /** @internal */
@@ -145,8 +178,7 @@ export class QmapLink {
     this.removed = true;
     while (this.count > 0) {
       const index = this.head;
-      this.views[index] = undefined;
-      this.head = (index + 1) & (this.views.length - 1);
+      this.head = (index + 1) & (this.owners.length - 1);
       this.count--;
       onDropped(this.owners[index]);
     }
@@ -162,10 +194,11 @@ export class QmapLink {
     try {
       while (this.subscribers.size > 0 && this.count > 0) {
         const index = this.head;
-        const packet: QmapPacket = { muxId: this.muxId, data: this.views[index]!, checksum: STATUS[this.statuses[index]] };
         const owner = this.owners[index];
-        this.views[index] = undefined;
-        this.head = (index + 1) & (this.views.length - 1);
+        const buffer = this.host.bufferOf(owner);
+        const data = new Uint8Array(buffer.buffer, buffer.byteOffset + this.offsets[index], this.lengths[index]);
+        const packet: QmapPacket = { muxId: this.muxId, data, checksum: STATUS[this.statuses[index]] };
+        this.head = (index + 1) & (this.owners.length - 1);
         this.count--;
         try {
           for (const subscriber of this.subscribers) subscriber.next(packet);
@@ -180,17 +213,20 @@ export class QmapLink {
 
   /** Doubles the queue; its size is bounded by the frames the held lower buffers can contain. */
   private grow(): void {
-    const size = this.views.length;
-    const views: (Uint8Array | undefined)[] = new Array(size * 2).fill(undefined);
+    const size = this.owners.length;
+    const offsets = new Int32Array(size * 2);
+    const lengths = new Int32Array(size * 2);
     const owners = new Int32Array(size * 2);
     const statuses = new Uint8Array(size * 2);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) & (size - 1);
-      views[i] = this.views[from];
+      offsets[i] = this.offsets[from];
+      lengths[i] = this.lengths[from];
       owners[i] = this.owners[from];
       statuses[i] = this.statuses[from];
     }
-    this.views = views;
+    this.offsets = offsets;
+    this.lengths = lengths;
     this.owners = owners;
     this.statuses = statuses;
     this.head = 0;

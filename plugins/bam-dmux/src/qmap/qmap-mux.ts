@@ -225,6 +225,11 @@ export class QmapMux implements QmapLinkHost {
     this.pump();
   }
 
+  /** @internal */
+  bufferOf(owner: number): Uint8Array {
+    return this.held[owner]!.data;
+  }
+
   /** @internal One frame of lower buffer `owner` consumed. */
   unref(owner: number): void {
     if (--this.refs[owner] > 0) return;
@@ -295,7 +300,7 @@ export class QmapMux implements QmapLinkHost {
     this.counters.rxFrames++;
     this.counters.rxBytes += info.payloadLength;
     this.refs[this.current]++;
-    link.enqueue(buf.subarray(info.payloadOffset, info.payloadOffset + info.payloadLength), this.current, status as 0 | 1 | 2);
+link.enqueue(this.current, info.payloadOffset, info.payloadLength, status as 0 | 1 | 2);
   }
 
   /** 0 hw, 1 sw, 2 unverified, -1 dropped. */
