@@ -79,7 +79,9 @@ export class PcapWriter {
    * {@link PcapWriter.open} to learn about it before capturing.
    */
   static create(path: string, options: PcapWriterOptions = {}): PcapWriter {
-    return new PcapWriter(path, createWriteStream(path, { flags: 'w' }), options);
+    // The stream shares the high-water mark, so its 'drain' means what write()'s false meant.
+    const stream = createWriteStream(path, { flags: 'w', highWaterMark: options.highWaterMark });
+    return new PcapWriter(path, stream, options);
   }
 
   /** Like {@link create}, but resolves only once the file is open; rejects with CaptureWriteFailedError. */
@@ -159,7 +161,7 @@ export class PcapWriter {
   drain(): Promise<void> {
     this.handOff();
     if (this.failure) return Promise.reject(this.failure);
-    if (!this.stream.writableNeedDrain) return Promise.resolve();
+    if (this.pendingBytes < this.highWaterMark || !this.stream.writableNeedDrain) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const onDrain = (): void => {
         this.stream.off('error', onError);
