@@ -1,0 +1,4 @@
+export * from './sim-files';
+export * from './sim-profile';
+export * from './wlfw-firmware';
+export * from './simulated-card';

@@ -1,0 +1,81 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+/** Deterministic pseudo-random bytes (xorshift32 seeded by FNV-1a of `seed`): synthetic, never real firmware. */
+export function pseudoRandomBytes(seed: string, length: number): Uint8Array {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) {
+    h ^= seed.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  let x = h || 1;
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** What a simulated card's firmware directory holds, as the simulator expects to receive it. */
+export interface SimulatedFileSet {
+  readonly board: Uint8Array;
+  readonly regdb: Uint8Array | undefined;
+  readonly caldata: Uint8Array | undefined;
+  readonly m3: Uint8Array | undefined;
+}
+
+/** File needs of a chip, shared by the fixture writer and the simulator. */
+export interface SimFileSpec {
+  readonly family: string;
+  readonly chip: string;
+  readonly hwRev: string;
+  readonly boardElf: boolean;
+  readonly regdb: boolean;
+  readonly caldata: boolean;
+  readonly m3: boolean;
+  /** Board file size before the per-board-id variation. */
+  readonly boardSize: number;
+}
+
+/** The synthetic files of one card: the board file depends on the board id, caldata on the PCI address. */
+export function simulatedFiles(spec: SimFileSpec, boardId: number, bus: string, dev: string): SimulatedFileSet {
+  const size = spec.boardSize + ((boardId * 97) % 4096);
+  const board = pseudoRandomBytes(`${spec.family}/${spec.chip}/board/${boardId}`, size);
+  if (spec.boardElf) board.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0], 0);
+  else if (board[0] === 0x7f) board[0] = 0; // a BIN file must not look like ELF
+  return {
+    board,
+    regdb: spec.regdb ? pseudoRandomBytes(`${spec.family}/${spec.chip}/regdb`, 24 * 1024 + 311) : undefined,
+    caldata: spec.caldata && !spec.boardElf ? pseudoRandomBytes(`${spec.family}/${spec.chip}/cal/${bus}-${dev}`, 8 * 1024 + 64) : undefined,
+    m3: spec.m3 ? pseudoRandomBytes(`${spec.family}/${spec.chip}/m3`, 64 * 1024) : undefined,
+  };
+}
+
+/** Writes one card's files into `<dir>/<family>/<CHIP>/<hw>/` (shared files once per chip). */
+export async function writeSimulatedFiles(dir: string, spec: SimFileSpec, boardId: number, bus: string, dev: string): Promise<string[]> {
+  const files = simulatedFiles(spec, boardId, bus, dev);
+  const chipDir = path.join(dir, spec.family, spec.chip, spec.hwRev);
+  await fs.mkdir(chipDir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, data: Uint8Array | undefined): Promise<void> => {
+    if (!data) return;
+    const file = path.join(chipDir, name);
+    await fs.writeFile(file, data);
+    written.push(file);
+  };
+  await put(`board-${boardId}.bin`, files.board);
+  await put('regdb.bin', files.regdb);
+  await put(`cal-${bus}-${dev}.bin`, files.caldata);
+  await put('m3.bin', files.m3);
+  return written;
+}

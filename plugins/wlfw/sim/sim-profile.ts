@@ -1,0 +1,43 @@
+import type { SimFileSpec } from './sim-files';
+
+/** A memory segment the firmware asks for. */
+export interface SimMemSeg {
+  readonly size: number;
+  readonly type: number;
+}
+
+/** How a simulated chip's firmware behaves; one per chip, in the family's sim/ directory. */
+export interface SimChipProfile extends SimFileSpec {
+  readonly family: 'ath11k' | 'ath12k';
+  /** QRTR node id the firmware uses: the same on every card of the chip. */
+  readonly node: number;
+  readonly instance: number;
+  readonly chipId: number;
+  readonly chipFamily: number;
+  readonly socId: number;
+  /** CAP carries board_info (TLV 0x11); without it the host uses 0xFF. */
+  readonly boardIdInCap: boolean;
+  readonly fwVersion: number;
+  readonly fwBuildTimestamp: string;
+  readonly fwBuildId: string;
+  readonly numMacs: number;
+  /**
+   * REQUEST_MEM rounds: the first request, then what the firmware asks after a
+   * delayed (empty) answer (QCA6390: a few ~4 MB blocks, then many smaller ones).
+   * Empty for fixed-memory chips.
+   */
+  readonly memoryRequests: readonly (readonly SimMemSeg[])[];
+  readonly fixedBdfAddr: boolean;
+  /** BDF type of caldata: 2 (ath11k CALDATA) or 5 (ath12k CALIBRATION). */
+  readonly caldataType: number;
+  /** HOST_CAP fields the firmware insists on. */
+  readonly hostCap: { readonly m3_support?: number; readonly mem_cfg_mode?: number; readonly nm_modem?: number };
+  readonly expectWlanIni: boolean;
+  readonly shadow: 'none' | 'v2' | 'v3';
+  readonly deviceInfo: boolean;
+  /** ath12k firmware answers PHY_CAP; ath11k's does not know the message. */
+  readonly phyCap: boolean;
+  readonly numPhy: number;
+  /** Expects HOST_CAP's MLO fields (ath12k). */
+  readonly mlo: boolean;
+}

@@ -1,0 +1,174 @@
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { NameService, QmiService, Router, createMemoryLink, type AttachedEndpoint } from '../../../src/sdk';
+import { simulatedFiles } from './sim-files';
+import type { SimChipProfile } from './sim-profile';
+import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
+
+/**
+ * Connects a device's own router to the host as the card's backend endpoint,
+ * keyed `mhi:<PCI address>`. The single place that decides the transport of
+ * simulated cards: today an in-memory link, later the MHI controller simulation.
+ */
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router): AttachedEndpoint {
+  const [near, far] = createMemoryLink({ kind: 'mhi', key: pciAddress }, { kind: 'memory', key: `host-of-${pciAddress}` });
+  const attached = host.attach(near);
+  device.attach(far);
+  return attached;
+}
+
+export interface SimulatedCardOptions {
+  readonly profile: SimChipProfile;
+  /** Made-up PCI address, e.g. '0000:03:00.0'; also the backend key `mhi:<address>`. */
+  readonly pciAddress: string;
+  readonly boardId: number;
+  readonly faults?: SimFaults;
+}
+
+export type SimulatedCardState = 'off' | 'booting' | 'running' | 'crashed';
+
+/**
+ * A simulated card: firmware with its own QRTR router at the chip's fixed node id,
+ * its own name service, and a WLFW service at the chip's instance, attached to
+ * the host like hardware. A crash reboots the firmware (fresh router and state);
+ * a `detach` crash also drops and later restores the link.
+ */
+export class SimulatedCard {
+  readonly profile: SimChipProfile;
+  readonly pciAddress: string;
+  readonly boardId: number;
+  private faults: SimFaults;
+  private device: { router: Router; ns: NameService; service: QmiService; firmware: WlfwFirmware } | undefined;
+  private link: AttachedEndpoint | undefined;
+  private host: Router | undefined;
+  private crashes = 0;
+  private readonly stateSubject = new BehaviorSubject<SimulatedCardState>('off');
+  private restartTimer: NodeJS.Timeout | undefined;
+  /** Logs of every boot, oldest first. */
+  readonly boots: WlfwFirmware[] = [];
+
+  readonly state$: Observable<SimulatedCardState> = this.stateSubject.asObservable();
+
+  constructor(options: SimulatedCardOptions) {
+    this.profile = options.profile;
+    this.pciAddress = options.pciAddress;
+    this.boardId = options.boardId;
+    this.faults = options.faults ?? {};
+  }
+
+  get key(): string {
+    return `mhi:${this.pciAddress}`;
+  }
+
+  get state(): SimulatedCardState {
+    return this.stateSubject.value;
+  }
+
+  /** The current boot's firmware. */
+  get firmware(): WlfwFirmware | undefined {
+    return this.device?.firmware;
+  }
+
+  /** Every message of every boot, in order. */
+  get log(): SimLogEntry[] {
+    return this.boots.flatMap((b) => b.log);
+  }
+
+  /** Files the current boot received. */
+  get received(): SimReceivedFile[] {
+    return this.device?.firmware.received ?? [];
+  }
+
+  /** Endpoint ID the host gave the card's link. */
+  get endpointId(): number | undefined {
+    return this.link?.id;
+  }
+
+  /** Boots the firmware and attaches the card to `host`. */
+  async attach(host: Router): Promise<void> {
+    this.host = host;
+    await this.boot();
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router);
+  }
+
+  /** Unplugs the card (the link goes away) and powers the firmware off. */
+  detach(): void {
+    clearTimeout(this.restartTimer);
+    this.link?.detach();
+    this.link = undefined;
+    this.powerOff();
+    this.stateSubject.next('off');
+  }
+
+  /** Resolves once the firmware accepted WLAN_MODE(NORMAL). */
+  whenRunning(timeoutMs = 10_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        sub.unsubscribe();
+        reject(new Error(`${this.key} not running within ${timeoutMs} ms (state ${this.state})`));
+      }, timeoutMs);
+      const sub = this.stateSubject.subscribe((s) => {
+        if (s !== 'running') return;
+        clearTimeout(timer);
+        queueMicrotask(() => sub.unsubscribe());
+        resolve();
+      });
+    });
+  }
+
+  private async boot(): Promise<void> {
+    const p = this.profile;
+    const router = new Router({ localNode: p.node });
+    const ns = new NameService(router);
+    const files = simulatedFiles(p, this.boardId, 'pci', this.pciAddress);
+    const crashOn = this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined };
+    const firmware = new WlfwFirmware(p, this.boardId, files, crashOn, (mode) => void this.crash(mode), () => this.stateSubject.next('running'));
+    const service = await QmiService.start(router, { service: 0x45, version: 1, instance: p.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
+    this.device = { router, ns, service, firmware };
+    this.boots.push(firmware);
+    this.stateSubject.next('booting');
+  }
+
+  private powerOff(): void {
+    const d = this.device;
+    if (!d) return;
+    d.firmware.stop();
+    d.service.close();
+    d.ns.close();
+    d.router.shutdown();
+    this.device = undefined;
+  }
+
+  private async crash(mode: 'detach' | 'service' | 'rejuvenate'): Promise<void> {
+    this.crashes++;
+    this.stateSubject.next('crashed');
+    const restartAfter = this.faults.crashAt?.restartAfterMs ?? 20;
+    if (mode === 'rejuvenate') await this.device?.firmware.rejuvenate();
+    if (mode === 'detach') {
+      this.link?.detach();
+      this.link = undefined;
+      this.powerOff();
+      this.restartTimer = setTimeout(() => {
+        if (!this.host) return;
+        void this.attach(this.host);
+      }, restartAfter);
+      return;
+    }
+    // The firmware restarts behind a link that stays up: its service goes, then comes back.
+    const old = this.device;
+    if (old) {
+      old.firmware.stop();
+      old.service.close();
+    }
+    this.restartTimer = setTimeout(() => {
+      if (!old || !this.link) return;
+      void (async () => {
+        const files = simulatedFiles(this.profile, this.boardId, 'pci', this.pciAddress);
+        const firmware = new WlfwFirmware(this.profile, this.boardId, files, this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined }, (m) => void this.crash(m), () => this.stateSubject.next('running'));
+        const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.profile.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
+        this.device = { router: old.router, ns: old.ns, service, firmware };
+        this.boots.push(firmware);
+        this.stateSubject.next('booting');
+      })();
+    }, restartAfter);
+  }
+}

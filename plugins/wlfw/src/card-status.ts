@@ -1,0 +1,65 @@
+import type { WlfwFamily } from './chip-params';
+
+/**
+ * Bring-up states of one card, in the order of reference §4.3/§4.4. `recovering`
+ * means the firmware went away (crash, link loss, REJUVENATE) and the card waits
+ * for it to come back; `declined` means the card belongs to the other family's
+ * loader; `failed` is terminal until the firmware restarts.
+ */
+export type WlfwCardState =
+  | 'waiting'
+  | 'probing'
+  | 'registering'
+  | 'group-wait'
+  | 'host-cap'
+  | 'memory'
+  | 'capability'
+  | 'downloading'
+  | 'm3'
+  | 'firmware-init'
+  | 'configuring'
+  | 'ready'
+  | 'recovering'
+  | 'failed'
+  | 'declined'
+  | 'stopped';
+
+/** Progress and identity of one card, as the CLI and daemon show it. */
+export interface WlfwCardStatus {
+  /** Backend key, `mhi:0000:01:00.0`. */
+  readonly key: string;
+  /** Endpoint ID the card's client is bound to. */
+  readonly endpoint: number;
+  readonly family: WlfwFamily;
+  readonly state: WlfwCardState;
+  /** Node id and port of the WLFW server (identical across cards of a kind). */
+  readonly node?: number;
+  readonly port?: number;
+  readonly instance?: number;
+  readonly chip?: string;
+  readonly chipId?: number;
+  readonly chipFamily?: number;
+  readonly socId?: number;
+  readonly boardId?: number;
+  readonly fwVersion?: number;
+  readonly fwBuildTimestamp?: string;
+  readonly fwBuildId?: string;
+  /** Board data bytes sent so far and to send (regdb + board + caldata) in this attempt. */
+  readonly bytesDownloaded: number;
+  readonly bytesTotal: number;
+  /** Firmware memory handed to the card. */
+  readonly memorySegments: number;
+  readonly memoryBytes: number;
+  /** Attempts on the current firmware incarnation; recoveries after crashes. */
+  readonly attempts: number;
+  readonly recoveries: number;
+  readonly lastError?: { readonly code: string; readonly message: string };
+  /** Milliseconds from the server's appearance to ready, for the last bring-up. */
+  readonly bringUpMs?: number;
+  /** For ath12k: the MLO group the card was released with. */
+  readonly group?: string;
+}
+
+export function initialStatus(key: string, endpoint: number, family: WlfwFamily): WlfwCardStatus {
+  return { key, endpoint, family, state: 'waiting', bytesDownloaded: 0, bytesTotal: 0, memorySegments: 0, memoryBytes: 0, attempts: 0, recoveries: 0 };
+}

@@ -1,0 +1,158 @@
+/** Which driver family a chip belongs to; they differ in the order of §4.3/§4.4. */
+export type WlfwFamily = 'ath11k' | 'ath12k';
+
+/** One copy-engine pipe as WLAN_CFG's tgt_cfg carries it (pipe_dir 1 IN, 2 OUT, 3 INOUT). */
+export interface CePipeConfig {
+  readonly pipe_num: number;
+  readonly pipe_dir: number;
+  readonly nentries: number;
+  readonly nbytes_max: number;
+  readonly flags: number;
+}
+
+/** One service-to-pipe mapping as WLAN_CFG's svc_cfg carries it. */
+export interface CeServiceMap {
+  readonly service_id: number;
+  readonly pipe_dir: number;
+  readonly pipe_num: number;
+}
+
+/**
+ * Everything the loader needs to know about a chip: the table-driven hw params of
+ * the kernel's ath11k/ath12k `hw_params`, restricted to what WLFW bring-up uses.
+ */
+export interface WlfwChipParams {
+  readonly family: WlfwFamily;
+  /** Upper-case chip name, also the firmware directory name: 'QCN9074'. */
+  readonly chip: string;
+  /** Hardware revision directory: 'hw1.0'. */
+  readonly hwRev: string;
+  /** How the chip is attached: PCI (MHI), AHB (SoC-internal), or hybrid (WCN6750). */
+  readonly bus: 'pci' | 'ahb' | 'hybrid';
+  /** WLFW service instance the firmware registers (reference §4.1). */
+  readonly serviceInstance: number;
+  /**
+   * soc_id values (CAP TLV 0x12) that identify the chip when several chips share
+   * an instance id (QCA6390 and WCN6855); compared under `socIdMask`.
+   */
+  readonly socIds: readonly number[];
+  readonly socIdMask: number;
+  /** HOST_CAP nm_modem bits: only sent for internal-sleep-clock chips. */
+  readonly internalSleepClock: boolean;
+  /** Loads M3 through the driver: HOST_CAP m3_support/m3_cache_support and M3_INFO with a real address. */
+  readonly m3: boolean;
+  /** HOST_CAP mem_cfg_mode (hw_params.fw_mem_mode). */
+  readonly memCfgMode: number;
+  /** Firmware memory is fixed: no REQUEST_MEM/FW_MEM_READY, BDF load right after HOST_CAP (WCN6750). */
+  readonly fixedFwMem: boolean;
+  /** Firmware memory comes from a reserved region, not DMA allocations (AHB IPQ8074). */
+  readonly fixedMemRegion: boolean;
+  /** Board data is copied to reserved memory; BDF_DOWNLOAD carries no data (AHB IPQ8074). */
+  readonly fixedBdfAddr: boolean;
+  /** Download regdb.bin (BDF type 4) before the board file. */
+  readonly supportsRegdb: boolean;
+  /** The board file is an ELF image (type 1) rather than a BIN (type 0); ELF chips take no caldata. */
+  readonly boardElf: boolean;
+  /** Caldata after the board file: ath11k type 2 (CALDATA) for BIN chips, ath12k type 5 (CALIBRATION) when set. */
+  readonly caldata: boolean;
+  /** Send WLAN_INI (enablefwlog) before WLAN_CFG (hw_params.fw_wmi_diag_event; always for ath12k). */
+  readonly wlanIni: boolean;
+  /** Shadow register list in WLAN_CFG: none, v2 (TLV 0x14, ath11k) or v3 (TLV 0x17, ath12k). */
+  readonly shadowRegs: 'none' | 'v2' | 'v3';
+  /** Hybrid-bus chips query DEVICE_INFO (0x4C) after CAP. */
+  readonly deviceInfo: boolean;
+  /** Largest board file accepted (bytes); larger files are reported as corrupt. */
+  readonly maxBoardSize: number;
+  readonly targetCe: readonly CePipeConfig[];
+  readonly serviceMap: readonly CeServiceMap[];
+  readonly shadowRegAddrs: readonly number[];
+}
+
+/** BDF file types of BDF_DOWNLOAD TLV 0x15 (reference §4.3). */
+export const BdfType = {
+  BIN: 0,
+  ELF: 1,
+  CALDATA: 2,
+  EEPROM: 3,
+  REGDB: 4,
+  CALIBRATION: 5,
+} as const;
+
+/** WLAN_MODE modes. */
+export const WlanMode = { NORMAL: 0, FTM: 1, OFF: 4, COLD_BOOT: 7 } as const;
+
+/** Memory types of REQUEST_MEM_IND. */
+export const MemType = { MSA: 0, DDR: 1, BDF: 2, M3: 3, CAL: 4, DPD: 5 } as const;
+
+/** The board id drivers use when CAP has no board_info (TLV 0x11 absent). */
+export const DEFAULT_BOARD_ID = 0xff;
+
+/** Segment size of BDF_DOWNLOAD (QMI_WLANFW_MAX_DATA_SIZE_V01). */
+export const BDF_SEGMENT_SIZE = 6144;
+
+/** "KNEL": the client id ath11k/ath12k register with. */
+export const ATH_CLIENT_ID = 0x4b4e454c;
+
+/** WLFW service id and version. */
+export const WLFW_SERVICE = 0x45;
+export const WLFW_VERSION = 1;
+
+/** Chips of a family that register `instance`. */
+export function chipsForInstance(chips: readonly WlfwChipParams[], instance: number): WlfwChipParams[] {
+  return chips.filter((c) => c.serviceInstance === instance);
+}
+
+/**
+ * Picks the chip among candidates sharing an instance from CAP's soc_id; with one
+ * candidate that is the answer whatever the soc_id says.
+ */
+export function identifyChip(candidates: readonly WlfwChipParams[], socId: number | undefined): WlfwChipParams | undefined {
+  if (candidates.length === 1) return candidates[0];
+  if (socId === undefined) return undefined;
+  return candidates.find((c) => c.socIds.some((id) => ((socId ^ id) & c.socIdMask) === 0));
+}
+
+/** A shared copy-engine layout modelled on ath11k's target_ce_config tables (8 pipes + diag). */
+export function standardTargetCe(variant: 'pci' | 'ahb'): CePipeConfig[] {
+  const big = variant === 'ahb' ? 2048 : 2048;
+  return [
+    { pipe_num: 0, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 1, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 2, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 3, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 4, pipe_dir: 1, nentries: 256, nbytes_max: 256, flags: 4 },
+    { pipe_num: 5, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 6, pipe_dir: 1, nentries: 32, nbytes_max: 65535, flags: 0x10 },
+    { pipe_num: 7, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
+    { pipe_num: 8, pipe_dir: 3, nentries: 32, nbytes_max: 16384, flags: 0 },
+  ];
+}
+
+/** HTC service ids (WMI control, data) mapped to pipes, as ath11k's target_service_to_ce_map. */
+export function standardServiceMap(): CeServiceMap[] {
+  const WMI_CONTROL = 0x100;
+  const WMI_DATA_BE = 0x101;
+  const WMI_DATA_BK = 0x102;
+  const WMI_DATA_VI = 0x103;
+  const WMI_DATA_VO = 0x104;
+  const HTT_DATA = 0x300;
+  const HTC_CTRL = 0x001;
+  const PKT_LOG = 0x700;
+  const rows: CeServiceMap[] = [];
+  for (const id of [WMI_DATA_VO, WMI_DATA_BK, WMI_DATA_BE, WMI_DATA_VI, WMI_CONTROL]) {
+    rows.push({ service_id: id, pipe_dir: 2, pipe_num: 3 }, { service_id: id, pipe_dir: 1, pipe_num: 2 });
+  }
+  rows.push(
+    { service_id: HTC_CTRL, pipe_dir: 2, pipe_num: 0 },
+    { service_id: HTC_CTRL, pipe_dir: 1, pipe_num: 2 },
+    { service_id: HTT_DATA, pipe_dir: 2, pipe_num: 4 },
+    { service_id: HTT_DATA, pipe_dir: 1, pipe_num: 1 },
+    { service_id: PKT_LOG, pipe_dir: 1, pipe_num: 5 },
+  );
+  return rows;
+}
+
+/** Shadow register addresses (HAL ring head/tail pointers); `count` of them from a base. */
+export function shadowRegisterList(base: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => base + 4 * i);
+}

@@ -1,0 +1,75 @@
+import { QrtrdError } from '../../../src/sdk';
+
+/** Base of the WLFW loader's errors; `details.card` names the card (backend key). */
+export class WlfwError extends QrtrdError {}
+
+/** A firmware file the card needs does not exist. */
+export class FirmwareFileMissingError extends WlfwError {
+  constructor(card: string, kind: string, path: string) {
+    super('WLFW_FIRMWARE_MISSING', `Card ${card}: ${kind} file ${path} does not exist; install it or point firmwareDir at the right directory`, {
+      card,
+      kind,
+      path,
+    });
+  }
+}
+
+/** A firmware file exists but cannot be what the chip needs (empty, too large, wrong format). */
+export class FirmwareFileCorruptError extends WlfwError {
+  constructor(card: string, kind: string, path: string, reason: string) {
+    super('WLFW_FIRMWARE_CORRUPT', `Card ${card}: ${kind} file ${path} is corrupt: ${reason}`, { card, kind, path, reason });
+  }
+}
+
+/** A bring-up step's request failed; `step` is the §4.3 step, the QMI failure is the cause. */
+export class WlfwStepFailedError extends WlfwError {
+  constructor(card: string, step: string, cause: unknown) {
+    const why = cause instanceof QrtrdError ? cause.message : String((cause as Error)?.message ?? cause);
+    const qmi = cause as { result?: number; error?: number };
+    const suffix = qmi?.result !== undefined ? ` (${step} request failed: ${qmi.result} ${qmi.error})` : '';
+    super('WLFW_STEP_FAILED', `Card ${card}: ${step} failed: ${why}${suffix}`, { card, step, result: qmi?.result, error: qmi?.error }, { cause });
+  }
+}
+
+/** An indication the sequence waits for did not arrive in time. */
+export class WlfwIndicationTimeoutError extends WlfwError {
+  constructor(card: string, indication: string, timeoutMs: number) {
+    super('WLFW_INDICATION_TIMEOUT', `Card ${card}: no ${indication} within ${timeoutMs} ms`, { card, indication, timeoutMs });
+  }
+}
+
+/** The host cannot provide the memory the firmware asked for. */
+export class WlfwHostMemoryError extends WlfwError {
+  constructor(card: string, requested: number, limit: number, segments: number) {
+    super(
+      'WLFW_HOST_MEMORY',
+      `Card ${card}: firmware asked for a ${requested}-byte segment (of ${segments}) but the host allocates at most ${limit} bytes per segment`,
+      { card, requested, limit, segments },
+    );
+  }
+}
+
+/** The card's capability names a chip this loader's table does not know. */
+export class WlfwUnknownChipError extends WlfwError {
+  constructor(card: string, instance: number, socId: number | undefined, candidates: readonly string[]) {
+    super(
+      'WLFW_UNKNOWN_CHIP',
+      `Card ${card}: WLFW instance ${instance} with soc_id ${socId === undefined ? 'absent' : '0x' + socId.toString(16)} matches none of ${candidates.join(', ')}`,
+      { card, instance, socId, candidates: [...candidates] },
+    );
+  }
+}
+
+/** The firmware went away or asked to be restarted mid bring-up. */
+export class WlfwFirmwareCrashError extends WlfwError {
+  constructor(card: string, how: string) {
+    super('WLFW_FIRMWARE_CRASH', `Card ${card}: firmware crashed (${how}); recovering`, { card, how });
+  }
+}
+
+/** The bring-up was cancelled (loader stopped). */
+export class WlfwCancelledError extends WlfwError {
+  constructor(card: string) {
+    super('WLFW_CANCELLED', `Card ${card}: bring-up cancelled`, { card });
+  }
+}

@@ -1,0 +1,469 @@
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import { QrtrdError, qmiCodec, wlfw, type PluginLogger, type QmiClient, type QmiMessageSchema, type QmiValue, type ServerInfo } from '../../../src/sdk';
+import {
+  ATH_CLIENT_ID,
+  BDF_SEGMENT_SIZE,
+  BdfType,
+  DEFAULT_BOARD_ID,
+  WlanMode,
+  chipsForInstance,
+  identifyChip,
+  type WlfwChipParams,
+  type WlfwFamily,
+} from './chip-params';
+import { initialStatus, type WlfwCardState, type WlfwCardStatus } from './card-status';
+import {
+  WlfwCancelledError,
+  WlfwError,
+  WlfwFirmwareCrashError,
+  WlfwHostMemoryError,
+  WlfwIndicationTimeoutError,
+  WlfwStepFailedError,
+  WlfwUnknownChipError,
+} from './errors';
+import { isElf, type FirmwareStore } from './firmware-store';
+import type { GroupBarrier, GroupRelease } from './group-barrier';
+import type { WlfwLoaderOptions } from './loader-options';
+
+/** What a card needs from its loader. */
+export interface WlfwCardDeps {
+  readonly family: WlfwFamily;
+  readonly chips: readonly WlfwChipParams[];
+  readonly options: WlfwLoaderOptions;
+  readonly store: FirmwareStore;
+  readonly groups: GroupBarrier;
+  readonly logger: PluginLogger;
+  /** Called when the card turns out to belong to the other family. */
+  onDecline(card: WlfwCard, server: ServerInfo): void;
+}
+
+interface RawIndication {
+  readonly msgId: number;
+  readonly body: Uint8Array;
+}
+
+/** Indication ids the sequence reacts to (reference §4.2). */
+const IND = { FW_READY: 0x21, REQUEST_MEM: 0x35, FW_MEM_READY: 0x37, FW_INIT_DONE: 0x38, REJUVENATE: 0x39, CAL_DONE: 0x3e } as const;
+
+class DeclinedError extends WlfwError {
+  constructor(card: string) {
+    super('WLFW_DECLINED', `Card ${card} runs the other family's firmware`, { card });
+  }
+}
+
+/**
+ * One card's WLFW bring-up (reference §4.3, §4.4 for ath12k) over a QMI client
+ * bound to the card's endpoint. Each appearance of the firmware's server starts
+ * an attempt; an attempt that fails is retried (up to maxAttempts) and a firmware
+ * that goes away mid-way (service gone, link gone, REJUVENATE) is waited for and
+ * brought up again from the start, touching no other card.
+ */
+export class WlfwCard {
+  private readonly statusSubject: BehaviorSubject<WlfwCardStatus>;
+  private readonly subscriptions: Subscription[] = [];
+  private indications: RawIndication[] = [];
+  private indicationWaiter: (() => void) | undefined;
+  private attempt: AbortController | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private nextDmaAddr: bigint;
+  private readonly log: PluginLogger;
+
+  readonly status$: Observable<WlfwCardStatus>;
+
+  constructor(
+    readonly key: string,
+    readonly endpoint: number,
+    private readonly client: QmiClient,
+    private readonly deps: WlfwCardDeps,
+  ) {
+    this.statusSubject = new BehaviorSubject(initialStatus(key, endpoint, deps.family));
+    this.status$ = this.statusSubject.asObservable();
+    this.nextDmaAddr = 0x1_0000_0000n + BigInt(endpoint & 0xffff) * 0x1000_0000n;
+    this.log = deps.logger.child({ card: key, endpoint });
+  }
+
+  get status(): WlfwCardStatus {
+    return this.statusSubject.value;
+  }
+
+  /** Follows the client's server: every appearance starts a bring-up. */
+  start(): void {
+    this.subscriptions.push(
+      this.client.rawIndications$().subscribe((ind) => {
+        if (ind.msgId === IND.REJUVENATE) {
+          this.crash('REJUVENATE indication');
+          return;
+        }
+        this.indications.push({ msgId: ind.msgId, body: ind.body });
+        this.indicationWaiter?.();
+      }),
+      this.client.server$.subscribe((server) => {
+        if (server) this.onServer(server);
+        else this.crash('WLFW service disappeared');
+      }),
+    );
+  }
+
+  /** Cancels any bring-up and closes the client. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.attempt?.abort(new WlfwCancelledError(this.key));
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.client.close();
+    await this.running?.catch(() => undefined);
+    this.patch({ state: 'stopped' });
+    this.statusSubject.complete();
+  }
+
+  private patch(change: Partial<WlfwCardStatus>): void {
+    if (this.statusSubject.closed) return;
+    this.statusSubject.next({ ...this.statusSubject.value, ...change });
+  }
+
+  private setState(state: WlfwCardState): void {
+    if (this.status.state !== state) this.patch({ state });
+  }
+
+  private crash(how: string): void {
+    if (this.stopped) return;
+    const state = this.status.state;
+    if (state === 'waiting' || state === 'declined' || state === 'recovering') return;
+    this.log.warn({ how, state }, 'firmware went away; the card will be brought up again when it returns');
+    this.attempt?.abort(new WlfwFirmwareCrashError(this.key, how));
+    this.patch({ state: 'recovering', recoveries: this.status.recoveries + 1 });
+  }
+
+  private onServer(server: ServerInfo): void {
+    if (this.stopped) return;
+    this.attempt?.abort(new WlfwFirmwareCrashError(this.key, 'firmware server replaced'));
+    const controller = new AbortController();
+    this.attempt = controller;
+    const previous = this.running ?? Promise.resolve();
+    this.running = previous.then(() => this.runAttempts(server, controller.signal));
+  }
+
+  private async runAttempts(server: ServerInfo, signal: AbortSignal): Promise<void> {
+    this.indications = [];
+    for (let attempt = 1; !signal.aborted; attempt++) {
+      this.patch({ attempts: attempt, node: server.node, port: server.port, instance: server.instance });
+      const started = Date.now();
+      try {
+        await this.bringUp(server, signal);
+        this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
+        this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
+        return;
+      } catch (err) {
+        if (err instanceof DeclinedError) {
+          this.setState('declined');
+          this.deps.onDecline(this, server);
+          return;
+        }
+        if (signal.aborted) return;
+        const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
+        this.patch({ lastError: { code: e.code, message: e.message } });
+        const retryable = e.code !== 'WLFW_FIRMWARE_MISSING' && e.code !== 'WLFW_FIRMWARE_CORRUPT' && e.code !== 'WLFW_UNKNOWN_CHIP';
+        if (!retryable || attempt >= this.deps.options.maxAttempts) {
+          this.log.error({ code: e.code, err: e.message, attempt }, 'bring-up failed');
+          this.setState('failed');
+          return;
+        }
+        this.log.warn({ code: e.code, err: e.message, attempt }, 'bring-up attempt failed; retrying');
+        await delay(this.deps.options.retryDelayMs, signal).catch(() => undefined);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------ the sequence
+
+  private async bringUp(server: ServerInfo, signal: AbortSignal): Promise<void> {
+    const { family, options } = this.deps;
+    this.patch({ bytesDownloaded: 0, bytesTotal: 0, memorySegments: 0, memoryBytes: 0 });
+    const candidates = chipsForInstance(this.deps.chips, server.instance);
+    if (candidates.length === 0) throw new WlfwUnknownChipError(this.key, server.instance, undefined, this.deps.chips.map((c) => c.chip));
+    const base = candidates[0];
+
+    let phyBoardId: number | undefined;
+    if (family === 'ath12k' || options.probeFamily) {
+      this.setState('probing');
+      const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false);
+      const answered = phy.resp.result === 0;
+      if (answered !== (family === 'ath12k')) throw new DeclinedError(this.key);
+      phyBoardId = phy.board_id;
+    }
+
+    this.setState('registering');
+    const current = options.messageIds === 'current';
+    const memInds = !base.fixedFwMem;
+    await this.call(
+      'IND_REGISTER',
+      wlfw.wlfw_ind_register_req,
+      wlfw.wlfw_ind_register_resp,
+      {
+        fw_ready_enable: 1,
+        initiate_cal_download_enable: 0,
+        initiate_cal_update_enable: 0,
+        msa_ready_enable: 0,
+        pin_connect_result_enable: 0,
+        client_id: ATH_CLIENT_ID,
+        request_mem_enable: memInds ? 1 : undefined,
+        fw_mem_ready_enable: memInds ? 1 : undefined,
+        fw_init_done_enable: current ? 1 : undefined,
+        cal_done_enable: current ? 1 : undefined,
+      },
+      signal,
+    );
+
+    let group: GroupRelease | undefined;
+    if (family === 'ath12k') {
+      this.setState('group-wait');
+      const groupId = this.deps.groups.configuredGroupOf(this.key) ?? `${family}:${base.chip}`;
+      group = await this.deps.groups.arrive(groupId, this.key, signal);
+      this.patch({ group: groupId });
+      if (group.partial) this.log.warn({ group: groupId, size: group.size }, 'group wait timed out; going ahead with the cards present');
+    }
+
+    this.setState('host-cap');
+    await this.call('host capability', wlfw.wlfw_host_cap_req, wlfw.wlfw_host_cap_resp, this.hostCap(base, group), signal);
+
+    if (!base.fixedFwMem) {
+      this.setState('memory');
+      await this.negotiateMemory(base, signal);
+      await this.waitIndication('FW_MEM_READY', [IND.FW_MEM_READY], signal);
+    }
+
+    this.setState('capability');
+    const cap = await this.call('target capability', wlfw.wlfw_cap_req, wlfw.wlfw_cap_resp, {}, signal);
+    const chip = identifyChip(candidates, cap.soc_info?.soc_id);
+    if (!chip) throw new WlfwUnknownChipError(this.key, server.instance, cap.soc_info?.soc_id, candidates.map((c) => c.chip));
+    const boardId = cap.board_info?.board_id ?? phyBoardId ?? DEFAULT_BOARD_ID;
+    this.patch({
+      chip: chip.chip,
+      chipId: cap.chip_info?.chip_id,
+      chipFamily: cap.chip_info?.chip_family,
+      socId: cap.soc_info?.soc_id,
+      boardId,
+      fwVersion: cap.fw_version_info?.fw_version,
+      fwBuildTimestamp: cap.fw_version_info?.fw_build_timestamp,
+      fwBuildId: cap.fw_build_id?.replace(/^QC_IMAGE_VERSION_STRING=/, ''),
+    });
+    if (chip.deviceInfo) await this.call('device info', wlfw.wlfw_device_info_req, wlfw.wlfw_device_info_resp, {}, signal);
+
+    this.setState('downloading');
+    await this.downloadBoardData(chip, boardId, cap.eeprom_read_timeout !== undefined, signal);
+
+    this.setState('m3');
+    if (chip.m3) {
+      const m3 = await this.deps.store.m3(chip, this.key);
+      await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: this.allocate(m3.data.length), size: m3.data.length }, signal);
+    } else {
+      await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: 0n, size: 0 }, signal);
+    }
+
+    this.setState('firmware-init');
+    await this.waitIndication(current ? 'FW_INIT_DONE' : 'FW_READY (0x38, pre-2022 naming)', [IND.FW_INIT_DONE], signal);
+
+    this.setState('configuring');
+    if (chip.wlanIni || family === 'ath12k') {
+      await this.call('WLAN ini', wlfw.wlfw_wlan_ini_req, wlfw.wlfw_wlan_ini_resp, { enablefwlog: 1 }, signal);
+    }
+    const shadow = chip.shadowRegAddrs.map((addr) => ({ addr }));
+    await this.call(
+      'WLAN cfg',
+      wlfw.wlfw_wlan_cfg_req,
+      wlfw.wlfw_wlan_cfg_resp,
+      {
+        host_version: 'WIN',
+        tgt_cfg: chip.targetCe.map((p) => ({ ...p })),
+        svc_cfg: chip.serviceMap.map((s) => ({ ...s })),
+        shadow_reg_v2: chip.shadowRegs === 'v2' ? shadow : undefined,
+        shadow_reg_v3: chip.shadowRegs === 'v3' ? shadow : undefined,
+      },
+      signal,
+    );
+    await this.call('WLAN mode', wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode: WlanMode.NORMAL, hw_debug: 0 }, signal);
+  }
+
+  private hostCap(chip: WlfwChipParams, group: GroupRelease | undefined): QmiValue<typeof wlfw.wlfw_host_cap_req> {
+    const value: Record<string, unknown> = {
+      num_clients: 1,
+      bdf_support: 1,
+      cal_done: 0,
+      mem_cfg_mode: chip.memCfgMode,
+    };
+    if (chip.internalSleepClock) value.nm_modem = chip.family === 'ath12k' ? 0x02 | 0x04 | 0x08 : 0x02;
+    if (chip.m3) {
+      value.m3_support = 1;
+      value.m3_cache_support = 1;
+    }
+    if (group) {
+      value.mlo_capable = 1;
+      value.mlo_chip_id = group.index;
+      value.mlo_group_id = 0;
+      value.max_mlo_peer = 256;
+      value.mlo_num_chips = group.size;
+      value.mlo_chip_info = Array.from({ length: 3 }, (_, i) => ({
+        chip_id: i,
+        num_local_links: i < group.size ? 2 : 0,
+        hw_link_id: Uint8Array.of(2 * i, 2 * i + 1),
+        valid_mlo_link_id: Uint8Array.of(i < group.size ? 1 : 0, i < group.size ? 1 : 0),
+      }));
+      value.feature_list = 0n;
+    }
+    return value as QmiValue<typeof wlfw.wlfw_host_cap_req>;
+  }
+
+  /**
+   * REQUEST_MEM → RESPOND_MEM, including the delayed answer: when a segment is
+   * larger than the host can allocate and the firmware asked for at most 3
+   * segments, answer with no segments, accept the failure reply (error 0), and
+   * wait for the firmware to ask again in smaller chunks.
+   */
+  private async negotiateMemory(chip: WlfwChipParams, signal: AbortSignal): Promise<void> {
+    const limit = this.deps.options.dmaChunkLimit;
+    for (let round = 0; round < 4; round++) {
+      const body = await this.waitIndication('REQUEST_MEM', [IND.REQUEST_MEM], signal);
+      const ind = decode(wlfw.wlfw_request_mem_ind, body);
+      const segs = ind.mem_seg;
+      const tooBig = chip.fixedMemRegion ? undefined : segs.find((s) => s.size > limit);
+      if (tooBig && segs.length <= 3) {
+        this.log.debug({ size: tooBig.size, limit }, 'segment too large; delayed memory response');
+        const resp = await this.call('respond memory (delayed)', wlfw.wlfw_respond_mem_req, wlfw.wlfw_respond_mem_resp, { mem_seg: [] }, signal, false);
+        if (resp.resp.result !== 0 && resp.resp.error !== 0) {
+          throw new WlfwStepFailedError(this.key, 'respond memory (delayed)', { message: 'unexpected error', result: resp.resp.result, error: resp.resp.error });
+        }
+        continue;
+      }
+      if (tooBig) throw new WlfwHostMemoryError(this.key, tooBig.size, limit, segs.length);
+      const out = segs.map((s) => ({ addr: this.allocate(s.size), size: s.size, type: s.type, restore: 0 }));
+      await this.call('respond memory', wlfw.wlfw_respond_mem_req, wlfw.wlfw_respond_mem_resp, { mem_seg: out }, signal);
+      this.patch({ memorySegments: out.length, memoryBytes: out.reduce((n, s) => n + s.size, 0) });
+      return;
+    }
+    throw new WlfwStepFailedError(this.key, 'memory negotiation', new Error('firmware kept asking for segments the host cannot allocate'));
+  }
+
+  private async downloadBoardData(chip: WlfwChipParams, boardId: number, eeprom: boolean, signal: AbortSignal): Promise<void> {
+    const { store } = this.deps;
+    const files: { type: number; data: Uint8Array | undefined }[] = [];
+    if (chip.supportsRegdb) files.push({ type: BdfType.REGDB, data: (await store.regdb(chip, this.key)).data });
+    const board = await store.boardFile(chip, boardId, this.key);
+    const boardType = isElf(board.data) ? BdfType.ELF : BdfType.BIN;
+    files.push({ type: boardType, data: board.data });
+    if (chip.caldata && boardType === BdfType.BIN) {
+      if (eeprom && chip.family === 'ath11k') files.push({ type: BdfType.EEPROM, data: undefined });
+      else {
+        const [bus, dev] = splitKey(this.key);
+        const cal = await store.caldata(chip, bus, dev, this.key);
+        files.push({ type: chip.family === 'ath12k' ? BdfType.CALIBRATION : BdfType.CALDATA, data: cal.data });
+      }
+    }
+    this.patch({ bytesTotal: files.reduce((n, f) => n + (f.data?.length ?? 0), 0), bytesDownloaded: 0 });
+    for (const file of files) await this.sendFile(chip, boardId, file.type, file.data, signal);
+  }
+
+  /** One file in 6144-byte segments; total_size is the bytes still to send (as the drivers do). */
+  private async sendFile(chip: WlfwChipParams, boardId: number, type: number, data: Uint8Array | undefined, signal: AbortSignal): Promise<void> {
+    if (!data || chip.fixedBdfAddr) {
+      // EEPROM caldata, or AHB chips whose board data goes to reserved memory: one message, no data.
+      await this.call('BDF download', wlfw.wlfw_bdf_download_req, wlfw.wlfw_bdf_download_resp, {
+        valid: 1, file_id: boardId, total_size: data?.length ?? 0, seg_id: 0, end: 1, bdf_type: type,
+      }, signal);
+      this.patch({ bytesDownloaded: this.status.bytesDownloaded + (data?.length ?? 0) });
+      return;
+    }
+    let offset = 0;
+    for (let seg = 0; offset < data.length; seg++) {
+      const remaining = data.length - offset;
+      const len = Math.min(BDF_SEGMENT_SIZE, remaining);
+      await this.call(
+        'BDF download',
+        wlfw.wlfw_bdf_download_req,
+        wlfw.wlfw_bdf_download_resp,
+        { valid: 1, file_id: boardId, total_size: remaining, seg_id: seg, data: data.subarray(offset, offset + len), end: remaining <= BDF_SEGMENT_SIZE ? 1 : 0, bdf_type: type },
+        signal,
+      );
+      offset += len;
+      this.patch({ bytesDownloaded: this.status.bytesDownloaded + len });
+    }
+  }
+
+  private allocate(size: number): bigint {
+    const addr = this.nextDmaAddr;
+    // Page-align like dma_alloc_coherent.
+    this.nextDmaAddr += BigInt(Math.ceil(size / 4096) * 4096);
+    return addr;
+  }
+
+  private async call<Req extends QmiMessageSchema, Resp extends QmiMessageSchema>(
+    step: string,
+    request: Req,
+    response: Resp,
+    value: QmiValue<Req>,
+    signal: AbortSignal,
+    checkResult = true,
+  ): Promise<QmiValue<Resp>> {
+    if (signal.aborted) throw signal.reason;
+    try {
+      return await this.client.request(request, response, value, { timeout: this.deps.options.requestTimeoutMs, signal, checkResult });
+    } catch (err) {
+      if (signal.aborted) throw signal.reason;
+      throw new WlfwStepFailedError(this.key, step, err);
+    }
+  }
+
+  private waitIndication(name: string, ids: readonly number[], signal: AbortSignal): Promise<Uint8Array> {
+    const timeoutMs = this.deps.options.indicationTimeoutMs;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const take = (): boolean => {
+        const i = this.indications.findIndex((ind) => ids.includes(ind.msgId));
+        if (i < 0) return false;
+        const [ind] = this.indications.splice(i, 1);
+        finish();
+        resolve(ind.body);
+        return true;
+      };
+      const onAbort = (): void => {
+        finish();
+        reject(signal.reason);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new WlfwIndicationTimeoutError(this.key, name, timeoutMs));
+      }, timeoutMs);
+      const finish = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (this.indicationWaiter === check) this.indicationWaiter = undefined;
+      };
+      const check = (): void => void take();
+      if (signal.aborted) return onAbort();
+      if (take()) return;
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.indicationWaiter = check;
+    });
+  }
+}
+
+function decode<S extends QmiMessageSchema>(schema: S, body: Uint8Array): QmiValue<S> {
+  // Indications are decoded here rather than through indications$, so that all of them queue in arrival order.
+  return qmiCodec(schema).decode(body) as QmiValue<S>;
+}
+
+/** `mhi:0000:01:00.0` → ['pci', '0000:01:00.0'] (MHI cards are PCI devices); other kinds as is. */
+export function splitKey(key: string): [string, string] {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  return [kind === 'mhi' ? 'pci' : kind, key.slice(colon + 1)];
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}

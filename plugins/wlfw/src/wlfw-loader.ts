@@ -1,0 +1,211 @@
+import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
+import {
+  formatBackendKey,
+  parseBackendKey,
+  type EndpointReservation,
+  type PluginContext,
+  type ServerInfo,
+} from '../../../src/sdk';
+import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
+import type { WlfwCardStatus } from './card-status';
+import { FirmwareStore } from './firmware-store';
+import { GroupBarrier } from './group-barrier';
+import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
+import { WlfwCard } from './wlfw-card';
+
+interface CardEntry {
+  readonly card: WlfwCard;
+  readonly reservation: EndpointReservation | undefined;
+  readonly subscription: Subscription;
+}
+
+/**
+ * The WLFW firmware loader of one family (ath11k or ath12k). It reserves the
+ * endpoint IDs of configured cards before their devices attach, watches the
+ * name service for WLFW (service 69) on every endpoint whatever its backend,
+ * and runs one {@link WlfwCard} per endpoint whose instance belongs to its chip
+ * table, each with a QMI client bound to that endpoint. Cards found to run the
+ * other family's firmware are left alone until their firmware restarts.
+ */
+export class WlfwLoader {
+  readonly options: WlfwLoaderOptions;
+  private readonly store: FirmwareStore;
+  private readonly groups: GroupBarrier;
+  private readonly cardsByEndpoint = new Map<number, CardEntry>();
+  private readonly opening = new Map<number, Promise<void>>();
+  /** Endpoint → server (node:port) that was found to be the other family's. */
+  private readonly declined = new Map<number, string>();
+  private readonly cardsSubject = new BehaviorSubject<WlfwCardStatus[]>([]);
+  private lookup: Subscription | undefined;
+  private started = false;
+  private stopping: Promise<void> | undefined;
+
+  /** Every card's status, re-emitted on any change. */
+  readonly cards$: Observable<WlfwCardStatus[]> = this.cardsSubject.asObservable();
+
+  constructor(
+    readonly family: WlfwFamily,
+    readonly chips: readonly WlfwChipParams[],
+    private readonly context: PluginContext,
+  ) {
+    this.options = parseLoaderOptions(context.name, context.config);
+    this.store = new FirmwareStore(this.options.firmwareDir);
+    this.groups = new GroupBarrier(new Map(this.options.groups.map((g) => [g.id, g.keys])), this.options.groupWaitMs);
+  }
+
+  /** Instances this loader answers to. */
+  get instances(): number[] {
+    return [...new Set(this.chips.map((c) => c.serviceInstance))];
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    for (const text of this.options.cards) {
+      const key = parseBackendKey(text);
+      const reservation = this.context.router.reserveEndpoint(key);
+      await this.openCard(reservation.id, formatBackendKey(key), reservation);
+    }
+    this.lookup = this.context.names.lookup$({ service: WLFW_SERVICE, version: WLFW_VERSION }).subscribe({
+      next: (event) => {
+        if (event.type === 'snapshot') for (const s of event.servers) this.onServer(s);
+        else if (event.type === 'add') this.onServer(event.server);
+        else if (this.declined.get(event.server.endpoint) === `${event.server.node}:${event.server.port}`) this.declined.delete(event.server.endpoint);
+      },
+      error: (err: unknown) => this.context.logger.error({ err }, 'WLFW lookup failed'),
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      this.lookup?.unsubscribe();
+      await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
+      this.groups.clear();
+      const entries = [...this.cardsByEndpoint.values()];
+      this.cardsByEndpoint.clear();
+      await Promise.all(entries.map((e) => this.closeEntry(e)));
+      this.declined.clear();
+      this.publish();
+      this.started = false;
+    })();
+    try {
+      await this.stopping;
+    } finally {
+      this.stopping = undefined;
+    }
+  }
+
+  /** Current status of every card (for `qrtr cards` and the daemon table). */
+  snapshot(): WlfwCardStatus[] {
+    return [...this.cardsByEndpoint.values()].map((e) => e.card.status).sort((a, b) => a.endpoint - b.endpoint);
+  }
+
+  /** One card's status stream, by backend key (`mhi:0000:01:00.0`). */
+  status$(key: string): Observable<WlfwCardStatus> | undefined {
+    for (const e of this.cardsByEndpoint.values()) if (e.card.key === key) return e.card.status$;
+    return undefined;
+  }
+
+  /** Resolves once every listed (or every known) card is ready; rejects when one fails. */
+  whenReady(keys?: readonly string[], timeoutMs = 30_000): Promise<WlfwCardStatus[]> {
+    return new Promise((resolve, reject) => {
+      let sub: Subscription | undefined;
+      const timer = setTimeout(() => {
+        sub?.unsubscribe();
+        reject(new Error(`cards not ready within ${timeoutMs} ms: ${JSON.stringify(this.snapshot().map((c) => [c.key, c.state, c.lastError?.code]))}`));
+      }, timeoutMs);
+      sub = this.cards$.subscribe((cards) => {
+        const mine = cards.filter((c) => c.state !== 'declined');
+        const wanted = keys ? keys.map((k) => mine.find((c) => c.key === k)) : mine;
+        if (wanted.length === 0 || wanted.some((c) => !c)) return;
+        const failed = wanted.find((c) => c!.state === 'failed');
+        if (failed) {
+          clearTimeout(timer);
+          queueMicrotask(() => sub?.unsubscribe());
+          reject(Object.assign(new Error(`card ${failed.key} failed: ${failed.lastError?.message}`), { status: failed }));
+        } else if (wanted.every((c) => c!.state === 'ready')) {
+          clearTimeout(timer);
+          queueMicrotask(() => sub?.unsubscribe());
+          resolve(wanted as WlfwCardStatus[]);
+        }
+      });
+    });
+  }
+
+  private onServer(server: ServerInfo): void {
+    if (!this.started || this.stopping || !this.instances.includes(server.instance)) return;
+    if (this.cardsByEndpoint.has(server.endpoint) || this.opening.has(server.endpoint)) return;
+    if (this.declined.get(server.endpoint) === `${server.node}:${server.port}`) return;
+    const info = this.context.router.endpoints().find((e) => e.id === server.endpoint);
+    // A server behind no remote endpoint (a local emulator) has no backend key to reserve.
+    const key = info ? info.key : { kind: 'local', key: `${server.node}:${server.port}` };
+    const reservation = info ? this.context.router.reserveEndpoint(info.key) : undefined;
+    const pending = this.openCard(server.endpoint, formatBackendKey(key), reservation, server.instance)
+      .catch((err: unknown) => {
+        reservation?.release();
+        this.context.logger.error({ err, endpoint: server.endpoint }, 'cannot open a WLFW client for the card');
+      })
+      .finally(() => this.opening.delete(server.endpoint));
+    this.opening.set(server.endpoint, pending);
+  }
+
+  private async openCard(endpoint: number, key: string, reservation: EndpointReservation | undefined, instance?: number): Promise<void> {
+    const bind = this.options.bindEndpoints;
+    const client = await this.context.qmi.openClient({
+      service: WLFW_SERVICE,
+      version: WLFW_VERSION,
+      // Unbound (the kernel's way), the only filter left is the instance, and every identical card matches it.
+      instance: bind ? undefined : instance,
+      endpoint: bind ? endpoint : undefined,
+      name: `${this.family} WLFW client of ${key}`,
+    });
+    const card = new WlfwCard(key, endpoint, client, {
+      family: this.family,
+      chips: this.chips,
+      options: this.options,
+      store: this.store,
+      groups: this.groups,
+      logger: this.context.logger,
+      onDecline: (c, server) => this.decline(c, server),
+    });
+    const subscription = card.status$.subscribe(() => this.publish());
+    const entry: CardEntry = { card, reservation, subscription };
+    if (this.stopping || !this.started) {
+      await this.closeEntry(entry);
+      return;
+    }
+    this.cardsByEndpoint.set(endpoint, entry);
+    if (this.family === 'ath12k') this.expectInGroup(card, instance);
+    card.start();
+    this.publish();
+  }
+
+  private expectInGroup(card: WlfwCard, instance: number | undefined): void {
+    const configured = this.groups.configuredGroupOf(card.key);
+    if (configured) return;
+    const chip = this.chips.find((c) => c.serviceInstance === instance);
+    if (chip) this.groups.expect(`${this.family}:${chip.chip}`, card.key);
+  }
+
+  /** The card runs the other family's firmware: drop it until that server goes away. */
+  private decline(card: WlfwCard, server: ServerInfo): void {
+    const entry = this.cardsByEndpoint.get(card.endpoint);
+    if (!entry || entry.card !== card) return;
+    this.declined.set(card.endpoint, `${server.node}:${server.port}`);
+    this.cardsByEndpoint.delete(card.endpoint);
+    for (const chip of this.chips) this.groups.forget(`${this.family}:${chip.chip}`, card.key);
+    void this.closeEntry(entry).then(() => this.publish());
+  }
+
+  private async closeEntry(entry: CardEntry): Promise<void> {
+    entry.subscription.unsubscribe();
+    await entry.card.stop();
+    entry.reservation?.release();
+  }
+
+  private publish(): void {
+    this.cardsSubject.next(this.snapshot());
+  }
+}
