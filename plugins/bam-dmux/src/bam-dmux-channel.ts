@@ -1,4 +1,4 @@
-import { BehaviorSubject, Observable, Subject, Subscriber, firstValueFrom, filter } from 'rxjs';
+import { BehaviorSubject, Observable, Subject, Subscriber, filter, firstValueFrom, map, merge } from 'rxjs';
 import type { BamDmuxPayloadType } from './bam-dmux-header';
 import { BamDmuxChannelClosedError, BamDmuxStaleReleaseError } from './errors';
 import { IndexQueue } from './index-queue';
@@ -184,15 +184,16 @@ export class BamDmuxChannel {
     return this.host.transmit(this.id, payload);
   }
 
-  /** Waits until the TX ring has room (rejects if the channel closes first). */
+  /** Waits until the TX ring has room; rejects with BAM_DMUX_CHANNEL_CLOSED if the channel closes first. */
   async whenWritable(): Promise<void> {
+    if (this.closed) throw new BamDmuxChannelClosedError(this.id);
     if (this.host.txWritable) return;
-    await Promise.race([
-      firstValueFrom(this.host.txWritable$.pipe(filter((w) => w))),
-      firstValueFrom(this.closedSubject.pipe(filter((c) => c))).then(() => {
-        throw new BamDmuxChannelClosedError(this.id);
-      }),
-    ]);
+    // One subscription, dropped on the first value, so waiting writers leave nothing behind.
+    const woke = await firstValueFrom(
+      merge(this.host.txWritable$.pipe(filter((w) => w)), this.closedSubject.pipe(filter((c) => c), map(() => false))),
+      { defaultValue: false },
+    );
+    if (!woke || this.closed) throw new BamDmuxChannelClosedError(this.id);
   }
 
   /** {@link send}, waiting for ring space first: the Promise form of backpressure. */

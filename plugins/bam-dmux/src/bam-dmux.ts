@@ -1,17 +1,14 @@
-import { BehaviorSubject, Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
+import { Observable, Subject, asyncScheduler, type SchedulerLike } from 'rxjs';
 import { InvalidArgumentError, QrtrdError } from '../../../src/common/errors';
 import {
   BAM_DMUX_BUFFER_SIZE,
   BAM_DMUX_HEADER_LENGTH,
-  BAM_DMUX_MAX_PAYLOAD,
   BAM_DMUX_NUM_CHANNELS,
   BAM_DMUX_RING_SIZE,
   BamDmuxCommand,
   bamDmuxPayloadType,
   createBamDmuxHeader,
   decodeBamDmuxHeaderInto,
-  encodeBamDmuxCommand,
-  encodeBamDmuxData,
   type BamDmuxPadding,
   type BamDmuxPayloadType,
 } from './bam-dmux-header';
@@ -21,12 +18,10 @@ import {
   BamDmuxChannelClosedError,
   BamDmuxDisposedError,
   BamDmuxInactiveChannelError,
-  BamDmuxPayloadTooLargeError,
   BamDmuxTransportProtocolError,
-  BamDmuxTxAbortedError,
   type BamDmuxPowerTimeoutError,
 } from './errors';
-import { IndexQueue } from './index-queue';
+import { BamDmuxTxRing } from './bam-dmux-tx-ring';
 import { BamDmuxPowerControl, type BamDmuxPowerLines, type BamDmuxPowerState } from './power-control';
 
 /** Which backend (rpmsg/SMD device) the modem sits behind; the router keys endpoint IDs on it. */
@@ -85,9 +80,6 @@ export interface BamDmuxStats {
 const RX_FREE = 0;
 const RX_POSTED = 1;
 const RX_HELD = 2;
-const TX_FREE = 0;
-const TX_DEFERRED = 1;
-const TX_IN_FLIGHT = 2;
 
 /**
  * The BAM-DMUX data plane of one modem: 32 RX and 32 TX buffers of 2 KiB,
@@ -112,33 +104,20 @@ export class BamDmux implements BamDmuxChannelHost {
   private readonly rxGen: Uint32Array;
   private readonly rxViews: (Uint8Array | undefined)[];
   private readonly rxTypes: BamDmuxPayloadType[];
-  private readonly txBuffers: Uint8Array[] = [];
-  private readonly txState: Uint8Array;
-  private readonly txLength: Uint16Array;
-  private readonly txChannel: Int8Array;
-  private readonly txWaiters: ({ resolve(): void; reject(e: Error): void } | undefined)[];
-  private readonly txDeferred: IndexQueue;
-  private txNext = 0;
+  private readonly tx: BamDmuxTxRing;
   private rxRunning = false;
   private disposed = false;
   private readonly header = createBamDmuxHeader();
   private readonly channelsById: (BamDmuxChannel | undefined)[] = new Array(BAM_DMUX_NUM_CHANNELS).fill(undefined);
   private readonly channelSubject = new Subject<BamDmuxChannel>();
   private readonly dropSubject = new Subject<BamDmuxDrop>();
-  private readonly writableSubject = new BehaviorSubject<boolean>(true);
   private readonly counters = {
     rxPackets: 0,
     rxBytes: 0,
     rxCommands: 0,
-    txPackets: 0,
-    txBytes: 0,
-    txCommands: 0,
     rxHeld: 0,
     rxHeldMax: 0,
     rxPosted: 0,
-    txInFlight: 0,
-    txQueueStops: 0,
-    txQueueWakes: 0,
   };
   private readonly drops: Record<string, number> = {};
 
@@ -147,7 +126,7 @@ export class BamDmux implements BamDmuxChannelHost {
   /** Every drop, with its reason code (also counted in {@link stats}). */
   readonly drops$: Observable<BamDmuxDrop> = this.dropSubject.asObservable();
   /** Ring-level transmit readiness shared by all channels (the driver stops/wakes every queue). */
-  readonly txWritable$: Observable<boolean> = this.writableSubject.asObservable();
+  readonly txWritable$: Observable<boolean>;
   readonly powerState$: Observable<BamDmuxPowerState>;
   readonly powerErrors$: Observable<BamDmuxPowerTimeoutError>;
 
@@ -167,22 +146,13 @@ export class BamDmux implements BamDmuxChannelHost {
       }
     }
     const rxMemory = new ArrayBuffer(this.rxRing * BAM_DMUX_BUFFER_SIZE);
-    const txMemory = new ArrayBuffer(this.txRing * BAM_DMUX_BUFFER_SIZE);
     for (let i = 0; i < this.rxRing; i++) {
       this.rxBuffers.push(new Uint8Array(rxMemory, i * BAM_DMUX_BUFFER_SIZE, BAM_DMUX_BUFFER_SIZE));
-    }
-    for (let i = 0; i < this.txRing; i++) {
-      this.txBuffers.push(new Uint8Array(txMemory, i * BAM_DMUX_BUFFER_SIZE, BAM_DMUX_BUFFER_SIZE));
     }
     this.rxState = new Uint8Array(this.rxRing);
     this.rxGen = new Uint32Array(this.rxRing);
     this.rxViews = new Array(this.rxRing).fill(undefined);
     this.rxTypes = new Array(this.rxRing).fill('qmap');
-    this.txState = new Uint8Array(this.txRing);
-    this.txLength = new Uint16Array(this.txRing);
-    this.txChannel = new Int8Array(this.txRing).fill(-1);
-    this.txWaiters = new Array(this.txRing).fill(undefined);
-    this.txDeferred = new IndexQueue(this.txRing);
 
     const sink: BamTransportSink = {
       rxComplete: (slot, length) => this.onRxComplete(slot, length),
@@ -197,11 +167,13 @@ export class BamDmux implements BamDmuxChannelHost {
         autosuspendMs: options.autosuspendMs,
       },
       {
-        remotePower: (up) => (up ? this.startRx() : this.stopPipes()),
-        active: () => this.flushDeferred(),
-        resumeFailed: (error) => this.abortDeferred(error),
+        remotePower: (up) => (up ? this.startRx() : this.stopPipes('modem powered down')),
+        active: () => this.tx.flushDeferred(),
+        resumeFailed: (error) => this.tx.abortDeferred(error),
       },
     );
+    this.tx = new BamDmuxTxRing(this.txRing, this.transport, this.power, this.padding, (error, channel) => this.drop(error, channel));
+    this.txWritable$ = this.tx.writable$;
     this.powerState$ = this.power.state$;
     this.powerErrors$ = this.power.errors$;
   }
@@ -211,7 +183,7 @@ export class BamDmux implements BamDmuxChannelHost {
   }
 
   get txWritable(): boolean {
-    return this.writableSubject.value;
+    return this.tx.writable;
   }
 
   /** The open channel object for `id`, if the modem has opened it. */
@@ -224,7 +196,7 @@ export class BamDmux implements BamDmuxChannelHost {
     return {
       endpointId: this.endpointId,
       ...this.counters,
-      txDeferred: this.txDeferred.length,
+      ...this.tx.stats(),
       openChannels: this.channelsById.filter((c) => c !== undefined).map((c) => c!.id),
       drops: { ...this.drops },
       power: {
@@ -241,14 +213,14 @@ export class BamDmux implements BamDmuxChannelHost {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.stopPipes();
-    this.abortDeferred(new BamDmuxDisposedError());
+    this.stopPipes('disposed');
+    this.tx.abortDeferred(new BamDmuxDisposedError());
     for (const channel of this.channelsById) if (channel) this.closeChannel(channel.id);
     this.detach();
     this.power.dispose();
+    this.tx.dispose();
     this.channelSubject.complete();
     this.dropSubject.complete();
-    this.writableSubject.complete();
   }
 
   // ---- BamDmuxChannelHost -------------------------------------------------------------
@@ -285,119 +257,13 @@ export class BamDmux implements BamDmuxChannelHost {
     const ch = this.channelsById[channel];
     if (!ch) throw new BamDmuxChannelClosedError(channel);
     if (!ch.isLocallyOpen) throw new BamDmuxInactiveChannelError(channel, 'local-closed');
-    if (payload.length > BAM_DMUX_MAX_PAYLOAD) throw new BamDmuxPayloadTooLargeError(payload.length, BAM_DMUX_MAX_PAYLOAD);
-    const slot = this.reserveTx();
-    if (slot < 0) return false;
-    const length = encodeBamDmuxData(this.txBuffers[slot], channel, payload, this.padding);
-    this.counters.txPackets++;
-    this.counters.txBytes += payload.length;
-    this.dispatchTx(slot, length, channel);
-    return true;
+    return this.tx.sendData(channel, payload);
   }
 
   /** @internal OPEN/CLOSE from our side; resolves when the modem consumed the command. */
   sendCommand(channel: number, open: boolean): Promise<void> {
     if (this.disposed) return Promise.reject(new BamDmuxDisposedError());
-    const slot = this.reserveTx();
-    if (slot < 0) {
-      return new Promise<void>((resolve, reject) => {
-        const subscription = this.writableSubject.subscribe({
-          next: (writable) => {
-            if (!writable) return;
-            queueMicrotask(() => subscription.unsubscribe());
-            this.sendCommand(channel, open).then(resolve, reject);
-          },
-          complete: () => reject(new BamDmuxDisposedError()),
-        });
-      });
-    }
-    const length = encodeBamDmuxCommand(this.txBuffers[slot], open ? BamDmuxCommand.OPEN : BamDmuxCommand.CLOSE, channel);
-    this.counters.txCommands++;
-    const done = new Promise<void>((resolve, reject) => {
-      this.txWaiters[slot] = { resolve, reject };
-    });
-    this.dispatchTx(slot, length, channel);
-    return done;
-  }
-
-  // ---- transmit ring ------------------------------------------------------------------
-
-  /** Claims the next ring slot in order, or -1 when it is busy (queue stopped). */
-  private reserveTx(): number {
-    const slot = this.txNext;
-    if (this.txState[slot] !== TX_FREE) {
-      this.stopQueue();
-      return -1;
-    }
-    this.txState[slot] = TX_DEFERRED;
-    this.txNext = slot + 1 === this.txRing ? 0 : slot + 1;
-    if (this.txState[this.txNext] !== TX_FREE) this.stopQueue();
-    return slot;
-  }
-
-  private dispatchTx(slot: number, length: number, channel: number): void {
-    this.txLength[slot] = length;
-    this.txChannel[slot] = channel;
-    // Each frame holds a power reference until its completion, as pm_runtime_get/put in the driver.
-    if (this.power.get() && this.txDeferred.length === 0) {
-      this.submit(slot);
-    } else {
-      this.txDeferred.push(slot);
-    }
-  }
-
-  private submit(slot: number): void {
-    this.txState[slot] = TX_IN_FLIGHT;
-    this.counters.txInFlight++;
-    this.transport.submitTx(slot, this.txBuffers[slot].subarray(0, this.txLength[slot]));
-  }
-
-  private flushDeferred(): void {
-    for (let slot = this.txDeferred.shift(); slot >= 0; slot = this.txDeferred.shift()) this.submit(slot);
-  }
-
-  private onTxComplete(slot: number): void {
-    if (slot < 0 || slot >= this.txRing || this.txState[slot] !== TX_IN_FLIGHT) {
-      this.drop(new BamDmuxTransportProtocolError('txComplete', slot));
-      return;
-    }
-    this.counters.txInFlight--;
-    this.finishTx(slot, undefined);
-  }
-
-  private finishTx(slot: number, error: Error | undefined): void {
-    this.txState[slot] = TX_FREE;
-    this.txChannel[slot] = -1;
-    const waiter = this.txWaiters[slot];
-    this.txWaiters[slot] = undefined;
-    this.power.put();
-    if (waiter) {
-      if (error) waiter.reject(error);
-      else waiter.resolve();
-    }
-    this.updateWritable();
-  }
-
-  private abortDeferred(error: QrtrdError): void {
-    for (let slot = this.txDeferred.shift(); slot >= 0; slot = this.txDeferred.shift()) {
-      const aborted = new BamDmuxTxAbortedError(error.code);
-      this.drop(aborted, this.txChannel[slot]);
-      this.finishTx(slot, error);
-    }
-  }
-
-  private stopQueue(): void {
-    if (!this.writableSubject.value) return;
-    this.counters.txQueueStops++;
-    this.writableSubject.next(false);
-  }
-
-  private updateWritable(): void {
-    // Wake only when the slot the ring fills next is free again (bam_dmux_tx_done).
-    if (!this.writableSubject.value && this.txState[this.txNext] === TX_FREE && !this.disposed) {
-      this.counters.txQueueWakes++;
-      this.writableSubject.next(true);
-    }
+    return this.tx.sendCommand(channel, open ? BamDmuxCommand.OPEN : BamDmuxCommand.CLOSE);
   }
 
   // ---- receive ring -------------------------------------------------------------------
@@ -408,23 +274,15 @@ export class BamDmux implements BamDmuxChannelHost {
     for (let slot = 0; slot < this.rxRing; slot++) if (this.rxState[slot] === RX_FREE) this.post(slot);
   }
 
-  /** The modem powered down: the driver terminates both DMA channels. */
-  private stopPipes(): void {
+  /** The modem powered down (or dispose): the driver terminates both DMA channels. */
+  private stopPipes(reason: string): void {
     this.rxRunning = false;
     this.transport.cancelRx();
     for (let slot = 0; slot < this.rxRing; slot++) {
       if (this.rxState[slot] === RX_POSTED) this.rxState[slot] = RX_FREE;
     }
     this.counters.rxPosted = 0;
-    if (this.counters.txInFlight > 0) {
-      this.transport.cancelTx();
-      for (let slot = 0; slot < this.txRing; slot++) {
-        if (this.txState[slot] !== TX_IN_FLIGHT) continue;
-        this.counters.txInFlight--;
-        this.drop(new BamDmuxTxAbortedError('modem powered down'), this.txChannel[slot]);
-        this.finishTx(slot, new BamDmuxTxAbortedError('modem powered down'));
-      }
-    }
+    this.tx.abortInFlight(reason);
   }
 
   private post(slot: number): void {
@@ -487,6 +345,10 @@ export class BamDmux implements BamDmuxChannelHost {
     if (++this.counters.rxHeld > this.counters.rxHeldMax) this.counters.rxHeldMax = this.counters.rxHeld;
     // The queue has one place per ring slot, so it cannot be full here.
     channel.enqueue(slot);
+  }
+
+  private onTxComplete(slot: number): void {
+    if (!this.tx.complete(slot)) this.drop(new BamDmuxTransportProtocolError('txComplete', slot));
   }
 
   private repost(slot: number): void {

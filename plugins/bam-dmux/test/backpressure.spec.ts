@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BamDmux, BamDmuxChannel } from '../src';
+import { BamDmux, BamDmuxChannel, BamDmuxError } from '../src';
 import { MemoryBamTransport, ModemSimulator, SimulatedPowerLines, createSimulatedModem, readSimSequence } from '../sim';
 import { createRig } from './helpers';
 
@@ -117,6 +117,31 @@ describe('BAM-DMUX backpressure', () => {
     rig.modem.consumeTx();
     rig.settle();
     expect(rig.modem.stats().txConsumed).to.equal(1 + 33);
+    rig.dmux.dispose();
+  });
+
+  it('should reject a writer waiting on a full ring with BAM_DMUX_CHANNEL_CLOSED when the modem closes the channel', async () => {
+    const rig = createRig({}, { autoConsumeTx: false });
+    let channel!: BamDmuxChannel;
+    rig.dmux.channels$.subscribe((c) => (channel = c));
+    rig.modem.start([0]);
+    rig.settle();
+    const open = channel.open();
+    rig.settle();
+    rig.modem.consumeTx();
+    await open;
+    while (channel.send(new Uint8Array([0x45]))) {
+      // fill the ring
+    }
+    const waiting = channel.write(new Uint8Array([0x45, 1]));
+    rig.modem.closeChannel(0);
+    rig.settle();
+    const error = await waiting.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(BamDmuxError);
+    expect((error as BamDmuxError).code).to.equal('BAM_DMUX_CHANNEL_CLOSED');
     rig.dmux.dispose();
   });
 

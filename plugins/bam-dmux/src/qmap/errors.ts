@@ -117,3 +117,10 @@ export class QmapEncodeRangeError extends QmapError {
     super('QMAP_ENCODE_RANGE', `QMAP ${field} ${value} (${hex(value)}) does not fit (max ${max})`, { field, value, max });
   }
 }
+
+/** The link was removed while a writer waited on it. */
+export class QmapLinkRemovedError extends QmapError {
+  constructor(muxId: number) {
+    super('QMAP_LINK_REMOVED', `QMAP link for mux id ${muxId} has been removed`, { muxId });
+  }
+}

@@ -1,4 +1,5 @@
 import { BehaviorSubject, Observable, Subject, Subscriber, combineLatest, distinctUntilChanged, filter, firstValueFrom, map } from 'rxjs';
+import { QmapLinkRemovedError } from './errors';
 
 /** How a received packet's TCP/UDP checksum was established. */
 export type QmapChecksumStatus = 'hw' | 'sw' | 'unverified';
@@ -144,9 +145,11 @@ export class QmapLink {
     return this.host.transmit(this.muxId, packet, options?.offloadChecksum ?? false);
   }
 
-  /** Resolves when {@link send} may succeed. */
+  /** Resolves when {@link send} may succeed; rejects with QMAP_LINK_REMOVED if the link goes away first. */
   async whenWritable(): Promise<void> {
-    await firstValueFrom(this.writable$.pipe(filter((w) => w)));
+    if (this.removed) throw new QmapLinkRemovedError(this.muxId);
+    const woke = await firstValueFrom(this.writable$.pipe(filter((w) => w)), { defaultValue: false });
+    if (!woke || this.removed) throw new QmapLinkRemovedError(this.muxId);
   }
 
   /** {@link send}, waiting for flow and uplink room first. */
