@@ -2,9 +2,11 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { PcapWriter, readCaptureFile, type CaptureRecord } from '../../src/capture';
-import { QRTR_PORT_CTRL, QrtrType, decodeControl, decodePacket, encodePacket } from '../../src/wire';
-import { IND_REGISTER_REQ, TEST_SERVICE, WLFW, runScenario } from './scenario';
+import fc from 'fast-check';
+import { writeFileSync } from 'node:fs';
+import { PCAP_SNAPLEN_QRTRD, PcapWriter, encodePcapGlobalHeaderInto, readCaptureFile, type CaptureRecord } from '../../src/capture';
+import { QRTR_PORT_CTRL, QrtrType, decodeControl, decodePacket, encodeControl, encodePacket, instanceWord } from '../../src/wire';
+import { IND_REGISTER_REQ, IND_REGISTER_RESP, TEST_SERVICE, WLFW, runScenario } from './scenario';
 import { tempDir } from './tmp';
 
 /**
@@ -188,4 +190,44 @@ describe('qrtrd.lua under tshark', function () {
     const [row] = tshark(path).rows;
     expect([row!['qrtrd.kind'], row!['qrtrd.backend'], row!['qmi.msg_id'], row!['qmi.service'], row!['wlfw.msg']]).to.deep.equal(['0', 'bam-dmux', '0x0020', '', '']);
   });
+
+  it('should survive fuzzed packets and pseudo-headers without a Lua error (fuzz)', async () => {
+    const valid = [
+      encodePacket({ type: QrtrType.NEW_SERVER, srcNode: 7, srcPort: QRTR_PORT_CTRL, dstNode: 1, dstPort: QRTR_PORT_CTRL },
+        encodeControl({ type: QrtrType.NEW_SERVER, service: WLFW, instance: instanceWord(1, 7), node: 7, port: 1 })),
+      encodePacket({ type: QrtrType.DATA, srcNode: 1, srcPort: 0x4000, dstNode: 7, dstPort: 1 }, IND_REGISTER_REQ),
+      encodePacket({ version: 2, type: QrtrType.DATA, srcNode: 7, srcPort: 1, dstNode: 1, dstPort: 0x4000 }, IND_REGISTER_RESP),
+    ];
+    const mutated = fc
+      .tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat({ max: 63 }), fc.nat({ max: 255 })), { maxLength: 4 }), fc.nat({ max: 72 }))
+      .map(([p, edits, cut]) => {
+        const b = p.slice();
+        for (const [i, v] of edits) if (i < b.length) b[i] = v;
+        return b.subarray(0, Math.min(b.length, cut + 4));
+      });
+    // Each body is a pseudo-header (valid, or random bytes) followed by a packet (mutated, or random bytes).
+    const body = fc.tuple(
+      fc.oneof(fc.constant(Uint8Array.of(1, 0, 16, 0, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), fc.uint8Array({ minLength: 0, maxLength: 24 })),
+      fc.oneof(mutated, fc.uint8Array({ maxLength: 64 })),
+    );
+    const seed = Date.now() | 0;
+    const bodies = fc.sample(body, { seed, numRuns: 1500 }).map(([h, p]) => Buffer.concat([h, p]));
+    const file = Buffer.alloc(24 + bodies.reduce((n, b) => n + 16 + b.length, 0));
+    let o = encodePcapGlobalHeaderInto(file, 0, PCAP_SNAPLEN_QRTRD);
+    bodies.forEach((b, i) => {
+      file.writeUInt32LE(i, o);
+      file.writeUInt32LE(0, o + 4);
+      file.writeUInt32LE(b.length, o + 8);
+      file.writeUInt32LE(b.length, o + 12);
+      b.copy(file, o + 16);
+      o += 16 + b.length;
+    });
+    const path = tmp.file('fuzz.pcap');
+    writeFileSync(path, file);
+    const r = spawnSync('tshark', ['-X', `lua_script:${LUA}`, '-r', path, '-V'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout.match(/Lua Error[^\n]*/g) ?? [], `seed ${seed}`).to.deep.equal([]);
+    expect(r.stdout.match(/^Frame \d+:/gm), `seed ${seed}`).to.have.length(bodies.length);
+  });
 });
+
