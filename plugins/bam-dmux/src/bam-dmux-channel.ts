@@ -90,7 +90,7 @@ export class BamDmuxChannel {
     this.packets$ = new Observable<BamDmuxPacket>((subscriber) => {
       if (this.closed) {
         subscriber.complete();
-        return undefined;
+        return () => undefined;
       }
       this.subscribers.add(subscriber);
       this.drainToSubscribers();

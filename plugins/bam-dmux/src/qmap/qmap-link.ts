@@ -62,7 +62,7 @@ export class QmapLink {
     this.packets$ = new Observable<QmapPacket>((subscriber) => {
       if (this.removed) {
         subscriber.complete();
-        return undefined;
+        return () => undefined;
       }
       this.subscribers.add(subscriber);
       this.drain();
