@@ -78,6 +78,10 @@ export function createSimulatedModem(options: SimulatedModemOptions = {}): Simul
   let qmap: { mux: QmapMux; links: Map<number, QmapLink> } | undefined;
   const opened: Promise<void>[] = [];
   const ready = new Promise<void>((resolve, reject) => {
+    if (channels.length === 0) {
+      resolve();
+      return;
+    }
     const subscription = dmux.channels$.subscribe((channel: BamDmuxChannel) => {
       opened.push(
         channel.open().then(() => {
