@@ -9,7 +9,7 @@ import {
   type BamDmuxPadding,
 } from '../src/bam-dmux-header';
 import { QmapCommandName, QmapCommandType, decodeQmapCommand, encodeQmapCommand, type QmapCommand } from '../src/qmap/qmap-command';
-import { QMAP_FLAG_CD, type QmapChecksumMode } from '../src/qmap/qmap-header';
+import { QMAP_FLAG_CD, QMAP_V4_DL_TRAILER_LENGTH, type QmapChecksumMode } from '../src/qmap/qmap-header';
 import { IpaDlAggregator, finishDlQmapFrame, qmapDlFrameLength, qmapDlPayloadOffset } from './ipa-dl-framer';
 import { writeSimPacket, type SimPacketKind } from './ip-packet-factory';
 import type { MemoryBamTransport } from './memory-bam-transport';
@@ -187,10 +187,13 @@ export class ModemSimulator {
     aggregator.add(muxId, packet);
   }
 
-  /** Sends FLOW_DISABLE or FLOW_ENABLE for `muxId` on `channel`; returns the transaction id. */
-  sendFlowControl(channel: number, muxId: number, enable: boolean): number {
+  /**
+   * Sends FLOW_DISABLE or FLOW_ENABLE for `muxId` on `channel`; returns the transaction id.
+   * Under MAPv4 downlink checksum offload every frame, commands included, carries the 8-byte trailer.
+   */
+  sendFlowControl(channel: number, muxId: number, enable: boolean, mode: QmapChecksumMode = 'none'): number {
     const transactionId = this.nextTransaction++;
-    const frame = new Uint8Array(20);
+    const frame = new Uint8Array(20 + (mode === 'v4' ? QMAP_V4_DL_TRAILER_LENGTH : 0));
     encodeQmapCommand(frame, 0, muxId, {
       name: enable ? QmapCommandName.FLOW_ENABLE : QmapCommandName.FLOW_DISABLE,
       type: QmapCommandType.REQUEST,

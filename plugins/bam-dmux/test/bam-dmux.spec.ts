@@ -6,6 +6,8 @@ import {
   BamDmuxError,
   writeBamDmuxHeader,
   type BamDmuxDrop,
+  type BamTransport,
+  type BamTransportSink,
 } from '../src';
 import { createRig, flushPromises, type Rig } from './helpers';
 
@@ -210,6 +212,43 @@ describe('BamDmux', () => {
       expect([...tx.subarray(0, 8)]).to.deep.equal([0xfc, 0x33, 0, 0, expectedPad, 1, 4, 0]);
       rig.dmux.dispose();
     }
+  });
+
+  it('should reject a pending open() with a typed error when disposed', async () => {
+    const rig = createRig({}, { autoConsumeTx: false });
+    const seen: BamDmuxChannel[] = [];
+    rig.dmux.channels$.subscribe((c) => seen.push(c));
+    rig.modem.start([0]);
+    rig.settle();
+    const open = seen[0].open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    rig.settle();
+    rig.dmux.dispose();
+    const error = (await open) as BamDmuxError;
+    expect(error).to.be.instanceOf(BamDmuxError);
+    expect(error.code).to.equal('BAM_DMUX_TX_ABORTED');
+    expect(seen[0].isOpen).to.equal(false);
+  });
+
+  it('should count a completion for a slot the transport does not hold as a transport bug', () => {
+    let sink!: BamTransportSink;
+    const transport: BamTransport = {
+      attach: (s) => {
+        sink = s;
+        return () => undefined;
+      },
+      postRx: () => undefined,
+      cancelRx: () => undefined,
+      submitTx: () => undefined,
+      cancelTx: () => undefined,
+    };
+    const rig = createRig({ transport });
+    sink.rxComplete(5, 100);
+    sink.txComplete(40);
+    expect(rig.dmux.stats().drops).to.deep.equal({ BAM_DMUX_TRANSPORT_PROTOCOL: 2 });
+    rig.dmux.dispose();
   });
 
   it('should echo traffic through the simulator', async () => {

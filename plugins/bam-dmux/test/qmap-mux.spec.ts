@@ -133,6 +133,33 @@ describe('QmapMux', () => {
     rig.dmux.dispose();
   });
 
+  it('should ACK a MAPv4 command without its downlink trailer', async () => {
+    const { rig, mux } = await muxRig({ ingressChecksum: 'v4' }, { autoConsumeTx: false });
+    const link = mux.addLink(3);
+    const txn = rig.modem.sendFlowControl(0, 3, false, 'v4');
+    rig.settle();
+    expect(link.flowEnabled).to.equal(false);
+    const ack = rig.transport.peekTx()!;
+    const payloadLength = ack[6] | (ack[7] << 8);
+    expect(payloadLength).to.equal(20);
+    expect([...ack.subarray(8, 14)]).to.deep.equal([0x80, 3, 0, 16, QmapCommandName.FLOW_DISABLE, 1]);
+    expect((ack[16] << 24) | (ack[17] << 16) | (ack[18] << 8) | ack[19]).to.equal(txn);
+    rig.dmux.dispose();
+  });
+
+  it('should release the buffers of a removed link and count its queued frames as dropped', async () => {
+    const { rig, mux } = await muxRig();
+    mux.addLink(1);
+    void rig.modem.generate({ channel: 0, count: 12, kind: 'ipv4-udp', size: 100, qmap: { muxIds: [1], checksum: 'none' } });
+    rig.settle();
+    expect(mux.stats().heldBuffers).to.be.greaterThan(0);
+    mux.removeLink(1);
+    expect(mux.stats().heldBuffers).to.equal(0);
+    expect(mux.stats().drops).to.deep.equal({ QMAP_LINK_REMOVED: 12 });
+    expect(rig.transport.rxAvailable).to.equal(32);
+    rig.dmux.dispose();
+  });
+
   it('should drop truncated and unsupported commands with their reasons', async () => {
     const { rig, mux } = await muxRig();
     mux.addLink(1);

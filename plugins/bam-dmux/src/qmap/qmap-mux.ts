@@ -4,6 +4,7 @@ import {
   QmapAckOverflowError,
   QmapChecksumError,
   QmapError,
+  QmapLinkRemovedError,
   QmapMalformedIpError,
   QmapUnexpectedCommandTypeError,
   QmapUnknownMuxIdError,
@@ -185,7 +186,7 @@ export class QmapMux implements QmapLinkHost {
     if (!link) return;
     this.links[muxId] = undefined;
     link.terminate((owner) => {
-      this.drop(new QmapUnknownMuxIdError(muxId));
+      this.drop(new QmapLinkRemovedError(muxId));
       this.unref(owner);
     });
   }
