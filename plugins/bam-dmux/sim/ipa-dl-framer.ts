@@ -35,7 +35,7 @@ export function qmapDlFrameLength(ipLength: number, mode: QmapChecksumMode): num
  * Completes a downlink frame around an IP packet already written at
  * `offset + qmapDlPayloadOffset(mode)`: MAP header with the pad length, the
  * v5 header (valid bit set only when the checksum really verifies, as IPA's
- * checksum engine would), or the v4 trailer with the sum over the packet.
+ * checksum engine would), or the v4 trailer with the complemented sum over the packet.
  * Returns the frame length.
  */
 export function finishDlQmapFrame(target: Uint8Array, offset: number, muxId: number, ipLength: number, mode: QmapChecksumMode): number {
@@ -52,7 +52,8 @@ export function finishDlQmapFrame(target: Uint8Array, offset: number, muxId: num
     target[offset + 7] = 0;
   } else if (mode === 'v4') {
     const t = ip + ipLength + pad;
-    const sum = foldChecksum(onesComplementSum(target, ip, ip + ipLength));
+    // csum_value: the complement of the packet's one's-complement sum, as rmnet expects it.
+    const sum = ~foldChecksum(onesComplementSum(target, ip, ip + ipLength)) & 0xffff;
     target[t] = 0;
     target[t + 1] = QMAP_V4_DL_VALID;
     target[t + 2] = 0;

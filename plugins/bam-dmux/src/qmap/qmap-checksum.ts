@@ -130,17 +130,19 @@ export function verifyTransportChecksum(pkt: Uint8Array, offset: number, info: I
 }
 
 /**
- * Verifies using a MAPv4 downlink trailer whose csum_value is the folded
- * one's-complement sum over the whole IP packet: take out the IP header's
- * part, add the pseudo-header, and the result must fold to 0xffff. Only the
- * header is summed here, not the payload. Returns 'bad' on a mismatch; a
- * caller that wants certainty falls back to {@link verifyTransportChecksum}.
+ * Verifies using a MAPv4 downlink trailer. Its csum_value is the complement
+ * of the one's-complement sum over the whole IP packet (what rmnet's check
+ * `csum_value == ~pseudo_csum` implies for an IPv4 header that sums to zero).
+ * Take out the IP header's part, add the pseudo-header, and the result must
+ * fold to 0xffff; the payload is not summed again. Returns 'bad' on a
+ * mismatch; a caller that wants certainty falls back to {@link verifyTransportChecksum}.
  */
-export function verifyWithTrailerChecksum(pkt: Uint8Array, offset: number, info: IpChecksumInfo, trailerSum: number): ChecksumVerdict {
+export function verifyWithTrailerChecksum(pkt: Uint8Array, offset: number, info: IpChecksumInfo, trailerValue: number): ChecksumVerdict {
   const field = (pkt[offset + info.checksumOffset] << 8) | pkt[offset + info.checksumOffset + 1];
   if (field === 0 && info.protocol === IPPROTO_UDP) return info.version === 4 ? 'no-checksum' : 'bad';
+  const packetSum = ~trailerValue & 0xffff;
   const headerFolded = foldChecksum(info.headerSum);
-  const payloadSum = trailerSum + (~headerFolded & 0xffff);
+  const payloadSum = packetSum + (~headerFolded & 0xffff);
   return foldChecksum(payloadSum + info.pseudoSum) === 0xffff ? 'ok' : 'bad';
 }
 
