@@ -2,3 +2,4 @@ export * from './sim-files';
 export * from './sim-profile';
 export * from './wlfw-firmware';
 export * from './simulated-card';
+export * from './factory';

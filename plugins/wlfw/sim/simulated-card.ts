@@ -55,6 +55,10 @@ export class SimulatedCard {
     this.faults = options.faults ?? {};
   }
 
+  get chip(): string {
+    return this.profile.chip;
+  }
+
   get key(): string {
     return `mhi:${this.pciAddress}`;
   }

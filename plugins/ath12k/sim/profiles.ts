@@ -1,0 +1,64 @@
+import type { SimChipProfile } from '../../wlfw/sim';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+const base = {
+  family: 'ath12k' as const,
+  node: 7,
+  boardIdInCap: true,
+  numMacs: 1,
+  fixedBdfAddr: false,
+  caldataType: 5,
+  deviceInfo: false,
+  phyCap: true,
+  mlo: true,
+  regdb: true,
+  m3: true,
+  expectWlanIni: true,
+};
+
+/** Firmware behaviour of each simulated ath12k chip. */
+export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
+  QCN9274: {
+    ...base,
+    chip: 'QCN9274',
+    hwRev: 'hw2.0',
+    instance: 0x07,
+    chipId: 0x0,
+    chipFamily: 0x5,
+    socId: 0x92740200,
+    fwVersion: 0x0001_0a27,
+    fwBuildTimestamp: '2024-08-19 12:30',
+    fwBuildId: 'WLAN.WBE.1.3.1-00218-QCAHKSWPL_SILICONZ-1',
+    boardElf: false,
+    caldata: true,
+    boardSize: 120 * KiB,
+    numPhy: 2,
+    memoryRequests: [[...Array.from({ length: 6 }, () => ({ size: 2 * MiB, type: 1 })), { size: 512 * KiB, type: 3 }, { size: 256 * KiB, type: 4 }]],
+    hostCap: { m3_support: 1, mem_cfg_mode: 0 },
+    shadow: 'none',
+  },
+  WCN7850: {
+    ...base,
+    chip: 'WCN7850',
+    hwRev: 'hw2.0',
+    instance: 0x01,
+    chipId: 0x2,
+    chipFamily: 0x5,
+    socId: 0x78500210,
+    fwVersion: 0x0001_0025,
+    fwBuildTimestamp: '2024-05-07 03:12',
+    fwBuildId: 'WLAN.HMT.1.0.c5-00481-QCAHMTSWPL_V1.0_V2.0_SILICONZ-3',
+    boardElf: true,
+    caldata: false,
+    boardSize: 110 * KiB,
+    numPhy: 1,
+    memoryRequests: [
+      [{ size: 6 * MiB, type: 1 }],
+      Array.from({ length: 14 }, () => ({ size: 512 * KiB, type: 1 })),
+    ],
+    hostCap: { m3_support: 1, mem_cfg_mode: 0, nm_modem: 0x0e },
+    shadow: 'v3',
+  },
+};

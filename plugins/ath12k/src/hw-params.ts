@@ -1,0 +1,47 @@
+import { shadowRegisterList, standardServiceMap, standardTargetCe, type WlfwChipParams } from '../../wlfw/src';
+
+const common = {
+  family: 'ath12k' as const,
+  targetCe: standardTargetCe('pci'),
+  serviceMap: standardServiceMap(),
+  socIdMask: 0xffff0000,
+  bus: 'pci' as const,
+  deviceInfo: false,
+  fixedFwMem: false,
+  fixedMemRegion: false,
+  fixedBdfAddr: false,
+  supportsRegdb: true,
+  boardElf: true,
+  wlanIni: true,
+  m3: true,
+  memCfgMode: 0,
+  maxBoardSize: 512 * 1024,
+};
+
+/** ath12k chips (reference §4.1/§4.4): PHY_CAP first, grouped HOST_CAP, shadow registers v3. */
+export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
+  {
+    ...common,
+    chip: 'QCN9274',
+    hwRev: 'hw2.0',
+    serviceInstance: 0x07,
+    socIds: [0x92740000],
+    internalSleepClock: false,
+    // download_calib: CALIBRATION (type 5) after the board file; the ELF board check skips it, so BIN here.
+    boardElf: false,
+    caldata: true,
+    shadowRegs: 'none',
+    shadowRegAddrs: [],
+  },
+  {
+    ...common,
+    chip: 'WCN7850',
+    hwRev: 'hw2.0',
+    serviceInstance: 0x01,
+    socIds: [0x78500000],
+    internalSleepClock: true,
+    caldata: false,
+    shadowRegs: 'v3',
+    shadowRegAddrs: shadowRegisterList(0x00024000, 40),
+  },
+];

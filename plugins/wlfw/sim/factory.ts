@@ -1,0 +1,36 @@
+import { InvalidArgumentError } from '../../../src/sdk';
+import { writeSimulatedFiles } from './sim-files';
+import type { SimChipProfile } from './sim-profile';
+import { SimulatedCard } from './simulated-card';
+import type { SimFaults } from './wlfw-firmware';
+
+/** One simulated card as the daemon's configuration or a test names it. */
+export interface SimulatedCardSpec {
+  readonly chip: string;
+  readonly pciAddress: string;
+  readonly boardId: number;
+  readonly faults?: SimFaults;
+}
+
+export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {
+  const profile = profiles[spec.chip];
+  if (!profile) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, spec.chip);
+  if (!Number.isInteger(spec.boardId) || spec.boardId < 0 || spec.boardId > 0xffff) throw new InvalidArgumentError('boardId', 'an integer 0..65535', spec.boardId);
+  if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(spec.pciAddress)) throw new InvalidArgumentError('pciAddress', "a PCI address such as '0000:01:00.0'", spec.pciAddress);
+  return new SimulatedCard({ profile, pciAddress: spec.pciAddress, boardId: spec.boardId, faults: spec.faults });
+}
+
+/** Writes the synthetic firmware files every listed card needs under `dir`; returns the paths written. */
+export async function writeSimulatedFirmwareDirFrom(
+  profiles: Readonly<Record<string, SimChipProfile>>,
+  dir: string,
+  cards: readonly Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'>[],
+): Promise<string[]> {
+  const written: string[] = [];
+  for (const card of cards) {
+    const profile = profiles[card.chip];
+    if (!profile) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, card.chip);
+    written.push(...(await writeSimulatedFiles(dir, profile, card.boardId, 'pci', card.pciAddress)));
+  }
+  return [...new Set(written)];
+}

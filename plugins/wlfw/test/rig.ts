@@ -1,0 +1,64 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { NameService, PluginHost, Router, recordingLogger, type LogRecord, type Plugin } from '../../../src/sdk';
+import { WLFW_LOADER_LIFECYCLE, type WlfwLoader, type WlfwLoaderLifecycle } from '../src';
+import type { SimulatedCard } from '../sim';
+
+/** A host router + name service + plugin host with WLFW plugins, and a temp firmware dir. */
+export interface Rig {
+  readonly router: Router;
+  readonly ns: NameService;
+  readonly host: PluginHost;
+  readonly firmwareDir: string;
+  readonly logs: LogRecord[];
+  loader(name: string): WlfwLoader;
+  close(): Promise<void>;
+}
+
+export async function createRig(plugins: Plugin[], config: Record<string, Record<string, unknown>> = {}, firmwareDir?: string): Promise<Rig> {
+  const dir = firmwareDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'qrtrd-ath-')));
+  const router = new Router();
+  const ns = new NameService(router);
+  const logger = recordingLogger();
+  const full: Record<string, Record<string, unknown>> = {};
+  for (const p of plugins) {
+    full[p.manifest.name] = { firmwareDir: dir, requestTimeoutMs: 2000, indicationTimeoutMs: 2000, retryDelayMs: 20, groupWaitMs: 2000, ...(config[p.manifest.name] ?? {}) };
+  }
+  const host = new PluginHost({ router, nameService: ns, config: full, logger });
+  for (const p of plugins) host.add(p);
+  const cards: SimulatedCard[] = [];
+  return {
+    router,
+    ns,
+    host,
+    firmwareDir: dir,
+    logs: logger.records,
+    loader(name: string): WlfwLoader {
+      const lifecycle = host.containerOf(name).get<WlfwLoaderLifecycle>(WLFW_LOADER_LIFECYCLE);
+      if (!lifecycle.loader) throw new Error(`${name} is not started`);
+      return lifecycle.loader;
+    },
+    async close(): Promise<void> {
+      await host.stopAll();
+      for (const c of cards) c.detach();
+      ns.close();
+      router.shutdown();
+      if (!firmwareDir) await fs.rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Names of the requests a simulated card received, in order (across boots). */
+export function requestNames(card: SimulatedCard): string[] {
+  return card.log.filter((e) => e.dir === 'rx').map((e) => e.name);
+}
+
+/** The values of one request a card received. */
+export function requestsNamed(card: SimulatedCard, name: string): Record<string, unknown>[] {
+  return card.log.filter((e) => e.dir === 'rx' && e.name === name).map((e) => e.value as Record<string, unknown>);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
