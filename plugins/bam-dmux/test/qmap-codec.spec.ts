@@ -261,7 +261,7 @@ describe('QMAP codec', () => {
             expect(csumInfo & 0x8000).to.equal(0x8000);
             expect((csumInfo & 0x4000) !== 0).to.equal(kind.endsWith('udp'));
             expect(start).to.equal(info.l4Offset);
-            completeOffloadedChecksum(ip, start, ip.length, csumInfo & 0x3fff, kind.endsWith('udp'));
+            completeOffloadedChecksum(ip, start, ip.length, csumInfo & 0x3fff, kind.endsWith('udp'), true);
           } else {
             expect(buf[0] & 0x40).to.equal(0x40);
             expect(buf[4] >> 1).to.equal(2);

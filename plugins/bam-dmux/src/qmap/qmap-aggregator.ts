@@ -29,8 +29,9 @@ export function qmapUplinkOverhead(mode: QmapChecksumMode): number {
  * Writes one uplink data frame (MAP header, v4 UL or v5 header, the packet)
  * at `offset` and returns its length. rmnet adds no padding on uplink.
  * With `offload`, TCP/UDP packets get the checksum request and the copied
- * checksum field is seeded with the pseudo-header sum; other packets get the
- * all-zero v4 header (or the v5 header without the request bit).
+ * checksum field is seeded with the pseudo-header sum (complemented under
+ * MAPv4, as rmnet does); other packets get the all-zero v4 header (or the v5
+ * header without the request bit).
  */
 export function encodeQmapUplinkFrame(
   target: Uint8Array,
@@ -53,7 +54,11 @@ export function encodeQmapUplinkFrame(
   const h = offset + QMAP_HEADER_LENGTH;
   if (mode === 'v4') {
     if (canOffload) {
+      // rmnet complements the CHECKSUM_PARTIAL seed for MAPv4 (not for MAPv5).
       writePseudoHeaderChecksum(target, ipOffset, scratch);
+      const at = ipOffset + scratch.checksumOffset;
+      target[at] = ~target[at] & 0xff;
+      target[at + 1] = ~target[at + 1] & 0xff;
       const info =
         QMAP_V4_UL_ENABLED | (scratch.protocol === IPPROTO_UDP ? QMAP_V4_UL_UDP : 0) | (scratch.checksumOffset - scratch.l4Offset);
       target[h] = scratch.l4Offset >> 8;

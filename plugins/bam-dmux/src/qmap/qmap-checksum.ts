@@ -170,10 +170,26 @@ export function writePseudoHeaderChecksum(pkt: Uint8Array, offset: number, info:
   pkt[at + 1] = pseudo & 0xff;
 }
 
-/** Modem side of uplink offload: sum from `start`, complement, store at start + insertOffset. */
-export function completeOffloadedChecksum(pkt: Uint8Array, start: number, end: number, insertOffset: number, udp: boolean): void {
+/**
+ * Modem side of uplink offload: sum from `start`, complement, store at
+ * start + insertOffset. Under MAPv4 the host hands over the pseudo-header sum
+ * complemented (`complementedSeed`), so it is flipped back before summing.
+ */
+export function completeOffloadedChecksum(
+  pkt: Uint8Array,
+  start: number,
+  end: number,
+  insertOffset: number,
+  udp: boolean,
+  complementedSeed = false,
+): void {
+  const at = start + insertOffset;
+  if (complementedSeed) {
+    pkt[at] = ~pkt[at] & 0xff;
+    pkt[at + 1] = ~pkt[at + 1] & 0xff;
+  }
   let csum = ~foldChecksum(onesComplementSum(pkt, start, end)) & 0xffff;
   if (csum === 0 && udp) csum = 0xffff;
-  pkt[start + insertOffset] = csum >> 8;
-  pkt[start + insertOffset + 1] = csum & 0xff;
+  pkt[at] = csum >> 8;
+  pkt[at + 1] = csum & 0xff;
 }
