@@ -347,6 +347,8 @@ export class WlfwFirmware {
   }
 
   private pause(step: SimStep): Promise<void> {
+    // Dead firmware answers nothing.
+    if (this.stopped) return new Promise<void>(() => undefined);
     const ms = this.faults.delayMs?.[step];
     return ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
   }
