@@ -183,7 +183,11 @@ export class PcapWriter {
     this.handOff();
     return new Promise((resolve, reject) => {
       // Writable runs callbacks in order, so an empty write's callback fires after all earlier writes.
-      this.stream.write(EMPTY, (error) => (error ? reject(this.failure ?? new CaptureWriteFailedError(this.path, error)) : resolve()));
+      this.stream.write(EMPTY, (error) => {
+        if (!error) return resolve();
+        // A destroyed stream fails pending writes before it emits 'error'; report the root cause.
+        setImmediate(() => reject(this.failure ?? new CaptureWriteFailedError(this.path, error)));
+      });
     });
   }
 

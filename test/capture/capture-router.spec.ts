@@ -67,7 +67,8 @@ describe('captureRouter', () => {
     const packets$ = new Subject<PacketTrace>();
     const capture = captureRouter({ packets$ }, tmp.file('no/such/dir/x.pcap'));
     packets$.next(trace(2));
-    await new Promise((resolve) => setImmediate(resolve));
+    // The open fails asynchronously (fs on the libuv pool); mocha's timeout bounds the wait.
+    while (!capture.error) await new Promise((resolve) => setTimeout(resolve, 1));
     expect(capture.error).to.be.instanceOf(CaptureWriteFailedError);
     packets$.next(trace(2));
     expect(packets$.observed).to.equal(false);

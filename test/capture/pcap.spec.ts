@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import {
   CaptureReadFailedError,
   CaptureWriteFailedError,
@@ -10,12 +10,14 @@ import {
   PSEUDO_HEADER_FLAG_KIND_TRUNCATED,
   PcapFormatError,
   PcapReader,
+  PcapStreamParser,
   PcapWriter,
   QRTR_MAX_PACKET_LENGTH,
   captureRecordLength,
   encodeCaptureRecordInto,
   encodePcapGlobalHeaderInto,
   readCaptureFile,
+  readCaptureStream,
   type CaptureRecordInput,
 } from '../../src/capture';
 import { QrtrdError } from '../../src/common/errors';
@@ -300,5 +302,84 @@ describe('PcapWriter / PcapReader', () => {
     await writer.close();
     expect(Buffer.compare(readFileSync(path), Buffer.from(fileOf(traces)))).to.equal(0);
     writeFileSync(tmp.file('unused'), '');
+  });
+});
+
+describe('PcapStreamParser / readCaptureStream', () => {
+  const traces = [trace(), trace({ backendKind: 'bam-dmux', direction: 'tx' }), trace({ packet: new Uint8Array(0), endpoint: 0 })];
+  const file = fileOf(traces);
+  const view = (rs: { direction: string; endpoint: number; backendKind: string; packet: Uint8Array; offset: number; index: number }[]) =>
+    rs.map((r) => [r.direction, r.endpoint, r.backendKind, [...r.packet], r.offset, r.index]);
+
+  it('should yield the same records as PcapReader whatever the chunking', async () => {
+    const expected = view(new PcapReader(file).readAll());
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.nat({ max: file.length }), { maxLength: 12 }), async (cuts) => {
+        const points = [...new Set([0, ...cuts, file.length])].sort((a, b) => a - b);
+        // Each chunk is a fresh copy, as a read stream delivers them.
+        const chunks = points.slice(1).map((end, i) => file.slice(points[i], end));
+        const got = [];
+        for await (const r of readCaptureStream(chunks)) got.push(r);
+        expect(view(got)).to.deep.equal(expected);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('should read a file through fs.createReadStream', async () => {
+    const tmp = tempDir('stream');
+    try {
+      const path = tmp.file('s.pcap');
+      writeFileSync(path, file);
+      const got = [];
+      for await (const r of readCaptureStream(createReadStream(path, { highWaterMark: 7 }), path)) got.push(r);
+      expect(view(got)).to.deep.equal(view(new PcapReader(file).readAll()));
+    } finally {
+      tmp.cleanup();
+    }
+  });
+
+  it('should reject a stream cut inside a record at its end with a typed error', async () => {
+    for (const [cut, code] of [
+      [10, 'CAPTURE_PCAP_TRUNCATED_FILE_HEADER'],
+      [24 + 8, 'CAPTURE_PCAP_TRUNCATED_RECORD_HEADER'],
+      [24 + 20, 'CAPTURE_PCAP_TRUNCATED_RECORD'],
+    ] as const) {
+      const got: unknown[] = [];
+      const err = await (async () => {
+        for await (const r of readCaptureStream([file.slice(0, cut)])) got.push(r);
+      })().then(
+        () => undefined,
+        (e: QrtrdError) => e.code,
+      );
+      expect(err, `cut at ${cut}`).to.equal(code);
+    }
+  });
+
+  it('should hand out the records before a malformed one, then throw', () => {
+    const bad = Buffer.from(file);
+    bad[24 + 68 + 16 + 1] = 7; // second record (after a 68-byte first one): direction 7
+    const parser = new PcapStreamParser();
+    expect(parser.push(bad).map((r) => r.index)).to.deep.equal([1]);
+    expect(() => parser.push(new Uint8Array(0))).to.throw(PcapFormatError).with.property('code', 'CAPTURE_PSEUDO_HEADER_BAD_DIRECTION');
+    expect(() => parser.end()).to.throw(PcapFormatError);
+    const head = new PcapStreamParser();
+    expect(() => head.push(Buffer.alloc(24))).to.throw(PcapFormatError).with.property('code', 'CAPTURE_PCAP_BAD_MAGIC');
+    expect(() => head.push(Buffer.alloc(1))).to.throw(PcapFormatError).with.property('code', 'CAPTURE_PCAP_BAD_MAGIC');
+  });
+
+  it('should report a failing source as CaptureReadFailedError', async () => {
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield file.slice(0, 30);
+      throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    }
+    const err = await (async () => {
+      for await (const _ of readCaptureStream(failing(), 'dev')) void _;
+    })().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).to.be.instanceOf(CaptureReadFailedError);
+    expect((err as CaptureReadFailedError).details).to.deep.equal({ path: 'dev', errno: 'EIO' });
   });
 });
