@@ -153,6 +153,11 @@ export class PluginHost {
     return [...this.loaded.values()].map((l) => ({ name: l.plugin.manifest.name, version: l.plugin.manifest.version, state: l.state }));
   }
 
+  /** The manifest a plugin was added with. */
+  manifestOf(name: string): Plugin['manifest'] {
+    return this.get(name).plugin.manifest;
+  }
+
   /** The plugin's child container, to resolve services it exposes (status views). */
   containerOf(name: string): interfaces.Container {
     return this.get(name).container;

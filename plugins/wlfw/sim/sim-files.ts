@@ -22,8 +22,27 @@ export function pseudoRandomBytes(seed: string, length: number): Uint8Array {
   return out;
 }
 
+const digests = new WeakMap<Uint8Array, string>();
+
+/** SHA-256 hex of `data` (memoised per buffer: expected files are shared by every boot). */
 export function sha256(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  let d = digests.get(data);
+  if (!d) digests.set(data, (d = createHash('sha256').update(data).digest('hex')));
+  return d;
+}
+
+const generated = new Map<string, Uint8Array>();
+
+/** pseudoRandomBytes, generated once per seed (treat the result as read-only). */
+function cachedBytes(seed: string, length: number, patch?: (b: Uint8Array) => void): Uint8Array {
+  const key = `${seed}#${length}`;
+  let b = generated.get(key);
+  if (!b) {
+    b = pseudoRandomBytes(seed, length);
+    patch?.(b);
+    generated.set(key, b);
+  }
+  return b;
 }
 
 /** What a simulated card's firmware directory holds, as the simulator expects to receive it. */
@@ -50,14 +69,15 @@ export interface SimFileSpec {
 /** The synthetic files of one card: the board file depends on the board id, caldata on the PCI address. */
 export function simulatedFiles(spec: SimFileSpec, boardId: number, bus: string, dev: string): SimulatedFileSet {
   const size = spec.boardSize + ((boardId * 97) % 4096);
-  const board = pseudoRandomBytes(`${spec.family}/${spec.chip}/board/${boardId}`, size);
-  if (spec.boardElf) board.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0], 0);
-  else if (board[0] === 0x7f) board[0] = 0; // a BIN file must not look like ELF
+  const board = cachedBytes(`${spec.family}/${spec.chip}/board/${boardId}/${spec.boardElf ? 'elf' : 'bin'}`, size, (b) => {
+    if (spec.boardElf) b.set([0x7f, 0x45, 0x4c, 0x46, 1, 1, 1, 0], 0);
+    else if (b[0] === 0x7f) b[0] = 0; // a BIN file must not look like ELF
+  });
   return {
     board,
-    regdb: spec.regdb ? pseudoRandomBytes(`${spec.family}/${spec.chip}/regdb`, 24 * 1024 + 311) : undefined,
-    caldata: spec.caldata && !spec.boardElf ? pseudoRandomBytes(`${spec.family}/${spec.chip}/cal/${bus}-${dev}`, 8 * 1024 + 64) : undefined,
-    m3: spec.m3 ? pseudoRandomBytes(`${spec.family}/${spec.chip}/m3`, 64 * 1024) : undefined,
+    regdb: spec.regdb ? cachedBytes(`${spec.family}/${spec.chip}/regdb`, 24 * 1024 + 311) : undefined,
+    caldata: spec.caldata && !spec.boardElf ? cachedBytes(`${spec.family}/${spec.chip}/cal/${bus}-${dev}`, 8 * 1024 + 64) : undefined,
+    m3: spec.m3 ? cachedBytes(`${spec.family}/${spec.chip}/m3`, 64 * 1024) : undefined,
   };
 }
 

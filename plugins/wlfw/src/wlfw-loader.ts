@@ -38,6 +38,7 @@ export class WlfwLoader {
   private readonly cardsSubject = new BehaviorSubject<WlfwCardStatus[]>([]);
   private lookup: Subscription | undefined;
   private started = false;
+  private publishScheduled = false;
   private stopping: Promise<void> | undefined;
 
   /** Every card's status, re-emitted on any change. */
@@ -118,7 +119,8 @@ export class WlfwLoader {
       }, timeoutMs);
       sub = this.cards$.subscribe((cards) => {
         const mine = cards.filter((c) => c.state !== 'declined');
-        const wanted = keys ? keys.map((k) => mine.find((c) => c.key === k)) : mine;
+        const byKey = new Map(mine.map((c) => [c.key, c]));
+        const wanted = keys ? keys.map((k) => byKey.get(k)) : mine;
         if (wanted.length === 0 || wanted.some((c) => !c)) return;
         const failed = wanted.find((c) => c!.state === 'failed');
         if (failed) {
@@ -205,7 +207,13 @@ export class WlfwLoader {
     entry.reservation?.release();
   }
 
+  /** Coalesces status changes: cards$ emits at most once per microtask, whatever the card count. */
   private publish(): void {
-    this.cardsSubject.next(this.snapshot());
+    if (this.publishScheduled) return;
+    this.publishScheduled = true;
+    queueMicrotask(() => {
+      this.publishScheduled = false;
+      this.cardsSubject.next(this.snapshot());
+    });
   }
 }
