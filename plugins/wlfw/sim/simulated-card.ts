@@ -87,10 +87,15 @@ export class SimulatedCard {
     return this.link?.id;
   }
 
-  /** Boots the firmware and attaches the card to `host`. */
+  /** Boots the firmware without connecting it (the card is powered but not yet on the bus). Idempotent. */
+  async powerOn(): Promise<void> {
+    if (!this.device) await this.boot();
+  }
+
+  /** Boots the firmware (unless powered on already) and attaches the card to `host`. */
   async attach(host: Router): Promise<void> {
     this.host = host;
-    await this.boot();
+    await this.powerOn();
     this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router);
   }
 

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { QmiResultError, opt, qmiIndication, qmiResponse, qmiResultField, req, u8, wlfw, type QmiPeer, type QmiService, type QmiValue } from '../../../src/sdk';
 import { sha256, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
@@ -83,7 +84,7 @@ export class WlfwFirmware {
   private peers: QmiPeer[] = [];
   private memRound = 0;
   private expectedFiles: { type: number; data: Uint8Array | undefined }[];
-  private current: { type: number; chunks: Uint8Array[]; size: number; segments: number; fileId: number } | undefined;
+  private current: { type: number; hash: Hash; size: number; segments: number; fileId: number } | undefined;
   private bdfSegments = 0;
   private service: QmiService | undefined;
   private stopped = false;
@@ -270,7 +271,7 @@ export class WlfwFirmware {
     if (!expected) this.refuse(`BDF_DOWNLOAD type ${type} after every file was received`, ERR.INCOMPATIBLE_STATE);
     if (type !== expected.type) this.refuse(`BDF_DOWNLOAD type ${type}, expected ${expected.type}`, ERR.INVALID_ARGUMENT);
     if (r.file_id !== this.boardId) this.refuse(`BDF_DOWNLOAD file_id ${r.file_id}, expected board id ${this.boardId}`, ERR.INVALID_ARGUMENT);
-    if (!this.current) this.current = { type, chunks: [], size: 0, segments: 0, fileId: r.file_id ?? -1 };
+    if (!this.current) this.current = { type, hash: createHash('sha256'), size: 0, segments: 0, fileId: r.file_id ?? -1 };
     const cur = this.current;
     const total = expected.data?.length ?? 0;
     if (r.seg_id !== cur.segments) this.refuse(`BDF_DOWNLOAD seg_id ${r.seg_id}, expected ${cur.segments}`, ERR.INVALID_ARGUMENT);
@@ -280,17 +281,17 @@ export class WlfwFirmware {
     if (this.profile.fixedBdfAddr) {
       // The bytes went to reserved memory; the message only says how many.
       if (r.data !== undefined) this.refuse('BDF_DOWNLOAD carries data on a fixed-BDF-address chip', ERR.INVALID_ARGUMENT);
-      cur.chunks.push(expected.data!);
+      cur.hash.update(expected.data!);
       cur.size = total;
     } else if (r.data) {
       if (r.data.length > 6144 || (r.end !== 1 && r.data.length !== 6144)) this.refuse(`BDF_DOWNLOAD segment of ${r.data.length} bytes`, ERR.INVALID_ARGUMENT);
-      cur.chunks.push(r.data.slice());
+      // Hash as segments arrive (the firmware's reassembly), without keeping copies.
+      cur.hash.update(r.data);
       cur.size += r.data.length;
     }
     cur.segments++;
     if (r.end !== 1) return;
-    const data = concat(cur.chunks);
-    const file: SimReceivedFile = { bdfType: cur.type, fileId: cur.fileId, size: data.length, sha256: sha256(data), segments: cur.segments };
+    const file: SimReceivedFile = { bdfType: cur.type, fileId: cur.fileId, size: cur.size, sha256: cur.hash.digest('hex'), segments: cur.segments };
     this.current = undefined;
     if (expected.data && (file.size !== expected.data.length || file.sha256 !== sha256(expected.data))) {
       this.refuse(`BDF type ${type}: received ${file.size} bytes (sha256 ${file.sha256.slice(0, 12)}), expected ${expected.data.length}`, ERR.INVALID_ARGUMENT);
@@ -376,14 +377,4 @@ const STEP_OF: Record<string, SimStep> = {
 
 function samePeer(a: QmiPeer, b: QmiPeer): boolean {
   return a.node === b.node && a.port === b.port && a.endpoint === b.endpoint;
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }

@@ -207,13 +207,16 @@ export class WlfwLoader {
     entry.reservation?.release();
   }
 
-  /** Coalesces status changes: cards$ emits at most once per microtask, whatever the card count. */
+  /**
+   * Coalesces status changes: cards$ emits at most once per event-loop turn, so
+   * 64 cards downloading at once cost one snapshot per turn, not one per segment.
+   */
   private publish(): void {
     if (this.publishScheduled) return;
     this.publishScheduled = true;
-    queueMicrotask(() => {
+    setImmediate(() => {
       this.publishScheduled = false;
-      this.cardsSubject.next(this.snapshot());
+      if (!this.cardsSubject.closed) this.cardsSubject.next(this.snapshot());
     });
   }
 }
