@@ -315,8 +315,9 @@ export class WlfwFirmware {
     schema: S,
     value: QmiValue<S>,
     name: string,
+    evenIfStopped = false,
   ): Promise<void> {
-    if (this.stopped || !this.service) return;
+    if ((this.stopped && !evenIfStopped) || !this.service) return;
     for (const peer of this.peers) {
       this.log.push({ dir: 'tx', msgId: schema.msgId, name, value, peer });
       await this.service.indicate(schema, value, peer).catch(() => undefined);
@@ -325,7 +326,7 @@ export class WlfwFirmware {
 
   /** Sends REJUVENATE_IND (crash mode 'rejuvenate'). */
   rejuvenate(): Promise<void> {
-    return this.indicate(wlfw.wlfw_rejuvenate_ind, { cause_for_rejuvenation: 1, requesting_sub_system: 0x2, line_number: 512, function_name: 'wlan_fw_sim' }, 'REJUVENATE');
+    return this.indicate(wlfw.wlfw_rejuvenate_ind, { cause_for_rejuvenation: 1, requesting_sub_system: 0x2, line_number: 512, function_name: 'wlan_fw_sim' }, 'REJUVENATE', true);
   }
 
   private rx(msgId: number, name: string, value: unknown, peer: QmiPeer): void {

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { NameService, QmiService, Router, createMemoryLink } from '../../../src/sdk';
+import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
+import { WlfwFirmware, simulatedFiles, type SimFaults } from '../../wlfw/sim';
+import { ATH11K_SIM_PROFILES } from '../sim/profiles';
+import { createRig, requestsNamed, sleep, type Rig } from '../../wlfw/test/rig';
+
+async function failedWith(rig: Rig, key: string): Promise<{ code: string; message: string }> {
+  const err = (await rig.loader('ath11k').whenReady([key], 10_000).then(
+    () => undefined,
+    (e: { status?: { lastError?: { code: string; message: string } } }) => e.status?.lastError,
+  ))!;
+  expect(err, 'the card should have failed').to.not.equal(undefined);
+  return err;
+}
+
+async function oneCard(faults: SimFaults, config: Record<string, unknown> = {}, chip = 'QCN9074') {
+  const rig = await createRig([plugin], { ath11k: { maxAttempts: 1, ...config } });
+  const card = createSimulatedCard({ chip, pciAddress: '0000:01:00.0', boardId: 9, faults });
+  await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+  await rig.host.start('ath11k');
+  await card.attach(rig.router);
+  return { rig, card };
+}
+
+describe('ath11k loader under firmware faults', function () {
+  this.timeout(15_000);
+  let rig: Rig | undefined;
+  afterEach(async () => {
+    await rig?.close();
+    rig = undefined;
+  });
+
+  for (const mode of ['service', 'rejuvenate', 'detach'] as const) {
+    it(`should bring a card up again after a '${mode}' crash at host capability`, async () => {
+      const setup = await oneCard({ crashAt: { step: 'host-cap', mode, restartAfterMs: 20 } }, { maxAttempts: 3 });
+      rig = setup.rig;
+      const [status] = await rig.loader('ath11k').whenReady(undefined, 10_000);
+      expect(status).to.include({ state: 'ready', recoveries: 1 });
+      expect(setup.card.boots).to.have.length(2);
+      expect(setup.card.firmware!.violations).to.deep.equal([]);
+      expect(setup.card.log.some((e) => e.dir === 'tx' && e.name === 'REJUVENATE')).to.equal(mode === 'rejuvenate');
+    });
+  }
+
+  it('should fail with a typed step error when CAP carries a malformed TLV', async () => {
+    const setup = await oneCard({ wrongTlv: 'cap' });
+    rig = setup.rig;
+    const err = await failedWith(rig, setup.card.key);
+    expect(err.code).to.equal('WLFW_STEP_FAILED');
+    expect(err.message).to.match(/target capability/);
+  });
+
+  it('should fail naming NO_MEMORY when the firmware refuses the memory', async () => {
+    const setup = await oneCard({ refuseMemory: true });
+    rig = setup.rig;
+    const err = await failedWith(rig, setup.card.key);
+    expect(err.message).to.match(/respond memory.*NO_MEMORY/);
+  });
+
+  it('should time out waiting for FW_INIT_DONE with WLFW_INDICATION_TIMEOUT', async () => {
+    const setup = await oneCard({ withhold: 'fw-init-done' }, { indicationTimeoutMs: 100 });
+    rig = setup.rig;
+    expect((await failedWith(rig, setup.card.key)).code).to.equal('WLFW_INDICATION_TIMEOUT');
+  });
+
+  it('should refuse a segment larger than the host can allocate when the firmware asked for more than 3 segments', async () => {
+    const setup = await oneCard({}, { dmaChunkLimit: 1024 * 1024 });
+    rig = setup.rig;
+    const err = await failedWith(rig, setup.card.key);
+    expect(err.code).to.equal('WLFW_HOST_MEMORY');
+  });
+
+  it('should still answer the delayed memory response correctly when the firmware is slow', async () => {
+    const setup = await oneCard({ delayMs: { 'request-mem': 30, 'respond-mem': 10, 'fw-init-done': 30 } }, { dmaChunkLimit: 1024 * 1024 }, 'QCA6390');
+    rig = setup.rig;
+    await rig.loader('ath11k').whenReady(undefined, 10_000);
+    expect(requestsNamed(setup.card, 'RESPOND_MEM').map((r) => (r.mem_seg as unknown[]).length)).to.deep.equal([0, 16]);
+  });
+
+  it('should report a missing board file as WLFW_FIRMWARE_MISSING naming the card and the path', async () => {
+    rig = await createRig([plugin]);
+    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 77 });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [{ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 78 }]);
+    await rig.host.start('ath11k');
+    await card.attach(rig.router);
+    const err = await failedWith(rig, card.key);
+    expect(err.code).to.equal('WLFW_FIRMWARE_MISSING');
+    expect(err.message).to.contain('mhi:0000:01:00.0').and.contain(path.join('ath11k', 'QCN9074', 'hw1.0', 'board-77.bin'));
+  });
+
+  it('should report an ELF chip given a non-ELF board file, and an empty file, as WLFW_FIRMWARE_CORRUPT', async () => {
+    rig = await createRig([plugin]);
+    const a = createSimulatedCard({ chip: 'WCN6855', pciAddress: '0000:01:00.0', boardId: 1 });
+    const b = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:02:00.0', boardId: 2 });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [a, b]);
+    await fs.writeFile(path.join(rig.firmwareDir, 'ath11k', 'WCN6855', 'hw2.0', 'board-1.bin'), new Uint8Array(4096));
+    await fs.writeFile(path.join(rig.firmwareDir, 'ath11k', 'QCN9074', 'hw1.0', 'board-2.bin'), new Uint8Array(0));
+    await rig.host.start('ath11k');
+    await a.attach(rig.router);
+    await b.attach(rig.router);
+    const ea = await failedWith(rig, a.key);
+    const eb = await failedWith(rig, b.key);
+    expect([ea.code, eb.code]).to.deep.equal(['WLFW_FIRMWARE_CORRUPT', 'WLFW_FIRMWARE_CORRUPT']);
+    expect(ea.message).to.match(/ELF magic/);
+    expect(eb.message).to.match(/empty/);
+  });
+
+  it('should bring up a card emulated by hand on another backend kind, found only through the name service', async () => {
+    rig = await createRig([plugin]);
+    const profile = ATH11K_SIM_PROFILES.WCN6855;
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [{ chip: 'WCN6855', pciAddress: '0000:00:00.0', boardId: 0x42 }]);
+    await rig.host.start('ath11k');
+    // Someone else's emulator: its own router and name service, a WLFW service, and a link of its own kind.
+    const device = new Router({ localNode: 9 });
+    const deviceNs = new NameService(device);
+    const firmware = new WlfwFirmware(profile, 0x42, simulatedFiles(profile, 0x42, 'tun', 'emu0'), {}, () => undefined, () => undefined);
+    const service = await QmiService.start(device, { service: 0x45, version: 1, instance: profile.instance }, (s) => firmware.install(s));
+    const [near, far] = createMemoryLink({ kind: 'tun', key: 'emu0' });
+    rig.router.attach(near);
+    device.attach(far);
+    const [status] = await rig.loader('ath11k').whenReady(['tun:emu0'], 10_000);
+    expect(status).to.include({ state: 'ready', chip: 'WCN6855', node: 9, boardId: 0x42 });
+    expect(firmware.violations).to.deep.equal([]);
+    service.close();
+    deviceNs.close();
+    device.shutdown();
+  });
+
+  it('should leave a card that stops answering mid-way to its own timeout while another card comes up', async () => {
+    rig = await createRig([plugin], { ath11k: { maxAttempts: 1, indicationTimeoutMs: 200 } });
+    const stuck = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1, faults: { withhold: 'fw-mem-ready' } });
+    const fine = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:02:00.0', boardId: 2 });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [stuck, fine]);
+    await rig.host.start('ath11k');
+    await stuck.attach(rig.router);
+    await fine.attach(rig.router);
+    await rig.loader('ath11k').whenReady([fine.key], 10_000);
+    await sleep(300);
+    const states = Object.fromEntries(rig.loader('ath11k').snapshot().map((s) => [s.key, s.state]));
+    expect(states).to.deep.equal({ [stuck.key]: 'failed', [fine.key]: 'ready' });
+  });
+});
