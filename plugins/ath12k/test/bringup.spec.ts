@@ -56,6 +56,35 @@ describe('ath12k loader against its firmware simulators', function () {
     expect(cards.map((c) => requestsNamed(c, 'HOST_CAP')[0].mlo_num_chips)).to.deep.equal([3, 3, 3]);
   });
 
+  it('should go ahead with the cards present when a configured group member never appears', async () => {
+    const card = createSimulatedCard({ chip: 'QCN9274', pciAddress: '0000:06:00.0', boardId: 1 });
+    rig = await createRig([plugin], { ath12k: { groupWaitMs: 150, groups: [{ id: 'g', keys: [card.key, 'mhi:0000:0a:00.0'] }] } });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+    await rig.host.start('ath12k');
+    await card.attach(rig.router);
+    const [status] = await rig.loader('ath12k').whenReady([card.key], 10_000);
+    expect(status).to.include({ state: 'ready', group: 'g' });
+    expect(requestsNamed(card, 'HOST_CAP')[0]).to.include({ mlo_chip_id: 0, mlo_num_chips: 1 });
+    expect(rig.logs.some((l) => l.level === 'warn' && /group wait timed out/.test(l.msg ?? ''))).to.equal(true);
+  });
+
+  it('should recover one card of a group that crashes mid-download without touching the other', async () => {
+    const cards = ['0000:06:00.0', '0000:07:00.0'].map((pciAddress, i) =>
+      createSimulatedCard({ chip: 'QCN9274', pciAddress, boardId: 0x40 + i, faults: i === 1 ? { crashAt: { step: 'bdf', afterSegments: 6, mode: 'service', restartAfterMs: 20 } } : undefined }),
+    );
+    rig = await createRig([plugin], { ath12k: { groupWaitMs: 300 } });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, cards);
+    await rig.host.start('ath12k');
+    for (const c of cards) await c.attach(rig.router);
+    const statuses = await rig.loader('ath12k').whenReady(cards.map((c) => c.key), 10_000);
+    expect(statuses.map((s) => s.recoveries)).to.deep.equal([0, 1]);
+    expect(cards.map((c) => c.boots.length)).to.deep.equal([1, 2]);
+    for (const c of cards) {
+      expect(c.firmware!.violations).to.deep.equal([]);
+      expect(c.received.map((f) => f.fileId)).to.deep.equal([c.boardId, c.boardId, c.boardId]);
+    }
+  });
+
   it('should share a system with ath11k: the daemon default of two QCN9074, one WCN6855 and one WCN7850 (overlapping instances)', async () => {
     const ath11kCards = [
       ath11k.createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 0xa1 }),
