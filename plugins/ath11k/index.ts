@@ -10,4 +10,15 @@ export const plugin = createWlfwPlugin('ath11k', '0.1.0', ATH11K_CHIPS);
 
 export { ATH11K_CHIPS } from './src/hw-params';
 export { createSimulatedCard, writeSimulatedFirmwareDir, ATH11K_SIM_PROFILES } from './sim';
-export { WLFW_LOADER_LIFECYCLE, WlfwLoaderLifecycle, WlfwLoader, type WlfwCardStatus, type WlfwCardState, type WlfwLoaderOptions } from '../wlfw/src';
+export {
+  WLFW_LOADER_LIFECYCLE,
+  WlfwLoaderLifecycle,
+  WlfwLoader,
+  formatCardTable,
+  cardTableRow,
+  downloadProgress,
+  type CardTableRow,
+  type WlfwCardStatus,
+  type WlfwCardState,
+  type WlfwLoaderOptions,
+} from '../wlfw/src';

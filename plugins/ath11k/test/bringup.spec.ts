@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
+import { plugin, createSimulatedCard, writeSimulatedFirmwareDir, formatCardTable } from '../index';
 import { createRig, requestNames, requestsNamed, type Rig } from '../../wlfw/test/rig';
 
 interface Case {
@@ -105,6 +105,9 @@ describe('ath11k loader against its firmware simulators', function () {
       expect(status).to.include({ state: 'ready', chip: c.chip, boardId: 0x1a, node: 7, family: 'ath11k' });
       expect(status.fwBuildId).to.not.match(/^QC_IMAGE_VERSION_STRING=/);
       expect(status.bytesDownloaded).to.equal(status.bytesTotal);
+      const table = formatCardTable([status]).split('\n');
+      expect(table[0].split(/\s+/)).to.deep.equal(['ENDPOINT', 'KEY', 'NODE', 'CHIP', 'BOARD', 'FIRMWARE', 'STATE']);
+      expect(table[1].split(/\s+/)).to.include.members([String(status.endpoint), 'mhi:0000:01:00.0', '7', c.chip, '0x1a', 'ready']);
     });
   }
 

@@ -7,3 +7,4 @@ export * from './loader-options';
 export * from './wlfw-card';
 export * from './wlfw-loader';
 export * from './wlfw-plugin';
+export * from './card-table';

@@ -66,6 +66,7 @@ export class WlfwCard {
   private attempt: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly dmaBase: bigint;
   private nextDmaAddr: bigint;
   private readonly log: PluginLogger;
 
@@ -79,7 +80,8 @@ export class WlfwCard {
   ) {
     this.statusSubject = new BehaviorSubject(initialStatus(key, endpoint, deps.family));
     this.status$ = this.statusSubject.asObservable();
-    this.nextDmaAddr = 0x1_0000_0000n + BigInt(endpoint & 0xffff) * 0x1000_0000n;
+    this.dmaBase = 0x1_0000_0000n + BigInt(endpoint & 0xffff) * 0x1000_0000n;
+    this.nextDmaAddr = this.dmaBase;
     this.log = deps.logger.child({ card: key, endpoint });
   }
 
@@ -145,8 +147,10 @@ export class WlfwCard {
   }
 
   private async runAttempts(server: ServerInfo, signal: AbortSignal): Promise<void> {
-    this.indications = [];
     for (let attempt = 1; !signal.aborted; attempt++) {
+      // Indications of an earlier attempt (or incarnation) must not satisfy this one's waits.
+      this.indications = [];
+      this.nextDmaAddr = this.dmaBase;
       this.patch({ attempts: attempt, node: server.node, port: server.port, instance: server.instance });
       const started = Date.now();
       try {
@@ -187,10 +191,15 @@ export class WlfwCard {
     let phyBoardId: number | undefined;
     if (family === 'ath12k' || options.probeFamily) {
       this.setState('probing');
-      const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false);
-      const answered = phy.resp.result === 0;
+      const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch((err: unknown) => {
+        // Firmware that ignores unknown messages instead of answering INVALID_QMI_COMMAND is not ath12k firmware.
+        const timedOut = (err as { details?: { step?: string }; cause?: { code?: string } }).cause?.code === 'QMI_TIMEOUT';
+        if (family === 'ath11k' && timedOut) return undefined;
+        throw err;
+      });
+      const answered = phy?.resp.result === 0;
       if (answered !== (family === 'ath12k')) throw new DeclinedError(this.key);
-      phyBoardId = phy.board_id;
+      phyBoardId = phy?.board_id;
     }
 
     this.setState('registering');
