@@ -1,0 +1,2 @@
+export * from './local-client-connection';
+export * from './local-client-server';

@@ -1,0 +1,380 @@
+import type * as net from 'node:net';
+import type { Subscription } from 'rxjs';
+import type { QrtrdError } from '../../common/errors';
+import { InvalidArgumentError } from '../../common/errors';
+import {
+  FrameDecoder,
+  LOCAL_CLIENT_PROTOCOL_VERSION,
+  MAX_CLIENT_FRAME_LENGTH,
+  MAX_CLIENT_JSON_LENGTH,
+  Op,
+  SEND_FLAG_ABORTABLE,
+  SEND_FLAG_ENDPOINT,
+  SEND_FLAG_NONBLOCKING,
+  encodeFrame,
+  encodeJsonFrame,
+  hexOp,
+  jsonBody,
+  u32,
+  type Frame,
+} from '../../client/protocol';
+import { LocalClientLimitError, LocalClientMalformedFrameError, LocalClientUnknownHandleError, LocalClientVersionError } from '../../client/errors';
+import { serializeError } from '../../client/revive-error';
+import type { NameService } from '../../ns/name-service';
+import type { LookupFilter } from '../../ns/types';
+import type { EndpointReservation } from '../../router/endpoint-ids';
+import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
+import type { Router } from '../../router/router';
+import type { RouterSocket } from '../../router/router-socket';
+import type { SendOptions } from '../../router/socket';
+import { errorFields, type BackendLogger } from '../logger';
+
+export interface LocalClientLimits {
+  readonly socketsPerClient: number;
+  readonly lookupsPerClient: number;
+  readonly reservationsPerClient: number;
+  /** Sends awaiting the router; above it the connection stops being read until half have finished. */
+  readonly pendingSendsPerClient: number;
+  /** Largest receive window (datagrams in flight to the client per socket). */
+  readonly maxReceiveWindow: number;
+  /** Bytes queued towards a client that does not read before it is disconnected. */
+  readonly writeQueueLimitBytes: number;
+}
+
+export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
+  socketsPerClient: 256,
+  lookupsPerClient: 64,
+  reservationsPerClient: 64,
+  pendingSendsPerClient: 256,
+  maxReceiveWindow: 1024,
+  writeQueueLimitBytes: 8 * 1024 * 1024,
+};
+
+interface ServedSocket {
+  readonly handle: number;
+  readonly socket: RouterSocket;
+  credits: number;
+  pulling: boolean;
+}
+
+/** Why a client connection ended. */
+export type LocalClientCloseReason = 'eof' | 'io-error' | 'protocol' | 'not-reading' | 'server';
+
+/**
+ * One client process on the qrtrd --socket: router sockets, lookups and endpoint
+ * reservations opened on its behalf, all released when it goes. The client is
+ * untrusted: ephemeral ports only, per-connection limits, and any frame that
+ * breaks the protocol ends the connection with a FATAL frame naming the error.
+ */
+export class LocalClientConnection {
+  readonly owner: string;
+  private readonly decoder: FrameDecoder;
+  private readonly sockets = new Map<number, ServedSocket>();
+  private readonly lookups = new Map<number, Subscription>();
+  private readonly reservations = new Map<number, EndpointReservation>();
+  private readonly aborts = new Map<number, AbortController>();
+  private nextHandle = 1;
+  private greeted = false;
+  private pendingSends = 0;
+  private readPaused = false;
+  private ended: LocalClientCloseReason | null = null;
+  pid: number | undefined;
+
+  constructor(
+    readonly id: number,
+    private readonly conn: net.Socket,
+    private readonly router: Router,
+    private readonly ns: NameService,
+    private readonly limits: LocalClientLimits,
+    private readonly logger: BackendLogger,
+    private readonly onEnd: (connection: LocalClientConnection, reason: LocalClientCloseReason, error?: QrtrdError) => void,
+  ) {
+    this.owner = `client:${id}`;
+    this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
+    conn.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk);
+      } catch (err) {
+        this.fatal(err as QrtrdError);
+      }
+    });
+    conn.on('end', () => this.end('eof'));
+    conn.on('close', () => this.end('eof'));
+    conn.on('error', (err) => {
+      this.logger.info({ client: this.owner, error: errorFields(err) }, 'local client connection failed');
+      this.end('io-error');
+    });
+    conn.resume();
+  }
+
+  get openSockets(): number {
+    return this.sockets.size;
+  }
+
+  /** Closes the connection from the server side (shutdown). */
+  close(): void {
+    this.end('server');
+  }
+
+  private readonly onFrame = (frame: Frame): void => {
+    if (this.ended) return;
+    if (!this.greeted) {
+      if (frame.op !== Op.HELLO) throw new LocalClientMalformedFrameError(`expected HELLO first, got op ${hexOp(frame.op)}`, { op: frame.op });
+      return this.hello(frame);
+    }
+    switch (frame.op) {
+      case Op.OPEN:
+        return this.request(frame.id, () => this.open(frame));
+      case Op.BIND:
+        return this.request(frame.id, () => this.bind(frame));
+      case Op.SEND:
+        return this.send(frame);
+      case Op.CLOSE:
+        return this.request(frame.id, () => this.closeSocket(frame.id, u32(frame, 0)));
+      case Op.CREDIT:
+        return this.credit(frame.id, u32(frame, 0));
+      case Op.RESERVE:
+        return this.request(frame.id, () => this.reserve(frame));
+      case Op.RELEASE:
+        return this.request(frame.id, () => this.release(frame.id, u32(frame, 0)));
+      case Op.ENDPOINTS:
+        return this.request(frame.id, () => this.write(encodeJsonFrame(Op.RESULT, frame.id, this.router.endpoints())));
+      case Op.LOOKUP:
+        return this.lookup(frame);
+      case Op.UNLOOKUP:
+        this.lookups.get(frame.id)?.unsubscribe();
+        this.lookups.delete(frame.id);
+        return;
+      case Op.ABORT:
+        this.aborts.get(frame.id)?.abort();
+        return;
+      default:
+        throw new LocalClientMalformedFrameError(`unknown op ${hexOp(frame.op)}`, { op: frame.op });
+    }
+  };
+
+  private hello(frame: Frame): void {
+    const hello = jsonBody(frame, MAX_CLIENT_JSON_LENGTH);
+    if (hello.protocol !== LOCAL_CLIENT_PROTOCOL_VERSION) {
+      throw new LocalClientVersionError(hello.protocol, LOCAL_CLIENT_PROTOCOL_VERSION);
+    }
+    if (typeof hello.pid === 'number' && Number.isInteger(hello.pid)) this.pid = hello.pid;
+    this.greeted = true;
+    this.logger.info({ client: this.owner, pid: this.pid }, 'local client connected');
+    this.write(encodeJsonFrame(Op.WELCOME, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, localNode: this.router.localNode, owner: this.owner }));
+  }
+
+  /** Runs a request; a typed failure is answered with ERROR (the connection stays up). */
+  private request(id: number, run: () => void): void {
+    try {
+      run();
+    } catch (err) {
+      if (err instanceof LocalClientMalformedFrameError) throw err;
+      this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+    }
+  }
+
+  private open(frame: Frame): void {
+    const port = u32(frame, 0);
+    const window = u32(frame, 1);
+    if (window === 0 || window > this.limits.maxReceiveWindow) {
+      throw new InvalidArgumentError('receive window', `1..${this.limits.maxReceiveWindow}`, window);
+    }
+    if (this.sockets.size >= this.limits.socketsPerClient) throw new LocalClientLimitError('sockets', this.limits.socketsPerClient);
+    // Never trusted: ports below 0x4000 and the control port stay with the daemon.
+    const socket = this.router.openSocketSync({ port, trusted: false });
+    const handle = this.nextHandle++;
+    const served: ServedSocket = { handle, socket, credits: window, pulling: false };
+    this.sockets.set(handle, served);
+    this.write(encodeFrame(Op.RESULT, 0, frame.id, [handle, socket.address.node, socket.address.port]));
+    this.pull(served);
+  }
+
+  private served(handle: number): ServedSocket {
+    const served = this.sockets.get(handle);
+    if (!served) throw new LocalClientUnknownHandleError('socket', handle);
+    return served;
+  }
+
+  private bind(frame: Frame): void {
+    this.served(u32(frame, 0)).socket.bindEndpoint(u32(frame, 1));
+    this.write(encodeFrame(Op.RESULT, 0, frame.id, []));
+  }
+
+  private send(frame: Frame): void {
+    const id = frame.id;
+    let promise: Promise<void>;
+    try {
+      const served = this.served(u32(frame, 0));
+      const to = { node: u32(frame, 1), port: u32(frame, 2) };
+      const endpoint = u32(frame, 3);
+      const data = frame.body.subarray(16);
+      let options: SendOptions | undefined;
+      if (frame.flags !== 0) {
+        let signal: AbortSignal | undefined;
+        if (frame.flags & SEND_FLAG_ABORTABLE) {
+          const controller = new AbortController();
+          this.aborts.set(id, controller);
+          signal = controller.signal;
+        }
+        options = {
+          endpoint: frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined,
+          nonBlocking: (frame.flags & SEND_FLAG_NONBLOCKING) !== 0,
+          signal,
+        };
+      }
+      promise = served.socket.send(to, data, options);
+    } catch (err) {
+      if (err instanceof LocalClientMalformedFrameError) throw err;
+      promise = Promise.reject(err);
+    }
+    this.pendingSends++;
+    if (this.pendingSends >= this.limits.pendingSendsPerClient && !this.readPaused) {
+      // Backpressure: stop reading this client until its sends drain.
+      this.readPaused = true;
+      this.conn.pause();
+    }
+    promise.then(
+      () => this.sendDone(id, null),
+      (err) => this.sendDone(id, err),
+    );
+  }
+
+  private sendDone(id: number, err: unknown): void {
+    this.pendingSends--;
+    this.aborts.delete(id);
+    if (this.ended) return;
+    this.write(err ? encodeJsonFrame(Op.ERROR, id, serializeError(err)) : encodeFrame(Op.RESULT, 0, id, []));
+    if (this.readPaused && this.pendingSends <= this.limits.pendingSendsPerClient >> 1) {
+      this.readPaused = false;
+      this.conn.resume();
+    }
+  }
+
+  private closeSocket(id: number, handle: number): void {
+    const served = this.served(handle);
+    this.sockets.delete(handle);
+    served.socket.close();
+    this.write(encodeFrame(Op.RESULT, 0, id, []));
+  }
+
+  private credit(handle: number, count: number): void {
+    const served = this.sockets.get(handle);
+    if (!served) return; // a credit racing a close is harmless
+    served.credits = Math.min(served.credits + count, this.limits.maxReceiveWindow);
+    this.pull(served);
+  }
+
+  /**
+   * Moves one datagram at a time from the router socket to the client while the
+   * client has window left. The router sends RESUME_TX (if asked for) when the
+   * datagram is taken here, i.e. when it enters the client's window.
+   */
+  private pull(served: ServedSocket): void {
+    if (served.pulling || served.credits <= 0 || served.socket.closed || this.ended) return;
+    served.pulling = true;
+    served.socket.receive().then(
+      (message) => {
+        served.pulling = false;
+        if (this.ended) return;
+        served.credits--;
+        this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+        this.pull(served);
+      },
+      (err) => {
+        served.pulling = false;
+        if (this.ended || err instanceof QrtrSocketClosedError) return;
+        if (err instanceof QrtrNetworkResetError) {
+          this.write(encodeJsonFrame(Op.SOCKET_ERROR, served.handle, serializeError(err)));
+          this.pull(served);
+        }
+      },
+    );
+  }
+
+  private reserve(frame: Frame): void {
+    const body = jsonBody(frame, MAX_CLIENT_JSON_LENGTH);
+    const { kind, key, owner } = body;
+    if (typeof kind !== 'string' || !kind || typeof key !== 'string' || !key) {
+      throw new InvalidArgumentError('backend key', "{ kind: string, key: string } with both non-empty", JSON.stringify(body));
+    }
+    if (owner !== undefined && (typeof owner !== 'string' || owner.length > 128)) throw new InvalidArgumentError('owner', 'a string of at most 128 characters', owner);
+    if (this.reservations.size >= this.limits.reservationsPerClient) throw new LocalClientLimitError('endpoint reservations', this.limits.reservationsPerClient);
+    const reservation = this.router.reserveEndpoint({ kind, key }, owner ? `${this.owner}/${owner}` : this.owner);
+    const handle = this.nextHandle++;
+    this.reservations.set(handle, reservation);
+    this.write(encodeJsonFrame(Op.RESULT, frame.id, { reservation: handle, id: reservation.id, owner: reservation.owner }));
+  }
+
+  private release(id: number, handle: number): void {
+    const reservation = this.reservations.get(handle);
+    if (!reservation) throw new LocalClientUnknownHandleError('reservation', handle);
+    this.reservations.delete(handle);
+    reservation.release();
+    this.write(encodeFrame(Op.RESULT, 0, id, []));
+  }
+
+  private lookup(frame: Frame): void {
+    const id = frame.id;
+    try {
+      if (this.lookups.has(id)) throw new LocalClientMalformedFrameError(`lookup id ${id} is already in use`, { id });
+      if (this.lookups.size >= this.limits.lookupsPerClient) throw new LocalClientLimitError('lookups', this.limits.lookupsPerClient);
+      const filter = parseFilter(jsonBody(frame, MAX_CLIENT_JSON_LENGTH));
+      const subscription = this.ns.lookup$(filter).subscribe({
+        next: (event) => this.write(encodeJsonFrame(Op.LOOKUP_EVENT, id, event)),
+        error: (err) => {
+          this.lookups.delete(id);
+          this.write(encodeJsonFrame(Op.LOOKUP_ERROR, id, serializeError(err)));
+        },
+      });
+      if (!subscription.closed) this.lookups.set(id, subscription);
+    } catch (err) {
+      if (err instanceof LocalClientMalformedFrameError) throw err;
+      this.write(encodeJsonFrame(Op.LOOKUP_ERROR, id, serializeError(err)));
+    }
+  }
+
+  private write(frame: Buffer): void {
+    if (this.ended) return;
+    this.conn.write(frame);
+    if (this.conn.writableLength > this.limits.writeQueueLimitBytes) {
+      this.logger.warn({ client: this.owner, queued: this.conn.writableLength }, 'local client is not reading; disconnecting it');
+      this.end('not-reading');
+    }
+  }
+
+  private fatal(error: QrtrdError): void {
+    if (this.ended) return;
+    this.logger.warn({ client: this.owner, pid: this.pid, error: errorFields(error) }, `local client broke the protocol: ${error.message}`);
+    this.conn.write(encodeJsonFrame(Op.FATAL, 0, serializeError(error)));
+    this.end('protocol', error);
+  }
+
+  private end(reason: LocalClientCloseReason, error?: QrtrdError): void {
+    if (this.ended) return;
+    this.ended = reason;
+    for (const subscription of this.lookups.values()) subscription.unsubscribe();
+    this.lookups.clear();
+    for (const controller of this.aborts.values()) controller.abort();
+    this.aborts.clear();
+    for (const served of this.sockets.values()) served.socket.close();
+    this.sockets.clear();
+    for (const reservation of this.reservations.values()) reservation.release();
+    this.reservations.clear();
+    if (reason === 'protocol' || reason === 'server') this.conn.end();
+    else this.conn.destroy();
+    this.onEnd(this, reason, error);
+  }
+}
+
+function parseFilter(body: Record<string, unknown>): LookupFilter {
+  const field = (name: string, required: boolean): number | undefined => {
+    const value = body[name];
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+      throw new InvalidArgumentError(`lookup ${name}`, 'an integer in 0..0xffffffff', value);
+    }
+    return value;
+  };
+  return { service: field('service', true)!, version: field('version', false), instance: field('instance', false), endpoint: field('endpoint', false) };
+}

@@ -1,0 +1,169 @@
+import { LocalClientFrameTooLargeError, LocalClientMalformedFrameError } from './errors';
+
+/**
+ * The local-client protocol (docs/local-client-protocol.md): length-prefixed
+ * frames over a UNIX stream socket, shared by the qrtrd server side
+ * (src/backends/local-client) and the client SDK (src/client).
+ *
+ *   off 0  u32 length   bytes after this field (>= 8)
+ *   off 4  u8  op
+ *   off 5  u8  flags
+ *   off 6  u16 reserved, 0
+ *   off 8  u32 id       request id, socket handle or lookup id, per op
+ *   off 12 body         fixed LE u32 fields of the op, then raw data or UTF-8 JSON
+ */
+export const LOCAL_CLIENT_PROTOCOL_VERSION = 1;
+export const FRAME_HEADER_LENGTH = 12;
+
+export const Op = {
+  // client -> server
+  HELLO: 0x01,
+  OPEN: 0x02,
+  BIND: 0x03,
+  SEND: 0x04,
+  CLOSE: 0x05,
+  CREDIT: 0x06,
+  RESERVE: 0x07,
+  RELEASE: 0x08,
+  ENDPOINTS: 0x09,
+  LOOKUP: 0x0a,
+  UNLOOKUP: 0x0b,
+  ABORT: 0x0c,
+  // server -> client
+  WELCOME: 0x80,
+  RESULT: 0x81,
+  ERROR: 0x82,
+  MESSAGE: 0x83,
+  SOCKET_ERROR: 0x84,
+  SOCKET_CLOSED: 0x85,
+  LOOKUP_EVENT: 0x86,
+  LOOKUP_ERROR: 0x87,
+  FATAL: 0x8f,
+} as const;
+
+/** SEND flags. */
+export const SEND_FLAG_ENDPOINT = 0x01;
+export const SEND_FLAG_NONBLOCKING = 0x02;
+export const SEND_FLAG_ABORTABLE = 0x04;
+
+/** Largest client frame: a SEND header with a 65535-byte payload, rounded up. */
+export const MAX_CLIENT_FRAME_LENGTH = 0x10100;
+/** Largest server frame (an endpoint listing of thousands of rows). */
+export const MAX_SERVER_FRAME_LENGTH = 16 * 1024 * 1024;
+/** Largest JSON body a client may send. */
+export const MAX_CLIENT_JSON_LENGTH = 4096;
+
+/** One decoded frame; `body` is a view of the received bytes. */
+export interface Frame {
+  op: number;
+  flags: number;
+  id: number;
+  body: Uint8Array;
+}
+
+/** Encodes a frame: fixed u32 fields, then an optional tail (raw data or JSON bytes), in one buffer. */
+export function encodeFrame(op: number, flags: number, id: number, fields: readonly number[], tail?: Uint8Array): Buffer {
+  const fixed = fields.length * 4;
+  const total = FRAME_HEADER_LENGTH + fixed + (tail ? tail.length : 0);
+  const buf = Buffer.allocUnsafe(total);
+  buf.writeUInt32LE(total - 4, 0);
+  buf[4] = op;
+  buf[5] = flags;
+  buf.writeUInt16LE(0, 6);
+  buf.writeUInt32LE(id >>> 0, 8);
+  for (let i = 0; i < fields.length; i++) buf.writeUInt32LE(fields[i] >>> 0, FRAME_HEADER_LENGTH + i * 4);
+  if (tail) buf.set(tail, FRAME_HEADER_LENGTH + fixed);
+  return buf;
+}
+
+export function encodeJsonFrame(op: number, id: number, value: unknown): Buffer {
+  return encodeFrame(op, 0, id, [], Buffer.from(JSON.stringify(value), 'utf8'));
+}
+
+/** Reads the u32 field `index` of a body, checking the body is long enough. */
+export function u32(frame: Frame, index: number): number {
+  const off = index * 4;
+  if (frame.body.length < off + 4) {
+    throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} needs at least ${off + 4} body bytes`, { op: frame.op, length: frame.body.length });
+  }
+  const b = frame.body;
+  return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0;
+}
+
+/** Parses a JSON body (after `skip` bytes), as an object. */
+export function jsonBody(frame: Frame, maxLength = Infinity, skip = 0): Record<string, unknown> {
+  const bytes = frame.body.subarray(skip);
+  if (bytes.length > maxLength) throw new LocalClientMalformedFrameError(`JSON body of ${bytes.length} bytes exceeds ${maxLength}`, { op: frame.op });
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8'));
+  } catch {
+    throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} body is not JSON`, { op: frame.op });
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} body is not a JSON object`, { op: frame.op });
+  }
+  return value as Record<string, unknown>;
+}
+
+export function hexOp(op: number): string {
+  return '0x' + op.toString(16).padStart(2, '0');
+}
+
+/**
+ * Splits a byte stream into frames. Frames inside one chunk are views of it;
+ * a frame split across chunks is assembled once. Throws a typed error (and stays
+ * failed) on a length below the header or above the limit, or a nonzero reserved field.
+ */
+export class FrameDecoder {
+  private pending: Buffer | null = null;
+  private pendingLength = 0;
+  private failure: Error | null = null;
+  private readonly frame: Frame = { op: 0, flags: 0, id: 0, body: new Uint8Array(0) };
+
+  constructor(
+    private readonly onFrame: (frame: Frame) => void,
+    private readonly maxLength: number,
+  ) {}
+
+  get buffered(): number {
+    return this.pendingLength;
+  }
+
+  push(chunk: Buffer): void {
+    if (this.failure) throw this.failure;
+    try {
+      let data = chunk;
+      if (this.pendingLength > 0) {
+        data = Buffer.concat([this.pending!.subarray(0, this.pendingLength), chunk]);
+        this.pending = null;
+        this.pendingLength = 0;
+      }
+      let offset = 0;
+      while (data.length - offset >= 4) {
+        const length = data.readUInt32LE(offset);
+        if (length < FRAME_HEADER_LENGTH - 4) throw new LocalClientMalformedFrameError(`frame length ${length} is shorter than the 8-byte header`, { length });
+        if (length + 4 > this.maxLength) throw new LocalClientFrameTooLargeError(length + 4, this.maxLength);
+        if (data.length - offset < length + 4) break;
+        const f = this.frame;
+        f.op = data[offset + 4];
+        f.flags = data[offset + 5];
+        if (data.readUInt16LE(offset + 6) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
+        f.id = data.readUInt32LE(offset + 8);
+        f.body = data.subarray(offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+        offset += 4 + length;
+        this.onFrame(f);
+      }
+      if (offset < data.length) {
+        const rest = data.subarray(offset);
+        this.pending = Buffer.from(rest);
+        this.pendingLength = rest.length;
+      }
+    } catch (err) {
+      this.failure = err as Error;
+      this.pending = null;
+      this.pendingLength = 0;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,321 @@
+import * as net from 'node:net';
+import { Observable } from 'rxjs';
+import type { QrtrdError } from '../common/errors';
+import { InvalidArgumentError } from '../common/errors';
+import type { LookupEvent, LookupFilter } from '../ns/types';
+import { QrtrAbortedError } from '../router/errors';
+import type { BackendKey } from '../router/endpoint';
+import type { EndpointInfo } from '../router/router';
+import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } from '../router/socket';
+import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from './errors';
+import {
+  FrameDecoder,
+  LOCAL_CLIENT_PROTOCOL_VERSION,
+  MAX_SERVER_FRAME_LENGTH,
+  Op,
+  SEND_FLAG_ABORTABLE,
+  SEND_FLAG_ENDPOINT,
+  SEND_FLAG_NONBLOCKING,
+  encodeFrame,
+  encodeJsonFrame,
+  hexOp,
+  jsonBody,
+  u32,
+  type Frame,
+} from './protocol';
+import { RemoteQrtrSocket, type RemoteSocketHost } from './remote-socket';
+import { reviveError } from './revive-error';
+
+export interface ConnectQrtrdOptions {
+  /** Datagrams each socket lets the server push ahead of consumption (1..1024; default 64). */
+  readonly receiveWindow?: number;
+  /** Give up connecting after this long (default 5000 ms). */
+  readonly timeoutMs?: number;
+}
+
+/** An endpoint reservation held by this connection; released on release() or disconnect. */
+export interface RemoteEndpointReservation {
+  readonly id: number;
+  readonly key: BackendKey;
+  readonly owner: string;
+  release(): Promise<void>;
+}
+
+interface Pending {
+  readonly op: number;
+  resolve(frame: Frame): void;
+  reject(err: QrtrdError): void;
+}
+
+/**
+ * A connection to a qrtrd daemon's --socket. It is a QrtrSocketProvider, so QMI
+ * handles and plugins open sockets from it exactly as from the in-process router,
+ * and it offers the daemon's name-service lookups, endpoint list and endpoint
+ * reservations. Everything it holds is released by the daemon when it closes.
+ */
+export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
+  private readonly decoder: FrameDecoder;
+  private readonly pending = new Map<number, Pending>();
+  private readonly sockets = new Map<number, RemoteQrtrSocket>();
+  private readonly lookups = new Map<number, { next(event: LookupEvent): void; error(err: QrtrdError): void; complete(): void }>();
+  private nextId = 1;
+  private closeError: QrtrdError | null = null;
+  private readonly closeWaiters: ((reason: QrtrdError) => void)[] = [];
+  /** The daemon's owner label for this connection (e.g. `client:3`). */
+  owner = '';
+  localNode = 0;
+
+  private constructor(
+    private readonly conn: net.Socket,
+    private readonly window: number,
+  ) {
+    this.decoder = new FrameDecoder(this.onFrame, MAX_SERVER_FRAME_LENGTH);
+    conn.on('data', (chunk: Buffer) => {
+      try {
+        this.decoder.push(chunk);
+      } catch (err) {
+        this.shutdown(err as QrtrdError);
+        conn.destroy();
+      }
+    });
+    conn.on('close', () => this.shutdown(new LocalClientDisconnectedError('the daemon closed the connection')));
+    conn.on('error', (err) => this.shutdown(new LocalClientDisconnectedError(err.message)));
+  }
+
+  /** Connects and completes the HELLO/WELCOME exchange. */
+  static connect(path: string, options: ConnectQrtrdOptions = {}): Promise<QrtrdConnection> {
+    const window = options.receiveWindow ?? 64;
+    if (!Number.isInteger(window) || window < 1 || window > 1024) throw new InvalidArgumentError('receiveWindow', 'an integer in 1..1024', window);
+    return new Promise<QrtrdConnection>((resolve, reject) => {
+      const conn = net.createConnection(path);
+      const timer = setTimeout(() => {
+        conn.destroy();
+        reject(new LocalClientConnectError(path, new Error(`no answer within ${options.timeoutMs ?? 5000} ms`)));
+      }, options.timeoutMs ?? 5000);
+      const onError = (err: Error): void => {
+        clearTimeout(timer);
+        reject(new LocalClientConnectError(path, err));
+      };
+      conn.once('error', onError);
+      conn.once('connect', () => {
+        conn.off('error', onError);
+        const connection = new QrtrdConnection(conn, window);
+        connection.pending.set(0, {
+          op: Op.HELLO,
+          resolve: () => {
+            clearTimeout(timer);
+            resolve(connection);
+          },
+          reject: (err) => {
+            clearTimeout(timer);
+            reject(err);
+          },
+        });
+        conn.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.closeError !== null;
+  }
+
+  /** Resolves with the reason once the connection has ended. */
+  whenClosed(): Promise<QrtrdError> {
+    if (this.closeError) return Promise.resolve(this.closeError);
+    return new Promise((resolve) => this.closeWaiters.push(resolve));
+  }
+
+  async openSocket(options: OpenSocketOptions = {}): Promise<RemoteQrtrSocket> {
+    const port = options.port ?? 0;
+    if (!Number.isInteger(port) || port < 0 || port > 0xffffffff) throw new InvalidArgumentError('port', 'an integer in 0..0xffffffff', port);
+    const result = await this.request(Op.OPEN, 0, [port, this.window]);
+    const handle = u32(result, 0);
+    const socket = new RemoteQrtrSocket(this, handle, { node: u32(result, 1), port: u32(result, 2) }, this.window);
+    this.sockets.set(handle, socket);
+    return socket;
+  }
+
+  /** Servers matching `filter` now (a `snapshot`), then `add`/`remove` events, from the daemon's name service. */
+  lookup$(filter: LookupFilter): Observable<LookupEvent> {
+    return new Observable<LookupEvent>((subscriber) => {
+      if (this.closeError) {
+        subscriber.error(this.closeError);
+        return undefined;
+      }
+      const id = this.allocateId();
+      this.lookups.set(id, { next: (event) => subscriber.next(event), error: (err) => subscriber.error(err), complete: () => subscriber.complete() });
+      this.conn.write(encodeJsonFrame(Op.LOOKUP, id, filter));
+      return () => {
+        if (this.lookups.delete(id) && !this.closeError) this.conn.write(encodeFrame(Op.UNLOOKUP, 0, id, []));
+      };
+    });
+  }
+
+  /** The daemon's endpoints (router.endpoints()). */
+  async endpoints(): Promise<EndpointInfo[]> {
+    const result = await this.request(Op.ENDPOINTS, 0, []);
+    return JSON.parse(Buffer.from(result.body).toString('utf8')) as EndpointInfo[];
+  }
+
+  /** Claims the endpoint ID of a backend for this connection; released on release() or when the connection ends. */
+  async reserveEndpoint(key: BackendKey, owner?: string): Promise<RemoteEndpointReservation> {
+    const result = await this.request(Op.RESERVE, 0, [], Buffer.from(JSON.stringify({ kind: key.kind, key: key.key, owner })));
+    const body = jsonBody(result);
+    const handle = body.reservation as number;
+    let released = false;
+    return {
+      id: body.id as number,
+      key: { kind: key.kind, key: key.key },
+      owner: body.owner as string,
+      release: async () => {
+        if (released) return;
+        released = true;
+        await this.request(Op.RELEASE, 0, [handle]);
+      },
+    };
+  }
+
+  /** Closes the connection; the daemon closes every socket and releases every reservation and lookup. */
+  close(): void {
+    this.shutdown(new LocalClientDisconnectedError('closed by the client'), true);
+    this.conn.end();
+  }
+
+  // ---------------------------------------------------------- RemoteSocketHost
+
+  socketSend(handle: number, to: QrtrAddress, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
+    if (this.closeError) return Promise.reject(this.closeError);
+    let flags = 0;
+    if (options?.endpoint !== undefined) flags |= SEND_FLAG_ENDPOINT;
+    if (options?.nonBlocking) flags |= SEND_FLAG_NONBLOCKING;
+    const signal = options?.signal;
+    if (signal) {
+      if (signal.aborted) return Promise.reject(new QrtrAbortedError('send'));
+      flags |= SEND_FLAG_ABORTABLE;
+    }
+    const id = this.allocateId();
+    const promise = this.expect(id, Op.SEND);
+    this.conn.write(encodeFrame(Op.SEND, flags, id, [handle, to.node, to.port, options?.endpoint ?? 0], data));
+    if (!signal) return promise.then(noop);
+    // The server aborts its wait and answers QrtrAbortedError; the reply settles the promise.
+    const onAbort = (): void => {
+      if (!this.closeError) this.conn.write(encodeFrame(Op.ABORT, 0, id, []));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    return promise.then(noop).finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  socketBind(handle: number, endpointId: number): void {
+    if (this.closeError) return;
+    const id = this.allocateId();
+    // Ordered before any later SEND on the stream; a failure means the socket is gone.
+    this.expect(id, Op.BIND).catch((err: QrtrdError) => this.sockets.get(handle)?.fail(err));
+    this.conn.write(encodeFrame(Op.BIND, 0, id, [handle, endpointId]));
+  }
+
+  socketCredit(handle: number, count: number): void {
+    if (!this.closeError) this.conn.write(encodeFrame(Op.CREDIT, 0, handle, [count]));
+  }
+
+  socketClose(handle: number): void {
+    this.sockets.delete(handle);
+    if (this.closeError) return;
+    const id = this.allocateId();
+    this.expect(id, Op.CLOSE).catch(noop);
+    this.conn.write(encodeFrame(Op.CLOSE, 0, id, [handle]));
+  }
+
+  // ------------------------------------------------------------------ frames
+
+  private allocateId(): number {
+    const id = this.nextId;
+    this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1;
+    return id;
+  }
+
+  private request(op: number, flags: number, fields: number[], tail?: Uint8Array): Promise<Frame> {
+    if (this.closeError) return Promise.reject(this.closeError);
+    const id = this.allocateId();
+    const promise = this.expect(id, op);
+    this.conn.write(encodeFrame(op, flags, id, fields, tail));
+    return promise;
+  }
+
+  private expect(id: number, op: number): Promise<Frame> {
+    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve, reject }));
+  }
+
+  private readonly onFrame = (frame: Frame): void => {
+    switch (frame.op) {
+      case Op.MESSAGE:
+        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), frame.body.subarray(12));
+        return;
+      case Op.RESULT:
+      case Op.WELCOME:
+      case Op.ERROR: {
+        const pending = this.pending.get(frame.id);
+        if (!pending) throw new LocalClientMalformedFrameError(`reply to unknown request ${frame.id}`, { id: frame.id, op: frame.op });
+        this.pending.delete(frame.id);
+        if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
+        if (frame.op === Op.WELCOME) this.welcome(frame);
+        // The frame object is reused by the decoder: hand over a copy of its fields.
+        return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: frame.body });
+      }
+      case Op.SOCKET_ERROR:
+        this.sockets.get(frame.id)?.fail(reviveError(jsonBody(frame)));
+        return;
+      case Op.SOCKET_CLOSED:
+        this.sockets.get(frame.id)?.terminate();
+        this.sockets.delete(frame.id);
+        return;
+      case Op.LOOKUP_EVENT:
+        this.lookups.get(frame.id)?.next(jsonBody(frame) as unknown as LookupEvent);
+        return;
+      case Op.LOOKUP_ERROR: {
+        const lookup = this.lookups.get(frame.id);
+        this.lookups.delete(frame.id);
+        lookup?.error(reviveError(jsonBody(frame)));
+        return;
+      }
+      case Op.FATAL:
+        this.shutdown(reviveError(jsonBody(frame)));
+        this.conn.destroy();
+        return;
+      default:
+        throw new LocalClientMalformedFrameError(`unknown op ${hexOp(frame.op)} from the daemon`, { op: frame.op });
+    }
+  };
+
+  private welcome(frame: Frame): void {
+    const welcome = jsonBody(frame);
+    if (welcome.protocol !== LOCAL_CLIENT_PROTOCOL_VERSION) {
+      throw new LocalClientMalformedFrameError(`the daemon speaks protocol ${String(welcome.protocol)}`, { protocol: welcome.protocol });
+    }
+    this.localNode = welcome.localNode as number;
+    this.owner = welcome.owner as string;
+  }
+
+  /** Fails everything pending; lookups complete on a deliberate close and error otherwise. */
+  private shutdown(reason: QrtrdError, deliberate = false): void {
+    if (this.closeError) return;
+    this.closeError = reason;
+    for (const pending of [...this.pending.values()]) pending.reject(reason);
+    this.pending.clear();
+    for (const socket of [...this.sockets.values()]) socket.terminate();
+    this.sockets.clear();
+    for (const lookup of [...this.lookups.values()]) {
+      if (deliberate) lookup.complete();
+      else lookup.error(reason);
+    }
+    this.lookups.clear();
+    for (const waiter of this.closeWaiters.splice(0)) waiter(reason);
+  }
+}
+
+function noop(): void {}
+
+/** Connects to a qrtrd daemon's --socket. */
+export function connectQrtrd(path: string, options?: ConnectQrtrdOptions): Promise<QrtrdConnection> {
+  return QrtrdConnection.connect(path, options);
+}
