@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -196,39 +197,139 @@ Napi::Value SendAsync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// recv(fd, buffer, meta: Uint32Array[4]) -> length | -errno. meta = [src node,
-// src port, endpoint id from a QRTR_ENDPOINT cmsg or 0, flags].
-Napi::Value Recv(const Napi::CallbackInfo& info) {
+// Batched I/O goes through two areas registered once per environment (setAreas), so a
+// batch call carries only numbers: under emulation each typed-array argument costs
+// as much as a small syscall. The references keep the areas alive and unmoved.
+struct Areas {
+  Napi::Reference<Napi::Uint8Array> rx_ref, tx_ref;
+  Napi::Reference<Napi::Uint32Array> rx_meta_ref, tx_meta_ref;
+  uint8_t* rx = nullptr;
+  size_t rx_size = 0;
+  uint32_t* rx_meta = nullptr;
+  size_t rx_meta_len = 0;
+  uint8_t* tx = nullptr;
+  size_t tx_size = 0;
+  uint32_t* tx_meta = nullptr;
+  size_t tx_meta_len = 0;
+};
+
+constexpr size_t kSlot = 65536;  // one receive slot: fits any QRTR datagram (<= 65535)
+constexpr size_t kMaxBatch = 64;
+
+// setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array).
+Napi::Value SetAreas(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array rx = ArgBytes(info, 0, "rx");
+  Napi::Uint32Array rx_meta = ArgMeta(info, 1, 5);
+  Napi::Uint8Array tx = ArgBytes(info, 2, "tx");
+  Napi::Uint32Array tx_meta = ArgMeta(info, 3, 5);
+  auto* areas = env.GetInstanceData<Areas>();
+  if (areas == nullptr) {
+    areas = new Areas();
+    env.SetInstanceData<Areas>(areas);
+  }
+  areas->rx_ref = Napi::Persistent(rx);
+  areas->rx_meta_ref = Napi::Persistent(rx_meta);
+  areas->tx_ref = Napi::Persistent(tx);
+  areas->tx_meta_ref = Napi::Persistent(tx_meta);
+  areas->rx = rx.Data();
+  areas->rx_size = rx.ByteLength();
+  areas->rx_meta = rx_meta.Data();
+  areas->rx_meta_len = rx_meta.ElementLength();
+  areas->tx = tx.Data();
+  areas->tx_size = tx.ByteLength();
+  areas->tx_meta = tx_meta.Data();
+  areas->tx_meta_len = tx_meta.ElementLength();
+  return env.Undefined();
+}
+
+Areas* RequireAreas(Napi::Env env) {
+  auto* areas = env.GetInstanceData<Areas>();
+  if (areas == nullptr) throw Napi::Error::New(env, "setAreas() was not called");
+  return areas;
+}
+
+// recvBatch(fd, max) -> count | -errno. One recvmmsg(MSG_DONTWAIT) into 64 KiB slots of
+// the rx area: datagram i is at i * 65536; rxMeta[5*i..] = [length, src node, src port,
+// endpoint or 0, flags]. -EAGAIN when the queue is empty.
+Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   int fd = ArgFd(info);
-  Napi::Uint8Array buffer = ArgBytes(info, 1, "buffer");
-  Napi::Uint32Array meta = ArgMeta(info, 2, 4);
-  SockaddrQrtr addr;
-  memset(&addr, 0, sizeof(addr));
-  iovec iov{buffer.Data(), buffer.ByteLength()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t)) * 2];
-  msghdr msg;
-  memset(&msg, 0, sizeof(msg));
-  msg.msg_name = &addr;
-  msg.msg_namelen = sizeof(addr);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t rc = recvmsg(fd, &msg, MSG_DONTWAIT);
-  if (rc >= 0) {
+  uint32_t max = ArgU32(info, 1, "max");
+  Areas* areas = RequireAreas(env);
+  size_t limit = std::min({static_cast<size_t>(max), kMaxBatch, areas->rx_size / kSlot, areas->rx_meta_len / 5});
+  if (limit == 0) throw Napi::RangeError::New(env, "rx area too small");
+  mmsghdr msgs[kMaxBatch];
+  iovec iovs[kMaxBatch];
+  SockaddrQrtr addrs[kMaxBatch];
+  alignas(cmsghdr) char controls[kMaxBatch][CMSG_SPACE(sizeof(uint32_t)) * 2];
+  memset(msgs, 0, sizeof(mmsghdr) * limit);
+  for (size_t i = 0; i < limit; i++) {
+    iovs[i].iov_base = areas->rx + i * kSlot;
+    iovs[i].iov_len = kSlot;
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof(SockaddrQrtr);
+    msgs[i].msg_hdr.msg_iov = &iovs[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = controls[i];
+    msgs[i].msg_hdr.msg_controllen = sizeof(controls[i]);
+  }
+  int rc;
+  do {
+    rc = recvmmsg(fd, msgs, static_cast<unsigned>(limit), MSG_DONTWAIT, nullptr);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) return Napi::Number::New(env, -static_cast<double>(errno));
+  for (int i = 0; i < rc; i++) {
+    msghdr* msg = &msgs[i].msg_hdr;
     uint32_t endpoint = 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
       if (c->cmsg_level == kSolQrtr && c->cmsg_type == kCmsgQrtrEndpoint && c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
         memcpy(&endpoint, CMSG_DATA(c), sizeof(endpoint));
       }
     }
-    meta[0] = addr.sq_node;
-    meta[1] = addr.sq_port;
-    meta[2] = endpoint;
-    meta[3] = ((msg.msg_flags & MSG_TRUNC) ? kRecvFlagTruncated : 0) |
-              ((msg.msg_flags & MSG_CTRUNC) ? kRecvFlagControlTruncated : 0);
+    uint32_t* m = areas->rx_meta + static_cast<size_t>(i) * 5;
+    m[0] = msgs[i].msg_len;
+    m[1] = addrs[i].sq_node;
+    m[2] = addrs[i].sq_port;
+    m[3] = endpoint;
+    m[4] = ((msg->msg_flags & MSG_TRUNC) ? kRecvFlagTruncated : 0) |
+           ((msg->msg_flags & MSG_CTRUNC) ? kRecvFlagControlTruncated : 0);
   }
-  return Result(info.Env(), rc);
+  return Napi::Number::New(env, rc);
+}
+
+// sendBatch(fd, first, count) -> sent | -errno. Sends tx entries first..first+count-1,
+// txMeta[5*i..] = [node, port, endpoint or 0, offset, length] over the tx area, with one
+// sendmsg(MSG_DONTWAIT) each: sendmmsg cannot be used, it adds MSG_BATCH, which
+// qrtr_sendmsg rejects with EINVAL. The first failure ends the batch: the count says
+// where; a failure of the first datagram returns its -errno.
+Napi::Value SendBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ArgFd(info);
+  uint32_t first = ArgU32(info, 1, "first");
+  uint32_t count = ArgU32(info, 2, "count");
+  Areas* areas = RequireAreas(env);
+  if ((static_cast<size_t>(first) + count) * 5 > areas->tx_meta_len) {
+    throw Napi::RangeError::New(env, "batch outside the tx meta area");
+  }
+  msghdr msg;
+  iovec iov;
+  SockaddrQrtr addr;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
+  uint32_t sent = 0;
+  while (sent < count) {
+    const uint32_t* m = areas->tx_meta + (static_cast<size_t>(first) + sent) * 5;
+    if (static_cast<size_t>(m[3]) + m[4] > areas->tx_size) throw Napi::RangeError::New(env, "datagram outside the tx area");
+    PrepareSend(&msg, &addr, &iov, control, sizeof(control), m[0], m[1], areas->tx + m[3], m[4], m[2]);
+    ssize_t rc = sendmsg(fd, &msg, MSG_DONTWAIT);
+    if (rc < 0) {
+      if (errno == EINTR) continue;
+      if (sent == 0) return Napi::Number::New(env, -static_cast<double>(errno));
+      break;
+    }
+    sent++;
+  }
+  return Napi::Number::New(env, sent);
 }
 
 // setsockoptInt(fd, level, name, value) -> 0 | -errno (a 4-byte int option).
@@ -264,12 +365,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New(env, GetSockName, "getsockname"));
   exports.Set("sendto", Napi::Function::New(env, SendTo, "sendto"));
   exports.Set("sendAsync", Napi::Function::New(env, SendAsync, "sendAsync"));
-  exports.Set("recv", Napi::Function::New(env, Recv, "recv"));
+  exports.Set("setAreas", Napi::Function::New(env, SetAreas, "setAreas"));
+  exports.Set("recvBatch", Napi::Function::New(env, RecvBatch, "recvBatch"));
+  exports.Set("sendBatch", Napi::Function::New(env, SendBatch, "sendBatch"));
   exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt, "setsockoptInt"));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 1));
+  exports.Set("abiVersion", Napi::Number::New(env, 3));
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { InvalidArgumentError } from '../common/errors';
 import { QRTR_MAX_PAYLOAD } from '../wire/constants';
 import { KernelOptionUnsupportedError, KernelSocketClosedError, kernelSocketError, type KernelSocketError } from './errors';
+import { ensureAreas, RX_AREA, RX_META, RX_SLOT, RX_SLOTS, txBatcher, type TxOwner } from './io-areas';
 import {
   loadNativeBinding,
   NATIVE_POLL_READABLE,
@@ -21,7 +22,6 @@ export const QRTR_BIND_ENDPOINT = 2;
 export const QRTR_CMSG_ENDPOINT = 1;
 
 const { EAGAIN, EINTR, ENOPROTOOPT, EOPNOTSUPP } = osConstants.errno;
-const RX_BUFFER_SIZE = 65536;
 
 /** A kernel QRTR address. */
 export interface KernelQrtrAddress {
@@ -47,7 +47,7 @@ export interface KernelSendOptions {
 export interface AfQipcrtrSocketOptions {
   /** The addon; default the process-wide one from the loader. */
   readonly binding?: NativeQrtrBinding;
-  /** Datagrams read per readiness event before yielding to the event loop (default 64). */
+  /** Datagrams read per readiness event before yielding to the event loop (default and max 32). */
   readonly maxReadsPerWakeup?: number;
 }
 
@@ -89,26 +89,39 @@ export class AfQipcrtrSocket {
   private boundAddress?: KernelQrtrAddress;
   private endpointBound = 0;
   private endpointSupport?: boolean;
-  private readonly subscribers = new Set<Subscriber<KernelQrtrMessage>>();
+  // An array, not a Set: the per-datagram dispatch loop allocates no iterator.
+  private subscribers: Array<Subscriber<KernelQrtrMessage>> = [];
   private readonly writableWaiters: Array<() => void> = [];
-  private readonly rxBuffer = new Uint8Array(RX_BUFFER_SIZE);
-  private readonly rxMeta = new Uint32Array(4);
+  private readonly backlog: KernelQrtrMessage[] = [];
   private readonly scratch = new Uint32Array(2);
   private sendTail: Promise<void> = Promise.resolve();
   private sendsQueued = 0;
+  private readonly txOwner: TxOwner;
 
   constructor(options: AfQipcrtrSocketOptions = {}) {
     this.binding = options.binding;
-    this.maxReads = options.maxReadsPerWakeup ?? 64;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    this.txOwner = {
+      get fd() {
+        return self.fd;
+      },
+      sendError: (errno, node, port, endpoint) => this.sendError(errno, node, port, endpoint),
+      sendLater: (node, port, data, endpoint) => this.enqueueSend(node, port, data, endpoint, false),
+    };
+    this.maxReads = Math.max(1, Math.min(RX_SLOTS, options.maxReadsPerWakeup ?? RX_SLOTS));
     this.messages$ = new Observable<KernelQrtrMessage>((subscriber) => {
       if (this.state === 'closed') {
         subscriber.complete();
         return undefined;
       }
-      this.subscribers.add(subscriber);
+      // Datagrams dequeued in a batch after the last subscriber left go first, in order.
+      while (this.backlog.length > 0 && !subscriber.closed) subscriber.next(this.backlog.shift() as KernelQrtrMessage);
+      if (subscriber.closed) return undefined;
+      this.subscribers = [...this.subscribers, subscriber];
       this.updatePolling();
       return () => {
-        this.subscribers.delete(subscriber);
+        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
         this.updatePolling();
       };
     });
@@ -121,6 +134,7 @@ export class AfQipcrtrSocket {
   open(): this {
     if (this.state !== 'new') throw new KernelSocketClosedError('open()', 'closed');
     const native = this.binding ?? loadNativeBinding();
+    ensureAreas(native);
     const fd = native.socket();
     if (fd < 0) throw kernelSocketError(-fd, 'socket(AF_QIPCRTR, SOCK_DGRAM)');
     // An unbound socket's name is (local node, 0): the kernel tells us its node id.
@@ -205,7 +219,9 @@ export class AfQipcrtrSocket {
   }
 
   /**
-   * Sends one datagram to (node, port). Resolves when the kernel accepted it; rejects
+   * Sends one datagram to (node, port). Local-node datagrams sent in the same JavaScript
+   * turn leave together (one sendmmsg) when the turn's microtasks run. Resolves when the
+   * kernel accepted the datagram; rejects
    * with a KernelSocketError subclass (KernelPortUnreachableError, KernelQueueFullError,
    * KernelNodeUnreachableError, ...). An unbound socket is bound to an ephemeral port first.
    * The caller may reuse `data` as soon as this returns.
@@ -222,17 +238,17 @@ export class AfQipcrtrSocket {
       if (options?.endpoint !== undefined && (checkU32('options.endpoint', endpoint) === 0)) {
         throw new InvalidArgumentError('options.endpoint', 'an endpoint id in 1..0xffffffff', endpoint);
       }
-      this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+      // Hot path: the operation string is built only when there is an error to report.
+      if (this.state !== 'open') this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
       if (endpoint !== 0 && !this.endpointOptionsSupported) {
         // Mainline ignores the cmsg; sending anyway could reach the wrong device.
         throw new KernelOptionUnsupportedError(ENOPROTOOPT, `send(node=${node}, port=${hex32(port)}, endpoint=${endpoint})`);
       }
       if (!this.boundAddress) this.bind(0);
       const blocking = node !== this.node;
-      if (!blocking && this.sendsQueued === 0) {
-        const rc = (this.native as NativeQrtrBinding).sendto(this.fd, node, port, data, endpoint);
-        if (rc >= 0) return Promise.resolve();
-        if (-rc !== EAGAIN) return Promise.reject(this.sendError(-rc, node, port, endpoint));
+      if (!blocking && this.sendsQueued === 0 && txBatcher.fits(data.length)) {
+        // Local delivery never blocks: batch with this turn's other local sends.
+        return txBatcher.add(this.native as NativeQrtrBinding, this.txOwner, node, port, data, endpoint);
       }
       // Queued sends run later: copy now so the caller may reuse its buffer.
       return this.enqueueSend(node, port, data.slice(), endpoint, blocking);
@@ -248,8 +264,10 @@ export class AfQipcrtrSocket {
     this.state = 'closed';
     this.poller?.close();
     this.poller = undefined;
-    for (const subscriber of [...this.subscribers]) subscriber.complete();
-    this.subscribers.clear();
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.complete();
+    this.backlog.length = 0;
     for (const wake of this.writableWaiters.splice(0)) wake();
     if (!wasOpen) return;
     const native = this.native as NativeQrtrBinding;
@@ -271,7 +289,8 @@ export class AfQipcrtrSocket {
   }
 
   private async sendQueued(node: number, port: number, data: Uint8Array, endpoint: number, blocking: boolean): Promise<void> {
-    const native = this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+    if (this.state !== 'open') this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
+    const native = this.native as NativeQrtrBinding;
     for (;;) {
       const rc = blocking
         ? await new Promise<number>((resolve) => native.sendAsync(this.fd, node, port, data, endpoint, resolve))
@@ -310,7 +329,7 @@ export class AfQipcrtrSocket {
 
   private updatePolling(): void {
     if (!this.poller) return;
-    const events = (this.subscribers.size > 0 ? NATIVE_POLL_READABLE : 0) | (this.writableWaiters.length > 0 ? NATIVE_POLL_WRITABLE : 0);
+    const events = (this.subscribers.length > 0 ? NATIVE_POLL_READABLE : 0) | (this.writableWaiters.length > 0 ? NATIVE_POLL_WRITABLE : 0);
     if (events === this.pollEvents) return;
     this.pollEvents = events;
     const rc = this.poller.start(events);
@@ -330,24 +349,33 @@ export class AfQipcrtrSocket {
   }
 
   private drain(): void {
-    const native = this.native as NativeQrtrBinding;
-    const meta = this.rxMeta;
-    for (let i = 0; i < this.maxReads && this.subscribers.size > 0; i++) {
-      const n = native.recv(this.fd, this.rxBuffer, meta);
-      if (n < 0) {
-        if (-n === EAGAIN) return;
-        if (-n === EINTR) continue;
-        this.fail(kernelSocketError(-n, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
-        return;
+    const count = (this.native as NativeQrtrBinding).recvBatch(this.fd, this.maxReads);
+    if (count < 0) {
+      if (count !== -EAGAIN) this.fail(kernelSocketError(-count, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
+      return;
+    }
+    for (let i = 0, m = 0, offset = 0; i < count; i++, m += 5, offset += RX_SLOT) {
+      const message: KernelQrtrMessage = {
+        data: RX_AREA.slice(offset, offset + RX_META[m]),
+        node: RX_META[m + 1],
+        port: RX_META[m + 2],
+        endpoint: RX_META[m + 3],
+      };
+      // Already dequeued from the kernel: if every subscriber left (or the socket
+      // closed) during this batch, keep the rest for the next subscriber.
+      // Copy-on-write list: (un)subscribing during dispatch does not disturb this loop.
+      const subscribers = this.subscribers;
+      if (subscribers.length === 0) {
+        if (this.state === 'open') this.backlog.push(message);
+        continue;
       }
-      const message: KernelQrtrMessage = { data: this.rxBuffer.slice(0, n), node: meta[0], port: meta[1], endpoint: meta[2] };
-      for (const subscriber of this.subscribers) subscriber.next(message);
+      for (let k = 0; k < subscribers.length; k++) subscribers[k].next(message);
     }
   }
 
   private fail(error: KernelSocketError): void {
-    const subscribers = [...this.subscribers];
-    this.subscribers.clear();
+    const subscribers = this.subscribers;
+    this.subscribers = [];
     for (const subscriber of subscribers) subscriber.error(error);
     this.close();
   }

@@ -18,8 +18,19 @@ export interface NativeQrtrBinding {
   sendto(fd: number, node: number, port: number, data: Uint8Array, endpoint: number): number;
   /** Blocking sendmsg on the libuv thread pool (copies data); callback(bytes | -errno). */
   sendAsync(fd: number, node: number, port: number, data: Uint8Array, endpoint: number, callback: (result: number) => void): void;
-  /** Non-blocking recvmsg → length | -errno; meta = [src node, src port, endpoint or 0, flags]. */
-  recv(fd: number, buffer: Uint8Array, meta: Uint32Array): number;
+  /** Registers the process-wide batch areas (see io-areas.ts); once per binding. */
+  setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void;
+  /**
+   * One recvmmsg(MSG_DONTWAIT) of up to `max` datagrams into 64 KiB slots of the rx area
+   * → count | -errno. rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags].
+   */
+  recvBatch(fd: number, max: number): number;
+  /**
+   * sendmsg(MSG_DONTWAIT) of tx entries first..first+count-1, txMeta[5*i..] = [node,
+   * port, endpoint or 0, offset, length], stopping at the first failure → datagrams
+   * sent | -errno of the first.
+   */
+  sendBatch(fd: number, first: number, count: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptInt(fd: number, level: number, name: number, out: Uint32Array): number;
   close(fd: number): number;
@@ -33,7 +44,7 @@ export interface NativePoller {
   close(): void;
 }
 
-/** recv() meta[3] flag bits. */
+/** recvBatch() flag bits (rxMeta[5*i+4]). */
 export const NATIVE_RECV_TRUNCATED = 1;
 export const NATIVE_RECV_CONTROL_TRUNCATED = 2;
 /** Poller event bits. */
@@ -41,7 +52,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 1;
+export const NATIVE_ABI_VERSION = 3;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

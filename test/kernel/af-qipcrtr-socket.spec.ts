@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { constants } from 'node:os';
-import { firstValueFrom, toArray } from 'rxjs';
+import { firstValueFrom, take, toArray } from 'rxjs';
 import { InvalidArgumentError } from '../../src/common/errors';
 import {
   AfQipcrtrSocket,
   KernelAddressInUseError,
   KernelBackendUnavailableError,
   KernelOptionUnsupportedError,
+  KernelPortUnreachableError,
   KernelQrtrUnsupportedError,
   KernelQueueFullError,
   KernelSocketClosedError,
@@ -23,7 +24,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 1;
+  readonly abiVersion = 3;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
@@ -54,12 +55,33 @@ class ScriptedBinding implements NativeQrtrBinding {
     this.calls.push(`sendAsync ${node} ${port} ${[...data].join(',')}`);
     this.asyncCallbacks.push(callback);
   }
-  recv(_fd: number, buffer: Uint8Array, meta: Uint32Array): number {
-    const next = this.inbox.shift();
-    if (!next) return -errno.EAGAIN;
-    buffer.set(next.data);
-    meta.set([next.node, next.port, next.endpoint, 0]);
-    return next.data.length;
+  private rx?: Uint8Array;
+  private rxMeta?: Uint32Array;
+  private tx?: Uint8Array;
+  private txMeta?: Uint32Array;
+  setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void {
+    Object.assign(this, { rx, rxMeta, tx, txMeta });
+  }
+  recvBatch(_fd: number, max: number): number {
+    let count = 0;
+    while (count < max && this.inbox.length > 0) {
+      const next = this.inbox.shift() as { data: number[]; node: number; port: number; endpoint: number };
+      this.rx?.set(next.data, count * 65536);
+      this.rxMeta?.set([next.data.length, next.node, next.port, next.endpoint, 0], count * 5);
+      count++;
+    }
+    return count > 0 ? count : -errno.EAGAIN;
+  }
+  sendBatch(fd: number, first: number, count: number): number {
+    this.calls.push(`sendBatch ${first} ${count}`);
+    const meta = this.txMeta as Uint32Array;
+    let sent = 0;
+    for (; sent < count; sent++) {
+      const m = (first + sent) * 5;
+      const rc = this.sendto(fd, meta[m], meta[m + 1], (this.tx as Uint8Array).subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
+      if (rc < 0) return sent > 0 ? sent : rc;
+    }
+    return sent;
   }
   setsockoptInt(): number {
     return -errno.EOPNOTSUPP;
@@ -218,6 +240,21 @@ describe('AfQipcrtrSocket', function () {
       socket.close();
     });
 
+    it('should send local datagrams of one turn in one native call, settling each with its own outcome', async function () {
+      const binding = new ScriptedBinding();
+      // A batch stops at a failed datagram; the next call retries it and reports its errno.
+      binding.sendResults = [1, -errno.ENODEV, -errno.ENODEV, 1];
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.bind(0);
+      const outcomes = await Promise.allSettled([1, 2, 3].map((i) => socket.send(1, 0x4000 + i, Uint8Array.of(i))));
+      expect(outcomes.map((o) => o.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).to.be.instanceOf(KernelPortUnreachableError);
+      expect(binding.calls.filter((c) => c.startsWith('send'))).to.deep.equal([
+        'sendBatch 0 3', 'sendto 1 16385 1', 'sendto 1 16386 2', 'sendBatch 1 2', 'sendto 1 16386 2', 'sendBatch 2 1', 'sendto 1 16387 3',
+      ]);
+      socket.close();
+    });
+
     it('should copy queued data so the caller may reuse its buffer', async function () {
       const binding = new ScriptedBinding();
       const socket = new AfQipcrtrSocket({ binding }).open();
@@ -278,6 +315,19 @@ describe('AfQipcrtrSocket', function () {
       ]);
       subscription.unsubscribe();
       expect(binding.pollEvents).to.deep.equal([1, 0]);
+      socket.close();
+    });
+
+    it('should keep datagrams of a batch that nobody took for the next subscriber, in order', async function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      const first = firstValueFrom(socket.messages$);
+      binding.inbox.push({ data: [1], node: 1, port: 5, endpoint: 0 }, { data: [2], node: 1, port: 5, endpoint: 0 }, { data: [3], node: 1, port: 5, endpoint: 0 });
+      binding.pollCallback?.(0, 1);
+      expect([...(await first).data]).to.deep.equal([1]);
+      expect(binding.pollEvents.at(-1)).to.equal(0, 'no polling without subscribers');
+      const rest = await firstValueFrom(socket.messages$.pipe(take(2), toArray()));
+      expect(rest.map((m) => m.data[0])).to.deep.equal([2, 3]);
       socket.close();
     });
 

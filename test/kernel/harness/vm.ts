@@ -49,7 +49,7 @@ export function runVm(options: VmRunOptions): Promise<VmRunResult> {
     '-nographic', '-no-reboot',
     '-kernel', options.artefacts.vmlinuz,
     '-initrd', options.artefacts.initrd,
-    '-append', 'console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init',
+    '-append', 'console=ttyS0 quiet loglevel=1 panic=-1 rdinit=/init mitigations=off',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${shareDir},mount_tag=results,security_model=none,multidevs=remap`,
   ];

@@ -1,0 +1,139 @@
+import { constants as osConstants } from 'node:os';
+import type { NativeQrtrBinding } from './native-loader';
+
+const { EAGAIN } = osConstants.errno;
+
+// Batched kernel I/O. Under emulation (and to a lesser degree on hardware) a native call
+// costs as much as the syscall behind it, so datagrams cross in batches through two
+// process-wide areas registered once with the addon. A batch call is synchronous and
+// copies everything out before returning, so all sockets can share the areas.
+
+/** Receive slot size: any QRTR datagram (<= 65535 bytes) fits one slot. */
+export const RX_SLOT = 65536;
+/** Datagrams per receive batch (one recvmmsg). */
+export const RX_SLOTS = 32;
+/** Receive area: RX_SLOTS slots (virtual memory; only touched pages are committed). */
+export const RX_AREA = new Uint8Array(RX_SLOT * RX_SLOTS);
+/** Per received datagram: [length, src node, src port, endpoint, flags]. */
+export const RX_META = new Uint32Array(5 * RX_SLOTS);
+
+const TX_MAX = 64;
+const TX_AREA = new Uint8Array(256 * 1024);
+const TX_META = new Uint32Array(5 * TX_MAX);
+
+const registered = new WeakSet<NativeQrtrBinding>();
+
+/** Registers the areas with `native` (once per binding). */
+export function ensureAreas(native: NativeQrtrBinding): void {
+  if (registered.has(native)) return;
+  native.setAreas(RX_AREA, RX_META, TX_AREA, TX_META);
+  registered.add(native);
+}
+
+/** What the batcher needs from the socket that queued a datagram. */
+export interface TxOwner {
+  readonly fd: number;
+  /** The typed error for a failed datagram. */
+  sendError(errno: number, node: number, port: number, endpoint: number): Error;
+  /** Sends one datagram the slow way (waits for writability on EAGAIN). */
+  sendLater(node: number, port: number, data: Uint8Array, endpoint: number): Promise<void>;
+}
+
+/**
+ * Local-node datagrams queued by send() during one JavaScript turn, flushed with one
+ * native call per run of same-socket datagrams when the turn's microtasks run (or
+ * earlier, when the area fills). Order is preserved globally.
+ */
+class TxBatcher {
+  private native?: NativeQrtrBinding;
+  private count = 0;
+  private offset = 0;
+  private scheduled = false;
+  private readonly owners: Array<TxOwner | undefined> = new Array(TX_MAX);
+  private readonly resolvers: Array<(() => void) | undefined> = new Array(TX_MAX);
+  private readonly rejecters: Array<((error: Error) => void) | undefined> = new Array(TX_MAX);
+  private readonly flushNow = (): void => {
+    this.scheduled = false;
+    this.flush();
+  };
+
+  /** True if the datagram can go through a batch (it fits the area). */
+  fits(length: number): boolean {
+    return length <= TX_AREA.length;
+  }
+
+  add(native: NativeQrtrBinding, owner: TxOwner, node: number, port: number, data: Uint8Array, endpoint: number): Promise<void> {
+    if (this.count === TX_MAX || this.offset + data.length > TX_AREA.length || (this.native !== undefined && this.native !== native)) {
+      this.flush();
+    }
+    this.native = native;
+    const i = this.count;
+    const m = i * 5;
+    TX_META[m] = node;
+    TX_META[m + 1] = port;
+    TX_META[m + 2] = endpoint;
+    TX_META[m + 3] = this.offset;
+    TX_META[m + 4] = data.length;
+    TX_AREA.set(data, this.offset);
+    this.offset += data.length;
+    this.owners[i] = owner;
+    this.count = i + 1;
+    const promise = new Promise<void>((resolve, reject) => {
+      this.resolvers[i] = resolve;
+      this.rejecters[i] = reject;
+    });
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushNow);
+    }
+    return promise;
+  }
+
+  /** Sends everything queued; each datagram's promise settles with its own outcome. */
+  flush(): void {
+    const native = this.native;
+    const count = this.count;
+    if (!native || count === 0) return;
+    this.count = 0;
+    this.offset = 0;
+    let i = 0;
+    while (i < count) {
+      const owner = this.owners[i] as TxOwner;
+      let end = i + 1;
+      while (end < count && this.owners[end] === owner) end++;
+      while (i < end) {
+        const rc = native.sendBatch(owner.fd, i, end - i);
+        if (rc > 0) {
+          for (const stop = i + rc; i < stop; i++) this.settle(i);
+        } else if (rc === -EAGAIN) {
+          // No send-buffer space: the rest of this run waits for writability, in order.
+          for (; i < end; i++) this.handOff(i, owner);
+        } else {
+          const m = i * 5;
+          this.settle(i, owner.sendError(-rc, TX_META[m], TX_META[m + 1], TX_META[m + 2]));
+          i++;
+        }
+      }
+    }
+  }
+
+  private handOff(i: number, owner: TxOwner): void {
+    const m = i * 5;
+    const data = TX_AREA.slice(TX_META[m + 3], TX_META[m + 3] + TX_META[m + 4]);
+    const resolve = this.resolvers[i] as () => void;
+    const reject = this.rejecters[i] as (error: Error) => void;
+    this.owners[i] = this.resolvers[i] = this.rejecters[i] = undefined;
+    owner.sendLater(TX_META[m], TX_META[m + 1], data, TX_META[m + 2]).then(resolve, reject);
+  }
+
+  private settle(i: number, error?: Error): void {
+    const resolve = this.resolvers[i] as () => void;
+    const reject = this.rejecters[i] as (error: Error) => void;
+    this.owners[i] = this.resolvers[i] = this.rejecters[i] = undefined;
+    if (error) reject(error);
+    else resolve();
+  }
+}
+
+/** The process-wide batcher (the tx area is process-wide). */
+export const txBatcher = new TxBatcher();
