@@ -1,0 +1,2 @@
+export * from './rpmsg-endpoint';
+export * from './rpmsg-backend';

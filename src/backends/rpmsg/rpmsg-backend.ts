@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { ContainerModule } from 'inversify';
+import type { BackendContribution } from '../../router/backend-contribution';
+import type { AttachedEndpoint, Router } from '../../router/router';
+import { BACKEND_CONTRIBUTION } from '../../router/tokens';
+import { SILENT_LOGGER, errorFields, type BackendLogger } from '../logger';
+import { backendLoggerFrom } from '../tokens';
+import { RpmsgEndpoint, type RpmsgEndpointOptions } from './rpmsg-endpoint';
+
+export interface RpmsgDeviceConfig {
+  /** Device node, e.g. /dev/rpmsg0 (an rpmsg_char endpoint on the IPCRTR channel). */
+  readonly path: string;
+  /** Stable name for the backend key; defaults to the path's basename. Use the remoteproc + channel, e.g. 'adsp:IPCRTR'. */
+  readonly name?: string;
+}
+
+export interface RpmsgBackendOptions extends Omit<RpmsgEndpointOptions, 'logger'> {
+  readonly devices: readonly RpmsgDeviceConfig[];
+  /** Attach the devices that opened even if others failed (default true); failures are logged. */
+  readonly tolerateMissing?: boolean;
+  readonly logger?: BackendLogger;
+}
+
+/** Opens the configured rpmsg devices and attaches each as an endpoint. */
+export class RpmsgBackend implements BackendContribution {
+  readonly kind = 'rpmsg';
+  private readonly attached: AttachedEndpoint[] = [];
+
+  constructor(private readonly options: RpmsgBackendOptions) {}
+
+  async start(router: Router): Promise<void> {
+    const logger = this.options.logger ?? SILENT_LOGGER;
+    for (const device of this.options.devices) {
+      let endpoint: RpmsgEndpoint;
+      try {
+        endpoint = await RpmsgEndpoint.open(device.path, device.name, { ...this.options, logger });
+      } catch (err) {
+        logger.warn({ path: device.path, error: errorFields(err) }, 'rpmsg device not attached');
+        if (this.options.tolerateMissing === false) throw err;
+        continue;
+      }
+      this.attached.push(router.attach(endpoint));
+      logger.info({ path: device.path, key: `rpmsg:${endpoint.name}` }, 'rpmsg device attached');
+    }
+  }
+
+  stop(): void {
+    for (const a of this.attached.splice(0)) a.detach();
+  }
+}
+
+export function rpmsgBackendModule(options: RpmsgBackendOptions): ContainerModule {
+  return new ContainerModule((bind) => {
+    bind(BACKEND_CONTRIBUTION)
+      .toDynamicValue((ctx) => new RpmsgBackend({ logger: backendLoggerFrom(ctx.container), ...options }))
+      .inSingletonScope();
+  });
+}
