@@ -49,7 +49,12 @@ function cached(target: string, produce: (tmp: string) => void): void {
   mkdirSync(tmp, { recursive: true });
   try {
     produce(tmp);
-    renameSync(tmp, target);
+    try {
+      renameSync(tmp, target);
+    } catch (error) {
+      // Another run (a parallel test process) filled the entry first: use theirs.
+      if (!existsSync(target)) throw error;
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
