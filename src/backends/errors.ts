@@ -47,3 +47,10 @@ export class ListenError extends QrtrBackendError {
     super('QRTR_LISTEN_FAILED', `Cannot listen on ${path}: ${reason}`, { path }, { cause });
   }
 }
+
+/** A backend method that needs the router was called before start(). */
+export class BackendNotStartedError extends QrtrBackendError {
+  constructor(kind: string, operation: string) {
+    super('QRTR_BACKEND_NOT_STARTED', `The ${kind} backend is not started; ${operation} needs the router`, { kind, operation });
+  }
+}

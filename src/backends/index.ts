@@ -1,0 +1,7 @@
+export * from './errors';
+export * from './logger';
+export * from './tokens';
+export * from './stream-socket';
+export * from './local-client';
+export * from './rpmsg';
+export * from './mhi';
