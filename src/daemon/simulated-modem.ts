@@ -1,0 +1,112 @@
+import { Subscription, interval } from 'rxjs';
+import { Router, createMemoryLink, type AttachedEndpoint } from '../router';
+import { NameService } from '../ns';
+import { QmiService, dms } from '../qmi';
+import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from '../../plugins/bam-dmux/sim';
+import type { SimulatedModemConfig } from './config';
+
+/** What the simulated modem's DMS service answers (qmicli --dms-get-manufacturer etc.). */
+export const SIMULATED_MODEM_IDENTITY = {
+  manufacturer: 'qrtrd simulated modem',
+  model: 'QRTRD-SIM-X55',
+  revision: 'MPSS.SIM.1.0-00042-QRTRD',
+  imei: '356938035643809',
+  esn: '0',
+  meid: '35693803564380',
+} as const;
+
+export interface SimulatedModemStatus {
+  readonly endpoint: number;
+  readonly key: string;
+  readonly node: number;
+  readonly stats: SimulatedModemStats;
+  readonly packetsReceived: number;
+}
+
+/**
+ * A modem as a Qualcomm SoC presents it: QMI services on its own node behind an
+ * rpmsg link (here a device router with a DMS service), and a BAM-DMUX data plane
+ * with QMAP on channel 0 that is bound to the same endpoint ID as the modem's QMI
+ * traffic, so one modem's control and data never mix with another's.
+ */
+export class SimulatedModemDevice {
+  private readonly device: Router;
+  private readonly attached: AttachedEndpoint;
+  private readonly dataPlane: SimulatedModem;
+  private readonly subscriptions = new Subscription();
+  private dmsService: QmiService | undefined;
+  private received = 0;
+
+  private constructor(host: Router, readonly config: SimulatedModemConfig) {
+    this.device = new Router({ localNode: config.node });
+    new NameService(this.device);
+    const key = { kind: 'rpmsg', key: config.rpmsgDevice };
+    const [near, far] = createMemoryLink(key, { kind: 'memory', key: 'modem-host-side' });
+    this.attached = host.attach(near);
+    this.device.attach(far);
+    this.dataPlane = createSimulatedModem({
+      backendKey: { kind: 'rpmsg', key: config.rpmsgDevice },
+      endpointId: this.attached.id,
+      qmap: config.muxIds.length > 0 ? { muxIds: [...config.muxIds] } : undefined,
+    });
+  }
+
+  static async start(host: Router, config: SimulatedModemConfig): Promise<SimulatedModemDevice> {
+    const modem = new SimulatedModemDevice(host, config);
+    await modem.startServices();
+    return modem;
+  }
+
+  get endpoint(): number {
+    return this.attached.id;
+  }
+
+  status(): SimulatedModemStatus {
+    return {
+      endpoint: this.attached.id,
+      key: `rpmsg:${this.config.rpmsgDevice}`,
+      node: this.config.node,
+      stats: this.dataPlane.stats(),
+      packetsReceived: this.received,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.subscriptions.unsubscribe();
+    this.dmsService?.close();
+    this.dataPlane.dispose();
+    this.attached.detach();
+    this.device.shutdown();
+  }
+
+  private async startServices(): Promise<void> {
+    const id = SIMULATED_MODEM_IDENTITY;
+    this.dmsService = await QmiService.start(this.device, { service: dms.DMS_SERVICE_ID, version: 1, instance: 0, name: 'simulated DMS' }, (s) =>
+      s
+        .handle(dms.dms_get_manufacturer_req, dms.dms_get_manufacturer_resp, () => ({ manufacturer: id.manufacturer }))
+        .handle(dms.dms_get_model_req, dms.dms_get_model_resp, () => ({ model: id.model }))
+        .handle(dms.dms_get_revision_req, dms.dms_get_revision_resp, () => ({ revision: id.revision }))
+        .handle(dms.dms_get_ids_req, dms.dms_get_ids_resp, () => ({ esn: id.esn, imei: id.imei, meid: id.meid })),
+    );
+    await this.dataPlane.ready;
+    const qmap = this.dataPlane.qmap();
+    if (!qmap || this.config.trafficPps === 0) return;
+    // Consume what the modem sends on every link, in budgeted polls as a NAPI-style driver would.
+    for (const link of qmap.links.values()) {
+      this.subscriptions.add(
+        link.readable$.subscribe(() => {
+          this.received += link.poll(64, () => undefined);
+        }),
+      );
+    }
+    const muxIds = [...qmap.links.keys()];
+    const perTick = Math.max(1, Math.round(this.config.trafficPps / 10));
+    let sequence = 0;
+    this.subscriptions.add(
+      interval(100).subscribe(() => {
+        void this.dataPlane.modem.generate({ channel: 0, count: perTick, kind: 'ipv4-udp', qmap: { muxIds, checksum: 'none' }, firstSequence: sequence });
+        sequence += perTick;
+      }),
+    );
+  }
+}
