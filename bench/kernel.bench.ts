@@ -7,7 +7,7 @@
  * the ratios mean something. Without QEMU and the Debian packages it prints why and exits 0.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestJobPrologue } from '../test/kernel/harness/kernel-suite';
 import { prepareKernelArtefacts } from '../test/kernel/harness/kernel-artefacts';
@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       }
     },
   });
+  rmSync(vm.shareDir, { recursive: true, force: true });
   const c = results.get('c');
   if (!c || results.size < 3 || [...counts.values()].some((n) => n < ROUNDS)) {
     throw new Error(`the guest produced ${JSON.stringify([...counts])} of ${ROUNDS} rounds (exit ${String(vm.exitStatus)}); console tail:\n${vm.console.slice(-3000)}`);

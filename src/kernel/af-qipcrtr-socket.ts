@@ -75,7 +75,10 @@ function hex32(value: number): string {
  * packets even with MSG_DONTWAIT. Sends from one socket are delivered in call order.
  */
 export class AfQipcrtrSocket {
-  /** Received datagrams; completes on close(), errors with a KernelSocketError on a receive failure. */
+  /**
+   * Received datagrams; completes on close(), errors with a KernelSocketError on a receive
+   * failure. `data` is a view of a copy made for the receive batch, owned by the consumers.
+   */
   readonly messages$: Observable<KernelQrtrMessage>;
 
   private readonly binding?: NativeQrtrBinding;
@@ -354,13 +357,21 @@ export class AfQipcrtrSocket {
       if (count !== -EAGAIN) this.fail(kernelSocketError(-count, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
       return;
     }
-    for (let i = 0, m = 0, offset = 0; i < count; i++, m += 5, offset += RX_SLOT) {
+    // One allocation per batch: every datagram gets a view of a fresh copy. A consumer
+    // that keeps one message's data keeps its batch (at most 32 datagrams) alive.
+    let total = 0;
+    for (let i = 0, m = 0; i < count; i++, m += 5) total += RX_META[m];
+    const copy = new Uint8Array(total);
+    for (let i = 0, m = 0, slot = 0, at = 0; i < count; i++, m += 5, slot += RX_SLOT) {
+      const length = RX_META[m];
+      copy.set(RX_AREA.subarray(slot, slot + length), at);
       const message: KernelQrtrMessage = {
-        data: RX_AREA.slice(offset, offset + RX_META[m]),
+        data: copy.subarray(at, at + length),
         node: RX_META[m + 1],
         port: RX_META[m + 2],
         endpoint: RX_META[m + 3],
       };
+      at += length;
       // Already dequeued from the kernel: if every subscriber left (or the socket
       // closed) during this batch, keep the rest for the next subscriber.
       // Copy-on-write list: (un)subscribing during dispatch does not disturb this loop.
