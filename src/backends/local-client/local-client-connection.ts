@@ -283,7 +283,15 @@ export class LocalClientConnection {
       },
       (err) => {
         served.pulling = false;
-        if (this.ended || err instanceof QrtrSocketClosedError) return;
+        if (this.ended) return;
+        if (err instanceof QrtrSocketClosedError) {
+          // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
+          if (this.sockets.get(served.handle) === served) {
+            this.sockets.delete(served.handle);
+            this.write(encodeFrame(Op.SOCKET_CLOSED, 0, served.handle, []));
+          }
+          return;
+        }
         if (err instanceof QrtrNetworkResetError) {
           this.write(encodeJsonFrame(Op.SOCKET_ERROR, served.handle, serializeError(err)));
           this.pull(served);
