@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, loadConfigFile, parseConfig } from '../../src/daemon/config';
+import { configFromArgs } from '../../src/cli/qrtrd-args';
+
+function configError(fn: () => unknown): { code: string; key: string; message: string } {
+  try {
+    fn();
+  } catch (err) {
+    const e = err as { code: string; details: { key: string }; message: string };
+    return { code: e.code, key: e.details.key, message: e.message };
+  }
+  throw new Error('expected a configuration error');
+}
+
+describe('qrtrd configuration', () => {
+  it('should default to the embedded simulation: 2 QCN9074 + 1 WCN6855 (ath11k), 1 WCN7850 (ath12k), one modem', () => {
+    const cards = DEFAULT_CONFIG.simulation.cards.map((c) => `${c.family}/${c.chip}`);
+    expect(cards).to.deep.equal(['ath11k/QCN9074', 'ath11k/QCN9074', 'ath11k/WCN6855', 'ath12k/WCN7850']);
+    expect(DEFAULT_CONFIG.simulation.modem).to.not.equal(null);
+    expect(DEFAULT_CONFIG.node).to.equal(1);
+  });
+
+  it('should name the offending key in every validation error', () => {
+    expect(configError(() => parseConfig({ node: -1 }, 'f.json'))).to.include({ code: 'QRTRD_CONFIG_INVALID', key: 'node' });
+    expect(configError(() => parseConfig({ lisen: '/x' }, 'f.json'))).to.include({ key: 'lisen' });
+    expect(configError(() => parseConfig({ logLevel: 'loud' }, 'f.json'))).to.include({ key: 'logLevel' });
+    expect(configError(() => parseConfig({ simulation: { cards: [{ family: 'ath11k', chip: 'QCN9074', pciAddress: 'nope', boardId: 1 }] } }, 'f.json'))).to.include({
+      key: 'simulation.cards[0].pciAddress',
+    });
+    expect(configError(() => parseConfig({ simulation: { cards: [{ family: 'ath10k', chip: 'X', pciAddress: '0000:01:00.0', boardId: 1 }] } }, 'f.json'))).to.include({
+      key: 'simulation.cards[0].family',
+    });
+    const dup = { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1 };
+    expect(configError(() => parseConfig({ simulation: { cards: [dup, dup] } }, 'f.json'))).to.include({ key: 'simulation.cards[1].pciAddress' });
+    expect(configError(() => parseConfig({ plugins: [''] }, 'f.json'))).to.include({ key: 'plugins' });
+  });
+
+  it('should read a JSON file, reject unreadable or invalid ones with QRTRD_CONFIG_FILE, and let flags override it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qrtrd-config-'));
+    const file = join(dir, 'qrtrd.json');
+    writeFileSync(file, JSON.stringify({ node: 5, listen: '/run/a.sock', simulation: { enabled: false, modem: null, cards: [] } }));
+    const fromFile = loadConfigFile(file);
+    expect(fromFile).to.include({ node: 5, listen: '/run/a.sock' });
+    expect(fromFile.simulation.enabled).to.equal(false);
+    const merged = configFromArgs(['--config', file, '--node', '9', '--socket', '/run/b.sock', '--quiet']);
+    expect(merged).to.include({ node: 9, listen: '/run/a.sock', socket: '/run/b.sock', console: false });
+    writeFileSync(file, '{ nope');
+    expect(configError(() => loadConfigFile(file)).code).to.equal('QRTRD_CONFIG_FILE');
+    expect(configError(() => loadConfigFile(join(dir, 'missing.json'))).code).to.equal('QRTRD_CONFIG_FILE');
+  });
+
+  it('should parse the flags of qrtrd --help, with an optional device after --tun', () => {
+    expect(configFromArgs(['--tun'])).to.include({ tun: '/dev/qrtr-tun' });
+    expect(configFromArgs(['--tun', '/dev/other', '--no-sim'])).to.include({ tun: '/dev/other' });
+    const noSim = configFromArgs(['--no-sim', '--plugin', 'plugins/ath11k', '--log-level', 'debug']);
+    expect(noSim).to.not.equal('help');
+    if (noSim === 'help') return;
+    expect(noSim.simulation.enabled).to.equal(false);
+    expect(noSim.plugins).to.deep.equal(['plugins/ath11k']);
+    expect(configFromArgs(['--help'])).to.equal('help');
+    expect(configError(() => configFromArgs(['--node', 'seven']))).to.include({ key: '--node' });
+    expect(() => configFromArgs(['--bogus'])).to.throw();
+  });
+});
