@@ -22,11 +22,15 @@ describe('RpmsgEndpoint', () => {
     expect(report.boundaries_ok).to.equal(true);
     // The router greeted the link with HELLO and the exchange went through whole packets.
     expect(report.types[0]).to.equal(QrtrType.HELLO);
-    expect(report.echoed).to.equal(12);
+    expect(report.echoed).to.equal(21);
     const child = report.child;
     expect(child.key).to.deep.equal({ kind: 'rpmsg', key: 'IPCRTR' });
     expect(child.server).to.deep.include({ service: 15, node: 5, port: 2 });
-    expect(child.replies).to.deep.equal([...Array(12).keys()].map((i) => [...`ping ${i}`].reverse().join('')));
+    const reversed = (text: string): string => [...text].reverse().join('');
+    expect(child.replies).to.deep.equal([
+      ...[...Array(12).keys()].map((i) => reversed(`ping ${i}`)),
+      ...[...Array(9).keys()].map((i) => reversed(`burst ${i}`)),
+    ]);
     // Two packets in one message and a 33-byte message are each one bad packet: no framing.
     expect(child.malformed).to.equal(2);
     expect(child.closeReason).to.equal('eof');
@@ -57,6 +61,25 @@ describe('RpmsgEndpoint', () => {
     await endpoint.transmit(new Uint8Array(64).fill(7));
     expect(fs.readFileSync(file)).to.have.length(64);
     endpoint.close();
+    tmp.remove();
+  });
+
+  it('should write packets one at a time, in order, and bound the write queue', async () => {
+    const tmp = tempDir('rpmsg');
+    const file = path.join(tmp.dir, 'sink');
+    fs.writeFileSync(file, '');
+    const endpoint = await RpmsgEndpoint.open(file, 'sink', { writeQueueLimitBytes: 64 * 100 });
+    const packets = [...Array(100).keys()].map((i) => new Uint8Array(64).fill(i));
+    await Promise.all(packets.map((p) => endpoint.transmit(p)));
+    const written = fs.readFileSync(file);
+    expect([...Array(100).keys()].map((i) => written[i * 64])).to.deep.equal([...Array(100).keys()]);
+    const outcomes = await Promise.all(
+      [...Array(101).keys()].map((i) => endpoint.transmit(new Uint8Array(64).fill(i)).then(() => 'ok', (e) => e.code)),
+    );
+    expect(outcomes.filter((o) => o === 'QRTR_LINK_WRITE_QUEUE_FULL')).to.have.length(1);
+    endpoint.close();
+    const late = await endpoint.transmit(new Uint8Array(4)).catch((e) => e.code);
+    expect(late).to.equal('QRTR_LINK_CLOSED');
     tmp.remove();
   });
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { Observable, type Subscriber } from 'rxjs';
 import type { QrtrdError } from '../../common/errors';
 import type { BackendKey, Endpoint } from '../../router/endpoint';
-import { LinkClosedError, LinkIoError, LinkPacketTooLargeError } from '../errors';
+import { LinkClosedError, LinkIoError, LinkPacketTooLargeError, LinkWriteQueueFullError } from '../errors';
 import { SILENT_LOGGER, errorFields, type BackendLogger } from '../logger';
 
 /** One read: the largest QRTR packet (64 KiB payload plus header) fits. */
@@ -11,6 +11,12 @@ export const RPMSG_READ_BUFFER_LENGTH = 64 * 1024 + 256;
 export interface RpmsgEndpointOptions {
   /** Largest packet the channel carries in one message (GLINK intents, virtio 512-byte buffers); larger transmits fail. */
   readonly maxPacketLength?: number;
+  /**
+   * Bytes waiting to be written while the device is slow to accept them (rpmsg
+   * writes block while the remote has no free buffer). Above it, packets are
+   * refused with LinkWriteQueueFullError; the link stays up. Default 1 MiB.
+   */
+  readonly writeQueueLimitBytes?: number;
   readonly logger?: BackendLogger;
 }
 
@@ -35,6 +41,10 @@ export class RpmsgEndpoint implements Endpoint {
   private readonly logger: BackendLogger;
   private subscriber: Subscriber<Uint8Array> | null = null;
   private reading = false;
+  /** Writes go one at a time: pool threads would otherwise reorder packets. */
+  private readonly writeQueue: PendingWrite[] = [];
+  private writing = false;
+  private queuedBytes = 0;
   private fdClosed = false;
   private reason: RpmsgCloseReason | null = null;
   private closeError: QrtrdError | undefined;
@@ -82,21 +92,41 @@ export class RpmsgEndpoint implements Endpoint {
     if (this.reason !== null) return Promise.reject(new LinkClosedError(`rpmsg:${this.name}`));
     const limit = this.options.maxPacketLength;
     if (limit !== undefined && packet.length > limit) return Promise.reject(new LinkPacketTooLargeError(`rpmsg:${this.name}`, packet.length, limit));
+    const queueLimit = this.options.writeQueueLimitBytes ?? 1024 * 1024;
+    if (this.queuedBytes + packet.length > queueLimit) {
+      return Promise.reject(new LinkWriteQueueFullError(`rpmsg:${this.name}`, this.queuedBytes, queueLimit));
+    }
     return new Promise<void>((resolve, reject) => {
-      fs.write(this.fd, packet, 0, packet.length, null, (err, written) => {
-        if (err) {
-          const error = new LinkIoError(`rpmsg:${this.name}`, 'write', err);
-          reject(error);
-          if (isLinkGone(err)) this.finish('io-error', error);
-        } else if (written !== packet.length) {
-          // A message device writes all or nothing; anything else means it is not one.
-          reject(new LinkIoError(`rpmsg:${this.name}`, 'write', new Error(`short write: ${written} of ${packet.length} bytes`)));
-        } else {
-          resolve();
-        }
-      });
+      this.writeQueue.push({ packet, resolve, reject });
+      this.queuedBytes += packet.length;
+      this.writeNext();
     });
   }
+
+  private writeNext(): void {
+    if (this.writing || this.writeQueue.length === 0 || this.reason !== null) return;
+    this.writing = true;
+    const { packet } = this.writeQueue[0];
+    fs.write(this.fd, packet, 0, packet.length, null, this.onWrite);
+  }
+
+  private readonly onWrite = (err: NodeJS.ErrnoException | null, written: number): void => {
+    this.writing = false;
+    const { packet, resolve, reject } = this.writeQueue.shift()!;
+    this.queuedBytes -= packet.length;
+    if (err) {
+      const error = new LinkIoError(`rpmsg:${this.name}`, 'write', err);
+      reject(error);
+      if (isLinkGone(err)) this.finish('io-error', error);
+    } else if (written !== packet.length) {
+      // A message device writes all or nothing; anything else means it is not one.
+      reject(new LinkIoError(`rpmsg:${this.name}`, 'write', new Error(`short write: ${written} of ${packet.length} bytes`)));
+    } else {
+      resolve();
+    }
+    if (this.reason !== null) this.closeFdWhenIdle();
+    else this.writeNext();
+  };
 
   close(): void {
     this.finish('local');
@@ -111,7 +141,7 @@ export class RpmsgEndpoint implements Endpoint {
   private readonly onRead = (err: NodeJS.ErrnoException | null, n: number): void => {
     this.reading = false;
     if (this.reason !== null) {
-      this.closeFd();
+      this.closeFdWhenIdle();
       return;
     }
     if (err) {
@@ -140,16 +170,28 @@ export class RpmsgEndpoint implements Endpoint {
     const subscriber = this.subscriber;
     this.subscriber = null;
     subscriber?.complete();
-    // A read still waiting in the thread pool holds the fd number: closing now could
-    // let it read from a reused descriptor. It is closed when that read returns.
-    if (!this.reading) this.closeFd();
+    for (const pending of this.writeQueue.splice(this.writing ? 1 : 0)) {
+      this.queuedBytes -= pending.packet.length;
+      pending.reject(new LinkClosedError(`rpmsg:${this.name}`));
+    }
+    this.closeFdWhenIdle();
   }
 
-  private closeFd(): void {
-    if (this.fdClosed) return;
+  /**
+   * A read or write still running in the thread pool holds the fd number: closing
+   * now could let it touch a reused descriptor. The fd is closed once both are done.
+   */
+  private closeFdWhenIdle(): void {
+    if (this.fdClosed || this.reading || this.writing) return;
     this.fdClosed = true;
     fs.close(this.fd, () => undefined);
   }
+}
+
+interface PendingWrite {
+  readonly packet: Uint8Array;
+  resolve(): void;
+  reject(err: Error): void;
 }
 
 function isLinkGone(err: NodeJS.ErrnoException): boolean {
