@@ -258,6 +258,11 @@ describe('LocalClientServer and connectQrtrd', () => {
     await expectRejection(client.openSocket(), 'QRTRD_CLIENT_DISCONNECTED');
   });
 
+  it('should fail to connect to a path nobody serves with a typed error', async () => {
+    const err = await expectRejection(connectQrtrd(path.join(tmp.dir, 'nobody.sock')), 'QRTRD_CLIENT_CONNECT');
+    expect((err as unknown as { details: { errno: string } }).details.errno).to.equal('ENOENT');
+  });
+
   it('should plug into the composition root as a BACKEND_CONTRIBUTION', async () => {
     const container = new Container();
     const other = path.join(tmp.dir, 'module.sock');
