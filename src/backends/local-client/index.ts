@@ -1,2 +1,5 @@
+export * from './errors';
+export * from './protocol';
+export * from './revive-error';
 export * from './local-client-connection';
 export * from './local-client-server';

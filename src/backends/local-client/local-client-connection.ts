@@ -17,9 +17,9 @@ import {
   jsonBody,
   u32,
   type Frame,
-} from '../../client/protocol';
-import { LocalClientLimitError, LocalClientMalformedFrameError, LocalClientUnknownHandleError, LocalClientVersionError } from '../../client/errors';
-import { serializeError } from '../../client/revive-error';
+} from './protocol';
+import { LocalClientLimitError, LocalClientMalformedFrameError, LocalClientUnknownHandleError, LocalClientVersionError } from './errors';
+import { serializeError } from './revive-error';
 import type { NameService } from '../../ns/name-service';
 import type { LookupFilter } from '../../ns/types';
 import type { EndpointReservation } from '../../router/endpoint-ids';

@@ -2,8 +2,8 @@ import { LocalClientFrameTooLargeError, LocalClientMalformedFrameError } from '.
 
 /**
  * The local-client protocol (docs/local-client-protocol.md): length-prefixed
- * frames over a UNIX stream socket, shared by the qrtrd server side
- * (src/backends/local-client) and the client SDK (src/client).
+ * frames over a UNIX stream socket. The server side (this directory) owns the
+ * codec; the client SDK (src/client) imports and re-exports it.
  *
  *   off 0  u32 length   bytes after this field (>= 8)
  *   off 4  u8  op

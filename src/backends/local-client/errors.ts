@@ -1,4 +1,4 @@
-import { QrtrdError } from '../common/errors';
+import { QrtrdError } from '../../common/errors';
 
 /** Base of local-client protocol failures (either side of the qrtrd --socket connection). */
 export class LocalClientError extends QrtrdError {}

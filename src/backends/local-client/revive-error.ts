@@ -1,6 +1,7 @@
-import { InvalidArgumentError, QrtrdError } from '../common/errors';
-import * as routerErrors from '../router/errors';
-import * as nsErrors from '../ns/errors';
+import { InvalidArgumentError, QrtrdError } from '../../common/errors';
+import * as backendErrors from '../errors';
+import * as routerErrors from '../../router/errors';
+import * as nsErrors from '../../ns/errors';
 import * as clientErrors from './errors';
 
 /** The JSON form of a QrtrdError (QrtrdError.toJSON), as it crosses the local-client boundary. */
@@ -14,12 +15,12 @@ export interface SerializedError {
 type ErrorClass = abstract new (...args: never[]) => QrtrdError;
 
 /**
- * Error classes the client re-creates by name, so `instanceof QrtrWouldBlockError`
+ * Error classes the client re-creates by name (router, name service, backends, local client), so `instanceof QrtrWouldBlockError`
  * holds out of process as it does in process. Names are the stable class names;
  * unknown names still come back as a QrtrdError with the same name and code.
  */
 const KNOWN: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>(
-  ([...Object.values(routerErrors), ...Object.values(nsErrors), ...Object.values(clientErrors), InvalidArgumentError] as unknown[])
+  ([...Object.values(routerErrors), ...Object.values(nsErrors), ...Object.values(backendErrors), ...Object.values(clientErrors), InvalidArgumentError] as unknown[])
     .filter((value): value is ErrorClass => typeof value === 'function' && (value as ErrorClass).prototype instanceof QrtrdError)
     .map((cls) => [cls.name, cls]),
 );
