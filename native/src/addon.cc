@@ -15,8 +15,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "poller.h"
@@ -153,54 +159,12 @@ Napi::Value SendTo(const Napi::CallbackInfo& info) {
   return Result(info.Env(), sendmsg(fd, &msg, MSG_DONTWAIT));
 }
 
-// One datagram sent from the libuv thread pool, for destinations where the kernel
-// may block the caller (outgoing flow control to remote nodes).
-class SendBaton : public Napi::AsyncWorker {
- public:
-  SendBaton(Napi::Function callback, int fd, uint32_t node, uint32_t port, const uint8_t* data, size_t length,
-            uint32_t endpoint)
-      : Napi::AsyncWorker(callback, "qrtrd:SendBaton"),
-        fd_(fd), node_(node), port_(port), endpoint_(endpoint), data_(data, data + length) {}
-
-  void Execute() override {
-    msghdr msg;
-    SockaddrQrtr addr;
-    iovec iov;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
-    PrepareSend(&msg, &addr, &iov, control, sizeof(control), node_, port_, data_.data(), data_.size(), endpoint_);
-    ssize_t rc;
-    do {
-      rc = sendmsg(fd_, &msg, 0);
-    } while (rc < 0 && errno == EINTR);
-    result_ = rc < 0 ? -static_cast<double>(errno) : static_cast<double>(rc);
-  }
-
-  void OnOK() override { Callback().Call({Napi::Number::New(Env(), result_)}); }
-
- private:
-  int fd_;
-  uint32_t node_, port_, endpoint_;
-  std::vector<uint8_t> data_;
-  double result_ = 0;
-};
-
-// sendAsync(fd, node, port, data, endpoint, callback(result)); data is copied.
-Napi::Value SendAsync(const Napi::CallbackInfo& info) {
-  int fd = ArgFd(info);
-  uint32_t node = ArgU32(info, 1, "node");
-  uint32_t port = ArgU32(info, 2, "port");
-  Napi::Uint8Array data = ArgBytes(info, 3, "data");
-  uint32_t endpoint = ArgU32(info, 4, "endpoint");
-  if (info.Length() < 6 || !info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "callback must be a function");
-  auto* baton = new SendBaton(info[5].As<Napi::Function>(), fd, node, port, data.Data(), data.ByteLength(), endpoint);
-  baton->Queue();
-  return info.Env().Undefined();
-}
-
-// Batched I/O goes through two areas registered once per environment (setAreas), so a
+// Per-environment state. Batched I/O goes through two areas registered once (setAreas), so a
 // batch call carries only numbers: under emulation each typed-array argument costs
 // as much as a small syscall. The references keep the areas alive and unmoved.
-struct Areas {
+class SendBaton;
+
+struct AddonState {
   Napi::Reference<Napi::Uint8Array> rx_ref, tx_ref;
   Napi::Reference<Napi::Uint32Array> rx_meta_ref, tx_meta_ref;
   uint8_t* rx = nullptr;
@@ -211,7 +175,140 @@ struct Areas {
   size_t tx_size = 0;
   uint32_t* tx_meta = nullptr;
   size_t tx_meta_len = 0;
+  // Blocking sends in flight, by id (touched only on the JS thread).
+  std::unordered_map<uint32_t, SendBaton*> sends;
+  uint32_t next_send_id = 1;
 };
+
+AddonState* GetState(Napi::Env env) {
+  auto* state = env.GetInstanceData<AddonState>();
+  if (state == nullptr) {
+    state = new AddonState();
+    env.SetInstanceData<AddonState>(state);
+  }
+  return state;
+}
+
+// The kernel's outgoing flow control waits interruptibly, ignoring MSG_DONTWAIT and
+// SO_SNDTIMEO. A blocked send is cancelled by sending this signal to its worker thread:
+// the handler does nothing and is installed without SA_RESTART, so sendmsg returns
+// EINTR. A real-time signal, because Node and libuv use none of them.
+int CancelSignal() { return SIGRTMIN + 4; }
+
+void NoopHandler(int) {}
+
+void InstallCancelHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction action;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = NoopHandler;
+    sigemptyset(&action.sa_mask);
+    sigaction(CancelSignal(), &action, nullptr);
+  });
+}
+
+
+// One datagram sent from the libuv thread pool, for destinations where the kernel
+// may block the caller (outgoing flow control to remote nodes). Cancellable.
+class SendBaton : public Napi::AsyncWorker {
+ public:
+  SendBaton(Napi::Function callback, uint32_t id, int fd, uint32_t node, uint32_t port, const uint8_t* data,
+            size_t length, uint32_t endpoint)
+      : Napi::AsyncWorker(callback, "qrtrd:SendBaton"),
+        id_(id), fd_(fd), node_(node), port_(port), endpoint_(endpoint), data_(data, data + length) {}
+
+  void Execute() override {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cancelled_) {
+        result_ = -ECANCELED;
+        return;
+      }
+      thread_ = pthread_self();
+      running_ = true;
+    }
+    // libuv may start its workers with signals blocked: let the cancel signal through
+    // while this thread runs our syscall.
+    sigset_t unblock, previous;
+    sigemptyset(&unblock);
+    sigaddset(&unblock, CancelSignal());
+    pthread_sigmask(SIG_UNBLOCK, &unblock, &previous);
+    msghdr msg;
+    SockaddrQrtr addr;
+    iovec iov;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint32_t))];
+    PrepareSend(&msg, &addr, &iov, control, sizeof(control), node_, port_, data_.data(), data_.size(), endpoint_);
+    ssize_t rc;
+    for (;;) {
+      rc = sendmsg(fd_, &msg, 0);
+      if (rc >= 0 || errno != EINTR) break;
+      if (cancelled_) {
+        errno = ECANCELED;
+        break;
+      }
+    }
+    result_ = rc < 0 ? -static_cast<double>(errno) : static_cast<double>(rc);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_ = false;
+    }
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  }
+
+  // JS thread. A signal that lands just before the worker enters the kernel's wait is
+  // lost, so callers repeat Cancel() until the callback runs.
+  void Cancel() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    cancelled_ = true;
+    if (running_) pthread_kill(thread_, CancelSignal());
+  }
+
+  void OnOK() override {
+    GetState(Env())->sends.erase(id_);
+    Callback().Call({Napi::Number::New(Env(), result_)});
+  }
+
+ private:
+  uint32_t id_;
+  int fd_;
+  uint32_t node_, port_, endpoint_;
+  std::vector<uint8_t> data_;
+  double result_ = 0;
+  std::mutex mutex_;
+  std::atomic<bool> cancelled_{false};
+  bool running_ = false;
+  pthread_t thread_{};
+};
+
+// sendAsync(fd, node, port, data, endpoint, callback(result)) -> id for cancelSend.
+// data is copied; result is bytes | -errno (-ECANCELED after cancelSend).
+Napi::Value SendAsync(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info);
+  uint32_t node = ArgU32(info, 1, "node");
+  uint32_t port = ArgU32(info, 2, "port");
+  Napi::Uint8Array data = ArgBytes(info, 3, "data");
+  uint32_t endpoint = ArgU32(info, 4, "endpoint");
+  if (info.Length() < 6 || !info[5].IsFunction()) throw Napi::TypeError::New(info.Env(), "callback must be a function");
+  InstallCancelHandler();
+  AddonState* state = GetState(info.Env());
+  uint32_t id = state->next_send_id++;
+  if (state->next_send_id == 0) state->next_send_id = 1;
+  auto* baton = new SendBaton(info[5].As<Napi::Function>(), id, fd, node, port, data.Data(), data.ByteLength(), endpoint);
+  state->sends[id] = baton;
+  baton->Queue();
+  return Napi::Number::New(info.Env(), id);
+}
+
+// cancelSend(id) -> true if that send was still in flight (its callback will follow).
+Napi::Value CancelSend(const Napi::CallbackInfo& info) {
+  uint32_t id = ArgU32(info, 0, "id");
+  AddonState* state = GetState(info.Env());
+  auto it = state->sends.find(id);
+  if (it == state->sends.end()) return Napi::Boolean::New(info.Env(), false);
+  it->second->Cancel();
+  return Napi::Boolean::New(info.Env(), true);
+}
 
 constexpr size_t kSlot = 65536;  // one receive slot: fits any QRTR datagram (<= 65535)
 constexpr size_t kMaxBatch = 64;
@@ -223,11 +320,7 @@ Napi::Value SetAreas(const Napi::CallbackInfo& info) {
   Napi::Uint32Array rx_meta = ArgMeta(info, 1, 5);
   Napi::Uint8Array tx = ArgBytes(info, 2, "tx");
   Napi::Uint32Array tx_meta = ArgMeta(info, 3, 5);
-  auto* areas = env.GetInstanceData<Areas>();
-  if (areas == nullptr) {
-    areas = new Areas();
-    env.SetInstanceData<Areas>(areas);
-  }
+  AddonState* areas = GetState(env);
   areas->rx_ref = Napi::Persistent(rx);
   areas->rx_meta_ref = Napi::Persistent(rx_meta);
   areas->tx_ref = Napi::Persistent(tx);
@@ -243,9 +336,9 @@ Napi::Value SetAreas(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-Areas* RequireAreas(Napi::Env env) {
-  auto* areas = env.GetInstanceData<Areas>();
-  if (areas == nullptr) throw Napi::Error::New(env, "setAreas() was not called");
+AddonState* RequireAreas(Napi::Env env) {
+  auto* areas = env.GetInstanceData<AddonState>();
+  if (areas == nullptr || areas->rx == nullptr) throw Napi::Error::New(env, "setAreas() was not called");
   return areas;
 }
 
@@ -256,7 +349,7 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info);
   uint32_t max = ArgU32(info, 1, "max");
-  Areas* areas = RequireAreas(env);
+  AddonState* areas = RequireAreas(env);
   size_t limit = std::min({static_cast<size_t>(max), kMaxBatch, areas->rx_size / kSlot, areas->rx_meta_len / 5});
   if (limit == 0) throw Napi::RangeError::New(env, "rx area too small");
   mmsghdr msgs[kMaxBatch];
@@ -308,7 +401,7 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
   int fd = ArgFd(info);
   uint32_t first = ArgU32(info, 1, "first");
   uint32_t count = ArgU32(info, 2, "count");
-  Areas* areas = RequireAreas(env);
+  AddonState* areas = RequireAreas(env);
   if ((static_cast<size_t>(first) + count) * 5 > areas->tx_meta_len) {
     throw Napi::RangeError::New(env, "batch outside the tx meta area");
   }
@@ -365,6 +458,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockname", Napi::Function::New(env, GetSockName, "getsockname"));
   exports.Set("sendto", Napi::Function::New(env, SendTo, "sendto"));
   exports.Set("sendAsync", Napi::Function::New(env, SendAsync, "sendAsync"));
+  exports.Set("cancelSend", Napi::Function::New(env, CancelSend, "cancelSend"));
   exports.Set("setAreas", Napi::Function::New(env, SetAreas, "setAreas"));
   exports.Set("recvBatch", Napi::Function::New(env, RecvBatch, "recvBatch"));
   exports.Set("sendBatch", Napi::Function::New(env, SendBatch, "sendBatch"));
@@ -372,7 +466,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 3));
+  exports.Set("abiVersion", Napi::Number::New(env, 4));
   return exports;
 }
 

@@ -2,7 +2,13 @@ import { constants as osConstants } from 'node:os';
 import { Observable, type Subscriber } from 'rxjs';
 import { InvalidArgumentError } from '../common/errors';
 import { QRTR_MAX_PAYLOAD } from '../wire/constants';
-import { KernelOptionUnsupportedError, KernelSocketClosedError, kernelSocketError, type KernelSocketError } from './errors';
+import {
+  KernelOptionUnsupportedError,
+  KernelSendAbortedError,
+  KernelSocketClosedError,
+  kernelSocketError,
+  type KernelSocketError,
+} from './errors';
 import { ensureAreas, RX_AREA, RX_META, RX_SLOT, RX_SLOTS, txBatcher, type TxOwner } from './io-areas';
 import {
   loadNativeBinding,
@@ -21,7 +27,9 @@ export const QRTR_BIND_ENDPOINT = 2;
 /** cmsg type (level SOL_QRTR) carrying a u32 endpoint id. */
 export const QRTR_CMSG_ENDPOINT = 1;
 
-const { EAGAIN, EINTR, ENOPROTOOPT, EOPNOTSUPP } = osConstants.errno;
+const { EAGAIN, ECANCELED, EINTR, ENOPROTOOPT, EOPNOTSUPP } = osConstants.errno;
+/** How often a cancelled blocking send is signalled again until its worker returns. */
+const CANCEL_RETRY_MS = 20;
 
 /** A kernel QRTR address. */
 export interface KernelQrtrAddress {
@@ -42,6 +50,11 @@ export interface KernelQrtrMessage {
 export interface KernelSendOptions {
   /** Route a remote destination through this endpoint (QRTR_ENDPOINT cmsg, 1..2^32-1). */
   readonly endpoint?: number;
+  /**
+   * Abandons a send still queued or waiting in the kernel's flow control (rejects with
+   * KernelSendAbortedError). A datagram the kernel has already taken is not recalled.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface AfQipcrtrSocketOptions {
@@ -99,6 +112,8 @@ export class AfQipcrtrSocket {
   private readonly scratch = new Uint32Array(2);
   private sendTail: Promise<void> = Promise.resolve();
   private sendsQueued = 0;
+  /** Cancels the blocking send on the thread pool, if one is in flight. */
+  private cancelInFlight?: () => void;
   private readonly txOwner: TxOwner;
 
   constructor(options: AfQipcrtrSocketOptions = {}) {
@@ -110,7 +125,7 @@ export class AfQipcrtrSocket {
         return self.fd;
       },
       sendError: (errno, node, port, endpoint) => this.sendError(errno, node, port, endpoint),
-      sendLater: (node, port, data, endpoint) => this.enqueueSend(node, port, data, endpoint, false),
+      sendLater: (node, port, data, endpoint) => this.enqueueSend(node, port, data, endpoint, false, undefined),
     };
     this.maxReads = Math.max(1, Math.min(RX_SLOTS, options.maxReadsPerWakeup ?? RX_SLOTS));
     this.messages$ = new Observable<KernelQrtrMessage>((subscriber) => {
@@ -249,12 +264,15 @@ export class AfQipcrtrSocket {
       }
       if (!this.boundAddress) this.bind(0);
       const blocking = node !== this.node;
+      if (options?.signal?.aborted) {
+        throw new KernelSendAbortedError(`send(node=${node}, port=${hex32(port)})`, options.signal.reason);
+      }
       if (!blocking && this.sendsQueued === 0 && txBatcher.fits(data.length)) {
         // Local delivery never blocks: batch with this turn's other local sends.
         return txBatcher.add(this.native as NativeQrtrBinding, this.txOwner, node, port, data, endpoint);
       }
       // Queued sends run later: copy now so the caller may reuse its buffer.
-      return this.enqueueSend(node, port, data.slice(), endpoint, blocking);
+      return this.enqueueSend(node, port, data.slice(), endpoint, blocking, options?.signal);
     } catch (error) {
       return Promise.reject(error as Error);
     }
@@ -272,17 +290,25 @@ export class AfQipcrtrSocket {
     for (const subscriber of subscribers) subscriber.complete();
     this.backlog.length = 0;
     for (const wake of this.writableWaiters.splice(0)) wake();
+    this.cancelInFlight?.();
     if (!wasOpen) return;
     const native = this.native as NativeQrtrBinding;
     const fd = this.fd;
     // A send still on the thread pool uses the fd number: closing now could let a new
-    // socket reuse it under that send. Close once the queue has drained.
+    // socket reuse it under that send. It was just cancelled; close once it returns.
     void this.sendTail.then(() => native.close(fd));
   }
 
-  private enqueueSend(node: number, port: number, data: Uint8Array, endpoint: number, blocking: boolean): Promise<void> {
+  private enqueueSend(
+    node: number,
+    port: number,
+    data: Uint8Array,
+    endpoint: number,
+    blocking: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     this.sendsQueued++;
-    const run = (): Promise<void> => this.sendQueued(node, port, data, endpoint, blocking);
+    const run = (): Promise<void> => this.sendQueued(node, port, data, endpoint, blocking, signal);
     const result = this.sendTail.then(run);
     this.sendTail = result.then(
       () => { this.sendsQueued--; },
@@ -291,19 +317,45 @@ export class AfQipcrtrSocket {
     return result;
   }
 
-  private async sendQueued(node: number, port: number, data: Uint8Array, endpoint: number, blocking: boolean): Promise<void> {
-    if (this.state !== 'open') this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
-    const native = this.native as NativeQrtrBinding;
+  private async sendQueued(
+    node: number,
+    port: number,
+    data: Uint8Array,
+    endpoint: number,
+    blocking: boolean,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    const operation = (): string => `send(node=${node}, port=${hex32(port)})`;
     for (;;) {
-      const rc = blocking
-        ? await new Promise<number>((resolve) => native.sendAsync(this.fd, node, port, data, endpoint, resolve))
-        : native.sendto(this.fd, node, port, data, endpoint);
+      if (this.state !== 'open') this.requireOpen(operation());
+      if (signal?.aborted) throw new KernelSendAbortedError(operation(), signal.reason);
+      const native = this.native as NativeQrtrBinding;
+      const rc = blocking ? await this.sendBlocking(native, node, port, data, endpoint, signal) : native.sendto(this.fd, node, port, data, endpoint);
       if (rc >= 0) return;
+      if (-rc === ECANCELED) continue; // aborted or closed: the checks above say which
       if (-rc === EINTR) continue;
       if (-rc !== EAGAIN) throw this.sendError(-rc, node, port, endpoint);
       await this.waitWritable();
-      this.requireOpen(`send(node=${node}, port=${hex32(port)})`);
     }
+  }
+
+  /** One sendmsg on the thread pool; close() and `signal` interrupt it. */
+  private sendBlocking(native: NativeQrtrBinding, node: number, port: number, data: Uint8Array, endpoint: number, signal?: AbortSignal): Promise<number> {
+    return new Promise<number>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const cancel = (): void => {
+        // A signal can reach the worker just before it enters the kernel's wait: repeat.
+        if (native.cancelSend(id) && !timer) timer = setInterval(() => native.cancelSend(id), CANCEL_RETRY_MS);
+      };
+      const id = native.sendAsync(this.fd, node, port, data, endpoint, (rc) => {
+        if (timer) clearInterval(timer);
+        signal?.removeEventListener('abort', cancel);
+        this.cancelInFlight = undefined;
+        resolve(rc);
+      });
+      this.cancelInFlight = cancel;
+      signal?.addEventListener('abort', cancel, { once: true });
+    });
   }
 
   private sendError(errno: number, node: number, port: number, endpoint: number): KernelSocketError {

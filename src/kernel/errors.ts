@@ -129,6 +129,13 @@ export class KernelSocketClosedError extends QrtrdError {
   }
 }
 
+/** A send waiting in the kernel's flow control was abandoned through its AbortSignal. */
+export class KernelSendAbortedError extends QrtrdError {
+  constructor(operation: string, reason: unknown) {
+    super('KERNEL_SEND_ABORTED', `${operation}: aborted (${reason instanceof Error ? reason.message : String(reason)})`, { operation });
+  }
+}
+
 type ErrorFactory = new (errno: number, operation: string) => KernelSocketError;
 
 const BY_ERRNO: ReadonlyArray<[string, ErrorFactory]> = [

@@ -16,8 +16,16 @@ export interface NativeQrtrBinding {
   getsockname(fd: number, out: Uint32Array): number;
   /** Non-blocking sendmsg; endpoint 0 sends no QRTR_ENDPOINT cmsg. → bytes | -errno. */
   sendto(fd: number, node: number, port: number, data: Uint8Array, endpoint: number): number;
-  /** Blocking sendmsg on the libuv thread pool (copies data); callback(bytes | -errno). */
-  sendAsync(fd: number, node: number, port: number, data: Uint8Array, endpoint: number, callback: (result: number) => void): void;
+  /**
+   * Blocking sendmsg on the libuv thread pool (copies data); callback(bytes | -errno),
+   * -ECANCELED after cancelSend. Returns an id for cancelSend.
+   */
+  sendAsync(fd: number, node: number, port: number, data: Uint8Array, endpoint: number, callback: (result: number) => void): number;
+  /**
+   * Interrupts that send if it is still in flight (a signal to its worker thread), and
+   * returns whether it was. A signal can land just before the kernel wait: repeat until false.
+   */
+  cancelSend(id: number): boolean;
   /** Registers the process-wide batch areas (see io-areas.ts); once per binding. */
   setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void;
   /**
@@ -52,7 +60,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 3;
+export const NATIVE_ABI_VERSION = 4;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

@@ -10,6 +10,7 @@ import {
   KernelPortUnreachableError,
   KernelQrtrUnsupportedError,
   KernelQueueFullError,
+  KernelSendAbortedError,
   KernelSocketClosedError,
   type NativePoller,
   type NativeQrtrBinding,
@@ -24,7 +25,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 3;
+  readonly abiVersion = 4;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
@@ -51,9 +52,26 @@ class ScriptedBinding implements NativeQrtrBinding {
     this.calls.push(`sendto ${node} ${port} ${[...data].join(',')}`);
     return this.sendResults.length > 0 ? (this.sendResults.shift() as number) : data.length;
   }
-  sendAsync(_fd: number, node: number, port: number, data: Uint8Array, _endpoint: number, callback: (r: number) => void): void {
+  private nextId = 1;
+  private readonly inFlight = new Map<number, (r: number) => void>();
+  sendAsync(_fd: number, node: number, port: number, data: Uint8Array, _endpoint: number, callback: (r: number) => void): number {
     this.calls.push(`sendAsync ${node} ${port} ${[...data].join(',')}`);
-    this.asyncCallbacks.push(callback);
+    const id = this.nextId++;
+    const settle = (r: number): void => {
+      this.inFlight.delete(id);
+      callback(r);
+    };
+    this.inFlight.set(id, settle);
+    this.asyncCallbacks.push(settle);
+    return id;
+  }
+  /** Like the addon: the interrupted worker reports -ECANCELED a little later. */
+  cancelSend(id: number): boolean {
+    const settle = this.inFlight.get(id);
+    if (!settle) return false;
+    this.calls.push(`cancel ${id}`);
+    setImmediate(() => settle(-errno.ECANCELED));
+    return true;
   }
   private rx?: Uint8Array;
   private rxMeta?: Uint32Array;
@@ -284,18 +302,38 @@ describe('AfQipcrtrSocket', function () {
       socket.close();
     });
 
-    it('should not close the fd while a send is still on the thread pool', async function () {
+    it('should cancel a held remote send on close, reject it as closed, and only then close the fd', async function () {
       const binding = new ScriptedBinding();
       const socket = new AfQipcrtrSocket({ binding }).open();
       const sent = socket.send(7, 0x20, Uint8Array.of(1));
-      await flush();
-      socket.close();
+      const queued = socket.send(7, 0x20, Uint8Array.of(2));
       await flush();
       expect(binding.calls).not.to.include('close');
-      binding.asyncCallbacks.shift()?.(1);
-      await sent;
+      socket.close();
+      const outcomes = await Promise.allSettled([sent, queued]);
+      expect(outcomes.map((o) => (o as PromiseRejectedResult).reason?.code)).to.deep.equal(['KERNEL_SOCKET_CLOSED', 'KERNEL_SOCKET_CLOSED']);
       await flush();
-      expect(binding.calls).to.include('close');
+      const calls = binding.calls.filter((c) => c.startsWith('cancel') || c === 'close' || c.startsWith('sendAsync'));
+      expect(calls).to.deep.equal(['sendAsync 7 32 1', 'cancel 1', 'close']);
+    });
+
+    it('should abort a held remote send through its AbortSignal and keep the socket usable', async function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      const controller = new AbortController();
+      const held = socket.send(7, 0x20, Uint8Array.of(1), { signal: controller.signal });
+      await flush();
+      controller.abort(new Error('deadline'));
+      const error = await held.then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(KernelSendAbortedError);
+      expect((error as KernelSendAbortedError).message).to.contain('deadline');
+      const next = socket.send(7, 0x20, Uint8Array.of(2));
+      await flush();
+      binding.asyncCallbacks.at(-1)?.(1);
+      await next;
+      const already = await socket.send(1, 0x4001, Uint8Array.of(3), { signal: AbortSignal.abort() }).then(() => undefined, (e: unknown) => e);
+      expect(already).to.be.instanceOf(KernelSendAbortedError);
+      socket.close();
     });
   });
 

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { ChildProcess } from 'node:child_process';
-import type { AfQipcrtrSocket } from '../../../src/kernel';
+import { KernelSendAbortedError, KernelSocketClosedError, type AfQipcrtrSocket } from '../../../src/kernel';
 import { decodeControl, encodeControl, QrtrType, QRTR_TX_FLOW_HIGH, QRTR_TX_FLOW_LOW, type QrtrPacket } from '../../../src/wire';
 import type { GuestCheck, GuestCheckContext } from '../harness/check-api';
-import { collect, openBound, QrtrTun, sleep, spawnPython, waitFor } from '../harness/guest-helpers';
+import { collect, openBound, QrtrTun, rejectsWith, sleep, spawnPython, waitFor } from '../harness/guest-helpers';
 
 const NODE = 7;
 const STALL_MS = 600;
@@ -57,7 +57,7 @@ async function receiveWithFlowControl(
 }
 
 export const check: GuestCheck = {
-  title: 'should apply QRTR flow control: confirm_rx on the 5th packet, senders held at 10 unconfirmed until RESUME_TX, RESUME_TX after a paused reader reads',
+  title: 'should apply QRTR flow control: confirm_rx on the 5th packet, senders held at 10 unconfirmed until RESUME_TX (or abort/close), RESUME_TX after a paused reader reads',
   timeoutMs: 60_000,
   async run(ctx) {
     const tun = new QrtrTun();
@@ -117,6 +117,31 @@ export const check: GuestCheck = {
       assert.deepEqual([client.node, client.port], [1, port]);
       const extra = (await tun.drainFor(300)).filter((p) => p.type === QrtrType.RESUME_TX);
       assert.equal(extra.length, 0, 'exactly one RESUME_TX for one confirm_rx');
+
+      // 4. An AbortSignal, and close(), interrupt a send the kernel holds (no RESUME_TX ever comes).
+      const held = openBound();
+      sockets.push(held);
+      const heldPort = held.address?.port ?? 0;
+      await Promise.all(Array.from({ length: QRTR_TX_FLOW_HIGH }, (_, i) => held.send(NODE, 0x58, Uint8Array.of(i))));
+      for (let i = 0; i < QRTR_TX_FLOW_HIGH; i++) await tun.readUntil((p) => p.type === QrtrType.DATA && p.dstPort === 0x58, 5000, `held DATA #${i + 1}`);
+      const controller = new AbortController();
+      const aborted = held.send(NODE, 0x58, Uint8Array.of(0xaa), { signal: controller.signal });
+      await sleep(300);
+      const abortAt = Date.now();
+      controller.abort(new Error('test abort'));
+      const abortError = await rejectsWith(aborted, KernelSendAbortedError, 'aborted held send');
+      ctx.log(`abort: ${abortError.message} after ${Date.now() - abortAt} ms`);
+      assert.ok(Date.now() - abortAt < 2000, 'the abort interrupts the kernel wait promptly');
+      const closing = held.send(NODE, 0x58, Uint8Array.of(0xbb));
+      await sleep(300);
+      held.close();
+      await rejectsWith(closing, KernelSocketClosedError, 'held send at close');
+      const isGone = (p: QrtrPacket): boolean => p.type === QrtrType.DEL_CLIENT && decodeControl(p.payload).port === heldPort;
+      const after = await tun.drainFor(200);
+      assert.equal(after.filter((p) => p.type === QrtrType.DATA && p.dstPort === 0x58).length, 0, 'interrupted sends never reach the wire');
+      // The fd really closed: the kernel tells node 7 the port is gone.
+      const gone = after.find(isGone) ?? (await tun.readUntil(isGone, 5000, `DEL_CLIENT for 0x${heldPort.toString(16)}`));
+      assert.equal(decodeControl(gone.payload).node, 1);
     } finally {
       if (python && python.exitCode === null) python.kill('SIGKILL');
       for (const socket of sockets) socket.close();
