@@ -238,11 +238,12 @@ export class AfQipcrtrSocket {
 
   /**
    * Sends one datagram to (node, port). Local-node datagrams sent in the same JavaScript
-   * turn leave together (one sendmmsg) when the turn's microtasks run. Resolves when the
-   * kernel accepted the datagram; rejects
-   * with a KernelSocketError subclass (KernelPortUnreachableError, KernelQueueFullError,
-   * KernelNodeUnreachableError, ...). An unbound socket is bound to an ephemeral port first.
-   * The caller may reuse `data` as soon as this returns.
+   * turn leave together (one native call) when the turn's microtasks run; remote ones may
+   * wait in the kernel's flow control, interruptible by `options.signal` and close().
+   * Resolves when the kernel accepted the datagram; rejects with a KernelSocketError
+   * subclass (KernelPortUnreachableError, KernelQueueFullError, KernelNodeUnreachableError,
+   * ...), KernelSendAbortedError or KernelSocketClosedError. An unbound socket is bound to
+   * an ephemeral port first. The caller may reuse `data` as soon as this returns.
    */
   send(node: number, port: number, data: Uint8Array, options?: KernelSendOptions): Promise<void> {
     try {
@@ -278,7 +279,11 @@ export class AfQipcrtrSocket {
     }
   }
 
-  /** Stops receiving, completes messages$, closes the fd (after queued sends finish). Idempotent. */
+  /**
+   * Stops receiving, completes messages$, interrupts a send held by flow control (queued
+   * remote sends reject with KernelSocketClosedError), and closes the fd once no send
+   * uses it. The kernel then broadcasts DEL_CLIENT for the port. Idempotent.
+   */
   close(): void {
     if (this.state === 'closed') return;
     const wasOpen = this.state === 'open';
