@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { constants } from 'node:os';
 import { firstValueFrom, take, toArray } from 'rxjs';
 import { InvalidArgumentError } from '../../src/common/errors';
@@ -191,6 +192,27 @@ describe('AfQipcrtrSocket', function () {
         const error = await attempt().then(() => undefined, (e: unknown) => e);
         expect(error).to.be.instanceOf(InvalidArgumentError);
       }
+    });
+
+    it('should reject any node or port outside u32 without reaching the kernel', async function () {
+      const binding = new ScriptedBinding();
+      const fuzzed = new AfQipcrtrSocket({ binding }).open();
+      const notU32 = fc.oneof(
+        fc.integer({ max: -1 }),
+        fc.double({ noInteger: true }),
+        fc.integer({ min: 2 ** 32, max: Number.MAX_SAFE_INTEGER }),
+        fc.constantFrom(NaN, Infinity, -Infinity),
+      );
+      await fc.assert(
+        fc.asyncProperty(notU32, fc.boolean(), async (bad, asNode) => {
+          const attempt = asNode ? fuzzed.send(bad, 1, new Uint8Array(1)) : fuzzed.send(1, bad, new Uint8Array(1));
+          const error = await attempt.then(() => undefined, (e: unknown) => e);
+          expect(error).to.be.instanceOf(InvalidArgumentError);
+          expect(() => fuzzed.bind(bad)).to.throw(InvalidArgumentError);
+        }),
+      );
+      expect(binding.calls.filter((c) => c.startsWith('send') || c.startsWith('bind'))).to.deep.equal([]);
+      fuzzed.close();
     });
 
     it('should reject setReportEndpoint with a non-boolean', function () {
