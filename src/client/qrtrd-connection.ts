@@ -1,11 +1,11 @@
 import * as net from 'node:net';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import type { QrtrdError } from '../common/errors';
 import { InvalidArgumentError } from '../common/errors';
 import type { LookupEvent, LookupFilter } from '../ns/types';
 import { QrtrAbortedError } from '../router/errors';
 import type { BackendKey } from '../router/endpoint';
-import type { EndpointInfo } from '../router/router';
+import type { EndpointInfo, PacketTrace } from '../router/router';
 import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } from '../router/socket';
 import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../backends/local-client/errors';
 import {
@@ -16,6 +16,7 @@ import {
   SEND_FLAG_ABORTABLE,
   SEND_FLAG_ENDPOINT,
   SEND_FLAG_NONBLOCKING,
+  TRACE_DIRECTIONS,
   encodeFrame,
   encodeJsonFrame,
   hexOp,
@@ -58,6 +59,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly pending = new Map<number, Pending>();
   private readonly sockets = new Map<number, RemoteQrtrSocket>();
   private readonly lookups = new Map<number, { next(event: LookupEvent): void; error(err: QrtrdError): void; complete(): void }>();
+  private readonly traces = new Map<number, Subscriber<PacketTrace & { readonly dropped: number }>>();
   private nextId = 1;
   private closeError: QrtrdError | null = null;
   private readonly closeWaiters: ((reason: QrtrdError) => void)[] = [];
@@ -148,6 +150,36 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       this.conn.write(encodeJsonFrame(Op.LOOKUP, id, filter));
       return () => {
         if (this.lookups.delete(id) && !this.closeError) this.conn.write(encodeFrame(Op.UNLOOKUP, 0, id, []));
+      };
+    });
+  }
+
+  /** Asks the daemon a named query (e.g. `status`); rejects with QRTRD_CLIENT_UNKNOWN_QUERY if it serves none by that name. */
+  async query(name: string): Promise<unknown> {
+    const result = await this.request(Op.QUERY, 0, [], Buffer.from(JSON.stringify({ name })));
+    return (JSON.parse(Buffer.from(result.body).toString('utf8')) as { result: unknown }).result;
+  }
+
+  /**
+   * Every packet the daemon's router sees, optionally of one endpoint, as
+   * PacketTrace records plus `dropped`: events the daemon discarded because
+   * this client read too slowly.
+   */
+  trace$(options: { endpoint?: number } = {}): Observable<PacketTrace & { readonly dropped: number }> {
+    return new Observable<PacketTrace & { readonly dropped: number }>((subscriber) => {
+      if (this.closeError) {
+        subscriber.error(this.closeError);
+        return undefined;
+      }
+      const id = this.allocateId();
+      this.traces.set(id, subscriber);
+      this.expect(id, Op.TRACE).catch((err: QrtrdError) => {
+        this.traces.delete(id);
+        subscriber.error(err);
+      });
+      this.conn.write(encodeJsonFrame(Op.TRACE, id, options));
+      return () => {
+        if (this.traces.delete(id) && !this.closeError) this.conn.write(encodeFrame(Op.UNTRACE, 0, id, []));
       };
     });
   }
@@ -272,6 +304,22 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       case Op.LOOKUP_EVENT:
         this.lookups.get(frame.id)?.next(jsonBody(frame) as unknown as LookupEvent);
         return;
+      case Op.TRACE_EVENT: {
+        const subscriber = this.traces.get(frame.id);
+        if (!subscriber) return;
+        const tail = frame.body.subarray(20);
+        const kindLength = tail[0] ?? 0;
+        subscriber.next({
+          direction: TRACE_DIRECTIONS[u32(frame, 0)] ?? 'local',
+          endpoint: u32(frame, 1),
+          timestamp: u32(frame, 2) + u32(frame, 3) * 0x100000000,
+          dropped: u32(frame, 4),
+          backendKind: Buffer.from(tail.subarray(1, 1 + kindLength)).toString('latin1'),
+          // The decoder reuses its buffer: keep a copy of the packet.
+          packet: Uint8Array.from(tail.subarray(1 + kindLength)),
+        });
+        return;
+      }
       case Op.LOOKUP_ERROR: {
         const lookup = this.lookups.get(frame.id);
         this.lookups.delete(frame.id);
@@ -309,6 +357,11 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       else lookup.error(reason);
     }
     this.lookups.clear();
+    for (const trace of [...this.traces.values()]) {
+      if (deliberate) trace.complete();
+      else trace.error(reason);
+    }
+    this.traces.clear();
     for (const waiter of this.closeWaiters.splice(0)) waiter(reason);
   }
 }

@@ -59,6 +59,8 @@ export class QrtrdDaemon {
   private readonly subscriptions = new Subscription();
   private readonly cardsSubject = new BehaviorSubject<readonly WlfwCardStatus[]>([]);
   private stopping: Promise<void> | null = null;
+  /** Queries local clients may ask (`qrtr endpoints`, `qrtr cards`). */
+  private readonly queries = new Map<string, () => unknown>();
 
   /** Every card's status, whenever one changes. */
   readonly cards$: Observable<readonly WlfwCardStatus[]> = this.cardsSubject.asObservable();
@@ -71,7 +73,10 @@ export class QrtrdDaemon {
     this.container.bind(BACKEND_LOGGER).toConstantValue(logger.child({ component: 'backends' }));
     this.container.load(routerModule, nameServiceModule, qmiModule);
     if (config.listen) this.container.load(streamSocketBackendModule({ path: config.listen }));
-    if (config.socket) this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }) }));
+    if (config.socket) {
+      this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
+    }
+    this.queries.set('status', () => this.status());
     this.router = this.container.get(Router);
     this.nameService = this.container.get(NameService);
   }

@@ -4,3 +4,4 @@ export * from './server-registry';
 export * from './name-service';
 export * from './module';
 export * from './ns-client';
+export * from './service-names';

@@ -498,6 +498,10 @@ export class Router implements QrtrSocketProvider, SocketHost {
     control.deliver(new Datagram(fromNode, fromPort, endpoint, payload, false));
   }
 
+  /**
+   * Greets a link. Before its node id is learned the header's dst_node is
+   * 0xffffffff, as in mainline (node->nid is still QRTR_EP_NID_AUTO then).
+   */
   private sendHello(state: EndpointState): void {
     state.helloSentSinceReceived = true;
     const packet = encodePacket(
@@ -647,7 +651,9 @@ export class Router implements QrtrSocketProvider, SocketHost {
   }
 
   private traceLocal(srcPort: number, dstPort: number, data: Uint8Array, endpoint: number): void {
-    const type = dstPort === QRTR_PORT_CTRL && data.length >= QRTR_CONTROL_PACKET_LENGTH ? data[0] : QrtrType.DATA;
+    // Traffic to or from the control port is control traffic: show its command as the type.
+    const control = (dstPort === QRTR_PORT_CTRL || srcPort === QRTR_PORT_CTRL) && data.length >= QRTR_CONTROL_PACKET_LENGTH;
+    const type = control ? (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0 : QrtrType.DATA;
     const packet = encodePacket({ type, srcNode: this.localNode, srcPort, dstNode: this.localNode, dstPort }, data);
     this.tapSubject.next({ direction: 'local', endpoint, backendKind: 'local', packet, timestamp: Date.now() });
   }

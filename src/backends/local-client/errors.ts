@@ -55,3 +55,10 @@ export class LocalClientConnectError extends LocalClientError {
     super('QRTRD_CLIENT_CONNECT', `Cannot connect to qrtrd at ${path}: ${errno?.code ?? ''} ${errno?.message ?? String(cause)}`.trim(), { path, errno: errno?.code }, { cause });
   }
 }
+
+/** QUERY names a query the daemon does not serve. */
+export class LocalClientUnknownQueryError extends LocalClientError {
+  constructor(name: string, known: readonly string[]) {
+    super('QRTRD_CLIENT_UNKNOWN_QUERY', `The daemon serves no query '${name}' (it serves: ${known.join(', ') || 'none'})`, { name, known });
+  }
+}

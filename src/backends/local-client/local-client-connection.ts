@@ -18,7 +18,13 @@ import {
   u32,
   type Frame,
 } from './protocol';
-import { LocalClientLimitError, LocalClientMalformedFrameError, LocalClientUnknownHandleError, LocalClientVersionError } from './errors';
+import {
+  LocalClientLimitError,
+  LocalClientMalformedFrameError,
+  LocalClientUnknownHandleError,
+  LocalClientUnknownQueryError,
+  LocalClientVersionError,
+} from './errors';
 import { serializeError } from './revive-error';
 import type { NameService } from '../../ns/name-service';
 import type { LookupFilter } from '../../ns/types';
@@ -39,7 +45,15 @@ export interface LocalClientLimits {
   readonly maxReceiveWindow: number;
   /** Bytes queued towards a client that does not read before it is disconnected. */
   readonly writeQueueLimitBytes: number;
+  /** Live traces per client. */
+  readonly tracesPerClient: number;
 }
+
+/**
+ * Named read-only queries the daemon answers over QUERY (e.g. `status` for
+ * `qrtr endpoints` and `qrtr cards`); the composition root fills the map.
+ */
+export type LocalClientQueries = ReadonlyMap<string, () => unknown>;
 
 export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
   socketsPerClient: 256,
@@ -48,7 +62,11 @@ export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
   pendingSendsPerClient: 256,
   maxReceiveWindow: 1024,
   writeQueueLimitBytes: 8 * 1024 * 1024,
+  tracesPerClient: 4,
 };
+
+/** Trace events are dropped (and counted) while this many bytes wait to be written to the client. */
+const TRACE_BACKLOG_BYTES = 1024 * 1024;
 
 interface ServedSocket {
   readonly handle: number;
@@ -71,6 +89,7 @@ export class LocalClientConnection {
   private readonly decoder: FrameDecoder;
   private readonly sockets = new Map<number, ServedSocket>();
   private readonly lookups = new Map<number, Subscription>();
+  private readonly traces = new Map<number, Subscription>();
   private readonly reservations = new Map<number, EndpointReservation>();
   private readonly aborts = new Map<number, AbortController>();
   private nextHandle = 1;
@@ -88,6 +107,7 @@ export class LocalClientConnection {
     private readonly limits: LocalClientLimits,
     private readonly logger: BackendLogger,
     private readonly onEnd: (connection: LocalClientConnection, reason: LocalClientCloseReason, error?: QrtrdError) => void,
+    private readonly queries: LocalClientQueries = new Map(),
   ) {
     this.owner = `client:${id}`;
     this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
@@ -147,6 +167,14 @@ export class LocalClientConnection {
         return;
       case Op.ABORT:
         this.aborts.get(frame.id)?.abort();
+        return;
+      case Op.QUERY:
+        return this.query(frame);
+      case Op.TRACE:
+        return this.request(frame.id, () => this.trace(frame));
+      case Op.UNTRACE:
+        this.traces.get(frame.id)?.unsubscribe();
+        this.traces.delete(frame.id);
         return;
       default:
         throw new LocalClientMalformedFrameError(`unknown op ${hexOp(frame.op)}`, { op: frame.op });
@@ -342,6 +370,55 @@ export class LocalClientConnection {
     }
   }
 
+  private query(frame: Frame): void {
+    const id = frame.id;
+    const name = jsonBody(frame, MAX_CLIENT_JSON_LENGTH).name;
+    this.request(id, () => {
+      const handler = typeof name === 'string' ? this.queries.get(name) : undefined;
+      if (!handler) throw new LocalClientUnknownQueryError(String(name), [...this.queries.keys()]);
+      Promise.resolve()
+        .then(handler)
+        .then(
+          (result) => this.write(encodeJsonFrame(Op.RESULT, id, { result })),
+          (err: unknown) => this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err))),
+        );
+    });
+  }
+
+  /**
+   * Streams every packet the router sees (optionally of one endpoint) as
+   * TRACE_EVENT frames: [direction, endpoint, time ms low, time ms high, dropped]
+   * then [u8 kind length][kind][packet]. A client that falls behind loses events,
+   * counted in `dropped`, rather than slowing the router.
+   */
+  private trace(frame: Frame): void {
+    const id = frame.id;
+    if (this.traces.has(id)) throw new LocalClientMalformedFrameError(`trace id ${id} is already in use`, { id });
+    if (this.traces.size >= this.limits.tracesPerClient) throw new LocalClientLimitError('traces', this.limits.tracesPerClient);
+    const options = jsonBody(frame, MAX_CLIENT_JSON_LENGTH);
+    const endpoint = options.endpoint;
+    if (endpoint !== undefined && (typeof endpoint !== 'number' || !Number.isInteger(endpoint) || endpoint < 0)) {
+      throw new InvalidArgumentError('trace endpoint', 'an endpoint id', endpoint);
+    }
+    let dropped = 0;
+    const subscription = this.router.packets$.subscribe((trace) => {
+      if (endpoint !== undefined && trace.endpoint !== endpoint) return;
+      if (this.conn.writableLength > TRACE_BACKLOG_BYTES) {
+        dropped++;
+        return;
+      }
+      const kind = Buffer.from(trace.backendKind.slice(0, 255), 'latin1');
+      const tail = Buffer.allocUnsafe(1 + kind.length + trace.packet.length);
+      tail[0] = kind.length;
+      kind.copy(tail, 1);
+      tail.set(trace.packet, 1 + kind.length);
+      const direction = trace.direction === 'rx' ? 0 : trace.direction === 'tx' ? 1 : 2;
+      this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], tail));
+    });
+    this.traces.set(id, subscription);
+    this.write(encodeFrame(Op.RESULT, 0, id, []));
+  }
+
   private write(frame: Buffer): void {
     if (this.ended) return;
     this.conn.write(frame);
@@ -363,6 +440,8 @@ export class LocalClientConnection {
     this.ended = reason;
     for (const subscription of this.lookups.values()) subscription.unsubscribe();
     this.lookups.clear();
+    for (const subscription of this.traces.values()) subscription.unsubscribe();
+    this.traces.clear();
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
     for (const served of this.sockets.values()) served.socket.close();

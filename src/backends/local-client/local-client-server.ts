@@ -10,7 +10,7 @@ import { BACKEND_CONTRIBUTION } from '../../router/tokens';
 import { SILENT_LOGGER, type BackendLogger } from '../logger';
 import { closeServer, listenOnPath } from '../stream-socket/socket-path';
 import { backendLoggerFrom } from '../tokens';
-import { DEFAULT_LOCAL_CLIENT_LIMITS, LocalClientConnection, type LocalClientCloseReason, type LocalClientLimits } from './local-client-connection';
+import { DEFAULT_LOCAL_CLIENT_LIMITS, LocalClientConnection, type LocalClientCloseReason, type LocalClientLimits, type LocalClientQueries } from './local-client-connection';
 
 export interface LocalClientServerOptions {
   /** Filesystem path of the --socket. */
@@ -21,6 +21,8 @@ export interface LocalClientServerOptions {
   readonly maxClients?: number;
   readonly limits?: Partial<LocalClientLimits>;
   readonly logger?: BackendLogger;
+  /** Named queries clients may ask (QUERY); the map may be filled after the server starts. */
+  readonly queries?: LocalClientQueries;
 }
 
 export type LocalClientEvent =
@@ -82,7 +84,7 @@ export class LocalClientServer {
     const client = new LocalClientConnection(this.nextId++, conn, this.router, this.ns, this.limits, this.logger, (c, reason, error) => {
       this.clients.delete(c);
       this.eventsSubject.next({ type: 'disconnected', owner: c.owner, reason, error });
-    });
+    }, this.options.queries);
     this.clients.add(client);
     this.eventsSubject.next({ type: 'connected', owner: client.owner });
   }

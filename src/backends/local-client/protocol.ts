@@ -29,6 +29,9 @@ export const Op = {
   LOOKUP: 0x0a,
   UNLOOKUP: 0x0b,
   ABORT: 0x0c,
+  QUERY: 0x0d,
+  TRACE: 0x0e,
+  UNTRACE: 0x0f,
   // server -> client
   WELCOME: 0x80,
   RESULT: 0x81,
@@ -38,8 +41,12 @@ export const Op = {
   SOCKET_CLOSED: 0x85,
   LOOKUP_EVENT: 0x86,
   LOOKUP_ERROR: 0x87,
+  TRACE_EVENT: 0x88,
   FATAL: 0x8f,
 } as const;
+
+/** TRACE_EVENT direction codes (field 0). */
+export const TRACE_DIRECTIONS = ['rx', 'tx', 'local'] as const;
 
 /** SEND flags. */
 export const SEND_FLAG_ENDPOINT = 0x01;

@@ -1,0 +1,191 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { connectQrtrd } from '../../src/client';
+import { SIMULATED_MODEM_IDENTITY } from '../../src/daemon/simulated-modem';
+
+const DIST = resolve(__dirname, '..', '..');
+const QRTRD = join(DIST, 'src', 'cli', 'qrtrd.js');
+const QRTR = join(DIST, 'src', 'cli', 'qrtr.js');
+
+/** Runs a node script to completion; resolves with its exit code and output. */
+function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** Starts a long-running node script; resolves once a stdout line matches. */
+function start(script: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${script} not ready in 20 s; stdout: ${out}; stderr: ${err}`)), 20000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => ready.test(l));
+      if (line) {
+        clearTimeout(timer);
+        resolvePromise({ child, line });
+      }
+    });
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before it was ready; stderr: ${err}`));
+    });
+  });
+}
+
+function exitOf(child: ChildProcess, timeoutMs: number): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    if (child.exitCode !== null) return resolvePromise(child.exitCode);
+    const timer = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+describe('qrtrd as a process', function () {
+  this.timeout(60000);
+  let dir: string;
+  let daemon: ChildProcess;
+  let listenPath: string;
+  let socketPath: string;
+  const remotes: ChildProcess[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'qrtrd-process-'));
+    listenPath = join(dir, 'remote.sock');
+    socketPath = join(dir, 'qrtrd.sock');
+    ({ child: daemon } = await start(
+      QRTRD,
+      ['--listen', listenPath, '--socket', socketPath, '--quiet', '--log-file', join(dir, 'log.json'), '--log-level', 'debug'],
+      /^qrtrd ready/,
+    ));
+  });
+
+  after(() => {
+    for (const r of remotes) r.kill('SIGKILL');
+    if (daemon.exitCode === null) daemon.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('should show two remote processes with identical node ids and services as distinct endpoints in qrtr lookup --json', async () => {
+    const fixture = join(DIST, 'test', 'backends', 'fixtures', 'remote-node.js');
+    for (let i = 0; i < 2; i++) remotes.push((await start(fixture, [listenPath, '7', '4242', '1'], /"ready":true/)).child);
+    let rows: { service: number; node: number; endpoint: number; key: string; instance: number }[] = [];
+    for (let attempt = 0; attempt < 20 && rows.length < 2; attempt++) {
+      const result = await run(QRTR, ['lookup', '4242', '--json', '--socket', socketPath]);
+      expect(result.code, result.stderr).to.equal(0);
+      rows = JSON.parse(result.stdout);
+      if (rows.length < 2) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(rows).to.have.length(2);
+    expect(rows.map((r) => [r.service, r.node, r.instance])).to.deep.equal([
+      [4242, 7, 1],
+      [4242, 7, 1],
+    ]);
+    expect(rows[0].endpoint).to.not.equal(rows[1].endpoint);
+    for (const r of rows) expect(r.key).to.match(/^socket:/);
+  });
+
+  it('should cut off a garbage-writing peer while the others keep working', async () => {
+    const garbage = net.connect(listenPath);
+    await new Promise((r) => garbage.once('connect', r));
+    const closed = new Promise<void>((r) => garbage.once('close', () => r()));
+    garbage.on('error', () => undefined);
+    garbage.resume(); // read the daemon's HELLO, or the stream never reports its end
+    garbage.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+    await closed;
+    // The two honest remote nodes still echo, each through its own endpoint.
+    const conn = await connectQrtrd(socketPath);
+    const rows: { endpoint: number; node: number; port: number }[] = JSON.parse((await run(QRTR, ['lookup', '4242', '--json', '--socket', socketPath])).stdout);
+    expect(rows).to.have.length(2);
+    for (const row of rows) {
+      const socket = await conn.openSocket();
+      socket.bindEndpoint(row.endpoint);
+      const echoed = socket.receive();
+      await socket.send({ node: row.node, port: row.port }, new Uint8Array([row.endpoint, 1, 2, 3]));
+      const message = await echoed;
+      expect(message.endpoint).to.equal(row.endpoint);
+      expect(Array.from(message.data)).to.deep.equal([row.endpoint, 1, 2, 3]);
+      socket.close();
+    }
+    conn.close();
+    const log = readFileSync(join(dir, 'log.json'), 'utf8');
+    expect(log).to.match(/QRTR_BAD_VERSION/);
+  });
+
+  it('should let an out-of-process plugin hold a QMI conversation with the simulated modem over --socket', async () => {
+    const result = await run(join(DIST, 'test', 'daemon', 'fixtures', 'dms-plugin.js'), [socketPath, 'rpmsg:IPCRTR-modem']);
+    expect(result.code, result.stderr).to.equal(0);
+    const answer = JSON.parse(result.stdout);
+    expect(answer).to.include({
+      manufacturer: SIMULATED_MODEM_IDENTITY.manufacturer,
+      model: SIMULATED_MODEM_IDENTITY.model,
+      revision: SIMULATED_MODEM_IDENTITY.revision,
+      imei: SIMULATED_MODEM_IDENTITY.imei,
+    });
+    expect(answer.server.endpoint).to.equal(answer.endpoint);
+  });
+
+  it('should report the simulated cards through qrtr cards --json and endpoints through qrtr endpoints --json', async () => {
+    const cards = await run(QRTR, ['cards', '--json', '--socket', socketPath]);
+    expect(cards.code, cards.stderr).to.equal(0);
+    const list: { key: string; state: string; endpoint: number }[] = JSON.parse(cards.stdout);
+    expect(list.map((c) => c.key)).to.deep.equal(['mhi:0000:01:00.0', 'mhi:0000:02:00.0', 'mhi:0000:03:00.0', 'mhi:0000:04:00.0']);
+    const endpoints = await run(QRTR, ['endpoints', '--json', '--socket', socketPath]);
+    const parsed: { endpoints: { id: number }[]; reservations: { key: string }[] } = JSON.parse(endpoints.stdout);
+    for (const card of list) expect(parsed.endpoints.map((e) => e.id)).to.include(card.endpoint);
+    expect(parsed.reservations.map((r) => r.key)).to.include('mhi:0000:01:00.0');
+  });
+
+  it('should stream decoded traffic to qrtr trace and write it to a pcap file', async () => {
+    const pcap = join(dir, 'trace.pcap');
+    const trace = run(QRTR, ['trace', '--json', '--count', '5', '--endpoint', '6', '--pcap', pcap, '--socket', socketPath]);
+    await new Promise((r) => setTimeout(r, 500));
+    const request = await run(QRTR, ['qmi', '--service', '2', '--msg-id', '0x22', '--endpoint', '6', '--socket', socketPath]);
+    expect(request.code, request.stderr).to.equal(0);
+    const result = await trace;
+    expect(result.code, result.stderr).to.equal(0);
+    const lines: { endpoint: number; direction: string; line: string }[] = result.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    // lookup answer, lookup socket DEL_CLIENT, request, response, request socket DEL_CLIENT
+    expect(lines).to.have.length(5);
+    expect(lines.every((l) => l.endpoint === 6)).to.equal(true);
+    expect(lines.some((l) => /service 2 req txn 1 msg 0x0022/.test(l.line))).to.equal(true);
+    expect(lines.some((l) => /service 2 resp txn 1 msg 0x0022/.test(l.line))).to.equal(true);
+    const replay = await run(QRTR, ['trace', '--read', pcap]);
+    expect(replay.stdout.trim().split('\n')).to.have.length(5);
+  });
+
+  it('should fail with a non-zero status and a hint when no daemon answers', async () => {
+    const result = await run(QRTR, ['lookup', '--socket', join(dir, 'nobody.sock')]);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/Start it with 'qrtrd --socket/);
+    const usage = await run(QRTR, ['frobnicate', '--socket', socketPath]);
+    expect(usage.code).to.equal(2);
+  });
+
+  it('should shut down cleanly on SIGTERM: remote links closed, socket files removed, exit status 0', async () => {
+    daemon.kill('SIGTERM');
+    expect(await exitOf(daemon, 10000)).to.equal(0);
+    for (const remote of remotes) expect(await exitOf(remote, 5000)).to.equal(0, 'the remote node saw its link close');
+    expect(existsSync(listenPath)).to.equal(false);
+    expect(existsSync(socketPath)).to.equal(false);
+    const log = readFileSync(join(dir, 'log.json'), 'utf8');
+    expect(log).to.contain('"msg":"stopped"');
+  });
+});
