@@ -16,7 +16,7 @@ const ALLOWED: Record<string, string[]> = {
   'src/backends': ['src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/client': ['src/ns', 'src/router', 'src/wire', 'src/common', 'src/backends'],
   'src/capture': ['src/qmi', 'src/router', 'src/wire', 'src/common'],
-  'src/sdk': ['src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common'],
+  'src/sdk': ['src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common', 'src/backends'],
   plugins: ['src/sdk', 'src/common', 'plugins'],
   'src/cli': ['*'],
   'src/daemon': ['*'],

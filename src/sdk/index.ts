@@ -22,6 +22,8 @@ export { Router, type EndpointEvent, type EndpointInfo, type AttachedEndpoint, t
 export { createMemoryLink, MemoryEndpoint, formatBackendKey, parseBackendKey, sameBackendKey, type BackendKey, type Endpoint } from '../router';
 export { QRTR_SOCKET_PROVIDER, BACKEND_CONTRIBUTION, type QrtrSocketProvider, type QrtrSocket, type EndpointReservation } from '../router';
 export { NameService, watchServers$, lookupServers, type LookupEvent, type LookupFilter, type ServerInfo } from '../ns';
+// Transport simulation for device simulators: cards attach through the same MHI contract as hardware.
+export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../backends/mhi';
 export {
   QmiClient,
   QmiService,

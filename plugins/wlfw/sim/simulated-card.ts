@@ -1,19 +1,19 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, createMemoryLink, type AttachedEndpoint } from '../../../src/sdk';
+import { NameService, QmiService, Router, createSimulatedMhiCard, type AttachedEndpoint } from '../../../src/sdk';
 import { simulatedFiles } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
 
 /**
  * Connects a device's own router to the host as the card's backend endpoint,
- * keyed `mhi:<PCI address>`. The single place that decides the transport of
- * simulated cards: today an in-memory link, later the MHI controller simulation.
+ * keyed `mhi:<PCI address>`, through a simulated MHI controller with the IPCR
+ * channel pair and the probe order of net/qrtr/mhi.c: the single place that
+ * decides the transport of simulated cards.
  */
 export function attachSimulatedCard(host: Router, pciAddress: string, device: Router): AttachedEndpoint {
-  const [near, far] = createMemoryLink({ kind: 'mhi', key: pciAddress }, { kind: 'memory', key: `host-of-${pciAddress}` });
-  const attached = host.attach(near);
-  device.attach(far);
-  return attached;
+  const card = createSimulatedMhiCard(host, pciAddress);
+  device.attach(card.deviceEndpoint);
+  return card.attached;
 }
 
 export interface SimulatedCardOptions {
