@@ -5,3 +5,4 @@
 export * from './src';
 export * as qmap from './src/qmap';
 export * as sim from './sim';
+export { plugin, BamDmuxLifecycle, BAM_DMUX_LIFECYCLE, type BamDmuxModemConfig, type BamDmuxModemStatus } from './plugin';
