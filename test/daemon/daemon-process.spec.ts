@@ -153,6 +153,30 @@ describe('qrtrd as a process', function () {
     expect(parsed.reservations.map((r) => r.key)).to.include('mhi:0000:01:00.0');
   });
 
+  it('should follow servers coming and going with qrtr lookup --watch', async () => {
+    const watch = spawn(process.execPath, [QRTR, 'lookup', '4242', '--watch', '--json', '--socket', socketPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const events: { event: string; endpoint: number }[] = [];
+    let buffer = '';
+    watch.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) if (line.trim()) events.push(JSON.parse(line));
+    });
+    const waitFor = async (predicate: () => boolean): Promise<void> => {
+      for (let i = 0; i < 100 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(predicate(), JSON.stringify(events)).to.equal(true);
+    };
+    await waitFor(() => events.filter((e) => e.event === 'add').length === 2);
+    const third = (await start(join(DIST, 'test', 'backends', 'fixtures', 'remote-node.js'), [listenPath, '7', '4242', '1'], /"ready":true/)).child;
+    await waitFor(() => events.filter((e) => e.event === 'add').length === 3);
+    const added = events[2].endpoint;
+    third.kill('SIGKILL');
+    await waitFor(() => events.some((e) => e.event === 'remove' && e.endpoint === added));
+    watch.kill('SIGINT');
+    expect(await exitOf(watch, 5000)).to.equal(0);
+  });
+
   it('should stream decoded traffic to qrtr trace and write it to a pcap file', async () => {
     const pcap = join(dir, 'trace.pcap');
     const trace = run(QRTR, ['trace', '--json', '--count', '5', '--endpoint', '6', '--pcap', pcap, '--socket', socketPath]);
