@@ -11,6 +11,7 @@ import {
   type QrtrHeader,
 } from '../wire';
 import { QmiNameRegistry, type QmiMessageNames } from './qmi-names';
+import { qmiCodec, type QmiMessageSchema } from '../qmi';
 import { QrtrServiceTable, isControl } from './service-table';
 
 /** The fields of a router PacketTrace (or a CaptureRecord) that a trace line shows. */
@@ -124,7 +125,23 @@ function formatData(endpoint: number, header: QrtrHeader, payload: Uint8Array, n
   let line = `${serviceName ? serviceName + ' ' : ''}${typeName} txn ${txn} msg 0x${msgId.toString(16).padStart(4, '0')}`;
   if (msgName) line += ` ${msgName}`;
   line += ` len ${msgLen} ${formatTlvs(payload)}`;
+  const schema = server ? names.schema?.(server.service, msgId, type) : undefined;
+  if (schema) line += ` ${formatDecoded(schema, payload.subarray(7))}`;
   return line;
+}
+
+/** The message's fields as compact JSON; long byte arrays are summarised, a decode failure named. */
+function formatDecoded(schema: QmiMessageSchema, body: Uint8Array): string {
+  try {
+    const value = qmiCodec(schema).decode(body);
+    return JSON.stringify(value, (_k, v: unknown) => {
+      if (typeof v === 'bigint') return `0x${v.toString(16)}`;
+      if (v instanceof Uint8Array) return v.length > 16 ? `<${v.length} bytes>` : Buffer.from(v).toString('hex');
+      return v;
+    });
+  } catch (err) {
+    return `(does not decode as ${schema.name}: ${err instanceof QrtrdError ? err.code : String(err)})`;
+  }
 }
 
 function formatTlvs(payload: Uint8Array): string {

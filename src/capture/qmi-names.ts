@@ -7,6 +7,8 @@ import type { QmiMessageSchema } from '../qmi';
 export interface QmiMessageNames {
   messageName(service: number, msgId: number, type: number): string | undefined;
   serviceName(service: number): string | undefined;
+  /** The schema of a message, when known, so traces can show its decoded fields. */
+  schema?(service: number, msgId: number, type: number): QmiMessageSchema | undefined;
 }
 
 /** WLFW (service 69) message names by id; requests and responses share an id (qmi.md §4.2). */
@@ -50,6 +52,8 @@ export const WLFW_SERVICE = 69;
 
 interface ServiceNames {
   name: string;
+  /** Key: msgId * 8 + type. */
+  schemas: Map<number, QmiMessageSchema>;
   /** Key: msgId * 8 + type, so req/resp/ind of one id can differ. */
   byIdAndType: Map<number, string>;
   byId: Map<number, string>;
@@ -84,6 +88,7 @@ export class QmiNameRegistry implements QmiMessageNames {
   addSchema(service: number, schema: QmiMessageSchema, serviceName?: string): this {
     const entry = this.entry(service, serviceName);
     entry.byIdAndType.set(schema.msgId * 8 + schema.type, schema.name);
+    entry.schemas.set(schema.msgId * 8 + schema.type, schema);
     return this;
   }
 
@@ -112,10 +117,14 @@ export class QmiNameRegistry implements QmiMessageNames {
     return this.services.get(service)?.name;
   }
 
+  schema(service: number, msgId: number, type: number): QmiMessageSchema | undefined {
+    return this.services.get(service)?.schemas.get(msgId * 8 + type);
+  }
+
   private entry(service: number, name?: string): ServiceNames {
     let entry = this.services.get(service);
     if (!entry) {
-      entry = { name: name ?? `service ${service}`, byIdAndType: new Map(), byId: new Map() };
+      entry = { name: name ?? `service ${service}`, byIdAndType: new Map(), byId: new Map(), schemas: new Map() };
       this.services.set(service, entry);
     } else if (name !== undefined) {
       entry.name = name;

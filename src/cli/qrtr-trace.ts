@@ -4,6 +4,7 @@ import { PcapWriter, TraceFormatter, QmiNameRegistry, readCaptureStream } from '
 import { createReadStream } from 'node:fs';
 import type { PacketTrace } from '../router';
 import { toJson } from './qrtr-qmi';
+import { dms, qmiTest, rmtfs, wlfw } from '../qmi';
 
 interface Output {
   write(text: string): unknown;
@@ -18,7 +19,10 @@ export async function runTrace(conn: QrtrdConnection | undefined, values: Record
   const count = values.count === undefined ? Infinity : Number(values.count);
   if (endpoint !== undefined && (!Number.isInteger(endpoint) || endpoint < 0)) throw new QrtrdError('QRTR_USAGE', `--endpoint must be an endpoint id, got '${String(values.endpoint)}'`);
   if (!(count > 0)) throw new QrtrdError('QRTR_USAGE', `--count must be a positive number, got '${String(values.count)}'`);
-  const formatter = new TraceFormatter(QmiNameRegistry.withDefaults());
+  // Shipped schemas decode WLFW, DMS, RMTFS and the test service field by field.
+  const names = QmiNameRegistry.withDefaults();
+  for (const module of [wlfw, dms, rmtfs, qmiTest]) names.addSchemaModule(module);
+  const formatter = new TraceFormatter(names);
   const json = values.json === true;
   let seen = 0;
   const emit = (trace: PacketTrace, dropped = 0): boolean => {

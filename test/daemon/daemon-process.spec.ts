@@ -189,8 +189,9 @@ describe('qrtrd as a process', function () {
     // lookup answer, lookup socket DEL_CLIENT, request, response, request socket DEL_CLIENT
     expect(lines).to.have.length(5);
     expect(lines.every((l) => l.endpoint === 6)).to.equal(true);
-    expect(lines.some((l) => /service 2 req txn 1 msg 0x0022/.test(l.line))).to.equal(true);
-    expect(lines.some((l) => /service 2 resp txn 1 msg 0x0022/.test(l.line))).to.equal(true);
+    expect(lines.some((l) => /dms req txn 1 msg 0x0022 dms_get_model_req/.test(l.line))).to.equal(true);
+    // Decoded by the shipped DMS schema, field by field.
+    expect(lines.some((l) => /dms resp txn 1 msg 0x0022 dms_get_model_resp .*"model":"QRTRD-SIM-X55"/.test(l.line))).to.equal(true);
     const replay = await run(QRTR, ['trace', '--read', pcap]);
     expect(replay.stdout.trim().split('\n')).to.have.length(5);
   });
