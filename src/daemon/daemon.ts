@@ -18,7 +18,10 @@ import * as ath12k from '../../plugins/ath12k';
 import type { SimulatedCard } from '../../plugins/wlfw/sim/simulated-card';
 import type { WlfwCardStatus } from '../../plugins/wlfw/src';
 import type { QrtrdConfig, SimulatedCardConfig } from './config';
-import { SimulatedModemDevice, type SimulatedModemStatus } from './simulated-modem';
+import { SIMULATED_MODEM_IDENTITY, SimulatedModemDevice, type SimulatedModemStatus } from './simulated-modem';
+import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
+import { TunBridge, openTunDevice } from '../backends/tun';
+import { QmiService, dms } from '../qmi';
 
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */
 export const PLUGIN_BASE_DIR = resolve(__dirname, '..', '..');
@@ -59,6 +62,11 @@ export class QrtrdDaemon {
   private readonly subscriptions = new Subscription();
   private readonly cardsSubject = new BehaviorSubject<readonly WlfwCardStatus[]>([]);
   private stopping: Promise<void> | null = null;
+  /** Kernel mode (`--kernel`): where plugins and hosted QMI services open their sockets. */
+  private kernelProvider: KernelSocketProvider | null = null;
+  private kernelServices: QmiService[] = [];
+  /** `--tun`: the in-process router presented to the kernel as a remote node. */
+  private tunBridge: TunBridge | null = null;
   /** Queries local clients may ask (`qrtr endpoints`, `qrtr cards`). */
   private readonly queries = new Map<string, () => unknown>();
 
@@ -89,6 +97,8 @@ export class QrtrdDaemon {
 
   async start(): Promise<void> {
     const log = this.logger;
+    // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
+    if (this.config.kernel) this.openKernel();
     this.watchRouter();
     if (this.config.capture) this.capture = captureRouter(this.router, this.config.capture);
     for (const backend of getContributions<BackendContribution>(this.container, BACKEND_CONTRIBUTION)) {
@@ -101,7 +111,7 @@ export class QrtrdDaemon {
     if (simulation.enabled && simulation.cards.length > 0) firmwareDir = await this.prepareFirmware(simulation.cards);
     this.pluginHost = new PluginHost({
       router: this.router,
-      nameService: this.nameService,
+      ...(this.kernelProvider ? { provider: this.kernelProvider } : { nameService: this.nameService }),
       logger: this.logger.child({ component: 'plugins' }),
       config: this.pluginConfig(firmwareDir),
       parent: this.container,
@@ -120,6 +130,8 @@ export class QrtrdDaemon {
       if (simulation.modem) this.modem = await SimulatedModemDevice.start(this.router, simulation.modem);
       log.info({ component: 'simulation', cards: simulation.cards.length, modem: Boolean(simulation.modem) }, 'simulated devices attached');
     }
+    if (this.kernelProvider) await this.startKernelServices();
+    if (this.config.tun) await this.startTunBridge(this.config.tun);
   }
 
   status(): DaemonStatus {
@@ -163,6 +175,7 @@ export class QrtrdDaemon {
 
   private async doStop(): Promise<void> {
     this.subscriptions.unsubscribe();
+    await this.stopKernelAndTun();
     await this.pluginHost?.stopAll();
     for (const card of this.simulatedCards) card.detach();
     await this.modem?.stop();
@@ -171,6 +184,46 @@ export class QrtrdDaemon {
     await this.capture?.stop();
     this.cardsSubject.complete();
     if (this.temporaryFirmwareDir) await rm(this.temporaryFirmwareDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Kernel mode: plugins' handles and the services qrtrd hosts use the kernel's
+   * AF_QIPCRTR sockets. Throws KernelBackendUnavailableError (no addon) or
+   * KernelQrtrUnsupportedError (no QRTR in this kernel), each saying what to do.
+   */
+  private openKernel(): void {
+    this.kernelProvider = KernelSocketProvider.open();
+    this.logger.info({ component: 'kernel', node: this.kernelProvider.localNode }, 'kernel mode: AF_QIPCRTR sockets');
+  }
+
+  /** The simulated modem's DMS, registered with the kernel's name service on the kernel's node. */
+  private async startKernelServices(): Promise<void> {
+    const provider = this.kernelProvider!;
+    if (!this.config.simulation.enabled || !this.config.simulation.modem) return;
+    const id = SIMULATED_MODEM_IDENTITY;
+    const service = await QmiService.start(provider, { service: dms.DMS_SERVICE_ID, version: 1, instance: 0, name: 'simulated DMS (kernel)' }, (s) =>
+      s
+        .handle(dms.dms_get_manufacturer_req, dms.dms_get_manufacturer_resp, () => ({ manufacturer: id.manufacturer }))
+        .handle(dms.dms_get_model_req, dms.dms_get_model_resp, () => ({ model: id.model }))
+        .handle(dms.dms_get_revision_req, dms.dms_get_revision_resp, () => ({ revision: id.revision }))
+        .handle(dms.dms_get_ids_req, dms.dms_get_ids_resp, () => ({ esn: id.esn, imei: id.imei, meid: id.meid })),
+    );
+    this.kernelServices.push(service);
+    this.logger.info({ component: 'kernel', service: dms.DMS_SERVICE_ID, node: provider.localNode }, 'simulated DMS registered with the kernel');
+  }
+
+  private async startTunBridge(path: string): Promise<void> {
+    const logger = this.logger.child({ component: 'tun' });
+    const { device, backendKey } = await openTunDevice(path, logger);
+    this.tunBridge = new TunBridge({ router: this.router, nameService: this.nameService, device, backendKey, logger });
+    this.tunBridge.start();
+    logger.info({ device: path, key: backendKey.key, bridgeNode: this.tunBridge.bridgeNode }, 'bridged into the kernel through qrtr-tun');
+  }
+
+  private async stopKernelAndTun(): Promise<void> {
+    for (const service of this.kernelServices.splice(0)) service.close();
+    await this.tunBridge?.stop();
+    this.tunBridge = null;
   }
 
   private pluginConfig(firmwareDir: string | null): Record<string, Record<string, unknown>> {
