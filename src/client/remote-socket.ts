@@ -1,5 +1,6 @@
-import { Observable, type Subscriber } from 'rxjs';
-import { QrtrAbortedError, QrtrBadDestinationError, QrtrSocketClosedError } from '../router/errors';
+import type { Observable } from 'rxjs';
+import { DatagramInbox } from '../router/datagram-inbox';
+import { QrtrBadDestinationError, QrtrSocketClosedError } from '../router/errors';
 import { NO_ENDPOINT_ID, type QrtrAddress, type QrtrMessage, type QrtrSocket, type SendOptions } from '../router/socket';
 import type { QrtrdError } from '../common/errors';
 
@@ -9,13 +10,6 @@ export interface RemoteSocketHost {
   socketBind(handle: number, endpointId: number): void;
   socketCredit(handle: number, count: number): void;
   socketClose(handle: number): void;
-}
-
-interface PendingReceive {
-  resolve(message: QrtrMessage): void;
-  reject(err: Error): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
 }
 
 class RemoteMessage implements QrtrMessage {
@@ -36,11 +30,7 @@ class RemoteMessage implements QrtrMessage {
 export class RemoteQrtrSocket implements QrtrSocket {
   readonly messages$: Observable<QrtrMessage>;
   private binding = NO_ENDPOINT_ID;
-  private isClosed = false;
-  private readonly subscribers = new Set<Subscriber<QrtrMessage>>();
-  private queue: QrtrMessage[] = [];
-  private queueHead = 0;
-  private readonly receivers: PendingReceive[] = [];
+  private readonly inbox: DatagramInbox<RemoteMessage>;
   private consumed = 0;
 
   constructor(
@@ -49,17 +39,9 @@ export class RemoteQrtrSocket implements QrtrSocket {
     readonly address: QrtrAddress,
     private readonly window: number,
   ) {
-    this.messages$ = new Observable<QrtrMessage>((subscriber) => {
-      if (this.isClosed) {
-        subscriber.complete();
-        return undefined;
-      }
-      this.subscribers.add(subscriber);
-      while (this.queueHead < this.queue.length && this.subscribers.size > 0 && !this.isClosed) this.emit(this.shift());
-      return () => {
-        this.subscribers.delete(subscriber);
-      };
-    });
+    // The server never sends more than the window, so the queue needs no lower bound of its own.
+    this.inbox = new DatagramInbox<RemoteMessage>(() => this.didConsume(), Infinity, address.port);
+    this.messages$ = this.inbox.messages$;
   }
 
   get endpointBinding(): number {
@@ -67,11 +49,11 @@ export class RemoteQrtrSocket implements QrtrSocket {
   }
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.inbox.closed;
   }
 
   bindEndpoint(endpointId: number): void {
-    if (this.isClosed) throw new QrtrSocketClosedError(this.address.port);
+    if (this.closed) throw new QrtrSocketClosedError(this.address.port);
     if (!Number.isInteger(endpointId) || endpointId < 0 || endpointId > 0x7fffffff) {
       throw new QrtrBadDestinationError(this.address.node, this.address.port, `endpoint ${endpointId} is not an endpoint ID`);
     }
@@ -80,99 +62,40 @@ export class RemoteQrtrSocket implements QrtrSocket {
   }
 
   send(to: QrtrAddress, data: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.isClosed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
+    if (this.closed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
     return this.host.socketSend(this.handle, to, data, options);
   }
 
   receive(options?: { signal?: AbortSignal }): Promise<QrtrMessage> {
-    if (this.isClosed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
-    if (this.queueHead < this.queue.length) {
-      const message = this.shift();
-      this.didConsume();
-      return Promise.resolve(message);
-    }
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new QrtrAbortedError('receive'));
-    return new Promise<QrtrMessage>((resolve, reject) => {
-      const pending: PendingReceive = { resolve, reject, signal };
-      if (signal) {
-        pending.onAbort = () => {
-          const i = this.receivers.indexOf(pending);
-          if (i >= 0) this.receivers.splice(i, 1);
-          reject(new QrtrAbortedError('receive'));
-        };
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      this.receivers.push(pending);
-    });
+    return this.inbox.receive(options?.signal);
   }
 
   close(): void {
-    if (this.isClosed) return;
+    if (this.closed) return;
     this.host.socketClose(this.handle);
     this.terminate();
   }
 
   /** A MESSAGE frame arrived (called by the connection). */
   deliver(node: number, port: number, endpoint: number, data: Uint8Array): void {
-    if (this.isClosed) return;
-    const message = new RemoteMessage({ node, port }, endpoint, data);
-    if (this.receivers.length > 0) {
-      const receiver = this.receivers.shift()!;
-      if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
-      receiver.resolve(message);
-      this.didConsume();
-    } else if (this.subscribers.size > 0 && this.queueHead === this.queue.length) {
-      this.emit(message);
-    } else {
-      this.queue.push(message);
-    }
+    this.inbox.deliver(new RemoteMessage({ node, port }, endpoint, data));
   }
 
   /** The server reported a socket error such as QrtrNetworkResetError: listeners must re-register. */
   fail(err: QrtrdError): void {
-    for (const subscriber of [...this.subscribers]) subscriber.error(err);
-    this.subscribers.clear();
-    for (const receiver of this.receivers.splice(0)) {
-      if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
-      receiver.reject(err);
-    }
+    this.inbox.fail(err);
   }
 
   /** Ends the socket without telling the server (it closed it, or the connection is gone). */
   terminate(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
-    this.queue = [];
-    this.queueHead = 0;
-    for (const receiver of this.receivers.splice(0)) {
-      if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
-      receiver.reject(new QrtrSocketClosedError(this.address.port));
-    }
-    for (const subscriber of [...this.subscribers]) subscriber.complete();
-    this.subscribers.clear();
-  }
-
-  private emit(message: QrtrMessage): void {
-    for (const subscriber of this.subscribers) subscriber.next(message);
-    this.didConsume();
+    this.inbox.close();
   }
 
   /** Hands window back in batches of half the window, so credits cost one frame per many datagrams. */
   private didConsume(): void {
-    if (++this.consumed >= this.window >> 1 && !this.isClosed) {
+    if (++this.consumed >= this.window >> 1 && !this.closed) {
       this.host.socketCredit(this.handle, this.consumed);
       this.consumed = 0;
     }
-  }
-
-  private shift(): QrtrMessage {
-    const message = this.queue[this.queueHead];
-    this.queue[this.queueHead++] = undefined as unknown as QrtrMessage;
-    if (this.queueHead === this.queue.length) {
-      this.queue = [];
-      this.queueHead = 0;
-    }
-    return message;
   }
 }

@@ -9,3 +9,4 @@ export * from './socket';
 export * from './tokens';
 export * from './backend-contribution';
 export * from './module';
+export * from './datagram-inbox';
