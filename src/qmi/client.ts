@@ -1,4 +1,5 @@
 import { BehaviorSubject, Observable, Subject, filter, map, type Subscription } from 'rxjs';
+import { QRTR_PORT_CTRL } from '../wire/constants';
 import { QrtrNetworkResetError } from '../router/errors';
 import { NO_ENDPOINT_ID, type QrtrMessage, type QrtrSocket, type QrtrSocketProvider } from '../router/socket';
 import { parseNameServiceMessage, sendNewLookup } from '../ns/ns-client';
@@ -314,7 +315,7 @@ export class QmiClient {
           return;
       }
     }
-    if (message.from.port === 0xfffffffe) return; // other control traffic is never QMI
+    if (message.from.port === QRTR_PORT_CTRL) return; // other control traffic is never QMI
     this.onDatagram(message);
   }
 

@@ -5,7 +5,6 @@ import { QrtrNetworkResetError } from '../router/errors';
 import { NO_ENDPOINT_ID, type QrtrMessage, type QrtrSocket, type QrtrSocketProvider } from '../router/socket';
 import { parseNameServiceMessage, sendNewServer } from '../ns/ns-client';
 import { qmiCodec, type QmiCodec } from './codec/codec';
-import { QmiDecodeError } from './codec/errors';
 import { QMI_HEADER_LENGTH, decodeQmiHeader, encodeQmiHeader } from './codec/header';
 import { QMI_RESULT_FAILURE, QMI_RESULT_TLV, QmiResultError, resultFieldOf } from './codec/result';
 import { QmiMessageType, type QmiMessageSchema, type QmiValue } from './codec/schema';
@@ -251,14 +250,12 @@ export class QmiService {
   }
 
   private report(err: unknown): void {
-    if (err instanceof QrtrdError) {
-      if (this.errorsSubject.observed) this.errorsSubject.next(err);
-      return;
-    }
-    if (!(err instanceof QmiDecodeError)) {
-      const wrapped = new QrtrdError('QMI_HANDLER_FAILED', `${this.name}: handler failed: ${String((err as Error)?.message ?? err)}`, {}, { cause: err });
-      if (this.errorsSubject.observed) this.errorsSubject.next(wrapped);
-    }
+    if (!this.errorsSubject.observed) return;
+    const error =
+      err instanceof QrtrdError
+        ? err
+        : new QrtrdError('QMI_HANDLER_FAILED', `${this.name}: handler failed: ${String((err as Error)?.message ?? err)}`, {}, { cause: err });
+    this.errorsSubject.next(error);
   }
 }
 

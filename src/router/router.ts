@@ -324,9 +324,9 @@ export class Router implements QrtrSocketProvider, SocketHost {
     throw new QrtrPortsExhaustedError();
   }
 
-  socketBindEndpoint(_socket: RouterSocket, endpointId: number): void {
+  socketBindEndpoint(socket: RouterSocket, endpointId: number): void {
     if (!Number.isInteger(endpointId) || endpointId < 0 || endpointId > 0x7fffffff) {
-      throw new QrtrBadDestinationError(this.localNode, _socket.address.port, `endpoint ${endpointId} is not an endpoint ID`);
+      throw new QrtrBadDestinationError(this.localNode, socket.address.port, `endpoint ${endpointId} is not an endpoint ID`);
     }
   }
 
