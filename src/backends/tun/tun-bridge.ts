@@ -212,7 +212,9 @@ export class TunBridge {
           return;
         case QrtrType.HELLO:
           // The kernel's name service answers our HELLO with its own, from (its node, CTRL).
+          // A later HELLO means it restarted and forgot our servers: announce them again.
           this.kernelNode = packet.srcNode;
+          if (this.helloReceived) for (const server of this.options.nameService.servers()) this.announce(server);
           this.helloReceived = true;
           return;
         case QrtrType.BYE:

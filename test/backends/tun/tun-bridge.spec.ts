@@ -185,6 +185,23 @@ describe('TunBridge', () => {
     expect(tun.take(QrtrType.DATA).length).to.equal(before + 1);
   });
 
+  it('should announce every server again when the kernel name service says HELLO a second time (it restarted)', () => {
+    const hello = () =>
+      tun.fromKernel({ type: QrtrType.HELLO, srcNode: 1, srcPort: QRTR_PORT_CTRL, dstNode: 99, dstPort: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.HELLO }));
+    const before = announced().length;
+    hello();
+    expect(announced().length).to.equal(before);
+    expect(bridge.stats().helloReceived).to.equal(true);
+    hello();
+    const again = announced().slice(before);
+    expect(again.map((s) => `${s.service}@${s.node}:${s.port}`).sort()).to.deep.equal(
+      announced()
+        .slice(0, before)
+        .map((s) => `${s.service}@${s.node}:${s.port}`)
+        .sort(),
+    );
+  });
+
   it('should close its proxies and the device on stop', async () => {
     const [a] = announced().filter((s) => s.service === 69);
     tun.fromKernel({ type: QrtrType.DATA, srcNode: 1, srcPort: 0x4000, dstNode: a.node, dstPort: 0x20 }, Uint8Array.of(0));
