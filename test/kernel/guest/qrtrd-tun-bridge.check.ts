@@ -57,11 +57,12 @@ export const check: GuestCheck = {
   timeoutMs: 240_000,
   async run(ctx) {
     if (!existsSync('/usr/bin/qmicli')) ctx.skip('qmicli is not installed (apt-get install libqmi-utils)');
+    // The default plugins load too: in kernel mode the ath11k loader finds the cards through the
+    // kernel's lookup and talks WLFW to one of them through the kernel and the bridge.
     const config = join(ctx.scratchDir, 'qrtrd.json');
     writeFileSync(
       config,
       JSON.stringify({
-        plugins: [],
         simulation: {
           cards: [
             { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 161 },
