@@ -32,6 +32,8 @@ export interface TunBridgeOptions {
   readonly maxProxies?: number;
   /** Datagrams waiting per proxy for the in-process router. Default 64. */
   readonly proxyQueueLimit?: number;
+  /** How long stop() waits for the kernel to answer its HELLO before closing the device anyway. Default 1000 ms. */
+  readonly closeTimeoutMs?: number;
   readonly logger?: BackendLogger;
 }
 
@@ -113,6 +115,10 @@ export class TunBridge {
   };
   private started = false;
   private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private deviceSubscription: Subscription | undefined;
+  private deviceClosed: (() => void) | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: TunBridgeOptions) {
     const range = options.nodeRange ?? DEFAULT_TUN_NODE_RANGE;
@@ -140,13 +146,11 @@ export class TunBridge {
     this.started = true;
     const { device, nameService, router } = this.options;
     if (device.packets$) {
-      this.subscriptions.add(
-        device.packets$.subscribe({
-          next: (packet) => this.onPacket(packet),
-          error: (err: unknown) => this.logger.warn({ link: this.linkName, error: errorFields(err) }, 'qrtr-tun link failed'),
-          complete: () => this.logger.info({ link: this.linkName }, 'qrtr-tun link closed'),
-        }),
-      );
+      this.deviceSubscription = device.packets$.subscribe({
+        next: (packet) => (this.stopped ? this.closeDevice() : this.onPacket(packet)),
+        error: (err: unknown) => this.logger.warn({ link: this.linkName, error: errorFields(err) }, 'qrtr-tun link failed'),
+        complete: () => this.logger.info({ link: this.linkName }, 'qrtr-tun link closed'),
+      });
     }
     this.writeControl(this.bridgeNode, { type: QrtrType.HELLO });
     this.subscriptions.add(
@@ -166,17 +170,36 @@ export class TunBridge {
   /**
    * Closes every proxy and the device. Closing /dev/qrtr-tun unregisters the kernel
    * endpoint, which removes every node id learned through it (BYE to the kernel's NS).
+   * Resolves once the device is closed.
    */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
     this.stopped = true;
     this.subscriptions.unsubscribe();
     for (const proxy of [...this.proxies.values()]) this.closeProxy(proxy);
-    // A read blocked in the pool returns once the kernel answers this HELLO; then the fd can close.
-    await this.write(this.bridgeNode, QRTR_PORT_CTRL, this.kernelNode, QRTR_PORT_CTRL, QrtrType.HELLO, encodeControl({ type: QrtrType.HELLO })).catch(
-      () => undefined,
-    );
+    this.stopping = new Promise<void>((resolve) => {
+      this.deviceClosed = resolve;
+      if (!this.deviceSubscription || this.deviceSubscription.closed) return this.closeDevice();
+      // A read of /dev/qrtr-tun blocks in the thread pool until the kernel sends something,
+      // and the fd must not close under it. The kernel's name service answers HELLO: the
+      // device is closed from inside that packet's delivery, before the read is re-armed.
+      this.closeTimer = setTimeout(() => this.closeDevice(), this.options.closeTimeoutMs ?? 1000);
+      this.closeTimer.unref?.();
+      void this.write(this.bridgeNode, QRTR_PORT_CTRL, this.kernelNode, QRTR_PORT_CTRL, QrtrType.HELLO, encodeControl({ type: QrtrType.HELLO })).catch(() =>
+        this.closeDevice(),
+      );
+    });
+    return this.stopping;
+  }
+
+  private closeDevice(): void {
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = undefined;
+    this.deviceSubscription?.unsubscribe();
     this.options.device.close();
+    const done = this.deviceClosed;
+    this.deviceClosed = undefined;
+    done?.();
   }
 
   stats(): TunBridgeStats {

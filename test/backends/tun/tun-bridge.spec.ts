@@ -60,7 +60,8 @@ describe('TunBridge', () => {
     cards = [attachDevice(host, 'card-a', 7, 0xa), attachDevice(host, 'card-b', 7, 0xb)];
     await settle();
     tun = new FakeTun();
-    bridge = new TunBridge({ router: host, nameService: ns, device: tun, backendKey: { kind: 'tun', key: '1234' } });
+    // The fake kernel does not answer stop()'s HELLO: do not wait the default second for it.
+    bridge = new TunBridge({ router: host, nameService: ns, device: tun, backendKey: { kind: 'tun', key: '1234' }, closeTimeoutMs: 5 });
     bridge.start();
     await settle();
   });
@@ -202,13 +203,31 @@ describe('TunBridge', () => {
     );
   });
 
-  it('should close its proxies and the device on stop', async () => {
-    const [a] = announced().filter((s) => s.service === 69);
-    tun.fromKernel({ type: QrtrType.DATA, srcNode: 1, srcPort: 0x4000, dstNode: a.node, dstPort: 0x20 }, Uint8Array.of(0));
+  it('should close its proxies, then the device once the kernel answers its HELLO (the blocked read has returned)', async () => {
+    const device = new FakeTun();
+    const patient = new TunBridge({ router: host, nameService: ns, device, backendKey: { kind: 'tun', key: '3' }, bridgeNode: 97, closeTimeoutMs: 60_000 });
+    patient.start();
     await settle();
-    await bridge.stop();
-    expect(bridge.stats().proxies).to.equal(0);
-    expect(tun.closed).to.equal(true);
+    const [a] = device.take(QrtrType.NEW_SERVER).map((p) => decodeControl(p.payload)).filter((c) => c.service === 69);
+    device.fromKernel({ type: QrtrType.DATA, srcNode: 1, srcPort: 0x4000, dstNode: a.node, dstPort: 0x20 }, Uint8Array.of(0));
+    await settle();
+    expect(patient.stats().proxies).to.equal(1);
+    const stopped = patient.stop();
+    expect(patient.stats().proxies).to.equal(0);
+    await settle();
+    expect(device.take(QrtrType.HELLO)).to.have.length(2);
+    expect(device.closed).to.equal(false);
+    device.fromKernel({ type: QrtrType.HELLO, srcNode: 1, srcPort: QRTR_PORT_CTRL, dstNode: 97, dstPort: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.HELLO }));
+    expect(device.closed).to.equal(true);
+    await stopped;
+  });
+
+  it('should close the device after closeTimeoutMs when the kernel does not answer', async () => {
+    const quiet = new FakeTun();
+    const other = new TunBridge({ router: host, nameService: ns, device: quiet, backendKey: { kind: 'tun', key: '2' }, bridgeNode: 98, closeTimeoutMs: 20 });
+    other.start();
+    await other.stop();
+    expect(quiet.closed).to.equal(true);
   });
 
   it('should refuse a bridge node that is the kernel node or inside the translated range', () => {
