@@ -186,6 +186,36 @@ describe('TunBridge', () => {
     expect(tun.take(QrtrType.DATA).length).to.equal(before + 1);
   });
 
+  it('should survive any well-formed packet sequence from the kernel (types, nodes, ports, payloads) and keep serving', async () => {
+    const nodes = bridge.stats().translations.map((t) => t.kernelNode);
+    const packetArb = fc.record({
+      type: fc.integer({ min: 0, max: 15 }),
+      srcNode: fc.constantFrom(1, 7, 42, ...nodes),
+      srcPort: fc.oneof(fc.constantFrom(QRTR_PORT_CTRL, 0x4000, 0x20), fc.integer({ min: 0, max: 0xffffffff })),
+      dstNode: fc.oneof(fc.constantFrom(99, 1, 150, ...nodes), fc.integer({ min: 0, max: 0xffffffff })),
+      dstPort: fc.oneof(fc.constantFrom(QRTR_PORT_CTRL, 0x20, 0x4000), fc.integer({ min: 0, max: 0xffffffff })),
+      confirmRx: fc.boolean(),
+      payload: fc.oneof(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc
+          .record({ type: fc.integer({ min: 0, max: 15 }), node: fc.constantFrom(1, 42, ...nodes), port: fc.integer({ min: 0, max: 0xffffffff }) })
+          .map((c) => encodeControl(c)),
+      ),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(packetArb, { maxLength: 20 }), async (packets) => {
+        for (const { payload, ...fields } of packets) tun.fromKernel(fields, payload);
+        await settle();
+      }),
+      { numRuns: 60 },
+    );
+    const [a] = announced().filter((s) => s.service === 69);
+    const before = tun.take(QrtrType.DATA).filter((p) => p.dstPort === 0x4abc).length;
+    tun.fromKernel({ type: QrtrType.DATA, srcNode: 1, srcPort: 0x4abc, dstNode: a.node, dstPort: 0x20 }, Uint8Array.of(5));
+    await settle();
+    expect(tun.take(QrtrType.DATA).filter((p) => p.dstPort === 0x4abc && p.srcNode === a.node)).to.have.length(before + 1);
+  });
+
   it('should announce every server again when the kernel name service says HELLO a second time (it restarted)', () => {
     const hello = () =>
       tun.fromKernel({ type: QrtrType.HELLO, srcNode: 1, srcPort: QRTR_PORT_CTRL, dstNode: 99, dstPort: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.HELLO }));
