@@ -5,3 +5,4 @@ export * from './stream-socket';
 export * from './local-client';
 export * from './rpmsg';
 export * from './mhi';
+export * from './tun';

@@ -42,6 +42,10 @@ export interface QrtrdConfig {
   readonly kernel: boolean;
   /** /dev/qrtr-tun path to bridge the in-process router into the kernel as a remote node, or null. */
   readonly tun: string | null;
+  /** The bridge's own node id as the kernel sees it (never 1, the kernel's). */
+  readonly tunBridgeNode: number;
+  /** Kernel-side node ids the bridge presents each (endpoint, node) behind qrtrd as. */
+  readonly tunNodeRange: { readonly first: number; readonly last: number };
   /** Plugin module paths or names, loaded in order. */
   readonly plugins: readonly string[];
   /** Per-plugin configuration sections, by plugin name. */
@@ -75,6 +79,8 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   firmwareDir: null,
   kernel: false,
   tun: null,
+  tunBridgeNode: 99,
+  tunNodeRange: { first: 100, last: 199 },
   plugins: ['plugins/ath11k', 'plugins/ath12k'],
   pluginConfig: {},
   simulation: DEFAULT_SIMULATION,
@@ -160,6 +166,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     firmwareDir: v.pathOrNull(raw, 'firmwareDir', 'firmwareDir') ?? (raw.firmwareDir === null ? null : base.firmwareDir),
     kernel: v.bool(raw, 'kernel', 'kernel') ?? base.kernel,
     tun: v.pathOrNull(raw, 'tun', 'tun') ?? (raw.tun === null ? null : base.tun),
+    ...parseTunNodes(raw, v, base),
     plugins: (plugins as string[] | undefined) ?? base.plugins,
     pluginConfig: (pluginConfig as QrtrdConfig['pluginConfig'] | undefined) ?? base.pluginConfig,
     simulation: raw.simulation === undefined ? base.simulation : parseSimulation(raw.simulation, v),
@@ -168,6 +175,23 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     capture: v.pathOrNull(raw, 'capture', 'capture') ?? (raw.capture === null ? null : base.capture),
     console: v.bool(raw, 'console', 'console') ?? base.console,
   };
+}
+
+function parseTunNodes(raw: Raw, v: Validator, base: QrtrdConfig): Pick<QrtrdConfig, 'tunBridgeNode' | 'tunNodeRange'> {
+  const tunBridgeNode = v.int(raw, 'tunBridgeNode', 'tunBridgeNode', 2, 0xfffffffe) ?? base.tunBridgeNode;
+  let tunNodeRange = base.tunNodeRange;
+  if (raw.tunNodeRange !== undefined) {
+    const r = raw.tunNodeRange;
+    if (!isObject(r)) v.fail('tunNodeRange', 'an object {first, last}', r);
+    const first = v.int(r, 'first', 'tunNodeRange.first', 2, 0xfffffffe);
+    const last = v.int(r, 'last', 'tunNodeRange.last', 2, 0xfffffffe);
+    if (first === undefined || last === undefined || last < first) v.fail('tunNodeRange', 'an object {first, last} with first <= last', r);
+    tunNodeRange = { first, last };
+  }
+  if (tunBridgeNode >= tunNodeRange.first && tunBridgeNode <= tunNodeRange.last) {
+    v.fail('tunBridgeNode', `a node id outside tunNodeRange ${tunNodeRange.first}..${tunNodeRange.last}`, tunBridgeNode);
+  }
+  return { tunBridgeNode, tunNodeRange };
 }
 
 function parseSimulation(raw: unknown, v: Validator): SimulationConfig {

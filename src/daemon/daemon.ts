@@ -215,7 +215,15 @@ export class QrtrdDaemon {
   private async startTunBridge(path: string): Promise<void> {
     const logger = this.logger.child({ component: 'tun' });
     const { device, backendKey } = await openTunDevice(path, logger);
-    this.tunBridge = new TunBridge({ router: this.router, nameService: this.nameService, device, backendKey, logger });
+    this.tunBridge = new TunBridge({
+      router: this.router,
+      nameService: this.nameService,
+      device,
+      backendKey,
+      logger,
+      bridgeNode: this.config.tunBridgeNode,
+      nodeRange: this.config.tunNodeRange,
+    });
     this.tunBridge.start();
     logger.info({ device: path, key: backendKey.key, bridgeNode: this.tunBridge.bridgeNode }, 'bridged into the kernel through qrtr-tun');
   }

@@ -15,3 +15,4 @@ export {
   type NativeLoaderOptions,
 } from './native-loader';
 export * from './probe';
+export * from './kernel-socket-provider';

@@ -1,7 +1,8 @@
-import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { constants as osConstants } from 'node:os';
 import { InvalidArgumentError } from '../common/errors';
-import { QrtrAbortedError, QrtrNetworkResetError, QrtrSocketClosedError } from '../router/errors';
+import { DatagramInbox } from '../router/datagram-inbox';
+import { QrtrNetworkResetError, QrtrSocketClosedError } from '../router/errors';
 import {
   LOCAL_ENDPOINT_ID,
   NO_ENDPOINT_ID,
@@ -47,13 +48,6 @@ class KernelDatagram implements QrtrMessage {
   }
 }
 
-interface PendingReceive {
-  resolve(message: QrtrMessage): void;
-  reject(err: Error): void;
-  signal?: AbortSignal;
-  onAbort?: () => void;
-}
-
 /**
  * A QrtrSocket over a kernel AF_QIPCRTR socket. The kernel socket is read only while
  * someone subscribes to messages$ or waits in receive(): otherwise datagrams stay in
@@ -64,31 +58,17 @@ export class KernelQrtrSocket implements QrtrSocket {
   readonly messages$: Observable<QrtrMessage>;
   /** Datagrams dropped because the userspace queue was full. */
   dropped = 0;
-  private subscribers: Subscriber<QrtrMessage>[] = [];
-  private readonly receivers: PendingReceive[] = [];
-  private readonly queue: QrtrMessage[] = [];
+  private readonly inbox: DatagramInbox<QrtrMessage>;
   private upstream: Subscription | null = null;
-  private isClosed = false;
 
   constructor(
     private readonly socket: AfQipcrtrSocket,
     readonly address: QrtrAddress,
-    private readonly queueLimit: number,
+    queueLimit: number,
   ) {
-    this.messages$ = new Observable<QrtrMessage>((subscriber) => {
-      if (this.isClosed) {
-        subscriber.complete();
-        return undefined;
-      }
-      while (this.queue.length > 0 && !subscriber.closed) subscriber.next(this.queue.shift() as QrtrMessage);
-      if (subscriber.closed) return undefined;
-      this.subscribers = [...this.subscribers, subscriber];
-      this.updateUpstream();
-      return () => {
-        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
-        this.updateUpstream();
-      };
-    });
+    // Nothing to do on consumption: the kernel sends RESUME_TX when the datagram is read.
+    this.inbox = new DatagramInbox<QrtrMessage>(() => undefined, queueLimit, address.port, () => this.updateUpstream());
+    this.messages$ = this.inbox.messages$;
   }
 
   get endpointBinding(): number {
@@ -96,12 +76,12 @@ export class KernelQrtrSocket implements QrtrSocket {
   }
 
   get closed(): boolean {
-    return this.isClosed;
+    return this.inbox.closed;
   }
 
   /** Throws KernelOptionUnsupportedError on kernels without the multi-endpoint options (mainline). */
   bindEndpoint(endpointId: number): void {
-    if (this.isClosed) throw new QrtrSocketClosedError(this.address.port);
+    if (this.closed) throw new QrtrSocketClosedError(this.address.port);
     // Removing a binding that does not exist needs no kernel support.
     if (endpointId === NO_ENDPOINT_ID && this.socket.endpointBinding === NO_ENDPOINT_ID) return;
     this.socket.bindEndpoint(endpointId);
@@ -115,7 +95,7 @@ export class KernelQrtrSocket implements QrtrSocket {
    * a non-blocking remote send is refused with KernelOptionUnsupportedError.
    */
   send(to: QrtrAddress, data: Uint8Array, options?: SendOptions): Promise<void> {
-    if (this.isClosed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
+    if (this.closed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
     if (typeof to !== 'object' || to === null) return Promise.reject(new InvalidArgumentError('to', 'a QRTR address', to));
     const endpoint = options?.endpoint ?? this.socket.endpointBinding;
     if (options?.nonBlocking && to.node !== this.address.node) {
@@ -128,91 +108,45 @@ export class KernelQrtrSocket implements QrtrSocket {
   }
 
   receive(options?: { signal?: AbortSignal }): Promise<QrtrMessage> {
-    if (this.isClosed) return Promise.reject(new QrtrSocketClosedError(this.address.port));
-    if (this.queue.length > 0) return Promise.resolve(this.queue.shift() as QrtrMessage);
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(new QrtrAbortedError('receive'));
-    return new Promise<QrtrMessage>((resolve, reject) => {
-      const pending: PendingReceive = { resolve, reject, signal };
-      if (signal) {
-        pending.onAbort = () => {
-          const i = this.receivers.indexOf(pending);
-          if (i >= 0) this.receivers.splice(i, 1);
-          this.updateUpstream();
-          reject(new QrtrAbortedError('receive'));
-        };
-        signal.addEventListener('abort', pending.onAbort, { once: true });
-      }
-      this.receivers.push(pending);
-      this.updateUpstream();
-    });
+    return this.inbox.receive(options?.signal);
   }
 
   close(): void {
-    if (this.isClosed) return;
-    this.isClosed = true;
+    if (this.closed) return;
     this.upstream?.unsubscribe();
     this.upstream = null;
     this.socket.close();
-    this.queue.length = 0;
-    this.failReceivers(() => new QrtrSocketClosedError(this.address.port));
-    const subscribers = this.subscribers;
-    this.subscribers = [];
-    for (const subscriber of subscribers) subscriber.complete();
+    this.inbox.close();
   }
 
+  /**
+   * Reads from the kernel only while someone listens: otherwise datagrams stay in
+   * the kernel's queue (and the addon keeps the rest of a batch), so the kernel's
+   * flow control towards remote senders sees a reader that stopped reading.
+   */
   private updateUpstream(): void {
-    const wanted = !this.isClosed && (this.subscribers.length > 0 || this.receivers.length > 0);
+    const wanted = !this.inbox.closed && this.inbox.listening;
     if (wanted && !this.upstream) {
       this.upstream = this.socket.messages$.subscribe({
-        next: (m) => this.deliver(new KernelDatagram(m)),
+        next: (m) => {
+          if (!this.inbox.deliver(new KernelDatagram(m))) this.dropped++;
+        },
         error: (err: unknown) => this.fail(err),
         complete: () => this.close(),
       });
     } else if (!wanted && this.upstream) {
-      // The kernel keeps what is not read yet (and the addon the rest of a batch).
       const upstream = this.upstream;
       this.upstream = null;
       upstream.unsubscribe();
     }
   }
 
-  private deliver(message: QrtrMessage): void {
-    const receiver = this.receivers.shift();
-    if (receiver) {
-      if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
-      receiver.resolve(message);
-      if (this.subscribers.length === 0) this.updateUpstream();
-      return;
-    }
-    const subscribers = this.subscribers;
-    if (subscribers.length > 0) {
-      for (let i = 0; i < subscribers.length; i++) subscribers[i].next(message);
-      return;
-    }
-    if (this.queue.length >= this.queueLimit) {
-      this.dropped++;
-      return;
-    }
-    this.queue.push(message);
-  }
-
   private fail(err: unknown): void {
     // The kernel reports a name-service restart as ENETRESET on every bound socket.
     const error = err instanceof KernelSocketError && err.errnoNumber === ENETRESET ? new QrtrNetworkResetError() : (err as Error);
     this.upstream = null;
-    this.failReceivers(() => error);
-    const subscribers = this.subscribers;
-    this.subscribers = [];
-    for (const subscriber of subscribers) subscriber.error(error);
+    this.inbox.fail(error);
     this.close();
-  }
-
-  private failReceivers(makeError: () => Error): void {
-    for (const receiver of this.receivers.splice(0)) {
-      if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
-      receiver.reject(makeError());
-    }
   }
 }
 

@@ -30,6 +30,8 @@ export class DatagramInbox<M extends QrtrMessage> {
     private readonly limit: number,
     /** The socket's port, for QrtrSocketClosedError. */
     private readonly port: number,
+    /** Called whenever a listener (subscriber or pending receive) comes or goes; see {@link listening}. */
+    private readonly onListenersChanged?: () => void,
   ) {
     this.messages$ = new Observable<QrtrMessage>((subscriber) => {
       if (this.isClosed) {
@@ -38,8 +40,10 @@ export class DatagramInbox<M extends QrtrMessage> {
       }
       this.subscribers = [...this.subscribers, subscriber];
       while (this.queued > 0 && this.subscribers.length > 0 && !this.isClosed) this.emit(this.shift());
+      this.onListenersChanged?.();
       return () => {
         this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+        this.onListenersChanged?.();
       };
     });
   }
@@ -65,6 +69,7 @@ export class DatagramInbox<M extends QrtrMessage> {
       if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
       receiver.resolve(message);
       this.onConsumed(message);
+      if (this.receivers.length === 0) this.onListenersChanged?.();
       return true;
     }
     if (this.subscribers.length > 0 && this.head === this.queue.length) {
@@ -90,11 +95,13 @@ export class DatagramInbox<M extends QrtrMessage> {
         pending.onAbort = () => {
           const i = this.receivers.indexOf(pending);
           if (i >= 0) this.receivers.splice(i, 1);
+          this.onListenersChanged?.();
           reject(new QrtrAbortedError('receive'));
         };
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.receivers.push(pending);
+      this.onListenersChanged?.();
     });
   }
 

@@ -36,6 +36,10 @@ describe('qrtrd configuration', () => {
     const dup = { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1 };
     expect(configError(() => parseConfig({ simulation: { cards: [dup, dup] } }, 'f.json'))).to.include({ key: 'simulation.cards[1].pciAddress' });
     expect(configError(() => parseConfig({ plugins: [''] }, 'f.json'))).to.include({ key: 'plugins' });
+    expect(configError(() => parseConfig({ tunBridgeNode: 1 }, 'f.json'))).to.include({ key: 'tunBridgeNode' });
+    expect(configError(() => parseConfig({ tunBridgeNode: 150 }, 'f.json'))).to.include({ key: 'tunBridgeNode' });
+    expect(configError(() => parseConfig({ tunNodeRange: { first: 9, last: 3 } }, 'f.json'))).to.include({ key: 'tunNodeRange' });
+    expect(parseConfig({ tunBridgeNode: 42, tunNodeRange: { first: 300, last: 310 } }, 'f.json')).to.include({ tunBridgeNode: 42 });
   });
 
   it('should read a JSON file, reject unreadable or invalid ones with QRTRD_CONFIG_FILE, and let flags override it', () => {
