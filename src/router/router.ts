@@ -169,6 +169,10 @@ export class Router implements QrtrSocketProvider, SocketHost {
   private readonly ports = new Map<number, RouterSocket>();
   private readonly rxHeader = newHeader();
   private readonly rxControl = newControlPacket();
+  /** A local delivery is running: further local sends are deferred (see sendLocal). */
+  private localDelivering = false;
+  /** Deferred local deliveries as (socket, datagram) pairs, flat to avoid an object per pair. */
+  private readonly deferredLocal: (RouterSocket | Datagram)[] = [];
   private readonly endpointEventsSubject = new Subject<EndpointEvent>();
   private readonly tapSubject = new Subject<PacketTrace>();
   private readonly dropsSubject = new Subject<DropEvent>();
@@ -370,13 +374,34 @@ export class Router implements QrtrSocketProvider, SocketHost {
     }
   }
 
+  /**
+   * Local delivery is synchronous, but never recursive: a send made by a receiver
+   * while a local delivery is running (two sockets answering each other from
+   * their subscribers) is queued and delivered, in order, when the outer delivery
+   * returns. The kernel gets the same effect by waking readers later.
+   */
   private sendLocal(socket: RouterSocket, port: number, data: Uint8Array, tag: number): void {
     const target = this.ports.get(port);
     if (!target || target === socket) throw new QrtrNoSuchPortError(this.localNode, port);
     if (this.tapSubject.observed) this.traceLocal(socket.address.port, port, data, tag);
     if (!target.accepts(tag)) return;
-    if (!target.deliver(new Datagram(socket.address.node, socket.address.port, tag, data, false))) {
-      throw new QrtrWouldBlockError(LOCAL_ENDPOINT_ID, this.localNode, port, 'the receiving socket queue is full');
+    const datagram = new Datagram(socket.address.node, socket.address.port, tag, data, false);
+    if (this.localDelivering) {
+      // Dropped (and counted by the socket) if its queue is full by the time it is delivered.
+      this.deferredLocal.push(target, datagram);
+      return;
+    }
+    this.localDelivering = true;
+    try {
+      if (!target.deliver(datagram)) throw new QrtrWouldBlockError(LOCAL_ENDPOINT_ID, this.localNode, port, 'the receiving socket queue is full');
+    } finally {
+      const deferred = this.deferredLocal;
+      for (let i = 0; i < deferred.length; i += 2) {
+        const next = deferred[i] as RouterSocket;
+        if (!next.closed) next.deliver(deferred[i + 1] as Datagram);
+      }
+      deferred.length = 0;
+      this.localDelivering = false;
     }
   }
 

@@ -277,3 +277,22 @@ describe('Router', () => {
     });
   });
 });
+
+describe('Router: local delivery', () => {
+  it('should let two local sockets answer each other from their subscribers 100000 times without growing the stack', async () => {
+    const { router } = createHost();
+    const a = await router.openSocket();
+    const b = await router.openSocket();
+    let bounces = 0;
+    const order: number[] = [];
+    b.messages$.subscribe((m) => void b.send(m.from, m.data));
+    a.messages$.subscribe((m) => {
+      if (order.length < 5) order.push(m.data[0]);
+      if (++bounces < 100_000) void a.send(b.address, new Uint8Array([bounces & 0xff]));
+    });
+    await a.send(b.address, new Uint8Array([0]));
+    expect(bounces).to.equal(100_000);
+    expect(order).to.deep.equal([0, 1, 2, 3, 4], 'deferred deliveries keep their order');
+    router.shutdown();
+  });
+});
