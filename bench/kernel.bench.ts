@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   const rows = (['c', 'python', 'addon'] as const).map((impl) => {
     const r = results.get(impl) as BenchResult;
     return {
-      path: impl === 'c' ? 'C, blocking syscalls (baseline)' : impl === 'python' ? 'Python socket module' : 'qrtrd addon (AfQipcrtrSocket)',
+      path: impl === 'c' ? 'C, blocking syscalls (baseline)' : impl === 'python' ? 'Python socket module' : 'qrtrd addon (AfQipcrtrSocket: trySendLocal, messages$)',
       'rtt µs': r.rttUs,
       'datagrams/s': Math.round(r.datagramsPerSecond),
       'throughput vs C': r.datagramsPerSecond / c.datagramsPerSecond,

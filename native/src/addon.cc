@@ -85,12 +85,16 @@ Napi::Number Result(Napi::Env env, ssize_t rc) {
 
 // Builds the msghdr for a datagram to (node, port), with a SOL_QRTR/QRTR_ENDPOINT
 // cmsg when endpoint != 0. `control` must outlive the sendmsg call.
-void PrepareSend(msghdr* msg, SockaddrQrtr* addr, iovec* iov, char* control, size_t control_size, uint32_t node,
-                 uint32_t port, const uint8_t* data, size_t length, uint32_t endpoint) {
+void SetAddress(SockaddrQrtr* addr, uint32_t node, uint32_t port) {
   memset(addr, 0, sizeof(*addr));
   addr->sq_family = kAfQipcrtr;
   addr->sq_node = node;
   addr->sq_port = port;
+}
+
+void PrepareSend(msghdr* msg, SockaddrQrtr* addr, iovec* iov, char* control, size_t control_size, uint32_t node,
+                 uint32_t port, const uint8_t* data, size_t length, uint32_t endpoint) {
+  SetAddress(addr, node, port);
   iov->iov_base = const_cast<uint8_t*>(data);
   iov->iov_len = length;
   memset(msg, 0, sizeof(*msg));
@@ -413,8 +417,16 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
   while (sent < count) {
     const uint32_t* m = areas->tx_meta + (static_cast<size_t>(first) + sent) * 5;
     if (static_cast<size_t>(m[3]) + m[4] > areas->tx_size) throw Napi::RangeError::New(env, "datagram outside the tx area");
-    PrepareSend(&msg, &addr, &iov, control, sizeof(control), m[0], m[1], areas->tx + m[3], m[4], m[2]);
-    ssize_t rc = sendmsg(fd, &msg, MSG_DONTWAIT);
+    ssize_t rc;
+    if (m[2] == 0) {
+      // No cmsg: sendto() skips sendmsg's msghdr and iovec copies from user memory,
+      // which are a large part of a small datagram's cost under emulation.
+      SetAddress(&addr, m[0], m[1]);
+      rc = sendto(fd, areas->tx + m[3], m[4], MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+    } else {
+      PrepareSend(&msg, &addr, &iov, control, sizeof(control), m[0], m[1], areas->tx + m[3], m[4], m[2]);
+      rc = sendmsg(fd, &msg, MSG_DONTWAIT);
+    }
     if (rc < 0) {
       if (errno == EINTR) continue;
       if (sent == 0) return Napi::Number::New(env, -static_cast<double>(errno));

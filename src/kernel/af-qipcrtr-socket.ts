@@ -28,6 +28,14 @@ export const QRTR_BIND_ENDPOINT = 2;
 export const QRTR_CMSG_ENDPOINT = 1;
 
 const { EAGAIN, ECANCELED, EINTR, ENOPROTOOPT, EOPNOTSUPP } = osConstants.errno;
+/**
+ * Datagrams read per readiness event. Reading on while batches come back full saves the
+ * event-loop round trip (epoll_wait, callback, clock reads) for datagrams that arrived
+ * during dispatch, e.g. replies a subscriber sent synchronously; the cap keeps other
+ * I/O served.
+ */
+const DEFAULT_READS_PER_WAKEUP = 128;
+const MAX_READS_PER_WAKEUP = 1024;
 /** How often a cancelled blocking send is signalled again until its worker returns. */
 const CANCEL_RETRY_MS = 20;
 
@@ -60,7 +68,11 @@ export interface KernelSendOptions {
 export interface AfQipcrtrSocketOptions {
   /** The addon; default the process-wide one from the loader. */
   readonly binding?: NativeQrtrBinding;
-  /** Datagrams read per readiness event before yielding to the event loop (default and max 32). */
+  /**
+   * Datagrams read per readiness event before yielding to the event loop (default 128,
+   * 1..1024). They are read in batches of up to 32 (one recvmmsg each); another batch
+   * is read only while the previous one came back full and someone is still subscribed.
+   */
   readonly maxReadsPerWakeup?: number;
 }
 
@@ -127,7 +139,7 @@ export class AfQipcrtrSocket {
       sendError: (errno, node, port, endpoint) => this.sendError(errno, node, port, endpoint),
       sendLater: (node, port, data, endpoint) => this.enqueueSend(node, port, data, endpoint, false, undefined),
     };
-    this.maxReads = Math.max(1, Math.min(RX_SLOTS, options.maxReadsPerWakeup ?? RX_SLOTS));
+    this.maxReads = Math.max(1, Math.min(MAX_READS_PER_WAKEUP, options.maxReadsPerWakeup ?? DEFAULT_READS_PER_WAKEUP));
     this.messages$ = new Observable<KernelQrtrMessage>((subscriber) => {
       if (this.state === 'closed') {
         subscriber.complete();
@@ -280,6 +292,48 @@ export class AfQipcrtrSocket {
   }
 
   /**
+   * Sends datagrams to `port` on the local node synchronously, without a promise per
+   * datagram: one native call (one sendmsg each) per up to 64 datagrams. Local delivery
+   * never waits in the kernel, so this is the cheap path for bursts to local ports.
+   * Datagrams queued by earlier send() calls go first.
+   *
+   * Returns how many datagrams, from the start, the kernel took:
+   * - `count` when all were sent;
+   * - fewer when the send buffer is full (EAGAIN), or when a datagram after the first
+   *   failed: calling again with the rest reports that failure;
+   * - 0 while earlier send()s still wait for send-buffer space or flow control
+   *   (sending now would overtake them): use send() for the rest, which queues in order.
+   *
+   * Throws the typed KernelSocketError of the first datagram's failure
+   * (KernelPortUnreachableError, KernelQueueFullError, ...), InvalidArgumentError for bad
+   * arguments (before any syscall), KernelSocketClosedError. Binds an unbound socket
+   * first. The caller may reuse the buffers as soon as this returns.
+   */
+  trySendLocal(port: number, datagrams: readonly Uint8Array[], count = datagrams.length): number {
+    checkU32('port', port);
+    if (!Array.isArray(datagrams)) throw new InvalidArgumentError('datagrams', 'an array of Uint8Array', datagrams);
+    if (!Number.isInteger(count) || count < 0 || count > datagrams.length) {
+      throw new InvalidArgumentError('count', `an integer in 0..${datagrams.length}`, count);
+    }
+    for (let i = 0; i < count; i++) {
+      const data = datagrams[i];
+      if (!(data instanceof Uint8Array)) throw new InvalidArgumentError(`datagrams[${i}]`, 'a Uint8Array', data);
+      if (data.length > QRTR_MAX_PAYLOAD) {
+        throw new InvalidArgumentError(`datagrams[${i}].length`, `at most ${QRTR_MAX_PAYLOAD} bytes`, data.length);
+      }
+    }
+    if (this.state !== 'open') this.requireOpen(`trySendLocal(port=${hex32(port)})`);
+    if (!this.boundAddress) this.bind(0);
+    if (count === 0 || this.sendsQueued > 0) return 0;
+    const native = this.native as NativeQrtrBinding;
+    const rc = txBatcher.sendNow(native, this.fd, this.node, port, datagrams, count);
+    // Flushing earlier local sends can hand some to the queue (EAGAIN): do not overtake.
+    if (rc === -EAGAIN) return 0;
+    if (rc < 0) throw this.sendError(-rc, this.node, port, 0);
+    return rc;
+  }
+
+  /**
    * Stops receiving, completes messages$, interrupts a send held by flow control (queued
    * remote sends reject with KernelSocketClosedError), and closes the fd once no send
    * uses it. The kernel then broadcasts DEL_CLIENT for the port. Idempotent.
@@ -409,19 +463,36 @@ export class AfQipcrtrSocket {
   }
 
   private drain(): void {
-    const count = (this.native as NativeQrtrBinding).recvBatch(this.fd, this.maxReads);
-    if (count < 0) {
-      if (count !== -EAGAIN) this.fail(kernelSocketError(-count, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
-      return;
+    const native = this.native as NativeQrtrBinding;
+    for (let budget = this.maxReads; budget > 0; ) {
+      const max = budget < RX_SLOTS ? budget : RX_SLOTS;
+      const count = native.recvBatch(this.fd, max);
+      if (count < 0) {
+        if (count !== -EAGAIN) this.fail(kernelSocketError(-count, `recv(port=${this.boundAddress ? hex32(this.boundAddress.port) : 'unbound'})`));
+        return;
+      }
+      this.dispatch(count);
+      budget -= count;
+      // A short batch emptied the queue; without subscribers, the rest stays in the kernel.
+      if (count < max || this.subscribers.length === 0 || this.state !== 'open') return;
     }
+  }
+
+  /** Delivers the `count` datagrams of the last recvBatch. */
+  private dispatch(count: number): void {
     // One allocation per batch: every datagram gets a view of a fresh copy. A consumer
-    // that keeps one message's data keeps its batch (at most 32 datagrams) alive.
+    // that keeps one message's data keeps its batch (at most 32 datagrams) alive. The
+    // datagrams are first packed to the area's start in place (no per-datagram view):
+    // datagram i moves to below its own slot, so no later slot is overwritten.
     let total = 0;
-    for (let i = 0, m = 0; i < count; i++, m += 5) total += RX_META[m];
-    const copy = new Uint8Array(total);
-    for (let i = 0, m = 0, slot = 0, at = 0; i < count; i++, m += 5, slot += RX_SLOT) {
+    for (let i = 0, m = 0, slot = 0; i < count; i++, m += 5, slot += RX_SLOT) {
       const length = RX_META[m];
-      copy.set(RX_AREA.subarray(slot, slot + length), at);
+      if (slot !== total && length > 0) RX_AREA.copyWithin(total, slot, slot + length);
+      total += length;
+    }
+    const copy = RX_AREA.slice(0, total);
+    for (let i = 0, m = 0, at = 0; i < count; i++, m += 5) {
+      const length = RX_META[m];
       const message: KernelQrtrMessage = {
         data: copy.subarray(at, at + length),
         node: RX_META[m + 1],

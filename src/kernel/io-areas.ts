@@ -89,6 +89,38 @@ class TxBatcher {
     return promise;
   }
 
+  /**
+   * Sends `datagrams[0..count)` to (node, port) from `fd` at once, in one native call per
+   * area-full, after flushing what is already queued (global order holds). Returns how
+   * many the kernel took (a failure after the first datagram ends the batch early), or
+   * the -errno of the first datagram's failure. Every datagram must fit the area.
+   */
+  sendNow(native: NativeQrtrBinding, fd: number, node: number, port: number, datagrams: readonly Uint8Array[], count: number): number {
+    this.flush();
+    let sent = 0;
+    while (sent < count) {
+      let n = 0;
+      let offset = 0;
+      for (let i = sent; i < count && n < TX_MAX; i++, n++) {
+        const data = datagrams[i];
+        if (offset + data.length > TX_AREA.length) break;
+        const m = n * 5;
+        TX_META[m] = node;
+        TX_META[m + 1] = port;
+        TX_META[m + 2] = 0;
+        TX_META[m + 3] = offset;
+        TX_META[m + 4] = data.length;
+        TX_AREA.set(data, offset);
+        offset += data.length;
+      }
+      const rc = native.sendBatch(fd, 0, n);
+      if (rc < 0) return sent > 0 ? sent : rc;
+      sent += rc;
+      if (rc < n) break;
+    }
+    return sent;
+  }
+
   /** Sends everything queued; each datagram's promise settles with its own outcome. */
   flush(): void {
     const native = this.native;

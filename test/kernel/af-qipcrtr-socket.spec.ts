@@ -359,6 +359,86 @@ describe('AfQipcrtrSocket', function () {
     });
   });
 
+  describe('#trySendLocal', function () {
+    it('should send a burst to the local node in one native call, with no promise, after earlier local sends', async function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      const earlier = socket.send(1, 0x4001, Uint8Array.of(9));
+      const buffer = Uint8Array.of(1);
+      expect(socket.trySendLocal(0x4001, [buffer, Uint8Array.of(2, 3)])).to.equal(2);
+      buffer[0] = 7; // reusable at once: the kernel already has it
+      expect(binding.calls.filter((c) => c.startsWith('send') || c.startsWith('bind'))).to.deep.equal([
+        'bind 1 0', 'sendBatch 0 1', 'sendto 1 16385 9', 'sendBatch 0 2', 'sendto 1 16385 1', 'sendto 1 16385 2,3',
+      ]);
+      await earlier;
+      socket.close();
+    });
+
+    it('should send only the first count datagrams, in native calls of at most 64', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.bind(0);
+      const datagrams = Array.from({ length: 150 }, (_, i) => Uint8Array.of(i));
+      expect(socket.trySendLocal(0x4001, datagrams, 140)).to.equal(140);
+      expect(binding.calls.filter((c) => c.startsWith('sendBatch'))).to.deep.equal(['sendBatch 0 64', 'sendBatch 0 64', 'sendBatch 0 12']);
+      expect(binding.calls.filter((c) => c.startsWith('sendto')).at(-1)).to.equal('sendto 1 16385 139');
+      socket.close();
+    });
+
+    it('should throw the typed error of the first datagram and report a later failure as a short count', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.bind(0);
+      binding.sendResults = [-errno.ENODEV];
+      expect(() => socket.trySendLocal(0x4001, [Uint8Array.of(1)])).to.throw(KernelPortUnreachableError).with.property('operation', 'sendto(node=1, port=0x4001)');
+      binding.sendResults = [1, -errno.ENOSPC];
+      const rest = [Uint8Array.of(1), Uint8Array.of(2), Uint8Array.of(3)];
+      expect(socket.trySendLocal(0x4001, rest)).to.equal(1);
+      binding.sendResults = [-errno.ENOSPC];
+      expect(() => socket.trySendLocal(0x4001, rest.slice(1))).to.throw(KernelQueueFullError);
+      socket.close();
+    });
+
+    it('should take nothing on EAGAIN or while earlier sends wait, so that send() keeps the order', async function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.bind(0);
+      binding.sendResults = [-errno.EAGAIN];
+      expect(socket.trySendLocal(0x4001, [Uint8Array.of(1)])).to.equal(0);
+      binding.sendResults = [-errno.EAGAIN];
+      const waiting = socket.send(1, 0x4001, Uint8Array.of(2));
+      await Promise.resolve();
+      expect(socket.trySendLocal(0x4001, [Uint8Array.of(3)])).to.equal(0, 'a send waits for writability');
+      binding.pollCallback?.(0, 2);
+      await waiting;
+      await flush();
+      expect(socket.trySendLocal(0x4001, [Uint8Array.of(4)])).to.equal(1);
+      expect(binding.calls.filter((c) => c.startsWith('sendto'))).to.deep.equal(['sendto 1 16385 1', 'sendto 1 16385 2', 'sendto 1 16385 2', 'sendto 1 16385 4']);
+      socket.close();
+    });
+
+    it('should validate every argument before any syscall, and refuse a closed socket', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.bind(0);
+      const bad: Array<[number, unknown, number | undefined]> = [
+        [-1, [Uint8Array.of(1)], undefined],
+        [0x4001, 'x', undefined],
+        [0x4001, [Uint8Array.of(1), [1]], undefined],
+        [0x4001, [new Uint8Array(65536)], undefined],
+        [0x4001, [Uint8Array.of(1)], 2],
+        [0x4001, [Uint8Array.of(1)], 0.5],
+      ];
+      for (const [port, datagrams, count] of bad) {
+        expect(() => socket.trySendLocal(port, datagrams as Uint8Array[], count)).to.throw(InvalidArgumentError);
+      }
+      expect(binding.calls.filter((c) => c.startsWith('send'))).to.deep.equal([]);
+      expect(socket.trySendLocal(0x4001, [])).to.equal(0);
+      socket.close();
+      expect(() => socket.trySendLocal(0x4001, [Uint8Array.of(1)])).to.throw(KernelSocketClosedError);
+    });
+  });
+
   describe('.messages$', function () {
     it('should poll for readability only while subscribed, and deliver copies with source and endpoint', function () {
       const binding = new ScriptedBinding();
@@ -375,6 +455,62 @@ describe('AfQipcrtrSocket', function () {
       ]);
       subscription.unsubscribe();
       expect(binding.pollEvents).to.deep.equal([1, 0]);
+      socket.close();
+    });
+
+    it('should deliver every datagram of full batches byte-exact with its source, in order', function () {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 2000 }), { maxLength: 100 }), (payloads) => {
+          const binding = new ScriptedBinding();
+          const socket = new AfQipcrtrSocket({ binding }).open();
+          const received: Array<{ data: number[]; port: number }> = [];
+          socket.messages$.subscribe((m) => received.push({ data: [...m.data], port: m.port }));
+          binding.inbox.push(...payloads.map((p, i) => ({ data: [...p], node: 1, port: 0x4000 + i, endpoint: 0 })));
+          binding.pollCallback?.(0, 1);
+          socket.close();
+          expect(received).to.deep.equal(payloads.map((p, i) => ({ data: [...p], port: 0x4000 + i })));
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('should read on in batches of 32 while they come back full, up to maxReadsPerWakeup, including datagrams sent during dispatch', function () {
+      const binding = new ScriptedBinding();
+      const reads: number[] = [];
+      const recvBatch = binding.recvBatch.bind(binding);
+      binding.recvBatch = (fd: number, max: number): number => {
+        const count = recvBatch(fd, max);
+        reads.push(count);
+        return count;
+      };
+      const socket = new AfQipcrtrSocket({ binding, maxReadsPerWakeup: 70 }).open();
+      let received = 0;
+      socket.messages$.subscribe(() => {
+        received++;
+        // A reply that arrives while the first batch is dispatched is read in the same wake-up.
+        if (received === 1) binding.inbox.push({ data: [0], node: 1, port: 5, endpoint: 0 });
+      });
+      binding.inbox.push(...Array.from({ length: 99 }, () => ({ data: [1], node: 1, port: 5, endpoint: 0 })));
+      binding.pollCallback?.(0, 1);
+      expect(reads).to.deep.equal([32, 32, 6]);
+      expect(received).to.equal(70);
+      binding.pollCallback?.(0, 1);
+      expect(reads).to.deep.equal([32, 32, 6, 30]);
+      expect(received).to.equal(100);
+      socket.close();
+    });
+
+    it('should stop reading once the last subscriber leaves, leaving the rest in the kernel', async function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      const firstTen = firstValueFrom(socket.messages$.pipe(take(10), toArray()));
+      binding.inbox.push(...Array.from({ length: 50 }, (_, i) => ({ data: [i], node: 1, port: 5, endpoint: 0 })));
+      binding.pollCallback?.(0, 1);
+      expect((await firstTen).map((m) => m.data[0])).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(binding.inbox).to.have.length(18, 'one batch of 32 was read');
+      const rest = firstValueFrom(socket.messages$.pipe(take(40), toArray()));
+      binding.pollCallback?.(0, 1); // the 22 read ones came first, from the backlog
+      expect((await rest).map((m) => m.data[0])).to.deep.equal(Array.from({ length: 40 }, (_, i) => i + 10));
       socket.close();
     });
 

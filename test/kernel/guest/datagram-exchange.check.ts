@@ -55,6 +55,18 @@ export const check: GuestCheck = {
       assert.deepEqual([...reply.data], [0xde, 0xad]);
       assert.deepEqual({ node: reply.node, port: reply.port }, { node: 1, port: FIXED_PORT });
 
+      // trySendLocal: the synchronous burst path, byte-exact and in order, with the
+      // kernel's errors typed (the burst is larger than one 64-datagram native call).
+      const burst = Array.from({ length: 100 }, (_, i) => new Uint8Array(randomBytes(1 + ((i * 37) % 300))));
+      const burstAtB = collect(b.messages$, burst.length, 10_000, 'the trySendLocal burst at B');
+      assert.equal(a.trySendLocal(FIXED_PORT, burst), burst.length, 'the kernel takes the whole burst');
+      (await burstAtB).forEach((m, i) => {
+        assert.deepEqual(Buffer.from(m.data), Buffer.from(burst[i]), `burst datagram ${i}`);
+        assert.equal(m.port, ephemeral);
+      });
+      const noPort = throwsWith(() => a.trySendLocal(0x7ffe, [Uint8Array.of(1)]), KernelPortUnreachableError, 'trySendLocal to an unbound port');
+      assert.equal(noPort.operation, 'sendto(node=1, port=0x7ffe)');
+
       // An unbound socket is bound on first send, like the kernel's autobind.
       const auto = new AfQipcrtrSocket().open();
       sockets.push(auto);
