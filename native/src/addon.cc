@@ -83,8 +83,6 @@ Napi::Number Result(Napi::Env env, ssize_t rc) {
   return Napi::Number::New(env, rc < 0 ? -static_cast<double>(errno) : static_cast<double>(rc));
 }
 
-// Builds the msghdr for a datagram to (node, port), with a SOL_QRTR/QRTR_ENDPOINT
-// cmsg when endpoint != 0. `control` must outlive the sendmsg call.
 void SetAddress(SockaddrQrtr* addr, uint32_t node, uint32_t port) {
   memset(addr, 0, sizeof(*addr));
   addr->sq_family = kAfQipcrtr;
@@ -92,6 +90,8 @@ void SetAddress(SockaddrQrtr* addr, uint32_t node, uint32_t port) {
   addr->sq_port = port;
 }
 
+// Builds the msghdr for a datagram to (node, port), with a SOL_QRTR/QRTR_ENDPOINT
+// cmsg when endpoint != 0. `control` must outlive the sendmsg call.
 void PrepareSend(msghdr* msg, SockaddrQrtr* addr, iovec* iov, char* control, size_t control_size, uint32_t node,
                  uint32_t port, const uint8_t* data, size_t length, uint32_t endpoint) {
   SetAddress(addr, node, port);
@@ -347,8 +347,10 @@ AddonState* RequireAreas(Napi::Env env) {
 }
 
 // recvBatch(fd, max) -> count | -errno. One recvmmsg(MSG_DONTWAIT) into 64 KiB slots of
-// the rx area: datagram i is at i * 65536; rxMeta[5*i..] = [length, src node, src port,
-// endpoint or 0, flags]. -EAGAIN when the queue is empty.
+// the rx area, then the datagrams are packed to the area's start, back to back (datagram
+// i at the sum of the earlier lengths), so the caller copies the batch out in one piece.
+// rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags]. -EAGAIN when the
+// queue is empty.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info);
@@ -376,7 +378,14 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
     rc = recvmmsg(fd, msgs, static_cast<unsigned>(limit), MSG_DONTWAIT, nullptr);
   } while (rc < 0 && errno == EINTR);
   if (rc < 0) return Napi::Number::New(env, -static_cast<double>(errno));
+  size_t packed = 0;
   for (int i = 0; i < rc; i++) {
+    // Datagram i moves down from its slot (i * kSlot >= packed): memmove handles the
+    // overlap, and no later slot is touched.
+    if (packed != static_cast<size_t>(i) * kSlot && msgs[i].msg_len > 0) {
+      memmove(areas->rx + packed, areas->rx + static_cast<size_t>(i) * kSlot, msgs[i].msg_len);
+    }
+    packed += msgs[i].msg_len;
     msghdr* msg = &msgs[i].msg_hdr;
     uint32_t endpoint = 0;
     for (cmsghdr* c = CMSG_FIRSTHDR(msg); c != nullptr; c = CMSG_NXTHDR(msg, c)) {
@@ -478,7 +487,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 4));
+  exports.Set("abiVersion", Napi::Number::New(env, 5));
   return exports;
 }
 

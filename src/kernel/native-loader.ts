@@ -29,12 +29,13 @@ export interface NativeQrtrBinding {
   /** Registers the process-wide batch areas (see io-areas.ts); once per binding. */
   setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void;
   /**
-   * One recvmmsg(MSG_DONTWAIT) of up to `max` datagrams into 64 KiB slots of the rx area
-   * → count | -errno. rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags].
+   * One recvmmsg(MSG_DONTWAIT) of up to `max` datagrams into 64 KiB slots of the rx area,
+   * then packed back to back from the area's start → count | -errno.
+   * rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags].
    */
   recvBatch(fd: number, max: number): number;
   /**
-   * sendmsg(MSG_DONTWAIT) of tx entries first..first+count-1, txMeta[5*i..] = [node,
+   * sendto (sendmsg with an endpoint cmsg), MSG_DONTWAIT, of tx entries first..first+count-1, txMeta[5*i..] = [node,
    * port, endpoint or 0, offset, length], stopping at the first failure → datagrams
    * sent | -errno of the first.
    */
@@ -60,7 +61,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 4;
+export const NATIVE_ABI_VERSION = 5;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

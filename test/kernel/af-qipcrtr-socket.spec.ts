@@ -26,7 +26,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 4;
+  readonly abiVersion = 5;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
@@ -83,9 +83,11 @@ class ScriptedBinding implements NativeQrtrBinding {
   }
   recvBatch(_fd: number, max: number): number {
     let count = 0;
+    let packed = 0; // like the addon: datagrams back to back from the area's start
     while (count < max && this.inbox.length > 0) {
       const next = this.inbox.shift() as { data: number[]; node: number; port: number; endpoint: number };
-      this.rx?.set(next.data, count * 65536);
+      this.rx?.set(next.data, packed);
+      packed += next.data.length;
       this.rxMeta?.set([next.data.length, next.node, next.port, next.endpoint, 0], count * 5);
       count++;
     }

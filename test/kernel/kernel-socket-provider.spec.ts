@@ -20,7 +20,7 @@ const READABLE = 1;
  * checks (kernel-mode-*.check.ts).
  */
 class FakeKernel implements NativeQrtrBinding {
-  readonly abiVersion = 4;
+  readonly abiVersion = 5;
   readonly sent: string[] = [];
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   recvError = 0;
@@ -62,9 +62,11 @@ class FakeKernel implements NativeQrtrBinding {
   recvBatch(_fd: number, max: number): number {
     if (this.recvError) return -this.recvError;
     let count = 0;
+    let packed = 0; // like the addon: datagrams back to back from the area's start
     while (count < max && this.inbox.length > 0) {
       const next = this.inbox.shift()!;
-      this.rx!.set(next.data, count * 65536);
+      this.rx!.set(next.data, packed);
+      packed += next.data.length;
       this.rxMeta!.set([next.data.length, next.node, next.port, next.endpoint, 0], count * 5);
       count++;
     }
