@@ -14,7 +14,8 @@ let sink = 0;
 
 /** Best-of-5 ns per call, each round sized to take about 40 ms. */
 function nsPerOp(fn: () => number): number {
-  for (let i = 0; i < 2000; i++) sink += fn();
+  // Long enough for the optimising tier to settle: a short warm-up sometimes measures baseline code.
+  for (let i = 0; i < 200_000; i++) sink += fn();
   let iterations = 1000;
   for (;;) {
     const t0 = process.hrtime.bigint();
