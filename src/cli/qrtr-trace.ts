@@ -4,6 +4,7 @@ import { PcapWriter, TraceFormatter, QmiNameRegistry, readCaptureStream } from '
 import { createReadStream } from 'node:fs';
 import type { PacketTrace } from '../router';
 import { toJson } from './qrtr-qmi';
+import { stopOnSignals } from './stop-signals';
 import { dms, qmiTest, rmtfs, wlfw } from '../qmi';
 
 interface Output {
@@ -40,6 +41,7 @@ export async function runTrace(conn: QrtrdConnection | undefined, values: Record
   const writer = typeof values.pcap === 'string' ? await PcapWriter.open(values.pcap) : null;
   let lastDropped = 0;
   try {
+    let removeSignals = (): void => undefined;
     await new Promise<void>((resolve, reject) => {
       const subscription = conn.trace$({ endpoint }).subscribe({
         next: (trace) => {
@@ -56,13 +58,8 @@ export async function runTrace(conn: QrtrdConnection | undefined, values: Record
         error: reject,
         complete: resolve,
       });
-      const stop = (): void => {
-        subscription.unsubscribe();
-        resolve();
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+      removeSignals = stopOnSignals(subscription, resolve);
+    }).finally(() => removeSignals());
   } finally {
     await writer?.close();
   }

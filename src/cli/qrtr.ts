@@ -10,6 +10,7 @@ import type { DaemonStatus } from '../daemon/daemon';
 import { endpointKeys, formatLookupRow, LOOKUP_HEADER, lookupRow, sortRows } from './qrtr-lookup';
 import { describeResponse, prepareRawRequest, prepareSchemaRequest, toJson, QmiCommandError } from './qrtr-qmi';
 import { runTrace } from './qrtr-trace';
+import { stopOnSignals } from './stop-signals';
 
 export const DEFAULT_SOCKET = '/run/qrtrd/qrtrd.sock';
 
@@ -89,6 +90,7 @@ async function lookupCommand(conn: QrtrdConnection, positionals: string[], value
     return 0;
   }
   if (!json) out.write(`${LOOKUP_HEADER}\n`);
+  let removeSignals = (): void => undefined;
   await new Promise<void>((resolve, reject) => {
     const print = (event: string, s: ServerInfo): void => {
       const row = lookupRow(s, keys);
@@ -105,14 +107,12 @@ async function lookupCommand(conn: QrtrdConnection, positionals: string[], value
       error: reject,
       complete: resolve,
     });
-    const stop = (): void => {
+    removeSignals = stopOnSignals(subscription, resolve);
+    void conn.whenClosed().then(() => {
       subscription.unsubscribe();
       resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    void conn.whenClosed().then(stop);
-  });
+    });
+  }).finally(() => removeSignals());
   return 0;
 }
 
