@@ -17,6 +17,50 @@ export const RX_AREA = new Uint8Array(RX_SLOT * RX_SLOTS);
 /** Per received datagram: [length, src node, src port, endpoint, flags]. */
 export const RX_META = new Uint32Array(5 * RX_SLOTS);
 
+/**
+ * Received datagrams are copied out of RX_AREA into chunks of this size, batch after
+ * batch, and handed out as views. Allocating an ArrayBuffer per batch instead costs more
+ * than the receive syscall for small datagrams (an off-heap backing store each, under
+ * emulation about 1 µs per datagram). A consumer that keeps one datagram's `data`
+ * keeps its chunk (at most this size) alive, as with Node's Buffer pool.
+ */
+export const RX_CHUNK = 64 * 1024;
+/** Batches larger than this get a buffer of their own (a chunk would fill too fast). */
+const RX_OWN_BUFFER_OVER = RX_CHUNK / 4;
+
+/**
+ * Copies received batches out of RX_AREA. After copyOut(total), the batch is at
+ * `buffer[offset..offset+total)`: two fields, not a returned object, so a batch allocates
+ * nothing but its views (and a new chunk when the current one is full).
+ */
+class ReceiveCopier {
+  buffer: ArrayBuffer = new ArrayBuffer(0);
+  offset = 0;
+  // Allocated on first use: a process that never receives holds no chunk.
+  private chunk = new Uint8Array(0);
+  private used = 0;
+
+  copyOut(total: number): void {
+    if (total > RX_OWN_BUFFER_OVER) {
+      this.buffer = RX_AREA.slice(0, total).buffer;
+      this.offset = 0;
+      return;
+    }
+    if (this.used + total > this.chunk.length) {
+      this.chunk = new Uint8Array(RX_CHUNK);
+      this.used = 0;
+    }
+    this.chunk.set(RX_AREA.subarray(0, total), this.used);
+    this.buffer = this.chunk.buffer;
+    this.offset = this.used;
+    // 8-aligned batch starts: consumers may lay wider typed views over a datagram's bytes.
+    this.used += (total + 7) & ~7;
+  }
+}
+
+/** The process-wide copier (batches are copied out synchronously, one at a time). */
+export const receiveCopier = new ReceiveCopier();
+
 const TX_MAX = 64;
 const TX_AREA = new Uint8Array(256 * 1024);
 const TX_META = new Uint32Array(5 * TX_MAX);

@@ -48,7 +48,16 @@ export interface NativeQrtrBinding {
 
 /** libuv readiness watcher on one fd; events bitmask: 1 readable, 2 writable (0 stops). */
 export interface NativePoller {
+  /** Watches for `events` (0 stops, so the fd no longer keeps the loop alive): 0 | -errno. */
   start(events: number): number;
+  /**
+   * Takes the fd out of polling until resume(), keeping the watcher itself on: for a
+   * reader that drains the fd anyway, so that datagrams queued meanwhile skip the
+   * kernel's poll wake-up. 0 | -errno.
+   */
+  suspend(): number;
+  /** Puts the fd back with the events last given to start(): 0 | -errno. */
+  resume(): number;
   stop(): void;
   close(): void;
 }
@@ -61,7 +70,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 5;
+export const NATIVE_ABI_VERSION = 6;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

@@ -26,13 +26,15 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 5;
+  readonly abiVersion = 6;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
   asyncCallbacks: Array<(result: number) => void> = [];
   pollCallback?: (status: number, events: number) => void;
   pollEvents: number[] = [];
+  suspendResult = 0;
+  resumeResult = 0;
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   port = 0;
 
@@ -124,6 +126,14 @@ class ScriptedBinding implements NativeQrtrBinding {
       start(events: number): number {
         self.pollEvents.push(events);
         return 0;
+      }
+      suspend(): number {
+        self.calls.push('poller.suspend');
+        return self.suspendResult;
+      }
+      resume(): number {
+        self.calls.push('poller.resume');
+        return self.resumeResult;
       }
       stop(): void {}
       close(): void {
@@ -499,6 +509,71 @@ describe('AfQipcrtrSocket', function () {
       binding.pollCallback?.(0, 1);
       expect(reads).to.deep.equal([32, 32, 6, 30]);
       expect(received).to.equal(100);
+      socket.close();
+    });
+
+    it('should take the socket out of polling while it reads on, and put it back before returning', function () {
+      const binding = new ScriptedBinding();
+      const recvBatch = binding.recvBatch.bind(binding);
+      binding.recvBatch = (fd: number, max: number): number => {
+        const count = recvBatch(fd, max);
+        binding.calls.push(`read ${count}`);
+        return count;
+      };
+      const order = (): string[] => binding.calls.filter((c) => c.startsWith('read') || c.startsWith('poller.')).splice(0);
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      socket.messages$.subscribe(() => {});
+      binding.inbox.push({ data: [1], node: 1, port: 5, endpoint: 0 });
+      binding.pollCallback?.(0, 1);
+      expect(order()).to.deep.equal(['read 1'], 'a short batch: no streaming, no suspension');
+      binding.calls.length = 0;
+      binding.inbox.push(...Array.from({ length: 70 }, () => ({ data: [1], node: 1, port: 5, endpoint: 0 })));
+      binding.pollCallback?.(0, 1);
+      expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'read 32', 'read 6', 'poller.resume']);
+      socket.close();
+    });
+
+    it('should not touch a poller that closed during the read-on, and fail with the typed error when it cannot resume', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      let seen = 0;
+      socket.messages$.subscribe(() => {
+        if (++seen === 40) socket.close();
+      });
+      binding.inbox.push(...Array.from({ length: 70 }, () => ({ data: [1], node: 1, port: 5, endpoint: 0 })));
+      binding.pollCallback?.(0, 1);
+      expect(seen).to.equal(40);
+      expect(binding.calls.filter((c) => c.startsWith('poller.'))).to.deep.equal(['poller.suspend', 'poller.close']);
+
+      const failing = new ScriptedBinding();
+      failing.resumeResult = -errno.ENOMEM;
+      const broken = new AfQipcrtrSocket({ binding: failing }).open();
+      let failure: unknown;
+      broken.messages$.subscribe({ error: (e: unknown) => { failure = e; } });
+      failing.inbox.push(...Array.from({ length: 40 }, () => ({ data: [1], node: 1, port: 5, endpoint: 0 })));
+      failing.pollCallback?.(0, 1);
+      expect(failure).to.have.property('errno', 'ENOMEM');
+      expect(broken.closed).to.equal(true);
+    });
+
+    it('should keep every delivered datagram intact while later batches reuse the receive area and chunks', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      const kept: Uint8Array[] = [];
+      socket.messages$.subscribe((m) => kept.push(m.data));
+      // Small batches fill shared chunks (several chunks' worth); large ones get their own buffer.
+      const payloads = [
+        ...Array.from({ length: 600 }, (_, i) => Array.from({ length: 200 + (i % 50) }, (_, k) => (i + k) & 0xff)),
+        ...Array.from({ length: 40 }, (_, i) => Array.from({ length: 9000 }, (_, k) => (i * 7 + k) & 0xff)),
+        ...Array.from({ length: 100 }, (_, i) => [i, i, i]),
+      ];
+      for (const data of payloads) {
+        binding.inbox.push({ data, node: 1, port: 5, endpoint: 0 });
+        if (binding.inbox.length === 32) binding.pollCallback?.(0, 1);
+      }
+      binding.pollCallback?.(0, 1);
+      expect(kept.map((d) => [...d])).to.deep.equal(payloads);
+      expect(new Set(kept.slice(0, 600).map((d) => d.buffer)).size).to.be.greaterThan(1, 'small datagrams span several chunks');
       socket.close();
     });
 

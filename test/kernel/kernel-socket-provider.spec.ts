@@ -20,7 +20,7 @@ const READABLE = 1;
  * checks (kernel-mode-*.check.ts).
  */
 class FakeKernel implements NativeQrtrBinding {
-  readonly abiVersion = 5;
+  readonly abiVersion = 6;
   readonly sent: string[] = [];
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   recvError = 0;
@@ -103,6 +103,12 @@ class FakeKernel implements NativeQrtrBinding {
       start(events: number): number {
         self.reading = (events & READABLE) !== 0;
         if (self.reading && self.inbox.length > 0) setImmediate(() => self.reading && self.onPoll?.(0, READABLE));
+        return 0;
+      }
+      suspend(): number {
+        return 0;
+      }
+      resume(): number {
         return 0;
       }
       stop(): void {}
