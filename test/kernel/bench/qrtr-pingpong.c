@@ -1,6 +1,8 @@
 /*
  * Baseline for bench/kernel.bench.ts: two AF_QIPCRTR sockets in one process, plain
- * blocking syscalls. Prints one line: QRTRD-BENCH {"impl":"c",...}.
+ * blocking syscalls. Driven by pingpong-rounds: prints QRTRD-BENCH-READY, then for every
+ * line on stdin (a number of seconds) measures both for that long and prints one line,
+ * QRTRD-BENCH {"impl":"c",...}. Exits at end of input.
  *   latency: A -> B -> A round trips of 64-byte datagrams
  *   throughput: bursts of WINDOW datagrams A -> B, each burst drained before the next
  * (local delivery has no flow control: an unpaced sender only gets ENOSPC).
@@ -44,10 +46,7 @@ static void xrecv(int fd, char *buf) {
   if (recv(fd, buf, 65536, 0) != SIZE) { perror("recv"); exit(1); }
 }
 
-int main(int argc, char **argv) {
-  double seconds = argc > 1 ? atof(argv[1]) : 1.5;
-  struct sockaddr_qrtr a_addr, b_addr;
-  int a = open_bound(&a_addr), b = open_bound(&b_addr);
+static void measure(int a, int b, const struct sockaddr_qrtr *a_addr, const struct sockaddr_qrtr *b_addr, double seconds) {
   static char buf[65536];
   memset(buf, 0x5a, SIZE);
 
@@ -55,9 +54,9 @@ int main(int argc, char **argv) {
   double start = now(), end = start + seconds;
   while (now() < end) {
     for (int i = 0; i < 64; i++, trips++) {
-      xsend(a, &b_addr, buf);
+      xsend(a, b_addr, buf);
       xrecv(b, buf);
-      xsend(b, &a_addr, buf);
+      xsend(b, a_addr, buf);
       xrecv(a, buf);
     }
   }
@@ -67,12 +66,22 @@ int main(int argc, char **argv) {
   start = now();
   end = start + seconds;
   while (now() < end) {
-    for (int i = 0; i < WINDOW; i++) xsend(a, &b_addr, buf);
+    for (int i = 0; i < WINDOW; i++) xsend(a, b_addr, buf);
     for (int i = 0; i < WINDOW; i++) xrecv(b, buf);
     sent += WINDOW;
   }
   double rate = sent / (now() - start);
   printf("QRTRD-BENCH {\"impl\":\"c\",\"rttUs\":%.2f,\"trips\":%ld,\"datagramsPerSecond\":%.0f,\"datagrams\":%ld}\n", rtt_us, trips, rate, sent);
+  fflush(stdout);
+}
+
+int main(void) {
+  struct sockaddr_qrtr a_addr, b_addr;
+  int a = open_bound(&a_addr), b = open_bound(&b_addr);
+  char line[64];
+  printf("QRTRD-BENCH-READY\n");
+  fflush(stdout);
+  while (fgets(line, sizeof(line), stdin) != NULL) measure(a, b, &a_addr, &b_addr, atof(line));
   close(a);
   close(b);
   return 0;
