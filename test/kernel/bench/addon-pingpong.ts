@@ -1,5 +1,6 @@
 // The addon side of bench/kernel.bench.ts (same protocol as qrtr-pingpong.c: READY, then
-// one measurement per line of stdin), run in the guest: two AfQipcrtrSocket instances driven by the event loop (uv_poll readiness).
+// one measurement per line of stdin), run in the guest: two AfQipcrtrSocket instances
+// driven by the event loop (Poller readiness).
 // Receiving goes through `messages$`; sending through `trySendLocal()`, the public
 // synchronous path for local-node destinations (no promise per datagram), falling back
 // to `send()` for whatever it did not take, as its contract says.
