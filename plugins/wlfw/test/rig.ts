@@ -2,8 +2,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { NameService, PluginHost, Router, recordingLogger, type LogRecord, type Plugin } from '../../../src/sdk';
+import { describePluginCompliance } from '../../../src/sdk/compliance';
 import { WLFW_LOADER_LIFECYCLE, type WlfwLoader, type WlfwLoaderLifecycle } from '../src';
-import type { SimulatedCard } from '../sim';
+import { createSimulatedCardFrom, writeSimulatedFirmwareDirFrom, type SimChipProfile, type SimulatedCard } from '../sim';
 
 /** A host router + name service + plugin host with WLFW plugins, and a temp firmware dir. */
 export interface Rig {
@@ -61,4 +62,53 @@ export function requestsNamed(card: SimulatedCard, name: string): Record<string,
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** What the plugin-SDK compliance kit needs to run against one WLFW plugin. */
+export interface WlfwComplianceFixture {
+  readonly plugin: Plugin;
+  /** The family's simulator profiles and the chip the attached devices are. */
+  readonly profiles: Readonly<Record<string, SimChipProfile>>;
+  readonly chip: string;
+  /** Plugin config beyond firmwareDir and the short timeouts. */
+  readonly config?: Record<string, unknown>;
+}
+
+/** Runs the plugin-SDK compliance kit against a WLFW plugin with simulated cards. */
+export function describeWlfwCompliance(fixture: WlfwComplianceFixture): void {
+  const name = fixture.plugin.manifest.name;
+  let cleanup: (() => Promise<void>) | undefined;
+  let n = 0;
+  describePluginCompliance(name, {
+    async create() {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), `qrtrd-${name}-compliance-`));
+      const router = new Router();
+      const ns = new NameService(router);
+      const config = { [name]: { firmwareDir: dir, requestTimeoutMs: 1000, indicationTimeoutMs: 1000, ...fixture.config } };
+      const host = new PluginHost({ router, nameService: ns, config });
+      host.add(fixture.plugin);
+      cleanup = async () => {
+        await host.stopAll();
+        ns.close();
+        router.shutdown();
+        await fs.rm(dir, { recursive: true, force: true });
+      };
+      return {
+        host,
+        router,
+        pluginName: name,
+        async attachDevice() {
+          const spec = { chip: fixture.chip, pciAddress: `0000:1${n++ % 10}:00.0`, boardId: 1 };
+          const card = createSimulatedCardFrom(fixture.profiles, spec);
+          await writeSimulatedFirmwareDirFrom(fixture.profiles, dir, [spec]);
+          await card.attach(router);
+          return { detach: () => card.detach() };
+        },
+        settle: () => new Promise((r) => setTimeout(r, 80)),
+      };
+    },
+    async teardown() {
+      await cleanup?.();
+    },
+  });
 }
