@@ -91,24 +91,21 @@ async function main(): Promise<void> {
     throw new Error(`the guest produced ${counts} of ${ROUNDS} rounds (exit ${String(vm.exitStatus)}); console tail:\n${vm.console.slice(-3000)}`);
   }
   const c = of('c');
-  const pairedRatios = (impl: BenchResult['impl'], pick: (r: BenchResult, base: BenchResult) => number): number[] =>
-    of(impl).map((r) => pick(r, c.find((x) => x.round === r.round) as BenchResult));
-  const best = (impl: BenchResult['impl']): BenchResult => {
-    const runs = of(impl);
-    return { ...runs[0], rttUs: Math.min(...runs.map((r) => r.rttUs)), datagramsPerSecond: Math.max(...runs.map((r) => r.datagramsPerSecond)) };
-  };
-  const bestC = best('c');
+  /** Each round's throughput over C's in the same round. */
+  const roundRatios = (impl: BenchResult['impl']): number[] =>
+    of(impl).map((r) => r.datagramsPerSecond / (c.find((x) => x.round === r.round) as BenchResult).datagramsPerSecond);
+  const bestRate = (impl: BenchResult['impl']): number => Math.max(...of(impl).map((r) => r.datagramsPerSecond));
+  const bestRtt = (impl: BenchResult['impl']): number => Math.min(...of(impl).map((r) => r.rttUs));
   const rows = IMPLS.map((impl) => {
-    const b = best(impl);
-    const paired = pairedRatios(impl, (r, base) => r.datagramsPerSecond / base.datagramsPerSecond);
+    const ratios = roundRatios(impl);
     return {
       path: LABELS[impl],
-      'rtt µs': b.rttUs,
-      'datagrams/s': b.datagramsPerSecond,
-      'throughput vs C': b.datagramsPerSecond / bestC.datagramsPerSecond,
-      'per-round median': median(paired),
-      'per-round range': `${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}`,
-      'latency vs C': bestC.rttUs / b.rttUs,
+      'rtt µs': bestRtt(impl),
+      'datagrams/s': bestRate(impl),
+      'throughput vs C': bestRate(impl) / bestRate('c'),
+      'per-round median': median(ratios),
+      'per-round range': `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`,
+      'latency vs C': bestRtt('c') / bestRtt(impl),
     };
   });
   printTable(
@@ -117,7 +114,7 @@ async function main(): Promise<void> {
   );
   // Interference from the host only ever slows a window down, so each path's best window
   // is its least disturbed one; the per-round median is printed beside it as a check.
-  const ratio = best('addon').datagramsPerSecond / bestC.datagramsPerSecond;
+  const ratio = bestRate('addon') / bestRate('c');
   console.log(`\ntarget: addon throughput >= ${TARGET}x C (best windows): ${ratio.toFixed(2)}x ${verdict(ratio >= TARGET)}`);
 }
 

@@ -38,16 +38,17 @@ Poller::Poller(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Poller>(info) 
   if (napi_get_uv_event_loop(env, &loop) != napi_ok) throw Napi::Error::New(env, "no libuv loop");
   int epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) throw ErrnoError(env, "epoll_create1", errno);
-  handle_ = new uv_poll_t;
-  int rc = uv_poll_init(loop, handle_, epoll_fd);
+  auto* watch = new Watch{};
+  watch->epoll_fd = epoll_fd;
+  int rc = uv_poll_init(loop, &watch->poll, epoll_fd);
   if (rc != 0) {
-    delete handle_;
-    handle_ = nullptr;
+    delete watch;
     close(epoll_fd);
     Napi::Error error = Napi::Error::New(env, std::string("uv_poll_init: ") + uv_strerror(rc));
     error.Set("errno", Napi::Number::New(env, -rc));
     throw error;
   }
+  handle_ = &watch->poll;
   handle_->data = this;
   fd_ = fd;
   epoll_fd_ = epoll_fd;
@@ -58,11 +59,11 @@ Poller::~Poller() { Release(); }
 
 // The handle outlives this object until libuv's close callback runs; clearing data
 // keeps a late OnPoll from touching a destroyed Poller. The private epoll fd is closed
-// after the handle (libuv may still hold it in its set until then).
+// with the handle (libuv may still hold it in its set until then).
 void Poller::Release() {
   if (handle_ == nullptr) return;
   uv_poll_stop(handle_);
-  handle_->data = reinterpret_cast<void*>(static_cast<intptr_t>(epoll_fd_));
+  handle_->data = nullptr;
   uv_close(reinterpret_cast<uv_handle_t*>(handle_), OnClose);
   handle_ = nullptr;
   epoll_fd_ = -1;
@@ -70,8 +71,9 @@ void Poller::Release() {
 }
 
 void Poller::OnClose(uv_handle_t* handle) {
-  close(static_cast<int>(reinterpret_cast<intptr_t>(handle->data)));
-  delete reinterpret_cast<uv_poll_t*>(handle);
+  auto* watch = reinterpret_cast<Watch*>(handle);
+  close(watch->epoll_fd);
+  delete watch;
 }
 
 int Poller::Apply() {
@@ -101,7 +103,7 @@ int Poller::Apply() {
 
 void Poller::OnPoll(uv_poll_t* handle, int status, int /*events*/) {
   auto* self = static_cast<Poller*>(handle->data);
-  if (self == nullptr || self->handle_ == nullptr) return;
+  if (self == nullptr) return;
   uint32_t mask = self->registered_;
   if (status == 0 && mask == (kReadable | kWritable)) {
     // Both wanted: ask the private set which one is ready (no wait).

@@ -37,6 +37,13 @@ class Poller : public Napi::ObjectWrap<Poller> {
   int Apply();
   void Release();
 
+  // The libuv handle and the private set it watches; freed together in OnClose, which
+  // may run after this object is gone.
+  struct Watch {
+    uv_poll_t poll;  // first member: a uv_poll_t* is a Watch*
+    int epoll_fd;
+  };
+
   uv_poll_t* handle_ = nullptr;
   Napi::FunctionReference callback_;
   int fd_ = -1;

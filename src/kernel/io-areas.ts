@@ -38,6 +38,7 @@ class ReceiveCopier {
   offset = 0;
   // Allocated on first use: a process that never receives holds no chunk.
   private chunk = new Uint8Array(0);
+  private chunkBuffer = this.chunk.buffer;
   private used = 0;
 
   copyOut(total: number): void {
@@ -48,10 +49,12 @@ class ReceiveCopier {
     }
     if (this.used + total > this.chunk.length) {
       this.chunk = new Uint8Array(RX_CHUNK);
+      this.chunkBuffer = this.chunk.buffer;
       this.used = 0;
     }
     this.chunk.set(RX_AREA.subarray(0, total), this.used);
-    this.buffer = this.chunk.buffer;
+    // A cached field: `.buffer` on a typed array is a runtime call, once per batch.
+    this.buffer = this.chunkBuffer;
     this.offset = this.used;
     // 8-aligned batch starts: consumers may lay wider typed views over a datagram's bytes.
     this.used += (total + 7) & ~7;
