@@ -92,6 +92,7 @@ export class NameService {
         version: filter.version,
         instance: filter.instance,
         endpoint: filter.endpoint ?? 0,
+        node: filter.node,
         ownerPort: 0,
         notify: (type, server) => subscriber.next({ type, server }),
       };

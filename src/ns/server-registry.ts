@@ -8,6 +8,8 @@ export interface Lookup {
   readonly instance: number | undefined;
   /** 0 = any endpoint. */
   readonly endpoint: number;
+  /** Absent = any node. */
+  readonly node?: number;
   /** Local port that owns a wire lookup; 0 for in-process subscriptions. */
   readonly ownerPort: number;
   notify(kind: 'add' | 'remove', server: ServerInfo): void;
@@ -29,7 +31,8 @@ export function matches(lookup: LookupFilter | Lookup, server: ServerInfo): bool
     (lookup.service === 0 || lookup.service === server.service) &&
     (lookup.version === undefined || lookup.version === server.version) &&
     (lookup.instance === undefined || lookup.instance === server.instance) &&
-    (!lookup.endpoint || lookup.endpoint === server.endpoint)
+    (!lookup.endpoint || lookup.endpoint === server.endpoint) &&
+    (lookup.node === undefined || lookup.node === server.node)
   );
 }
 

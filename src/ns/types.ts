@@ -13,13 +13,16 @@ export interface ServerInfo {
 
 /**
  * What a lookup matches. `service` 0 matches any service; an absent version or
- * instance matches any; `endpoint` restricts the lookup to one endpoint.
+ * instance matches any; `endpoint` restricts the lookup to one endpoint, `node`
+ * to one node id. Where there are no endpoint IDs (a mainline kernel), the node
+ * is what tells two cards apart, if they have distinct ones.
  */
 export interface LookupFilter {
   readonly service: number;
   readonly version?: number;
   readonly instance?: number;
   readonly endpoint?: number;
+  readonly node?: number;
 }
 
 export type LookupEvent =
@@ -43,5 +46,6 @@ export function describeFilter(filter: LookupFilter): string {
   if (filter.version !== undefined) parts.push(`version ${filter.version}`);
   if (filter.instance !== undefined) parts.push(`instance ${filter.instance}`);
   if (filter.endpoint !== undefined) parts.push(`endpoint ${filter.endpoint}`);
+  if (filter.node !== undefined) parts.push(`node ${filter.node}`);
   return parts.join(', ');
 }

@@ -31,6 +31,12 @@ export interface QmiClientOptions {
    * It may be reserved before its device attaches.
    */
   readonly endpoint?: number;
+  /**
+   * Node to use: the client then considers only servers on this node. Without endpoint
+   * IDs (a mainline kernel reports endpoint 0 for everything), this is how a client
+   * picks one of several identical devices that have distinct node ids.
+   */
+  readonly node?: number;
   /** Name for errors and logs. */
   readonly name?: string;
 }
@@ -104,7 +110,7 @@ export class QmiClient {
     private readonly localNode: number,
     readonly options: QmiClientOptions,
   ) {
-    this.filter = { service: options.service, version: options.version, instance: options.instance, endpoint: options.endpoint };
+    this.filter = { service: options.service, version: options.version, instance: options.instance, endpoint: options.endpoint, node: options.node };
   }
 
   /** Opens a socket (bound to `options.endpoint` if given) and starts looking for the service. */

@@ -232,6 +232,24 @@ describe('NameService', () => {
       router.shutdown();
     });
 
+    it('should restrict servers() and lookup$ to a node, in snapshots and live updates', async () => {
+      const { router, ns } = createHost();
+      const a = new RawPeer(router, { kind: 'mhi', key: 'a' }, 7);
+      const b = new RawPeer(router, { kind: 'mhi', key: 'b' }, 8);
+      a.announce(69, 0x101, 1);
+      await settle();
+      const events: string[] = [];
+      const sub = ns.lookup$({ service: 69, node: 8 }).subscribe((e) => events.push(e.type === 'snapshot' ? `snapshot:${e.servers.length}` : `${e.type}:${e.server.node}`));
+      b.announce(69, 0x101, 1);
+      a.announce(69, 0x101, 2);
+      await settle();
+      expect(ns.servers({ service: 69, node: 7 }).map((s) => [s.node, s.port])).to.deep.equal([[7, 1], [7, 2]]);
+      expect(ns.servers({ service: 69, node: 8 }).map((s) => [s.node, s.port])).to.deep.equal([[8, 1]]);
+      expect(events).to.deep.equal(['snapshot:0', 'add:8']);
+      sub.unsubscribe();
+      router.shutdown();
+    });
+
     it('should resolve waitForService when the service appears and reject with NS_SERVICE_TIMEOUT otherwise', async () => {
       const { router, ns } = createHost();
       const waiting = ns.waitForService({ service: 69, instance: 1 }, 1000);

@@ -15,9 +15,9 @@ const unknownReq = qmiRequest('unknown_req', 0x99, {});
 const unknownResp = qmiResponse('unknown_resp', 0x99, { resp: qmiResultField });
 const badReq = qmiRequest('bad_req', 0x20, { junk: req(0x05, u8) }); // not what test_ping_req expects
 
-/** A simulated device: its own router at node 7 behind a memory link, serving test service 15. */
-async function device(host: Router, key: string, options: { instance?: number; tag?: number } = {}) {
-  const router = new Router({ localNode: 7 });
+/** A simulated device: its own router at node 7 (or `node`) behind a memory link, serving test service 15. */
+async function device(host: Router, key: string, options: { instance?: number; tag?: number; node?: number } = {}) {
+  const router = new Router({ localNode: options.node ?? 7 });
   new NameService(router);
   const [near, far] = createMemoryLink({ kind: 'mhi', key }, { kind: 'memory', key: 'host' });
   const attached = host.attach(near);
@@ -139,6 +139,24 @@ describe('QmiClient and QmiService', () => {
     expect(ca.server!.endpoint).to.equal(a.id);
     expect(cb.server!.endpoint).to.equal(b.id);
     expect(ca.stats().discarded + cb.stats().discarded).to.equal(0);
+    router.shutdown();
+  });
+
+  it('should use only servers on the node it was opened for (no endpoint IDs needed)', async () => {
+    const { router } = createHost();
+    await device(router, 'card-a', { tag: 0xa, node: 7 });
+    await device(router, 'card-b', { tag: 0xb, node: 8 });
+    const ca = await QmiClient.open(router, { service: 15, node: 7 });
+    const cb = await QmiClient.open(router, { service: 15, node: 8 });
+    for (const [client, tag] of [[ca, 0xa], [cb, 0xb], [ca, 0xa]] as const) {
+      expect((await client.request(test_ping_req, test_ping_resp, { ping: new Uint8Array(4) })).pong![0]).to.equal(tag);
+    }
+    expect([ca.server!.node, cb.server!.node]).to.deep.equal([7, 8]);
+    const none = await QmiClient.open(router, { service: 15, node: 9 });
+    const err = await none.request(test_ping_req, test_ping_resp, { ping: new Uint8Array(4) }, { timeout: 50 }).catch((e: { code: string }) => e);
+    expect((err as { code: string }).code).to.match(/^QMI_/);
+    expect(err).to.have.property('message').that.includes('node 9');
+    for (const c of [ca, cb, none]) c.close();
     router.shutdown();
   });
 

@@ -1,5 +1,6 @@
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
 import {
+  NO_ENDPOINT_ID,
   formatBackendKey,
   parseBackendKey,
   type EndpointReservation,
@@ -14,27 +15,40 @@ import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
 import { WlfwCard } from './wlfw-card';
 
 interface CardEntry {
+  /** Where the card is: see {@link slotOf}. */
+  readonly slot: string;
   readonly card: WlfwCard;
   readonly reservation: EndpointReservation | undefined;
   readonly subscription: Subscription;
 }
 
 /**
+ * Where a card is: its endpoint, or, where servers carry no endpoint ID (qrtrd in
+ * kernel mode on a mainline kernel), its node id. Identical cards at one node cannot be
+ * told apart there; cards at distinct nodes (e.g. behind qrtrd's TUN bridge, which
+ * translates node ids) can.
+ */
+function slotOf(endpoint: number, node: number): string {
+  return endpoint !== NO_ENDPOINT_ID ? `endpoint ${endpoint}` : `node ${node}`;
+}
+
+/**
  * The WLFW firmware loader of one family (ath11k or ath12k). It reserves the
  * endpoint IDs of configured cards before their devices attach, watches the
  * name service for WLFW (service 69) on every endpoint whatever its backend,
- * and runs one {@link WlfwCard} per endpoint whose instance belongs to its chip
- * table, each with a QMI client bound to that endpoint. Cards found to run the
- * other family's firmware are left alone until their firmware restarts.
+ * and runs one {@link WlfwCard} per endpoint (per node where there are no
+ * endpoint IDs) whose instance belongs to its chip table, each with a QMI client
+ * bound to that endpoint (or node). Cards found to run the other family's
+ * firmware are left alone until their firmware restarts.
  */
 export class WlfwLoader {
   readonly options: WlfwLoaderOptions;
   private readonly store: FirmwareStore;
   private readonly groups: GroupBarrier;
-  private readonly cardsByEndpoint = new Map<number, CardEntry>();
-  private readonly opening = new Map<number, Promise<void>>();
-  /** Endpoint → server (node:port) that was found to be the other family's. */
-  private readonly declined = new Map<number, string>();
+  private readonly cardsBySlot = new Map<string, CardEntry>();
+  private readonly opening = new Map<string, Promise<void>>();
+  /** Slot → server (node:port) that was found to be the other family's. */
+  private readonly declined = new Map<string, string>();
   private readonly cardsSubject = new BehaviorSubject<WlfwCardStatus[]>([]);
   private lookup: Subscription | undefined;
   private started = false;
@@ -65,13 +79,16 @@ export class WlfwLoader {
     for (const text of this.options.cards) {
       const key = parseBackendKey(text);
       const reservation = this.context.router.reserveEndpoint(key);
-      await this.openCard(reservation.id, formatBackendKey(key), reservation);
+      await this.openCard({ endpoint: reservation.id, key: formatBackendKey(key), reservation });
     }
     this.lookup = this.context.names.lookup$({ service: WLFW_SERVICE, version: WLFW_VERSION }).subscribe({
       next: (event) => {
         if (event.type === 'snapshot') for (const s of event.servers) this.onServer(s);
         else if (event.type === 'add') this.onServer(event.server);
-        else if (this.declined.get(event.server.endpoint) === `${event.server.node}:${event.server.port}`) this.declined.delete(event.server.endpoint);
+        else {
+          const slot = slotOf(event.server.endpoint, event.server.node);
+          if (this.declined.get(slot) === `${event.server.node}:${event.server.port}`) this.declined.delete(slot);
+        }
       },
       error: (err: unknown) => this.context.logger.error({ err }, 'WLFW lookup failed'),
     });
@@ -84,8 +101,8 @@ export class WlfwLoader {
       this.lookup?.unsubscribe();
       await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
       this.groups.clear();
-      const entries = [...this.cardsByEndpoint.values()];
-      this.cardsByEndpoint.clear();
+      const entries = [...this.cardsBySlot.values()];
+      this.cardsBySlot.clear();
       await Promise.all(entries.map((e) => this.closeEntry(e)));
       this.declined.clear();
       this.publish();
@@ -100,12 +117,12 @@ export class WlfwLoader {
 
   /** Current status of every card (for `qrtr cards` and the daemon table). */
   snapshot(): WlfwCardStatus[] {
-    return [...this.cardsByEndpoint.values()].map((e) => e.card.status).sort((a, b) => a.endpoint - b.endpoint);
+    return [...this.cardsBySlot.values()].map((e) => e.card.status).sort((a, b) => a.endpoint - b.endpoint || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** One card's status stream, by backend key (`mhi:0000:01:00.0`). */
   status$(key: string): Observable<WlfwCardStatus> | undefined {
-    for (const e of this.cardsByEndpoint.values()) if (e.card.key === key) return e.card.status$;
+    for (const e of this.cardsBySlot.values()) if (e.card.key === key) return e.card.status$;
     return undefined;
   }
 
@@ -138,29 +155,43 @@ export class WlfwLoader {
 
   private onServer(server: ServerInfo): void {
     if (!this.started || this.stopping || !this.instances.includes(server.instance)) return;
-    if (this.cardsByEndpoint.has(server.endpoint) || this.opening.has(server.endpoint)) return;
-    if (this.declined.get(server.endpoint) === `${server.node}:${server.port}`) return;
-    const info = this.context.router.endpoints().find((e) => e.id === server.endpoint);
-    // A server behind no remote endpoint (a local emulator) has no backend key to reserve.
-    const key = info ? info.key : { kind: 'local', key: `${server.node}:${server.port}` };
+    const slot = slotOf(server.endpoint, server.node);
+    if (this.cardsBySlot.has(slot) || this.opening.has(slot)) return;
+    if (this.declined.get(slot) === `${server.node}:${server.port}`) return;
+    const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === server.endpoint) : undefined;
+    // Without endpoint IDs the node id is the card's identity (stable across firmware
+    // restarts, unlike the port). A server behind no remote endpoint (a local emulator)
+    // has no backend key to reserve.
+    const key =
+      server.endpoint === NO_ENDPOINT_ID ? { kind: 'node', key: String(server.node) } : info ? info.key : { kind: 'local', key: `${server.node}:${server.port}` };
     const reservation = info ? this.context.router.reserveEndpoint(info.key) : undefined;
-    const pending = this.openCard(server.endpoint, formatBackendKey(key), reservation, server.instance)
+    const pending = this.openCard({ endpoint: server.endpoint, node: server.node, key: formatBackendKey(key), reservation, instance: server.instance })
       .catch((err: unknown) => {
         reservation?.release();
-        this.context.logger.error({ err, endpoint: server.endpoint }, 'cannot open a WLFW client for the card');
+        this.context.logger.error({ err, endpoint: server.endpoint, node: server.node }, 'cannot open a WLFW client for the card');
       })
-      .finally(() => this.opening.delete(server.endpoint));
-    this.opening.set(server.endpoint, pending);
+      .finally(() => this.opening.delete(slot));
+    this.opening.set(slot, pending);
   }
 
-  private async openCard(endpoint: number, key: string, reservation: EndpointReservation | undefined, instance?: number): Promise<void> {
+  private async openCard(where: {
+    readonly endpoint: number;
+    /** The card's node, when there is no endpoint ID to bind to. */
+    readonly node?: number;
+    readonly key: string;
+    readonly reservation: EndpointReservation | undefined;
+    readonly instance?: number;
+  }): Promise<void> {
+    const { endpoint, key, reservation, instance } = where;
     const bind = this.options.bindEndpoints;
+    const byNode = endpoint === NO_ENDPOINT_ID;
     const client = await this.context.qmi.openClient({
       service: WLFW_SERVICE,
       version: WLFW_VERSION,
       // Unbound (the kernel's way), the only filter left is the instance, and every identical card matches it.
-      instance: bind ? undefined : instance,
-      endpoint: bind ? endpoint : undefined,
+      instance: bind && !byNode ? undefined : instance,
+      endpoint: bind && !byNode ? endpoint : undefined,
+      node: byNode ? where.node : undefined,
       name: `${this.family} WLFW client of ${key}`,
     });
     const card = new WlfwCard(key, endpoint, client, {
@@ -173,12 +204,12 @@ export class WlfwLoader {
       onDecline: (c, server) => this.decline(c, server),
     });
     const subscription = card.status$.subscribe(() => this.publish());
-    const entry: CardEntry = { card, reservation, subscription };
+    const entry: CardEntry = { slot: slotOf(endpoint, where.node ?? 0), card, reservation, subscription };
     if (this.stopping || !this.started) {
       await this.closeEntry(entry);
       return;
     }
-    this.cardsByEndpoint.set(endpoint, entry);
+    this.cardsBySlot.set(entry.slot, entry);
     if (this.family === 'ath12k') this.expectInGroup(card, instance);
     card.start();
     this.publish();
@@ -193,10 +224,10 @@ export class WlfwLoader {
 
   /** The card runs the other family's firmware: drop it until that server goes away. */
   private decline(card: WlfwCard, server: ServerInfo): void {
-    const entry = this.cardsByEndpoint.get(card.endpoint);
-    if (!entry || entry.card !== card) return;
-    this.declined.set(card.endpoint, `${server.node}:${server.port}`);
-    this.cardsByEndpoint.delete(card.endpoint);
+    const entry = [...this.cardsBySlot.values()].find((e) => e.card === card);
+    if (!entry) return;
+    this.declined.set(entry.slot, `${server.node}:${server.port}`);
+    this.cardsBySlot.delete(entry.slot);
     for (const chip of this.chips) this.groups.forget(`${this.family}:${chip.chip}`, card.key);
     void this.closeEntry(entry).then(() => this.publish());
   }

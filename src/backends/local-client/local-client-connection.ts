@@ -463,5 +463,5 @@ function parseFilter(body: Record<string, unknown>): LookupFilter {
     }
     return value;
   };
-  return { service: field('service', true)!, version: field('version', false), instance: field('instance', false), endpoint: field('endpoint', false) };
+  return { service: field('service', true)!, version: field('version', false), instance: field('instance', false), endpoint: field('endpoint', false), node: field('node', false) };
 }

@@ -58,7 +58,8 @@ export const check: GuestCheck = {
   async run(ctx) {
     if (!existsSync('/usr/bin/qmicli')) ctx.skip('qmicli is not installed (apt-get install libqmi-utils)');
     // The default plugins load too: in kernel mode the ath11k loader finds the cards through the
-    // kernel's lookup and talks WLFW to one of them through the kernel and the bridge.
+    // kernel's lookup. Mainline has no endpoint IDs, so it tells them apart by their (translated)
+    // node ids and talks WLFW to each through the kernel and the bridge.
     const config = join(ctx.scratchDir, 'qrtrd.json');
     writeFileSync(
       config,
@@ -100,6 +101,18 @@ export const check: GuestCheck = {
 
       await qmicli(ctx, 1, EXPECTED);
       await qmicli(ctx, bridgedDms.node, EXPECTED);
+
+      // Both cards get their own WLFW client: each, keyed node:<its node>, reaches the caldata
+      // step, where its file (cal-node-<node>.bin) is not in the simulated firmware directory.
+      const cardNodes = cards.map((c) => c.node).sort((x, y) => x - y);
+      const driven = async (): Promise<number[]> => {
+        const seen = new Set<number>();
+        for (const match of output.matchAll(/"card":"node:(\d+)"[^\n]*"code":"WLFW_FIRMWARE_MISSING"/g)) seen.add(Number(match[1]));
+        return [...seen].sort((x, y) => x - y);
+      };
+      const deadline2 = Date.now() + 30_000;
+      while ((await driven()).length < 2 && Date.now() < deadline2) await sleep(200);
+      assert.deepEqual(await driven(), cardNodes, `the loader drives both cards by node: ${output.slice(-3000)}`);
 
       const targets = [...cards, bridgedDms].map((r) => `${r.node}:${r.port}`).join(',');
       const peer = await run('/usr/bin/python3', [join(ctx.repoRoot, 'test/kernel/guest/qrtrd-hostile-peer.py'), targets, String(DEFAULT_TUN_BRIDGE_NODE), String(last)], 90_000);

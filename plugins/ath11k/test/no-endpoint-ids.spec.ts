@@ -1,0 +1,101 @@
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expect } from 'chai';
+import { map } from 'rxjs';
+import {
+  NameService,
+  NO_ENDPOINT_ID,
+  PluginHost,
+  Router,
+  recordingLogger,
+  type QrtrMessage,
+  type QrtrSocket,
+  type QrtrSocketProvider,
+} from '../../../src/sdk';
+import { plugin, writeSimulatedFirmwareDir } from '../index';
+import { SimulatedCard } from '../sim';
+import { ATH11K_SIM_PROFILES } from '../sim/profiles';
+import { sha256, simulatedFiles } from '../../wlfw/sim';
+import { WLFW_LOADER_LIFECYCLE, type WlfwLoaderLifecycle } from '../../wlfw/src';
+
+/**
+ * What qrtrd's plugins see in kernel mode on a mainline kernel: the same sockets, but
+ * every datagram and every name-service notification carries endpoint 0, and binding to
+ * an endpoint is not possible. Wraps the in-process router's sockets.
+ */
+function withoutEndpointIds(router: Router): QrtrSocketProvider {
+  const strip = (m: QrtrMessage): QrtrMessage => ({ from: m.from, data: m.data, endpoint: NO_ENDPOINT_ID });
+  const wrap = (socket: QrtrSocket): QrtrSocket => {
+    const messages$ = socket.messages$.pipe(map(strip));
+    return Object.assign(Object.create(socket) as QrtrSocket, {
+      messages$,
+      bindEndpoint(): void {
+        throw new Error('no endpoint IDs on this kernel');
+      },
+      send: (to: Parameters<QrtrSocket['send']>[0], data: Uint8Array) => socket.send(to, data),
+      receive: async (options?: { signal?: AbortSignal }) => strip(await socket.receive(options)),
+    });
+  };
+  return { localNode: router.localNode, openSocket: async (options) => wrap(await router.openSocket(options)) };
+}
+
+describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', function () {
+  this.timeout(20_000);
+  let cleanup: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await cleanup?.();
+    cleanup = undefined;
+  });
+
+  it('should drive identical cards that have distinct node ids as separate cards, keyed by node', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qrtrd-ath-'));
+    const router = new Router();
+    const ns = new NameService(router);
+    const logger = recordingLogger();
+    const host = new PluginHost({
+      router,
+      provider: withoutEndpointIds(router),
+      logger,
+      config: { ath11k: { firmwareDir: dir, requestTimeoutMs: 2000, indicationTimeoutMs: 2000, retryDelayMs: 20 } },
+    });
+    host.add(plugin);
+    // Two QCN9074 cards, same instance; firmware at nodes 7 and 8 (as the TUN bridge's
+    // node translation presents two identical cards to the kernel).
+    const cards = [7, 8].map(
+      (node, i) => new SimulatedCard({ profile: { ...ATH11K_SIM_PROFILES.QCN9074, node }, pciAddress: `0000:0${i + 1}:00.0`, boardId: 0x200 + i }),
+    );
+    cleanup = async () => {
+      await host.stopAll();
+      for (const c of cards) c.detach();
+      ns.close();
+      router.shutdown();
+      await fs.rm(dir, { recursive: true, force: true });
+    };
+    await writeSimulatedFirmwareDir(dir, cards.map((c) => ({ chip: 'QCN9074', pciAddress: c.pciAddress, boardId: c.boardId })));
+    // Without a backend key, a card's caldata is named after its node.
+    const profile = ATH11K_SIM_PROFILES.QCN9074;
+    for (const [i, card] of cards.entries()) {
+      const caldata = simulatedFiles(profile, card.boardId, 'pci', card.pciAddress).caldata!;
+      await fs.writeFile(path.join(dir, profile.family, profile.chip, profile.hwRev, `cal-node-${7 + i}.bin`), caldata);
+    }
+    await host.start('ath11k');
+    for (const card of cards) await card.attach(router);
+
+    const loader = host.containerOf('ath11k').get<WlfwLoaderLifecycle>(WLFW_LOADER_LIFECYCLE).loader!;
+    const statuses = await loader.whenReady(['node:7', 'node:8'], 15_000);
+    expect(statuses.map((s) => [s.key, s.endpoint, s.node, s.state])).to.deep.equal([
+      ['node:7', NO_ENDPOINT_ID, 7, 'ready'],
+      ['node:8', NO_ENDPOINT_ID, 8, 'ready'],
+    ]);
+    for (const card of cards) {
+      const expected = simulatedFiles(ATH11K_SIM_PROFILES.QCN9074, card.boardId, 'pci', card.pciAddress);
+      expect(card.firmware!.violations, card.key).to.deep.equal([]);
+      // Each card got its own board data and caldata: the loader told them apart.
+      expect(card.received.map((f) => [f.bdfType, f.fileId, f.sha256]), card.key).to.deep.equal([
+        [0, card.boardId, sha256(expected.board)],
+        [2, card.boardId, sha256(expected.caldata!)],
+      ]);
+    }
+  });
+});
