@@ -124,6 +124,25 @@ describe('LocalClientServer and connectQrtrd', () => {
     await until(() => host.ns.stats().lookups === 0, 'the server-side lookup to end');
   });
 
+  it('should carry a node filter in lookups to the daemon', async () => {
+    const client = await connect();
+    const at7 = new RawPeer(host.router, { kind: 'mhi', key: '0000:01:00.0' }, 7);
+    const at8 = new RawPeer(host.router, { kind: 'mhi', key: '0000:02:00.0' }, 8);
+    at7.announce(69, instanceWord(1, 1), 1);
+    at8.announce(69, instanceWord(1, 1), 1);
+    await settle();
+    const got: LookupEvent[] = [];
+    const subscription = client.lookup$({ service: 69, node: 8 }).subscribe((e) => got.push(e));
+    await until(() => got.length === 1, 'the snapshot');
+    expect(got[0]).to.deep.equal({ type: 'snapshot', servers: [{ service: 69, version: 1, instance: 1, node: 8, port: 1, endpoint: at8.id }] });
+    subscription.unsubscribe();
+    const bad: LookupEvent[] = [];
+    const error = await new Promise<unknown>((resolve) => client.lookup$({ service: 69, node: -1 }).subscribe({ next: (e) => bad.push(e), error: resolve }));
+    expect(error).to.have.property('code', 'QRTRD_INVALID_ARGUMENT');
+    expect(error).to.have.property('message').that.includes('lookup node');
+    expect(bad).to.deep.equal([]);
+  });
+
   it('should re-throw typed router errors with their class, code and details', async () => {
     const client = await connect();
     const err = await expectRejection(client.openSocket({ port: 5 }), 'QRTR_PORT_PERMISSION');
