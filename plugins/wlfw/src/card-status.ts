@@ -28,11 +28,11 @@ export type WlfwCardState =
 export interface WlfwCardStatus {
   /** Backend key, `mhi:0000:01:00.0`. */
   readonly key: string;
-  /** Endpoint ID the card's client is bound to. */
+  /** Endpoint ID the card's client is bound to; 0 without endpoint IDs (the card is then known by its node). */
   readonly endpoint: number;
   readonly family: WlfwFamily;
   readonly state: WlfwCardState;
-  /** Node id and port of the WLFW server (identical across cards of a kind). */
+  /** Node id and port of the WLFW server (identical across cards of a kind when they are told apart by endpoint). */
   readonly node?: number;
   readonly port?: number;
   readonly instance?: number;

@@ -117,7 +117,9 @@ export class WlfwLoader {
 
   /** Current status of every card (for `qrtr cards` and the daemon table). */
   snapshot(): WlfwCardStatus[] {
-    return [...this.cardsBySlot.values()].map((e) => e.card.status).sort((a, b) => a.endpoint - b.endpoint || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.cardsBySlot.values()]
+      .map((e) => e.card.status)
+      .sort((a, b) => a.endpoint - b.endpoint || (a.node ?? 0) - (b.node ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   /** One card's status stream, by backend key (`mhi:0000:01:00.0`). */
