@@ -3,6 +3,7 @@ import {
   NO_ENDPOINT_ID,
   formatBackendKey,
   parseBackendKey,
+  type BackendKey,
   type EndpointReservation,
   type PluginContext,
   type ServerInfo,
@@ -30,6 +31,15 @@ interface CardEntry {
  */
 function slotOf(endpoint: number, node: number): string {
   return endpoint !== NO_ENDPOINT_ID ? `endpoint ${endpoint}` : `node ${node}`;
+}
+
+/** The backend key of a card found by lookup, behind `attached` if it has one. */
+function cardKeyOf(server: ServerInfo, attached: BackendKey | undefined): BackendKey {
+  // Without endpoint IDs the node id is the card's identity (stable across firmware
+  // restarts, unlike the port).
+  if (server.endpoint === NO_ENDPOINT_ID) return { kind: 'node', key: String(server.node) };
+  // A server behind no remote endpoint (a local emulator) has no backend key to reserve.
+  return attached ?? { kind: 'local', key: `${server.node}:${server.port}` };
 }
 
 /**
@@ -161,11 +171,7 @@ export class WlfwLoader {
     if (this.cardsBySlot.has(slot) || this.opening.has(slot)) return;
     if (this.declined.get(slot) === `${server.node}:${server.port}`) return;
     const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === server.endpoint) : undefined;
-    // Without endpoint IDs the node id is the card's identity (stable across firmware
-    // restarts, unlike the port). A server behind no remote endpoint (a local emulator)
-    // has no backend key to reserve.
-    const key =
-      server.endpoint === NO_ENDPOINT_ID ? { kind: 'node', key: String(server.node) } : info ? info.key : { kind: 'local', key: `${server.node}:${server.port}` };
+    const key = cardKeyOf(server, info?.key);
     const reservation = info ? this.context.router.reserveEndpoint(info.key) : undefined;
     const pending = this.openCard({ endpoint: server.endpoint, node: server.node, key: formatBackendKey(key), reservation, instance: server.instance })
       .catch((err: unknown) => {
