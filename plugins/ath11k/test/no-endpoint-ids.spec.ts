@@ -33,7 +33,9 @@ function withoutEndpointIds(router: Router): QrtrSocketProvider {
       bindEndpoint(): void {
         throw new Error('no endpoint IDs on this kernel');
       },
-      send: (to: Parameters<QrtrSocket['send']>[0], data: Uint8Array) => socket.send(to, data),
+      // As the kernel provider does on mainline: an endpoint to send through is an error.
+      send: (...[to, data, options]: Parameters<QrtrSocket['send']>) =>
+        options?.endpoint ? Promise.reject(new Error('no endpoint IDs on this kernel')) : socket.send(to, data, options),
       receive: async (options?: { signal?: AbortSignal }) => strip(await socket.receive(options)),
     });
   };
