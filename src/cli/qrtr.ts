@@ -3,7 +3,9 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { QrtrdError } from '../common/errors';
 import { connectQrtrd, type QrtrdConnection } from '../client';
+import { KernelSocketProvider } from '../kernel';
 import { lookupServers, watchServers$, type LookupFilter, type ServerInfo } from '../ns';
+import type { QrtrSocketProvider } from '../router';
 import { formatCardTable } from '../../plugins/ath11k';
 import { formatEndpointTable } from '../daemon/console-view';
 import type { DaemonStatus } from '../daemon/daemon';
@@ -21,6 +23,8 @@ Usage: qrtr <command> [options]
 Commands:
   lookup [SERVICE [INSTANCE]]  list servers like qrtr-lookup, plus endpoint id and backend key
       --endpoint ID            only servers behind this endpoint
+      --node N                 only servers on this node
+      --kernel                 ask the running kernel's name service (AF_QIPCRTR), not qrtrd
       --watch                  keep running and print servers as they come and go
       --timeout MS             how long to wait for the listing (default 1000)
   endpoints                    endpoint ids, backend keys, nodes, reservations and counters
@@ -75,13 +79,33 @@ async function connect(socketPath: string): Promise<QrtrdConnection> {
   }
 }
 
-async function lookupCommand(conn: QrtrdConnection, positionals: string[], values: Record<string, unknown>, out: Output): Promise<number> {
+/** Where `qrtr lookup` looks: a running qrtrd, or the kernel's own name service. */
+interface LookupSource {
+  readonly provider: QrtrSocketProvider;
+  /** Backend keys by endpoint id. */
+  endpointKeys(): Promise<Map<number, string>>;
+  /** Resolves when the source goes away (a --watch then ends). */
+  whenClosed(): Promise<void>;
+}
+
+function daemonLookupSource(conn: QrtrdConnection): LookupSource {
+  return { provider: conn, endpointKeys: async () => endpointKeys(await conn.endpoints()), whenClosed: () => conn.whenClosed().then(() => undefined) };
+}
+
+/** The kernel as the router (a Qualcomm system without qrtrd): no endpoint ids, no keys. */
+function kernelLookupSource(): LookupSource {
+  return { provider: KernelSocketProvider.open(), endpointKeys: async () => new Map(), whenClosed: () => new Promise<void>(() => undefined) };
+}
+
+async function lookupCommand(source: LookupSource, positionals: string[], values: Record<string, unknown>, out: Output): Promise<number> {
   const service = numberArg('SERVICE', positionals[0]) ?? 0;
   const instance = numberArg('INSTANCE', positionals[1]);
   const endpoint = numberArg('--endpoint', values.endpoint as string | undefined);
+  const node = numberArg('--node', values.node as string | undefined);
   const timeout = numberArg('--timeout', values.timeout as string | undefined) ?? 1000;
-  const filter: LookupFilter = { service, instance, endpoint };
-  const keys = endpointKeys(await conn.endpoints());
+  const filter: LookupFilter = { service, instance, endpoint, node };
+  const conn = source.provider;
+  const keys = await source.endpointKeys();
   const json = values.json === true;
   if (!values.watch) {
     const rows = sortRows((await lookupServers(conn, filter, timeout)).map((s) => lookupRow(s, keys)));
@@ -100,7 +124,7 @@ async function lookupCommand(conn: QrtrdConnection, positionals: string[], value
       next: (e) => {
         if (e.type === 'snapshot') for (const s of e.servers) print('add', s);
         else {
-          if (e.type === 'add' && !keys.has(e.server.endpoint)) void conn.endpoints().then((eps) => endpointKeys(eps).forEach((v, k) => keys.set(k, v)));
+          if (e.type === 'add' && !keys.has(e.server.endpoint)) void source.endpointKeys().then((more) => more.forEach((v, k) => keys.set(k, v)));
           print(e.type, e.server);
         }
       },
@@ -108,7 +132,7 @@ async function lookupCommand(conn: QrtrdConnection, positionals: string[], value
       complete: resolve,
     });
     removeSignals = stopOnSignals(subscription, resolve);
-    void conn.whenClosed().then(() => {
+    void source.whenClosed().then(() => {
       subscription.unsubscribe();
       resolve();
     });
@@ -208,6 +232,8 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
         json: { type: 'boolean' },
         input: { type: 'string' },
         endpoint: { type: 'string' },
+        node: { type: 'string' },
+        kernel: { type: 'boolean' },
         watch: { type: 'boolean' },
         timeout: { type: 'string' },
         service: { type: 'string' },
@@ -237,10 +263,12 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
   try {
     if (command === 'trace' && values.read) return await runTrace(undefined, values, out);
     if (!['lookup', 'endpoints', 'cards', 'qmi', 'trace'].includes(command)) throw new UsageError(`unknown command '${command}'; run 'qrtr --help'`);
+    if (values.kernel && command !== 'lookup') throw new UsageError(`--kernel is an option of 'qrtr lookup' only`);
+    if (values.kernel) return await lookupCommand(kernelLookupSource(), positionals, values, out);
     conn = await connect(socketPath);
     switch (command) {
       case 'lookup':
-        return await lookupCommand(conn, positionals, values, out);
+        return await lookupCommand(daemonLookupSource(conn), positionals, values, out);
       case 'endpoints':
         return await endpointsCommand(conn, values, out);
       case 'cards':

@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectQrtrd } from '../../src/client';
+import { probeKernelQrtr } from '../../src/kernel';
 import { SIMULATED_MODEM_IDENTITY } from '../../src/daemon/simulated-modem';
 
 const DIST = resolve(__dirname, '..', '..');
@@ -100,6 +101,33 @@ describe('qrtrd as a process', function () {
     ]);
     expect(rows[0].endpoint).to.not.equal(rows[1].endpoint);
     for (const r of rows) expect(r.key).to.match(/^socket:/);
+  });
+
+  it('should filter qrtr lookup by node', async () => {
+    const at = async (node: number): Promise<{ node: number }[]> => {
+      const result = await run(QRTR, ['lookup', '4242', '--node', String(node), '--json', '--socket', socketPath]);
+      expect(result.code, result.stderr).to.equal(0);
+      return JSON.parse(result.stdout) as { node: number }[];
+    };
+    expect((await at(7)).map((r) => r.node)).to.deep.equal([7, 7]);
+    expect(await at(8)).to.deep.equal([]);
+  });
+
+  it('should look up in the kernel with --kernel, or say why it cannot', async () => {
+    const result = await run(QRTR, ['lookup', '--kernel', '--json']);
+    const probe = probeKernelQrtr();
+    if (probe.available) {
+      // A kernel with QRTR (the guest checks cover this path with a known server).
+      expect(result.code, result.stderr).to.equal(0);
+      expect(JSON.parse(result.stdout)).to.be.an('array');
+    } else {
+      // No addon or no AF_QIPCRTR here: the same typed error the probe gets, as JSON.
+      expect(result.code).to.equal(1);
+      expect(JSON.parse(result.stdout).error.code).to.equal(probe.code);
+    }
+    const misuse = await run(QRTR, ['endpoints', '--kernel', '--socket', socketPath]);
+    expect(misuse.code).to.equal(2);
+    expect(misuse.stderr).to.contain('--kernel');
   });
 
   it('should cut off a garbage-writing peer while the others keep working', async () => {

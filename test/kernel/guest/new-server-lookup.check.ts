@@ -1,4 +1,6 @@
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { encodeControl, instanceWord, QRTR_PORT_CTRL, QrtrType } from '../../../src/wire';
 import type { GuestCheck } from '../harness/check-api';
 import { openBound, waitForLookup } from '../harness/guest-helpers';
@@ -6,7 +8,8 @@ import { openBound, waitForLookup } from '../harness/guest-helpers';
 const SERVICE = 15;
 
 export const check: GuestCheck = {
-  title: 'should register a NEW_SERVER (service 15, version 1, instance 0) that qrtr-lookup lists, and drop it on close',
+  title:
+    'should register a NEW_SERVER (service 15, version 1, instance 0) that qrtr-lookup and `qrtr lookup --kernel` list, and drop it on close',
   async run(ctx) {
     const server = openBound();
     const port = server.address?.port ?? 0;
@@ -18,6 +21,22 @@ export const check: GuestCheck = {
       const row = rows.find((r) => r.service === SERVICE && r.port === port);
       ctx.log(`qrtr-lookup: ${JSON.stringify(row)}`);
       assert.deepEqual(row, { service: SERVICE, version: 1, instance: 0, node: 1, port });
+
+      // qrtrd's own lookup tool, straight from the kernel's name service (no daemon).
+      const qrtr = (...args: string[]): unknown[] => {
+        const result = spawnSync(process.execPath, [join(ctx.buildRoot, 'src', 'cli', 'qrtr.js'), 'lookup', ...args, '--kernel', '--json'], { encoding: 'utf8', timeout: 20_000 });
+        assert.equal(result.status, 0, `qrtr lookup ${args.join(' ')} --kernel: ${result.stderr}`);
+        return JSON.parse(result.stdout) as unknown[];
+      };
+      const expected = { service: SERVICE, version: 1, instance: 0, node: 1, port, endpoint: 0, key: '-' };
+      const listed = qrtr(String(SERVICE));
+      ctx.log(`qrtr lookup ${SERVICE} --kernel: ${JSON.stringify(listed)}`);
+      const mine = (listed as Array<Record<string, unknown>>).find((r) => r.port === port);
+      assert.ok(mine, JSON.stringify(listed));
+      const { name, ...fields } = mine;
+      assert.deepEqual(fields, expected);
+      assert.equal(typeof name, 'string');
+      assert.deepEqual(qrtr(String(SERVICE), '--node', '2'), [], 'no server of service 15 on node 2');
     } finally {
       server.close();
     }
