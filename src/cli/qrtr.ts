@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { QrtrdError } from '../common/errors';
 import { connectQrtrd, type QrtrdConnection } from '../client';
 import { KernelSocketProvider } from '../kernel';
-import { lookupServers, watchServers$, type LookupFilter, type ServerInfo } from '../ns';
+import { describeFilter, lookupServers, watchServers$, type LookupFilter, type ServerInfo } from '../ns';
 import type { QrtrSocketProvider } from '../router';
 import { formatCardTable } from '../../plugins/ath11k';
 import { formatEndpointTable } from '../daemon/console-view';
@@ -30,7 +30,8 @@ Commands:
   endpoints                    endpoint ids, backend keys, nodes, reservations and counters
   cards                        the ath11k/ath12k card table with state and progress
   qmi                          send one QMI request and print the decoded response
-      --service N [--instance N] [--version N] [--endpoint ID]
+      --service N [--instance N] [--version N] [--endpoint ID] [--node N]
+      --kernel                 through the running kernel (AF_QIPCRTR), not qrtrd
       --qmi FILE --message NAME [--input '{...}']  a request described by a .qmi file
       --msg-id N [--tlv TYPE=HEX ...]              or a raw request
       --timeout MS             (default 5000)
@@ -161,12 +162,13 @@ async function cardsCommand(conn: QrtrdConnection, values: Record<string, unknow
   return status.cards.some((c) => c.state === 'failed') ? 1 : 0;
 }
 
-async function qmiCommand(conn: QrtrdConnection, values: Record<string, unknown>, out: Output): Promise<number> {
+async function qmiCommand(conn: QrtrSocketProvider, values: Record<string, unknown>, out: Output): Promise<number> {
   const service = numberArg('--service', values.service as string | undefined);
   if (service === undefined) throw new UsageError('qrtr qmi needs --service N (e.g. --service 2 for DMS)');
   const instance = numberArg('--instance', values.instance as string | undefined);
   const version = numberArg('--version', values.version as string | undefined);
   const endpoint = numberArg('--endpoint', values.endpoint as string | undefined);
+  const node = numberArg('--node', values.node as string | undefined);
   const timeout = numberArg('--timeout', values.timeout as string | undefined) ?? 5000;
   const txn = 1;
   let request;
@@ -178,12 +180,14 @@ async function qmiCommand(conn: QrtrdConnection, values: Record<string, unknown>
     if (msgId === undefined) throw new UsageError('qrtr qmi needs --qmi FILE --message NAME, or --msg-id N with --tlv TYPE=HEX');
     request = prepareRawRequest(msgId, (values.tlv as string[] | undefined) ?? [], txn);
   }
-  const servers = await lookupServers(conn, { service, instance, version, endpoint }, Math.min(timeout, 2000));
+  const filter: LookupFilter = { service, instance, version, endpoint, node };
+  const servers = await lookupServers(conn, filter, Math.min(timeout, 2000));
   if (servers.length === 0) {
-    throw new QrtrdError('QRTR_NO_SERVICE', `no server for service ${service}${instance !== undefined ? ` instance ${instance}` : ''}${endpoint ? ` on endpoint ${endpoint}` : ''}; check 'qrtr lookup'`, { service });
+    throw new QrtrdError('QRTR_NO_SERVICE', `no server for ${describeFilter(filter)}; check 'qrtr lookup'`, { service });
   }
-  if (servers.length > 1 && endpoint === undefined) {
-    throw new UsageError(`${servers.length} servers match service ${service} (endpoints ${servers.map((s) => s.endpoint).join(', ')}); choose one with --endpoint ID`);
+  if (servers.length > 1) {
+    const where = servers.map((s) => `node ${s.node} port ${s.port} endpoint ${s.endpoint}`).join(', ');
+    throw new UsageError(`${servers.length} servers match service ${service} (${where}); choose one with --endpoint ID or --node N`);
   }
   const server = servers[0];
   const socket = await conn.openSocket();
@@ -263,8 +267,9 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
   try {
     if (command === 'trace' && values.read) return await runTrace(undefined, values, out);
     if (!['lookup', 'endpoints', 'cards', 'qmi', 'trace'].includes(command)) throw new UsageError(`unknown command '${command}'; run 'qrtr --help'`);
-    if (values.kernel && command !== 'lookup') throw new UsageError(`--kernel is an option of 'qrtr lookup' only`);
-    if (values.kernel) return await lookupCommand(kernelLookupSource(), positionals, values, out);
+    if (values.kernel && command !== 'lookup' && command !== 'qmi') throw new UsageError(`--kernel is an option of 'qrtr lookup' and 'qrtr qmi' only`);
+    if (values.kernel && command === 'lookup') return await lookupCommand(kernelLookupSource(), positionals, values, out);
+    if (values.kernel) return await qmiCommand(KernelSocketProvider.open(), values, out);
     conn = await connect(socketPath);
     switch (command) {
       case 'lookup':

@@ -9,6 +9,7 @@ import { probeKernelQrtr } from '../../src/kernel';
 import { SIMULATED_MODEM_IDENTITY } from '../../src/daemon/simulated-modem';
 
 const DIST = resolve(__dirname, '..', '..');
+const REPO = resolve(DIST, '..');
 const QRTRD = join(DIST, 'src', 'cli', 'qrtrd.js');
 const QRTR = join(DIST, 'src', 'cli', 'qrtr.js');
 
@@ -111,6 +112,21 @@ describe('qrtrd as a process', function () {
     };
     expect((await at(7)).map((r) => r.node)).to.deep.equal([7, 7]);
     expect(await at(8)).to.deep.equal([]);
+  });
+
+  it('should pick the QMI server of qrtr qmi by --node, and say how to choose when several match', async () => {
+    const dms: { node: number; endpoint: number }[] = JSON.parse((await run(QRTR, ['lookup', '2', '--json', '--socket', socketPath])).stdout);
+    expect(dms).to.have.length(1);
+    const model = await run(QRTR, ['qmi', '--service', '2', '--node', String(dms[0].node), '--qmi', join(REPO, 'src', 'qmi', 'schemas', 'dms.qmi'), '--message', 'dms_get_model_req', '--json', '--socket', socketPath]);
+    expect(model.code, model.stderr).to.equal(0);
+    expect(JSON.parse(model.stdout).response.decoded.model).to.equal(SIMULATED_MODEM_IDENTITY.model);
+    // Two identical remote nodes (node 7, two endpoints) serve 4242: the node alone cannot choose.
+    const ambiguous = await run(QRTR, ['qmi', '--service', '4242', '--node', '7', '--msg-id', '1', '--socket', socketPath]);
+    expect(ambiguous.code).to.equal(2);
+    expect(ambiguous.stderr).to.match(/2 servers match service 4242 \(node 7 port \d+ endpoint \d+, node 7 port \d+ endpoint \d+\); choose one with --endpoint ID or --node N/);
+    const none = await run(QRTR, ['qmi', '--service', '4242', '--node', '99', '--msg-id', '1', '--socket', socketPath]);
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.contain('no server for service 4242, node 99').and.contain('[QRTR_NO_SERVICE]');
   });
 
   it('should look up in the kernel with --kernel, or say why it cannot', async () => {

@@ -53,7 +53,7 @@ function complete(rows: LookupRow[]): boolean {
 
 export const check: GuestCheck = {
   title:
-    'should show qrtrd kernel-mode and tun-bridged services in qrtr-lookup (two identical cards on two translated nodes), serve qmicli DMS on node 1 and on the modem’s translated node, and survive a hostile peer',
+    'should show qrtrd kernel-mode and tun-bridged services in qrtr-lookup (two identical cards on two translated nodes), serve DMS to qmicli and `qrtr qmi --kernel` on node 1 and on the modem’s translated node, and survive a hostile peer',
   timeoutMs: 240_000,
   async run(ctx) {
     if (!existsSync('/usr/bin/qmicli')) ctx.skip('qmicli is not installed (apt-get install libqmi-utils)');
@@ -101,6 +101,14 @@ export const check: GuestCheck = {
 
       await qmicli(ctx, 1, EXPECTED);
       await qmicli(ctx, bridgedDms.node, EXPECTED);
+      // qrtrd's own QMI tool reaches both through the kernel as well (`qrtr qmi --kernel`).
+      for (const node of [1, bridgedDms.node]) {
+        const args = ['qmi', '--kernel', '--service', String(DMS), '--node', String(node), '--qmi', join(ctx.repoRoot, 'src', 'qmi', 'schemas', 'dms.qmi'), '--message', 'dms_get_model_req', '--json'];
+        const answer = await run(process.execPath, [join(ctx.buildRoot, 'src', 'cli', 'qrtr.js'), ...args], 30_000);
+        assert.equal(answer.code, 0, `qrtr ${args.join(' ')}: ${answer.stderr}`);
+        const reply = JSON.parse(answer.stdout) as { server: { node: number }; response: { decoded: { model: string } } };
+        assert.deepEqual([reply.server.node, reply.response.decoded.model], [node, SIMULATED_MODEM_IDENTITY.model]);
+      }
 
       // Both cards get their own WLFW client: each, keyed node:<its node>, reaches the caldata
       // step, where its file (cal-node-<node>.bin) is not in the simulated firmware directory.
