@@ -105,11 +105,11 @@ async function lookupCommand(source: LookupSource, positionals: string[], values
   const node = numberArg('--node', values.node as string | undefined);
   const timeout = numberArg('--timeout', values.timeout as string | undefined) ?? 1000;
   const filter: LookupFilter = { service, instance, endpoint, node };
-  const conn = source.provider;
+  const { provider } = source;
   const keys = await source.endpointKeys();
   const json = values.json === true;
   if (!values.watch) {
-    const rows = sortRows((await lookupServers(conn, filter, timeout)).map((s) => lookupRow(s, keys)));
+    const rows = sortRows((await lookupServers(provider, filter, timeout)).map((s) => lookupRow(s, keys)));
     if (json) out.write(`${toJson(rows, 2)}\n`);
     else out.write([LOOKUP_HEADER, ...rows.map(formatLookupRow)].join('\n') + '\n');
     return 0;
@@ -121,7 +121,7 @@ async function lookupCommand(source: LookupSource, positionals: string[], values
       const row = lookupRow(s, keys);
       out.write(json ? `${toJson({ event, ...row })}\n` : `${event === 'add' ? '+' : '-'}${formatLookupRow(row).slice(1)}\n`);
     };
-    const subscription = watchServers$(conn, filter, timeout).subscribe({
+    const subscription = watchServers$(provider, filter, timeout).subscribe({
       next: (e) => {
         if (e.type === 'snapshot') for (const s of e.servers) print('add', s);
         else {
@@ -162,7 +162,7 @@ async function cardsCommand(conn: QrtrdConnection, values: Record<string, unknow
   return status.cards.some((c) => c.state === 'failed') ? 1 : 0;
 }
 
-async function qmiCommand(conn: QrtrSocketProvider, values: Record<string, unknown>, out: Output): Promise<number> {
+async function qmiCommand(provider: QrtrSocketProvider, values: Record<string, unknown>, out: Output): Promise<number> {
   const service = numberArg('--service', values.service as string | undefined);
   if (service === undefined) throw new UsageError('qrtr qmi needs --service N (e.g. --service 2 for DMS)');
   const instance = numberArg('--instance', values.instance as string | undefined);
@@ -181,7 +181,7 @@ async function qmiCommand(conn: QrtrSocketProvider, values: Record<string, unkno
     request = prepareRawRequest(msgId, (values.tlv as string[] | undefined) ?? [], txn);
   }
   const filter: LookupFilter = { service, instance, version, endpoint, node };
-  const servers = await lookupServers(conn, filter, Math.min(timeout, 2000));
+  const servers = await lookupServers(provider, filter, Math.min(timeout, 2000));
   if (servers.length === 0) {
     throw new QrtrdError('QRTR_NO_SERVICE', `no server for ${describeFilter(filter)}; check 'qrtr lookup'`, { service });
   }
@@ -190,7 +190,7 @@ async function qmiCommand(conn: QrtrSocketProvider, values: Record<string, unkno
     throw new UsageError(`${servers.length} servers match service ${service} (${where}); choose one with --endpoint ID or --node N`);
   }
   const server = servers[0];
-  const socket = await conn.openSocket();
+  const socket = await provider.openSocket();
   try {
     if (server.endpoint > 1) socket.bindEndpoint(server.endpoint);
     const answer = new Promise<Uint8Array>((resolve, reject) => {
