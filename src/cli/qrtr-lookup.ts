@@ -2,14 +2,8 @@ import type { EndpointInfo } from '../router';
 import { formatBackendKey } from '../router';
 import { DIAG_SERVICE, diagInstanceName, serviceName, type ServerInfo } from '../ns';
 
-/** One row of `qrtr lookup`, as printed and as --json emits it. */
-export interface LookupRow {
-  readonly service: number;
-  readonly version: number;
-  readonly instance: number;
-  readonly node: number;
-  readonly port: number;
-  readonly endpoint: number;
+/** One row of `qrtr lookup`, as printed and as --json emits it: the server, its backend key and service name. */
+export interface LookupRow extends ServerInfo {
   readonly key: string;
   readonly name: string;
 }

@@ -113,14 +113,14 @@ export const check: GuestCheck = {
       // Both cards get their own WLFW client: each, keyed node:<its node>, reaches the caldata
       // step, where its file (cal-node-<node>.bin) is not in the simulated firmware directory.
       const cardNodes = cards.map((c) => c.node).sort((x, y) => x - y);
-      const driven = async (): Promise<number[]> => {
+      const driven = (): number[] => {
         const seen = new Set<number>();
         for (const match of output.matchAll(/"card":"node:(\d+)"[^\n]*"code":"WLFW_FIRMWARE_MISSING"/g)) seen.add(Number(match[1]));
         return [...seen].sort((x, y) => x - y);
       };
-      const deadline2 = Date.now() + 30_000;
-      while ((await driven()).length < 2 && Date.now() < deadline2) await sleep(200);
-      assert.deepEqual(await driven(), cardNodes, `the loader drives both cards by node: ${output.slice(-3000)}`);
+      const drivenDeadline = Date.now() + 30_000;
+      while (driven().length < 2 && Date.now() < drivenDeadline) await sleep(200);
+      assert.deepEqual(driven(), cardNodes, `the loader drives both cards by node: ${output.slice(-3000)}`);
 
       const targets = [...cards, bridgedDms].map((r) => `${r.node}:${r.port}`).join(',');
       const peer = await run('/usr/bin/python3', [join(ctx.repoRoot, 'test/kernel/guest/qrtrd-hostile-peer.py'), targets, String(DEFAULT_TUN_BRIDGE_NODE), String(last)], 90_000);
