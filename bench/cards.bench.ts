@@ -5,7 +5,7 @@ import 'reflect-metadata';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NameService, PluginHost, Router } from '../src/sdk';
+import { NameService, PluginHost, Router } from '../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir, WLFW_LOADER_LIFECYCLE, type WlfwLoaderLifecycle } from '../plugins/ath11k';
 import type { SimFaults } from '../plugins/ath11k/sim';
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Router, type QrtrSocket, type QrtrSocketProvider } from '../src/router';
 import { NameService } from '../src/ns';
-import { LocalClientServer } from '../src/backends/local-client';
+import { LocalClientServer } from '../src/services/local-client';
 import { connectQrtrd } from '../src/client';
 import { printTable } from './lib';
 

@@ -7,7 +7,7 @@ import { QrtrAbortedError } from '../router/errors';
 import type { BackendKey } from '../router/endpoint';
 import type { EndpointInfo, PacketTrace } from '../router/router';
 import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } from '../router/socket';
-import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../backends/local-client/errors';
+import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../services/local-client/errors';
 import {
   FrameDecoder,
   LOCAL_CLIENT_PROTOCOL_VERSION,
@@ -23,9 +23,9 @@ import {
   jsonBody,
   u32,
   type Frame,
-} from '../backends/local-client/protocol';
+} from '../services/local-client/protocol';
 import { RemoteQrtrSocket, type RemoteSocketHost } from './remote-socket';
-import { reviveError } from '../backends/local-client/revive-error';
+import { reviveError } from '../services/local-client/revive-error';
 
 export interface ConnectQrtrdOptions {
   /** Datagrams each socket lets the server push ahead of consumption (1..1024; default 64). */

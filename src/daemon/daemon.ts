@@ -8,10 +8,10 @@ import type { Logger } from 'pino';
 import { BACKEND_CONTRIBUTION, ROUTER_OPTIONS, Router, formatBackendKey, getContributions, routerModule, type BackendContribution, type EndpointInfo } from '../router';
 import { NameService, nameServiceModule, type NameServiceStats } from '../ns';
 import { qmiModule } from '../qmi';
-import { PluginHost } from '../sdk';
-import { BACKEND_LOGGER } from '../backends/tokens';
-import { streamSocketBackendModule } from '../backends/stream-socket';
-import { localClientBackendModule } from '../backends/local-client';
+import { PluginHost } from '../host';
+import { BACKEND_LOGGER } from '../links/tokens';
+import { streamSocketBackendModule } from '../links/stream-socket';
+import { localClientBackendModule } from '../services/local-client';
 import { captureRouter, type RouterCapture } from '../capture';
 import * as ath11k from '../../plugins/ath11k';
 import * as ath12k from '../../plugins/ath12k';
@@ -20,7 +20,7 @@ import type { WlfwCardStatus } from '../../plugins/wlfw/src';
 import type { QrtrdConfig, SimulatedCardConfig } from './config';
 import { SIMULATED_MODEM_IDENTITY, SimulatedModemDevice, type SimulatedModemStatus } from './simulated-modem';
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
-import { TunBridge, openTunDevice } from '../backends/tun';
+import { TunBridge, openTunDevice } from '../links/tun';
 import { QmiService, dms } from '../qmi';
 
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */

@@ -9,9 +9,9 @@ import type { NameService } from '../ns/name-service';
 import { watchServers$ } from '../ns/ns-client';
 import { QmiClient } from '../qmi/client';
 import { QmiService } from '../qmi/service';
-import { PluginDuplicateError, PluginError, PluginLoadError, PluginNotFoundError, PluginStartError, PluginStoppedError } from './errors';
-import { silentLogger, type PluginLogger } from './logger';
-import { isPlugin, validateManifest } from './manifest';
+import { PluginDuplicateError, PluginError, PluginLoadError, PluginNotFoundError, PluginStartError, PluginStoppedError } from '../sdk/errors';
+import { silentLogger, type PluginLogger } from '../sdk/logger';
+import { isPlugin, validateManifest } from '../sdk/manifest';
 import {
   PLUGIN_CONTEXT,
   PLUGIN_LIFECYCLE,
@@ -20,7 +20,7 @@ import {
   type PluginContext,
   type PluginEndpoint,
   type PluginLifecycle,
-} from './plugin';
+} from '../sdk/plugin';
 
 export interface PluginHostOptions {
   readonly router: Router;

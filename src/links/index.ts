@@ -2,7 +2,6 @@ export * from './errors';
 export * from './logger';
 export * from './tokens';
 export * from './stream-socket';
-export * from './local-client';
 export * from './rpmsg';
 export * from './mhi';
 export * from './tun';

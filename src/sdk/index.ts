@@ -1,8 +1,11 @@
 /**
- * The plugin SDK: the only module plugins import. It holds the plugin contracts
- * (manifest, lifecycle, context), the host that loads plugins from configuration,
- * typed plugin errors, the compliance kit, and re-exports of the router, name
- * service and QMI pieces a plugin (or its simulator) needs.
+ * The plugin SDK: the contract plugins are written against, and the package entry
+ * (`qrtrd`). It holds interfaces, typed DI tokens, value types and error classes only:
+ * the plugin manifest and lifecycle, the context the host hands a plugin, the
+ * contribution points (status sections, live-view panes, config sections,
+ * simulations), and the QMI schema vocabulary a plugin describes its messages with.
+ * Implementations live elsewhere: the host in src/host, the test kit and what
+ * simulators run on in src/testing (`qrtrd/testing`).
  *
  * @example
  * export const plugin: Plugin = {
@@ -14,42 +17,15 @@ export * from './errors';
 export * from './logger';
 export * from './plugin';
 export * from './manifest';
-export * from './plugin-host';
+export * from './contributions';
 
-// What plugins and their simulators use from the lower layers.
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
-export { Router, type EndpointEvent, type EndpointInfo, type AttachedEndpoint, type RouterOptions } from '../router';
-export { createMemoryLink, MemoryEndpoint, formatBackendKey, parseBackendKey, sameBackendKey, type BackendKey, type Endpoint } from '../router';
-export { NO_ENDPOINT_ID, QRTR_SOCKET_PROVIDER, BACKEND_CONTRIBUTION, type QrtrSocketProvider, type QrtrSocket, type QrtrMessage, type EndpointReservation } from '../router';
-export { NameService, watchServers$, lookupServers, type LookupEvent, type LookupFilter, type ServerInfo } from '../ns';
-// Transport simulation for device simulators: cards attach through the same MHI contract as hardware.
-export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../backends/mhi';
-export {
-  QmiClient,
-  QmiService,
-  QmiHandles,
-  QmiResultError,
-  QmiTimeoutError,
-  QmiServiceLostError,
-  QmiHandleClosedError,
-  QmiAbortedError,
-  qmiCodec,
-  qmiRequest,
-  qmiResponse,
-  qmiIndication,
-  qmiResultField,
-  req,
-  opt,
-  u8,
-  u16,
-  u32,
-  u64,
-  qmiErrorName,
-  wlfw,
-  type QmiClientOptions,
-  type QmiServiceOptions,
-  type QmiPeer,
-  type QmiRequestContext,
-  type QmiMessageSchema,
-  type QmiValue,
-} from '../qmi';
+// Value types of the lower layers a plugin sees through its context.
+export { formatBackendKey, parseBackendKey, sameBackendKey, NO_ENDPOINT_ID } from '../router';
+export type { BackendKey, Endpoint, EndpointEvent, EndpointInfo, EndpointReservation, QrtrSocketProvider, QrtrSocket, QrtrMessage } from '../router';
+export type { LookupEvent, LookupFilter, ServerInfo } from '../ns';
+// Typed failures a plugin catches.
+export { QmiResultError, QmiTimeoutError, QmiServiceLostError, QmiHandleClosedError, QmiAbortedError } from '../qmi';
+// The QMI schema vocabulary (descriptors are values; the codec compiles them).
+export { qmiCodec, qmiRequest, qmiResponse, qmiIndication, qmiResultField, req, opt, u8, u16, u32, u64, qmiErrorName, wlfw, dms } from '../qmi';
+export type { QmiClient, QmiService, QmiClientOptions, QmiServiceOptions, QmiPeer, QmiRequestContext, QmiMessageSchema, QmiValue } from '../qmi';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Router } from '../router/router';
-import { validateManifest } from './manifest';
-import type { PluginHost } from './plugin-host';
+import { validateManifest } from '../sdk/manifest';
+import type { PluginHost } from '../host/plugin-host';
 
 /** What a plugin's compliance run needs; build a fresh one per test in `create`. */
 export interface PluginComplianceFixture {

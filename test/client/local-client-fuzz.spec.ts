@@ -2,10 +2,10 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { LocalClientServer } from '../../src/backends/local-client';
+import { LocalClientServer } from '../../src/services/local-client';
 import { LOCAL_CLIENT_PROTOCOL_VERSION, Op, connectQrtrd, encodeFrame, encodeJsonFrame } from '../../src/client';
 import { createHost } from '../helpers/host';
-import { tempDir } from '../backends/helpers';
+import { tempDir } from '../links/helpers';
 
 /** Writes bytes after a valid HELLO and resolves once the server closed the connection or went quiet. */
 function hammer(socketPath: string, bytes: Buffer): Promise<number[]> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { Container } from 'inversify';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { LocalClientBackend, LocalClientServer, localClientBackendModule, type LocalClientEvent } from '../../src/backends/local-client';
+import { LocalClientBackend, LocalClientServer, localClientBackendModule, type LocalClientEvent } from '../../src/services/local-client';
 import { FrameDecoder, LOCAL_CLIENT_PROTOCOL_VERSION, MAX_SERVER_FRAME_LENGTH, Op, connectQrtrd, encodeFrame, encodeJsonFrame, type QrtrdConnection } from '../../src/client';
 import { NameService, nameServiceModule, type LookupEvent } from '../../src/ns';
 import {
@@ -21,7 +21,7 @@ import {
 import { QRTR_PORT_CTRL, QrtrType, instanceWord } from '../../src/wire';
 import { createHost } from '../helpers/host';
 import { RawPeer, settle } from '../helpers/raw-peer';
-import { nextMessage, spawnChild, tempDir, until, type ChildHandle } from '../backends/helpers';
+import { nextMessage, spawnChild, tempDir, until, type ChildHandle } from '../links/helpers';
 
 const CLIENT_PROCESS = path.join(__dirname, 'fixtures', 'client-process.js');
 

@@ -1,19 +1,8 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
 import { ContainerModule, injectable } from 'inversify';
-import {
-  NameService,
-  PLUGIN_LIFECYCLE,
-  PluginHost,
-  Router,
-  createMemoryLink,
-  recordingLogger,
-  type Plugin,
-  type PluginContext,
-  type PluginEndpoint,
-  type PluginLifecycle,
-  type PluginManifest,
-} from '../../src/sdk';
+import { PLUGIN_LIFECYCLE, type Plugin, type PluginContext, type PluginEndpoint, type PluginLifecycle, type PluginManifest } from '../../src/sdk';
+import { NameService, PluginHost, Router, createMemoryLink, recordingLogger } from '../../src/testing';
 
 const manifest = (over: Partial<PluginManifest> = {}): PluginManifest => ({
   name: 'probe',

@@ -7,7 +7,7 @@ import {
   createSimulatedMhiCard,
   mhiBackendModule,
   type SimulatedMhiCard,
-} from '../../src/backends/mhi';
+} from '../../src/links/mhi';
 import { NameService } from '../../src/ns';
 import { BACKEND_CONTRIBUTION, Router, getContributions, routerModule, type BackendContribution, type QrtrSocket } from '../../src/router';
 import { QRTR_PORT_CTRL, QrtrType, encodeControl, encodePacket, instanceWord } from '../../src/wire';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Container } from 'inversify';
-import { RpmsgBackend, RpmsgEndpoint, rpmsgBackendModule } from '../../src/backends/rpmsg';
+import { RpmsgBackend, RpmsgEndpoint, rpmsgBackendModule } from '../../src/links/rpmsg';
 import { BACKEND_CONTRIBUTION, Router, getContributions, routerModule, type BackendContribution } from '../../src/router';
 import { QrtrType } from '../../src/wire';
 import { hasPython, sourceFixture, spawnChild, tempDir, until } from './helpers';

@@ -8,7 +8,7 @@ import {
   connectRemoteEndpoint,
   streamSocketBackendModule,
   type StreamSocketEvent,
-} from '../../src/backends/stream-socket';
+} from '../../src/links/stream-socket';
 import { BACKEND_CONTRIBUTION, Router, getContributions, routerModule, type BackendContribution } from '../../src/router';
 import { NameService } from '../../src/ns';
 import { QRTR_PORT_CTRL, QrtrType, encodeControl, encodePacket, instanceWord } from '../../src/wire';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { NameService, QmiService, Router, createMemoryLink } from '../../../src/sdk';
+import { NameService, QmiService, Router, createMemoryLink } from '../../../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
 import { WlfwFirmware, simulatedFiles, type SimFaults } from '../../wlfw/sim';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';

@@ -3,16 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { map } from 'rxjs';
-import {
-  NameService,
-  NO_ENDPOINT_ID,
-  PluginHost,
-  Router,
-  recordingLogger,
-  type QrtrMessage,
-  type QrtrSocket,
-  type QrtrSocketProvider,
-} from '../../../src/sdk';
+import { NO_ENDPOINT_ID, type QrtrMessage, type QrtrSocket, type QrtrSocketProvider } from '../../../src/sdk';
+import { NameService, PluginHost, Router, recordingLogger } from '../../../src/testing';
 import { plugin, writeSimulatedFirmwareDir } from '../index';
 import { SimulatedCard } from '../sim';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';

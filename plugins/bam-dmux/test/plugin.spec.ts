@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { describePluginCompliance } from '../../../src/sdk/compliance';
-import { NameService, PluginHost, Router, createMemoryLink } from '../../../src/sdk';
+import { describePluginCompliance } from '../../../src/testing/compliance';
+import { NameService, PluginHost, Router, createMemoryLink } from '../../../src/testing';
 import { plugin, BAM_DMUX_LIFECYCLE, type BamDmuxLifecycle } from '../index';
 
 let cleanup: (() => Promise<void>) | undefined;

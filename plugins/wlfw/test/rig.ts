@@ -1,8 +1,9 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NameService, PluginHost, Router, recordingLogger, type LogRecord, type Plugin } from '../../../src/sdk';
-import { describePluginCompliance } from '../../../src/sdk/compliance';
+import { type Plugin } from '../../../src/sdk';
+import { NameService, PluginHost, Router, recordingLogger, type LogRecord } from '../../../src/testing';
+import { describePluginCompliance } from '../../../src/testing/compliance';
 import { WLFW_LOADER_LIFECYCLE, type WlfwLoader, type WlfwLoaderLifecycle } from '../src';
 import { createSimulatedCardFrom, writeSimulatedFirmwareDirFrom, type SimChipProfile, type SimulatedCard } from '../sim';
 

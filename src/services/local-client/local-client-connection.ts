@@ -33,7 +33,7 @@ import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/error
 import type { Router } from '../../router/router';
 import type { RouterSocket } from '../../router/router-socket';
 import type { SendOptions } from '../../router/socket';
-import { errorFields, type BackendLogger } from '../logger';
+import { errorFields, type BackendLogger } from '../../links/logger';
 
 export interface LocalClientLimits {
   readonly socketsPerClient: number;

@@ -7,9 +7,9 @@ import { NameService } from '../../ns/name-service';
 import type { BackendContribution } from '../../router/backend-contribution';
 import type { Router } from '../../router/router';
 import { BACKEND_CONTRIBUTION } from '../../router/tokens';
-import { SILENT_LOGGER, type BackendLogger } from '../logger';
-import { closeServer, listenOnPath } from '../stream-socket/socket-path';
-import { backendLoggerFrom } from '../tokens';
+import { SILENT_LOGGER, type BackendLogger } from '../../links/logger';
+import { closeServer, listenOnPath } from '../../links/stream-socket/socket-path';
+import { backendLoggerFrom } from '../../links/tokens';
 import { DEFAULT_LOCAL_CLIENT_LIMITS, LocalClientConnection, type LocalClientCloseReason, type LocalClientLimits, type LocalClientQueries } from './local-client-connection';
 
 export interface LocalClientServerOptions {

@@ -1,5 +1,5 @@
 import { InvalidArgumentError, QrtrdError } from '../../common/errors';
-import * as backendErrors from '../errors';
+import * as backendErrors from '../../links/errors';
 import * as routerErrors from '../../router/errors';
 import * as nsErrors from '../../ns/errors';
 import * as clientErrors from './errors';

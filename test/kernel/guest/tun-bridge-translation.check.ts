@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
 import { Router, createMemoryLink, type AttachedEndpoint } from '../../../src/router';
 import { NameService, sendNewServer } from '../../../src/ns';
-import { TunBridge, openTunDevice } from '../../../src/backends/tun';
+import { TunBridge, openTunDevice } from '../../../src/links/tun';
 import type { AfQipcrtrSocket } from '../../../src/kernel';
 import { QRTR_PORT_CTRL } from '../../../src/wire';
 import type { GuestCheck } from '../harness/check-api';

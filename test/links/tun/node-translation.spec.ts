@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { NodeTranslationTable, TunBridgeConfigError, TunNodeRangeExhaustedError } from '../../../src/backends/tun';
+import { NodeTranslationTable, TunBridgeConfigError, TunNodeRangeExhaustedError } from '../../../src/links/tun';
 
 describe('NodeTranslationTable', () => {
   it('should give each (endpoint, node) one stable id, distinct from every other pair', () => {

@@ -4,7 +4,7 @@ import { Subject } from 'rxjs';
 import { Router, createMemoryLink, type AttachedEndpoint, type QrtrSocket } from '../../../src/router';
 import { NameService, sendNewServer } from '../../../src/ns';
 import { QRTR_PORT_CTRL, QrtrType, decodeControl, decodePacket, encodeControl, encodePacket, type QrtrPacket } from '../../../src/wire';
-import { TunBridge, TunBridgeConfigError, type TunPacketDevice } from '../../../src/backends/tun';
+import { TunBridge, TunBridgeConfigError, type TunPacketDevice } from '../../../src/links/tun';
 
 /** An in-memory /dev/qrtr-tun: what the kernel writes is pushed in, what the bridge writes is recorded. */
 class FakeTun implements TunPacketDevice {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LinkIoError } from '../../../src/backends/errors';
-import { openTunDevice } from '../../../src/backends/tun';
+import { LinkIoError } from '../../../src/links/errors';
+import { openTunDevice } from '../../../src/links/tun';
 import { tempDir } from '../helpers';
 
 describe('openTunDevice', () => {

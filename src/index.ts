@@ -1,0 +1,2 @@
+/** The package entry (`qrtrd`): the plugin SDK contract. The test kit is `qrtrd/testing`. */
+export * from './sdk';
