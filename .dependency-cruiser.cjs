@@ -47,16 +47,23 @@ module.exports = {
     },
     {
       name: 'layer:plugins',
-      comment: 'a plugin imports the SDK contract, src/common and plugins; its simulators also src/testing',
+      comment: 'a plugin imports the SDK contract, src/common and plugins',
       severity: 'error',
       from: { path: '^plugins/', pathNot: '^plugins/[^/]+/(sim|test)/' },
       to: { path: '^src/', pathNot: '^src/(sdk|common)/' },
     },
     {
       name: 'layer:plugin-simulators',
-      comment: "a plugin's simulators and tests may also use the test kit (src/testing)",
+      comment: "a plugin's simulators (which the daemon runs) also use the real components of src/testing/devices, never the chai kit",
       severity: 'error',
-      from: { path: '^plugins/[^/]+/(sim|test)/' },
+      from: { path: '^plugins/[^/]+/sim/' },
+      to: { path: '^src/', pathNot: '^src/(sdk/|common/|testing/devices\\.ts$)' },
+    },
+    {
+      name: 'layer:plugin-tests',
+      comment: "a plugin's tests may use the whole test kit (src/testing)",
+      severity: 'error',
+      from: { path: '^plugins/[^/]+/test/' },
       to: { path: '^src/', pathNot: '^src/(sdk|common|testing)/' },
     },
     {

@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, createSimulatedMhiCard, type AttachedEndpoint } from '../../../src/testing';
+import { NameService, QmiService, Router, createSimulatedMhiCard, type AttachedEndpoint } from '../../../src/testing/devices';
 import { simulatedFiles } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';

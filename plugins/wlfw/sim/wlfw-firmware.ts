@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { QmiResultError, opt, qmiIndication, qmiResponse, qmiResultField, req, u8, wlfw, type QmiPeer, type QmiValue } from '../../../src/sdk';
-import { QmiService } from '../../../src/testing';
+import { QmiService } from '../../../src/testing/devices';
 import { sha256, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 

@@ -1,0 +1,11 @@
+/**
+ * The real components a plugin's device simulators and tests run on: the router, the name
+ * service, QMI handles, memory and simulated MHI links, the plugin host. No test library here,
+ * so a plugin's simulations (which the daemon runs) can import it.
+ */
+export { PluginHost, type PluginHostOptions, type PluginLeaks, type PluginState, type PluginStatus } from '../host';
+export { recordingLogger, silentLogger, type LogRecord } from '../sdk/logger';
+export { Router, createMemoryLink, MemoryEndpoint, type AttachedEndpoint, type RouterOptions } from '../router';
+export { NameService, watchServers$, lookupServers } from '../ns';
+export { QmiClient, QmiService } from '../qmi';
+export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../links/mhi';
