@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -23,7 +23,7 @@ interface CruiseResult {
   readonly summary: { readonly violations: readonly Violation[]; readonly error: number };
 }
 
-function depcruise(root: string, outputType: 'json' | 'err'): ReturnType<typeof spawnSync<string>> {
+function depcruise(root: string, outputType: 'json' | 'err'): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, [CRUISER, 'src', 'plugins', '--config', '.dependency-cruiser.cjs', '--output-type', outputType], {
     cwd: root,
     encoding: 'utf8',

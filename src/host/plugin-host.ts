@@ -78,6 +78,7 @@ interface Session {
  */
 export class PluginHost {
   private readonly loaded = new Map<string, Loaded>();
+  private readonly sections = new Map<string, Readonly<Record<string, unknown>>>();
   private readonly logger: PluginLogger;
   private readonly provider: QrtrSocketProvider;
 
@@ -147,6 +148,29 @@ export class PluginHost {
     }
     const lifecycle = container.get<PluginLifecycle>(PLUGIN_LIFECYCLE);
     this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 } });
+  }
+
+  /**
+   * Every implementation bound to a contribution point (STATUS_SECTION, SIMULATION, ...) by the
+   * loaded plugins, in load order, each with the name of the plugin that contributed it.
+   */
+  contributions<T>(token: interfaces.ServiceIdentifier<T>): { readonly plugin: string; readonly contribution: T }[] {
+    const out: { plugin: string; contribution: T }[] = [];
+    for (const [plugin, entry] of this.loaded) {
+      if (!entry.container.isCurrentBound(token)) continue;
+      for (const contribution of entry.container.getAll(token)) out.push({ plugin, contribution });
+    }
+    return out;
+  }
+
+  /** Sets a plugin's configuration section for its next start (over the constructor's `config`). */
+  configure(name: string, section: Readonly<Record<string, unknown>>): void {
+    this.sections.set(name, section);
+  }
+
+  /** The section a plugin's next start gets. */
+  configOf(name: string): Readonly<Record<string, unknown>> {
+    return this.sections.get(name) ?? this.options.config?.[name] ?? {};
   }
 
   plugins(): PluginStatus[] {
@@ -230,7 +254,7 @@ export class PluginHost {
     };
     const context: PluginContext = {
       name,
-      config: this.options.config?.[name] ?? {},
+      config: this.configOf(name),
       logger: this.logger.child({ plugin: name }),
       signal: abort.signal,
       router: {

@@ -99,6 +99,8 @@ export interface SimulationContext {
   readonly kernelProvider: QrtrSocketProvider | null;
   /** A directory of the daemon's own for this run (synthetic firmware and such), removed at stop. */
   readonly workDir: string;
+  /** The configured firmware root (`firmwareDir`), where simulations write synthetic firmware; null: use workDir. */
+  readonly firmwareDir: string | null;
   readonly logger: PluginLogger;
 }
 

@@ -8,3 +8,5 @@ export * from './wlfw-card';
 export * from './wlfw-loader';
 export * from './wlfw-plugin';
 export * from './card-table';
+export * from './wlfw-contributions';
+export * from './wlfw-plugin-factory';

@@ -1,19 +1,28 @@
-import { ContainerModule, inject, injectable } from 'inversify';
-import { PLUGIN_LIFECYCLE, type Plugin, type PluginContext, type PluginLifecycle, type PluginManifest } from '../../../src/sdk';
-import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
+import { inject, injectable, type interfaces } from 'inversify';
+import { Subject, type Subscription } from 'rxjs';
+import type { PluginContext, PluginLifecycle } from '../../../src/sdk';
+import type { WlfwChipParams, WlfwFamily } from './chip-params';
 import { WlfwLoader } from './wlfw-loader';
 
 /** DI token of a WLFW plugin's lifecycle, to reach its loader (status views). */
-export const WLFW_LOADER_LIFECYCLE = Symbol.for('qrtrd.WlfwLoaderLifecycle');
+export const WLFW_LOADER_LIFECYCLE: interfaces.ServiceIdentifier<WlfwLoaderLifecycle> = Symbol.for('qrtrd.WlfwLoaderLifecycle');
+/** DI token: the family a WLFW plugin loads (`ath11k`). */
+export const WLFW_FAMILY: interfaces.ServiceIdentifier<WlfwFamily> = Symbol.for('qrtrd.WlfwFamily');
+/** DI token: the chip table of the family. */
+export const WLFW_CHIPS: interfaces.ServiceIdentifier<readonly WlfwChipParams[]> = Symbol.for('qrtrd.WlfwChips');
 
 /** The lifecycle of a WLFW plugin: one loader per start. */
 @injectable()
 export class WlfwLoaderLifecycle implements PluginLifecycle {
   private current: WlfwLoader | undefined;
+  private relay: Subscription | undefined;
+  private readonly changes = new Subject<void>();
+  /** Emits whenever a card of the running loader changes (across restarts). */
+  readonly changed$ = this.changes.asObservable();
 
   constructor(
-    @inject('wlfw.family') private readonly family: WlfwFamily,
-    @inject('wlfw.chips') private readonly chips: readonly WlfwChipParams[],
+    @inject(WLFW_FAMILY) private readonly family: WlfwFamily,
+    @inject(WLFW_CHIPS) private readonly chips: readonly WlfwChipParams[],
   ) {}
 
   /** The running loader, if started. */
@@ -25,6 +34,7 @@ export class WlfwLoaderLifecycle implements PluginLifecycle {
     if (this.current) return;
     const loader = new WlfwLoader(this.family, this.chips, context);
     this.current = loader;
+    this.relay = loader.cards$.subscribe(() => this.changes.next());
     try {
       await loader.start();
     } catch (err) {
@@ -38,24 +48,7 @@ export class WlfwLoaderLifecycle implements PluginLifecycle {
     const loader = this.current;
     this.current = undefined;
     await loader?.stop();
+    this.relay?.unsubscribe();
+    this.changes.next();
   }
-}
-
-/** Builds the plugin of a family from its chip table. */
-export function createWlfwPlugin(family: WlfwFamily, version: string, chips: readonly WlfwChipParams[]): Plugin {
-  const manifest: PluginManifest = {
-    name: family,
-    version,
-    description: `${family} WLFW firmware loader: QMI bring-up of every ${family} card, one endpoint per card`,
-    qmiServices: [{ service: WLFW_SERVICE, version: WLFW_VERSION, instances: [...new Set(chips.map((c) => c.serviceInstance))], role: 'client' }],
-    backendKeys: ['mhi:*'],
-  };
-  const module = new ContainerModule((bind) => {
-    bind('wlfw.family').toConstantValue(family);
-    bind('wlfw.chips').toConstantValue(chips);
-    bind(WlfwLoaderLifecycle).toSelf().inSingletonScope();
-    bind(PLUGIN_LIFECYCLE).toService(WlfwLoaderLifecycle);
-    bind(WLFW_LOADER_LIFECYCLE).toService(WlfwLoaderLifecycle);
-  });
-  return { manifest, module };
 }

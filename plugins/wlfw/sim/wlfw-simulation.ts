@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { PluginConfigError, type SimulatedDeviceSpec, type SimulationContribution, type SimulationContext, type SimulationHandle } from '../../../src/sdk';
+import { createSimulatedCardFrom, writeSimulatedFirmwareDirFrom, type SimulatedCardSpec } from './factory';
+import type { SimChipProfile } from './sim-profile';
+
+const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+
+function cardSpec(device: SimulatedDeviceSpec): SimulatedCardSpec {
+  return device.spec as unknown as SimulatedCardSpec;
+}
+
+/**
+ * The daemon's simulated cards of one WLFW family (`simulation.cards[i]` with `family` set to
+ * it): synthetic firmware files written before the loader starts, and one simulated card per
+ * spec attached over the simulated MHI link and powered on after.
+ */
+export function wlfwSimulation(family: string, profiles: Readonly<Record<string, SimChipProfile>>): SimulationContribution {
+  return {
+    kind: family,
+    validate(spec, at) {
+      if (typeof spec.chip !== 'string' || !(spec.chip in profiles)) throw new PluginConfigError(family, `${at}.chip`, `one of ${Object.keys(profiles).join(', ')}`, spec.chip);
+      if (typeof spec.pciAddress !== 'string' || !PCI_ADDRESS.test(spec.pciAddress)) throw new PluginConfigError(family, `${at}.pciAddress`, "a PCI address such as '0000:01:00.0'", spec.pciAddress);
+      const boardId = spec.boardId;
+      if (typeof boardId !== 'number' || !Number.isInteger(boardId) || boardId < 0 || boardId > 0xffff) throw new PluginConfigError(family, `${at}.boardId`, 'an integer 0..65535', boardId);
+    },
+    async prepare(devices, context: SimulationContext) {
+      const firmwareDir = context.firmwareDir ?? join(context.workDir, 'firmware');
+      await writeSimulatedFirmwareDirFrom(profiles, firmwareDir, devices.map(cardSpec));
+      context.logger.info({ family, firmwareDir, cards: devices.length }, 'synthetic firmware written for simulated cards');
+      // Reserve each card's endpoint before it attaches (the no-race path); in kernel mode the
+      // router's endpoint IDs mean nothing to the kernel, and the loader finds cards by lookup.
+      return { firmwareDir, ...(context.kernelProvider ? {} : { cards: devices.map((d) => `mhi:${cardSpec(d).pciAddress}`) }) };
+    },
+    async start(devices, context): Promise<SimulationHandle> {
+      const cards = devices.map((d) => createSimulatedCardFrom(profiles, cardSpec(d)));
+      for (const card of cards) {
+        card.attach(context.router);
+        card.powerOn();
+      }
+      return { stop: () => cards.forEach((card) => card.detach()) };
+    },
+  };
+}
