@@ -3,12 +3,14 @@ import { BehaviorSubject, type Observable } from 'rxjs';
 import {
   PLUGIN_LIFECYCLE,
   PluginConfigError,
+  SIMULATION,
+  STATUS_SECTION,
   type EndpointReservation,
   type Plugin,
   type PluginContext,
   type PluginLifecycle,
 } from '../../src/sdk';
-import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './sim';
+import { SimulatedModems, createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './sim';
 
 /** One modem whose data plane the plugin runs. */
 export interface BamDmuxModemConfig {
@@ -108,5 +110,8 @@ export const plugin: Plugin = {
     bind(BamDmuxLifecycle).toSelf().inSingletonScope();
     bind(PLUGIN_LIFECYCLE).toService(BamDmuxLifecycle);
     bind(BAM_DMUX_LIFECYCLE).toService(BamDmuxLifecycle);
+    bind(SimulatedModems).toSelf().inSingletonScope();
+    bind(SIMULATION).toService(SimulatedModems);
+    bind(STATUS_SECTION).toService(SimulatedModems);
   }),
 };

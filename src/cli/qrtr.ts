@@ -6,8 +6,7 @@ import { connectQrtrd, type QrtrdConnection } from '../client';
 import { KernelSocketProvider } from '../kernel';
 import { describeFilter, lookupServers, watchServers$, type LookupFilter, type ServerInfo } from '../ns';
 import type { QrtrSocketProvider } from '../router';
-import { formatCardTable } from '../../plugins/ath11k';
-import { formatEndpointTable } from '../daemon/console-view';
+import { formatEndpointTable, formatSectionTable } from '../daemon/console-view';
 import type { DaemonStatus } from '../daemon/daemon';
 import { endpointKeys, formatLookupRow, LOOKUP_HEADER, lookupRow, sortRows } from './qrtr-lookup';
 import { describeResponse, prepareRawRequest, prepareSchemaRequest, toJson, QmiCommandError } from './qrtr-qmi';
@@ -28,7 +27,9 @@ Commands:
       --watch                  keep running and print servers as they come and go
       --timeout MS             how long to wait for the listing (default 1000)
   endpoints                    endpoint ids, backend keys, nodes, reservations and counters
-  cards                        the ath11k/ath12k card table with state and progress
+  cards, modem, ...            a status section the daemon's plugins contribute (cards: the card
+                               table of every card plugin; modem: the simulated modem); exits 1
+                               when a row failed. 'qrtr sections' lists them.
   qmi                          send one QMI request and print the decoded response
       --service N [--instance N] [--version N] [--endpoint ID] [--node N]
       --kernel                 through the running kernel (AF_QIPCRTR), not qrtrd
@@ -155,11 +156,25 @@ async function endpointsCommand(conn: QrtrdConnection, values: Record<string, un
   return 0;
 }
 
-async function cardsCommand(conn: QrtrdConnection, values: Record<string, unknown>, out: Output): Promise<number> {
+/** `qrtr <section>`: a status section contributed by the daemon's plugins (`cards`), or `sections` to list them. */
+async function sectionCommand(conn: QrtrdConnection, id: string, values: Record<string, unknown>, out: Output): Promise<number> {
   const status = (await conn.query('status')) as DaemonStatus;
-  if (values.json) out.write(`${toJson(status.cards, 2)}\n`);
-  else out.write(status.cards.length === 0 ? 'No ath11k/ath12k cards (is a WLFW plugin loaded?)\n' : `${formatCardTable(status.cards)}\n`);
-  return status.cards.some((c) => c.state === 'failed') ? 1 : 0;
+  if (id === 'sections') {
+    const list = status.sections.map((s) => ({ id: s.id, title: s.title, rows: s.rows.length }));
+    out.write(values.json ? `${toJson(list, 2)}\n` : `${list.map((s) => `${s.id.padEnd(12)}${s.title} (${s.rows} rows)`).join('\n')}\n`);
+    return 0;
+  }
+  const section = status.sections.find((s) => s.id === id);
+  if (!section) {
+    const known = status.sections.map((s) => s.id);
+    // 'cards' with no card plugin loaded is an empty table, not a usage error.
+    if (id !== 'cards') throw new UsageError(`unknown command '${id}'; run 'qrtr --help' (sections of this daemon: ${known.join(', ') || 'none'})`);
+    out.write(values.json ? '[]\n' : 'No cards (is a card plugin such as ath11k loaded?)\n');
+    return 0;
+  }
+  if (values.json) out.write(`${toJson(section.rows.map((r) => r.data), 2)}\n`);
+  else out.write(`${formatSectionTable(section)}\n`);
+  return section.rows.some((r) => r.failed) ? 1 : 0;
 }
 
 async function qmiCommand(provider: QrtrSocketProvider, values: Record<string, unknown>, out: Output): Promise<number> {
@@ -266,7 +281,7 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
   let conn: QrtrdConnection | undefined;
   try {
     if (command === 'trace' && values.read) return await runTrace(undefined, values, out);
-    if (!['lookup', 'endpoints', 'cards', 'qmi', 'trace'].includes(command)) throw new UsageError(`unknown command '${command}'; run 'qrtr --help'`);
+    if (!/^[a-z][a-z0-9-]*$/.test(command)) throw new UsageError(`unknown command '${command}'; run 'qrtr --help'`);
     if (values.kernel && command !== 'lookup' && command !== 'qmi') throw new UsageError(`--kernel is an option of 'qrtr lookup' and 'qrtr qmi' only`);
     if (values.kernel && command === 'lookup') return await lookupCommand(kernelLookupSource(), positionals, values, out);
     if (values.kernel) return await qmiCommand(KernelSocketProvider.open(), values, out);
@@ -276,12 +291,12 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
         return await lookupCommand(daemonLookupSource(conn), positionals, values, out);
       case 'endpoints':
         return await endpointsCommand(conn, values, out);
-      case 'cards':
-        return await cardsCommand(conn, values, out);
       case 'qmi':
         return await qmiCommand(conn, values, out);
-      default:
+      case 'trace':
         return await runTrace(conn, values, out);
+      default:
+        return await sectionCommand(conn, command, values, out);
     }
   } catch (e) {
     const usage = e instanceof UsageError || e instanceof QmiCommandError;

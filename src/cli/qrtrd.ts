@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     if (view) view.print(ready);
     else process.stdout.write(`${ready}\n`);
     if (config.simulation.enabled && config.simulation.cards.length > 0) {
-      await daemon.whenCardsReady(60_000).catch((err: Error) => logger.error({ err: err.message }, 'not every simulated card came up'));
+      await daemon.whenReady(60_000).catch((err: Error) => logger.error({ err: err.message }, 'not every simulated device came up'));
     }
     view?.finish();
   } catch (err) {

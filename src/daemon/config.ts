@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { QrtrdError } from '../common/errors';
 
-/** A simulated ath card of the embedded default. */
+/** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
 export interface SimulatedCardConfig {
-  readonly family: 'ath11k' | 'ath12k';
+  readonly family: string;
   readonly chip: string;
   readonly pciAddress: string;
   readonly boardId: number;
@@ -46,7 +46,7 @@ export interface QrtrdConfig {
   readonly tunBridgeNode: number;
   /** Kernel-side node ids the bridge presents each (endpoint, node) behind qrtrd as. */
   readonly tunNodeRange: { readonly first: number; readonly last: number };
-  /** Plugin module paths or names, loaded in order. */
+  /** Plugin module paths or package names, loaded in order: the default set is data, not imports. */
   readonly plugins: readonly string[];
   /** Per-plugin configuration sections, by plugin name. */
   readonly pluginConfig: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
@@ -81,7 +81,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   tun: null,
   tunBridgeNode: 99,
   tunNodeRange: { first: 100, last: 199 },
-  plugins: ['plugins/ath11k', 'plugins/ath12k'],
+  plugins: ['plugins/ath11k', 'plugins/ath12k', 'plugins/bam-dmux'],
   pluginConfig: {},
   simulation: DEFAULT_SIMULATION,
   logLevel: 'info',
@@ -202,7 +202,8 @@ function parseSimulation(raw: unknown, v: Validator): SimulationConfig {
   const cards = cardsRaw.map((c, i): SimulatedCardConfig => {
     const at = `simulation.cards[${i}]`;
     if (!isObject(c)) v.fail(at, 'an object', c);
-    if (c.family !== 'ath11k' && c.family !== 'ath12k') v.fail(`${at}.family`, "'ath11k' or 'ath12k'", c.family);
+    // Which plugin simulates the family is known once plugins load (the daemon checks it then).
+    if (typeof c.family !== 'string' || !/^[a-z][a-z0-9-]*$/.test(c.family)) v.fail(`${at}.family`, "a device kind such as 'ath11k'", c.family);
     if (typeof c.chip !== 'string' || !c.chip) v.fail(`${at}.chip`, 'a chip name such as QCN9074', c.chip);
     if (typeof c.pciAddress !== 'string' || !/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(c.pciAddress)) {
       v.fail(`${at}.pciAddress`, "a PCI address such as '0000:01:00.0'", c.pciAddress);

@@ -1,6 +1,6 @@
 import type { Subscription } from 'rxjs';
 import { formatBackendKey } from '../router';
-import { cardTableRow, downloadProgress, formatCardTable, type WlfwCardStatus } from '../../plugins/ath11k';
+import type { StatusRow, StatusSection } from '../sdk';
 import type { DaemonStatus, QrtrdDaemon } from './daemon';
 
 export interface ConsoleOut {
@@ -16,20 +16,21 @@ function bar(fraction: number): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}]`;
 }
 
-function kib(bytes: number): string {
-  return `${(bytes / 1024).toFixed(0)} KiB`;
-}
-
-/** One progress line per card: key, chip, a bar for the board download, bytes and state. */
-export function formatProgress(cards: readonly WlfwCardStatus[]): string[] {
-  return cards.map((c) => {
-    const p = downloadProgress(c);
-    const bytes = c.bytesTotal > 0 ? `${kib(c.bytesDownloaded)}/${kib(c.bytesTotal)}` : '';
-    return `${c.key.padEnd(18)} ${(c.chip ?? '?').padEnd(8)} ${bar(p)} ${String(Math.round(p * 100)).padStart(3)}% ${bytes.padEnd(17)} ${c.state}`;
+/** One progress line per row that has progress (a card's download): label, bar, detail and state. */
+export function formatProgress(rows: readonly StatusRow[]): string[] {
+  return rows.flatMap((r) => {
+    if (!r.progress) return [];
+    const p = r.progress.fraction;
+    return [`${r.progress.label} ${bar(p)} ${String(Math.round(p * 100)).padStart(3)}% ${r.progress.detail.padEnd(17)} ${r.state}`];
   });
 }
 
-function table(headers: string[], rows: string[][]): string {
+/** Rows with progress, from every section (what the live view draws bars for). */
+function progressRows(sections: readonly StatusSection[]): StatusRow[] {
+  return sections.flatMap((s) => s.rows.filter((r) => r.progress));
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [headers, ...rows].map((r) => r.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()).join('\n');
 }
@@ -54,36 +55,20 @@ export function formatEndpointTable(status: DaemonStatus): string {
   );
 }
 
-/** The modem line of the status screen: endpoint, data-plane counters. */
-export function formatModemStatus(status: DaemonStatus): string {
-  const m = status.modem;
-  if (!m) return '';
-  const dmux = m.stats.dmux;
-  const dropped = Object.values(dmux.drops).reduce((a, b) => a + b, 0) + (m.stats.qmap ? Object.values(m.stats.qmap.drops ?? {}).reduce((a: number, b) => a + (b as number), 0) : 0);
-  return table(
-    ['ENDPOINT', 'KEY', 'NODE', 'POWER', 'CHANNELS', 'RX PACKETS', 'RX KIB', 'TX PACKETS', 'CONSUMED', 'DROPPED'],
-    [
-      [
-        String(m.endpoint),
-        m.key,
-        String(m.node),
-        dmux.power.state,
-        dmux.openChannels.join(',') || '-',
-        String(dmux.rxPackets),
-        String(Math.round(dmux.rxBytes / 1024)),
-        String(dmux.txPackets),
-        String(m.packetsReceived),
-        String(dropped),
-      ],
-    ],
-  );
+/** A contributed section as a padded table (`qrtr cards`), or its empty line. */
+export function formatSectionTable(section: StatusSection): string {
+  return section.rows.length === 0 ? section.empty : table(section.headers, section.rows.map((r) => r.cells));
 }
 
-/** The whole status screen printed once the cards are up. */
-export function formatStatusScreen(status: DaemonStatus): string {
-  const parts = [`Cards (node ${status.node}):`, formatCardTable(status.cards), '', 'Endpoints:', formatEndpointTable(status)];
-  const modem = formatModemStatus(status);
-  if (modem) parts.push('', 'Modem data plane (BAM-DMUX + QMAP):', modem);
+/** The whole status screen printed once the devices are up: every section, the endpoints, the panes. */
+export function formatStatusScreen(status: DaemonStatus, panes: readonly { title: string; text: string }[] = []): string {
+  const parts: string[] = [];
+  for (const section of status.sections) {
+    if (section.rows.length === 0) continue;
+    parts.push(`${section.title} (node ${status.node}):`, formatSectionTable(section), '');
+  }
+  parts.push(`Endpoints (node ${status.node}):`, formatEndpointTable(status));
+  for (const pane of panes) if (pane.text) parts.push('', `${pane.title}:`, pane.text);
   return parts.join('\n') + '\n';
 }
 
@@ -96,7 +81,7 @@ export class ConsoleView {
   private drawnLines = 0;
   private lastStates = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
-  private latest: readonly WlfwCardStatus[] = [];
+  private latest: readonly StatusRow[] = [];
 
   constructor(
     private readonly daemon: QrtrdDaemon,
@@ -104,9 +89,9 @@ export class ConsoleView {
   ) {}
 
   start(): void {
-    this.subscription = this.daemon.cards$.subscribe((cards) => {
-      this.latest = cards;
-      if (!this.out.isTTY) this.printChanges(cards);
+    this.subscription = this.daemon.sectionsChanged$.subscribe(() => {
+      this.latest = progressRows(this.daemon.sections());
+      if (!this.out.isTTY) this.printChanges(this.latest);
     });
     if (this.out.isTTY) this.timer = setInterval(() => this.redraw(), 100);
   }
@@ -141,7 +126,7 @@ export class ConsoleView {
   }
 
   private drawScreen(): void {
-    const screen = formatStatusScreen(this.daemon.status());
+    const screen = formatStatusScreen(this.daemon.status(), this.daemon.panes());
     const up = this.out.isTTY && this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\x1b[J` : '';
     this.drawnLines = screen.split('\n').length - 1;
     this.out.write(up + screen);
@@ -163,14 +148,12 @@ export class ConsoleView {
     this.out.write(text);
   }
 
-  private printChanges(cards: readonly WlfwCardStatus[]): void {
-    for (const card of cards) {
-      const row = cardTableRow(card);
-      const summary = row.state;
-      if (this.lastStates.get(card.key) === summary) continue;
-      this.lastStates.set(card.key, summary);
-      const progress = card.bytesTotal > 0 ? ` ${kib(card.bytesDownloaded)}/${kib(card.bytesTotal)}` : '';
-      this.out.write(`card ${card.key} endpoint ${card.endpoint} ${row.chip}: ${summary}${progress}\n`);
+  private printChanges(rows: readonly StatusRow[]): void {
+    for (const row of rows) {
+      if (this.lastStates.get(row.key) === row.state) continue;
+      this.lastStates.set(row.key, row.state);
+      const detail = row.progress?.detail ? ` ${row.progress.detail}` : '';
+      this.out.write(`${(row.progress?.label ?? row.key).replace(/\s+/g, ' ').trim()}: ${row.state}${detail}\n`);
     }
   }
 }

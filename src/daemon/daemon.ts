@@ -3,25 +3,21 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Container } from 'inversify';
-import { BehaviorSubject, Subscription, combineLatest, map, of, type Observable } from 'rxjs';
+import { Subject, Subscription, type Observable } from 'rxjs';
 import type { Logger } from 'pino';
 import { BACKEND_CONTRIBUTION, ROUTER_OPTIONS, Router, formatBackendKey, getContributions, routerModule, type BackendContribution, type EndpointInfo } from '../router';
 import { NameService, nameServiceModule, type NameServiceStats } from '../ns';
-import { qmiModule } from '../qmi';
 import { PluginHost } from '../host';
+import { CONFIG_SECTION, LIVE_VIEW_PANE, type SimulationContext, type StatusSection } from '../sdk';
 import { BACKEND_LOGGER } from '../links/tokens';
 import { streamSocketBackendModule } from '../links/stream-socket';
 import { localClientBackendModule } from '../services/local-client';
 import { captureRouter, type RouterCapture } from '../capture';
-import * as ath11k from '../../plugins/ath11k';
-import * as ath12k from '../../plugins/ath12k';
-import type { SimulatedCard } from '../../plugins/wlfw/sim/simulated-card';
-import type { WlfwCardStatus } from '../../plugins/wlfw/src';
-import type { QrtrdConfig, SimulatedCardConfig } from './config';
-import { SIMULATED_MODEM_IDENTITY, SimulatedModemDevice, type SimulatedModemStatus } from './simulated-modem';
+import { ConfigError, type QrtrdConfig } from './config';
+import { DaemonSimulations } from './simulations';
+import { collectSections, sectionChanges$, whenSectionsReady } from './status-sections';
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
 import { TunBridge, openTunDevice } from '../links/tun';
-import { QmiService, dms } from '../qmi';
 
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */
 export const PLUGIN_BASE_DIR = resolve(__dirname, '..', '..');
@@ -38,8 +34,8 @@ export interface DaemonStatus {
   readonly node: number;
   readonly endpoints: readonly EndpointInfo[];
   readonly reservations: readonly ReservationInfo[];
-  readonly cards: readonly WlfwCardStatus[];
-  readonly modem: SimulatedModemStatus | null;
+  /** What plugins contribute: `cards`, `modem`, ... (each also a `qrtr <id>` subcommand). */
+  readonly sections: readonly StatusSection[];
   readonly nameService: NameServiceStats;
   readonly plugins: readonly { name: string; state: string }[];
 }
@@ -55,23 +51,21 @@ export class QrtrdDaemon {
   readonly nameService: NameService;
   private pluginHost: PluginHost | null = null;
   private readonly backends: BackendContribution[] = [];
-  private readonly simulatedCards: SimulatedCard[] = [];
-  private modem: SimulatedModemDevice | null = null;
+  private simulations: DaemonSimulations | null = null;
   private capture: RouterCapture | null = null;
-  private temporaryFirmwareDir: string | null = null;
+  private workDir: string | null = null;
   private readonly subscriptions = new Subscription();
-  private readonly cardsSubject = new BehaviorSubject<readonly WlfwCardStatus[]>([]);
+  private readonly sectionsChanged = new Subject<void>();
   private stopping: Promise<void> | null = null;
   /** Kernel mode (`--kernel`): where plugins and hosted QMI services open their sockets. */
   private kernelProvider: KernelSocketProvider | null = null;
-  private kernelServices: QmiService[] = [];
   /** `--tun`: the in-process router presented to the kernel as a remote node. */
   private tunBridge: TunBridge | null = null;
   /** Queries local clients may ask (`qrtr endpoints`, `qrtr cards`). */
   private readonly queries = new Map<string, () => unknown>();
 
-  /** Every card's status, whenever one changes. */
-  readonly cards$: Observable<readonly WlfwCardStatus[]> = this.cardsSubject.asObservable();
+  /** Emits whenever a contributed status section changes (the live view redraws). */
+  readonly sectionsChanged$: Observable<void> = this.sectionsChanged.asObservable();
 
   constructor(
     readonly config: QrtrdConfig,
@@ -79,7 +73,7 @@ export class QrtrdDaemon {
   ) {
     this.container.bind(ROUTER_OPTIONS).toConstantValue({ localNode: config.node });
     this.container.bind(BACKEND_LOGGER).toConstantValue(logger.child({ component: 'backends' }));
-    this.container.load(routerModule, nameServiceModule, qmiModule);
+    this.container.load(routerModule, nameServiceModule);
     if (config.listen) this.container.load(streamSocketBackendModule({ path: config.listen }));
     if (config.socket) {
       this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
@@ -106,31 +100,24 @@ export class QrtrdDaemon {
       this.backends.push(backend);
       log.info({ component: 'backends', kind: backend.kind }, 'backend started');
     }
-    const simulation = this.config.simulation;
-    let firmwareDir = this.config.firmwareDir;
-    if (simulation.enabled && simulation.cards.length > 0) firmwareDir = await this.prepareFirmware(simulation.cards);
     this.pluginHost = new PluginHost({
       router: this.router,
       ...(this.kernelProvider ? { provider: this.kernelProvider } : { nameService: this.nameService }),
       logger: this.logger.child({ component: 'plugins' }),
-      config: this.pluginConfig(firmwareDir),
+      config: this.config.pluginConfig,
       parent: this.container,
     });
     this.plugins.load(this.config.plugins, PLUGIN_BASE_DIR);
+    this.checkPluginConfig();
+    this.simulations = new DaemonSimulations(this.plugins, this.config);
+    const simulation = await this.simulationContext();
+    await this.simulations.prepare(this.plugins, this.config, simulation);
     await this.plugins.startAll();
-    this.watchCards();
-    if (simulation.enabled) {
-      for (const spec of simulation.cards) {
-        const create = spec.family === 'ath11k' ? ath11k.createSimulatedCard : ath12k.createSimulatedCard;
-        const card = create({ chip: spec.chip, pciAddress: spec.pciAddress, boardId: spec.boardId });
-        card.attach(this.router);
-        card.powerOn();
-        this.simulatedCards.push(card);
-      }
-      if (simulation.modem) this.modem = await SimulatedModemDevice.start(this.router, simulation.modem);
-      log.info({ component: 'simulation', cards: simulation.cards.length, modem: Boolean(simulation.modem) }, 'simulated devices attached');
+    this.subscriptions.add(sectionChanges$(this.plugins).subscribe(() => this.sectionsChanged.next()));
+    if (this.simulations.count > 0) {
+      await this.simulations.start(simulation);
+      log.info({ component: 'simulation', devices: this.simulations.count }, 'simulated devices attached');
     }
-    if (this.kernelProvider) await this.startKernelServices();
     if (this.config.tun) await this.startTunBridge(this.config.tun);
   }
 
@@ -144,23 +131,37 @@ export class QrtrdDaemon {
         attached: e.attached,
         owners: Object.fromEntries(e.reservations),
       })),
-      cards: this.cardsSubject.value,
-      modem: this.modem?.status() ?? null,
+      sections: this.sections(),
       nameService: this.nameService.stats(),
       plugins: this.pluginHost?.plugins().map((p) => ({ name: p.name, state: p.state })) ?? [],
     };
   }
 
-  /** Resolves when every configured simulated card is ready (or rejects after `timeoutMs`). */
-  async whenCardsReady(timeoutMs = 30_000): Promise<readonly WlfwCardStatus[]> {
-    const waits = this.loaders().map(({ loader, family }) =>
-      loader.whenReady(
-        this.config.simulation.cards.filter((c) => c.family === family).map((c) => `mhi:${c.pciAddress}`),
-        timeoutMs,
-      ),
-    );
-    await Promise.all(waits);
-    return this.cardsSubject.value;
+  /** The contributed status sections now, merged by id. */
+  sections(): StatusSection[] {
+    return collectSections(this.pluginHost, (plugin, err) => this.logger.error({ component: 'plugins', plugin, err }, 'status section failed'));
+  }
+
+  /** The contributed live-view panes, rendered now (a throwing pane is logged and left out). */
+  panes(): { title: string; text: string }[] {
+    return (this.pluginHost?.contributions(LIVE_VIEW_PANE) ?? []).flatMap(({ plugin, contribution }) => {
+      try {
+        return [{ title: contribution.title, text: contribution.render() }];
+      } catch (err) {
+        this.logger.error({ component: 'plugins', plugin, err }, 'live-view pane failed');
+        return [];
+      }
+    });
+  }
+
+  /** One section by id (`cards`), or undefined when no loaded plugin contributes it. */
+  section(id: string): StatusSection | undefined {
+    return this.sections().find((s) => s.id === id);
+  }
+
+  /** Resolves when every section is ready (each configured card up), or rejects after `timeoutMs`. */
+  async whenReady(timeoutMs = 30_000): Promise<void> {
+    if (this.pluginHost) await whenSectionsReady(this.pluginHost, timeoutMs);
   }
 
   /**
@@ -175,15 +176,14 @@ export class QrtrdDaemon {
 
   private async doStop(): Promise<void> {
     this.subscriptions.unsubscribe();
-    await this.stopKernelAndTun();
+    await this.stopTun();
     await this.pluginHost?.stopAll();
-    for (const card of this.simulatedCards) card.detach();
-    await this.modem?.stop();
+    await this.simulations?.stop();
     for (const backend of this.backends.reverse()) await backend.stop();
     this.router.shutdown();
     await this.capture?.stop();
-    this.cardsSubject.complete();
-    if (this.temporaryFirmwareDir) await rm(this.temporaryFirmwareDir, { recursive: true, force: true });
+    this.sectionsChanged.complete();
+    if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
   }
 
   /**
@@ -194,22 +194,6 @@ export class QrtrdDaemon {
   private openKernel(): void {
     this.kernelProvider = KernelSocketProvider.open();
     this.logger.info({ component: 'kernel', node: this.kernelProvider.localNode }, 'kernel mode: AF_QIPCRTR sockets');
-  }
-
-  /** The simulated modem's DMS, registered with the kernel's name service on the kernel's node. */
-  private async startKernelServices(): Promise<void> {
-    const provider = this.kernelProvider!;
-    if (!this.config.simulation.enabled || !this.config.simulation.modem) return;
-    const id = SIMULATED_MODEM_IDENTITY;
-    const service = await QmiService.start(provider, { service: dms.DMS_SERVICE_ID, version: 1, instance: 0, name: 'simulated DMS (kernel)' }, (s) =>
-      s
-        .handle(dms.dms_get_manufacturer_req, dms.dms_get_manufacturer_resp, () => ({ manufacturer: id.manufacturer }))
-        .handle(dms.dms_get_model_req, dms.dms_get_model_resp, () => ({ model: id.model }))
-        .handle(dms.dms_get_revision_req, dms.dms_get_revision_resp, () => ({ revision: id.revision }))
-        .handle(dms.dms_get_ids_req, dms.dms_get_ids_resp, () => ({ esn: id.esn, imei: id.imei, meid: id.meid })),
-    );
-    this.kernelServices.push(service);
-    this.logger.info({ component: 'kernel', service: dms.DMS_SERVICE_ID, node: provider.localNode }, 'simulated DMS registered with the kernel');
   }
 
   private async startTunBridge(path: string): Promise<void> {
@@ -228,53 +212,32 @@ export class QrtrdDaemon {
     logger.info({ device: path, key: backendKey.key, bridgeNode: this.tunBridge.bridgeNode }, 'bridged into the kernel through qrtr-tun');
   }
 
-  private async stopKernelAndTun(): Promise<void> {
-    for (const service of this.kernelServices.splice(0)) service.close();
+  private async stopTun(): Promise<void> {
     await this.tunBridge?.stop();
     this.tunBridge = null;
   }
 
-  private pluginConfig(firmwareDir: string | null): Record<string, Record<string, unknown>> {
-    const config: Record<string, Record<string, unknown>> = {};
-    for (const [name, section] of Object.entries(this.config.pluginConfig)) config[name] = { ...section };
-    const sim = this.config.simulation;
-    for (const family of ['ath11k', 'ath12k'] as const) {
-      const section = (config[family] ??= {});
-      if (firmwareDir && section.firmwareDir === undefined) section.firmwareDir = firmwareDir;
-      // Kernel mode: the router's endpoint IDs mean nothing to the kernel; plugins find cards by lookup.
-      if (sim.enabled && section.cards === undefined && !this.kernelProvider) {
-        // Reserve each simulated card's endpoint before it attaches: the no-race path.
-        section.cards = sim.cards.filter((c) => c.family === family).map((c) => `mhi:${c.pciAddress}`);
-      }
+  /**
+   * Every `pluginConfig` section names a loaded plugin and passes that plugin's own check,
+   * before anything attaches. @throws ConfigError, or the plugin's PluginConfigError.
+   */
+  private checkPluginConfig(): void {
+    const loaded = new Set(this.plugins.plugins().map((p) => p.name));
+    for (const name of Object.keys(this.config.pluginConfig)) {
+      if (!loaded.has(name)) throw new ConfigError(`pluginConfig.${name}`, `the name of a loaded plugin (${[...loaded].join(', ') || 'none loaded'})`, name, 'pluginConfig');
     }
-    return config;
+    for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) contribution.validate(this.config.pluginConfig[plugin] ?? {});
   }
 
-  /** Writes synthetic firmware for the simulated cards; a temporary directory unless one is configured. */
-  private async prepareFirmware(cards: readonly SimulatedCardConfig[]): Promise<string> {
-    let dir = this.config.firmwareDir;
-    if (!dir) dir = this.temporaryFirmwareDir = await mkdtemp(join(tmpdir(), 'qrtrd-firmware-'));
-    await ath11k.writeSimulatedFirmwareDir(dir, cards.filter((c) => c.family === 'ath11k'));
-    await ath12k.writeSimulatedFirmwareDir(dir, cards.filter((c) => c.family === 'ath12k'));
-    this.logger.info({ component: 'simulation', firmwareDir: dir }, 'synthetic firmware written for simulated cards');
-    return dir;
-  }
-
-  private loaders(): { family: 'ath11k' | 'ath12k'; loader: ath11k.WlfwLoader }[] {
-    const out: { family: 'ath11k' | 'ath12k'; loader: ath11k.WlfwLoader }[] = [];
-    for (const { name } of this.pluginHost?.plugins() ?? []) {
-      const container = this.pluginHost!.containerOf(name);
-      if (!container.isBound(ath11k.WLFW_LOADER_LIFECYCLE)) continue;
-      const loader = container.get<ath11k.WlfwLoaderLifecycle>(ath11k.WLFW_LOADER_LIFECYCLE).loader;
-      if (loader) out.push({ family: name as 'ath11k' | 'ath12k', loader });
-    }
-    return out;
-  }
-
-  private watchCards(): void {
-    const loaders = this.loaders();
-    const all$ = loaders.length === 0 ? of([] as WlfwCardStatus[][]) : combineLatest(loaders.map((l) => l.loader.cards$));
-    this.subscriptions.add(all$.pipe(map((lists) => lists.flat().sort((a, b) => a.endpoint - b.endpoint))).subscribe((cards) => this.cardsSubject.next(cards)));
+  private async simulationContext(): Promise<SimulationContext> {
+    this.workDir ??= await mkdtemp(join(tmpdir(), 'qrtrd-'));
+    return {
+      router: this.router,
+      kernelProvider: this.kernelProvider,
+      workDir: this.workDir,
+      firmwareDir: this.config.firmwareDir,
+      logger: this.logger.child({ component: 'simulation' }),
+    };
   }
 
   private watchRouter(): void {

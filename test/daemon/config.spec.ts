@@ -30,7 +30,7 @@ describe('qrtrd configuration', () => {
     expect(configError(() => parseConfig({ simulation: { cards: [{ family: 'ath11k', chip: 'QCN9074', pciAddress: 'nope', boardId: 1 }] } }, 'f.json'))).to.include({
       key: 'simulation.cards[0].pciAddress',
     });
-    expect(configError(() => parseConfig({ simulation: { cards: [{ family: 'ath10k', chip: 'X', pciAddress: '0000:01:00.0', boardId: 1 }] } }, 'f.json'))).to.include({
+    expect(configError(() => parseConfig({ simulation: { cards: [{ family: 'Ath 10k', chip: 'X', pciAddress: '0000:01:00.0', boardId: 1 }] } }, 'f.json'))).to.include({
       key: 'simulation.cards[0].family',
     });
     const dup = { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1 };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectQrtrd } from '../../src/client';
 import { probeKernelQrtr } from '../../src/kernel';
-import { SIMULATED_MODEM_IDENTITY } from '../../src/daemon/simulated-modem';
+import { SIMULATED_MODEM_IDENTITY } from '../../plugins/bam-dmux/sim';
 
 const DIST = resolve(__dirname, '..', '..');
 const REPO = resolve(DIST, '..');
@@ -86,7 +86,7 @@ describe('qrtrd as a process', function () {
   });
 
   it('should show two remote processes with identical node ids and services as distinct endpoints in qrtr lookup --json', async () => {
-    const fixture = join(DIST, 'test', 'backends', 'fixtures', 'remote-node.js');
+    const fixture = join(DIST, 'test', 'links', 'fixtures', 'remote-node.js');
     for (let i = 0; i < 2; i++) remotes.push((await start(fixture, [listenPath, '7', '4242', '1'], /"ready":true/)).child);
     let rows: { service: number; node: number; endpoint: number; key: string; instance: number }[] = [];
     for (let attempt = 0; attempt < 20 && rows.length < 2; attempt++) {
@@ -212,7 +212,7 @@ describe('qrtrd as a process', function () {
       expect(predicate(), JSON.stringify(events)).to.equal(true);
     };
     await waitFor(() => events.filter((e) => e.event === 'add').length === 2);
-    const third = (await start(join(DIST, 'test', 'backends', 'fixtures', 'remote-node.js'), [listenPath, '7', '4242', '1'], /"ready":true/)).child;
+    const third = (await start(join(DIST, 'test', 'links', 'fixtures', 'remote-node.js'), [listenPath, '7', '4242', '1'], /"ready":true/)).child;
     await waitFor(() => events.filter((e) => e.event === 'add').length === 3);
     const added = events[2].endpoint;
     third.kill('SIGKILL');

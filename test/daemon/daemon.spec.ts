@@ -5,6 +5,13 @@ import { QrtrdDaemon } from '../../src/daemon/daemon';
 import { formatStatusScreen } from '../../src/daemon/console-view';
 import { QmiClient, dms } from '../../src/qmi';
 import { lookupServers } from '../../src/ns';
+import type { WlfwCardStatus } from '../../plugins/wlfw/src';
+import type { SimulatedModemStatus } from '../../plugins/bam-dmux/sim';
+
+/** The rows' data of one contributed section. */
+function sectionData<T>(daemon: QrtrdDaemon, id: string): T[] {
+  return (daemon.section(id)?.rows ?? []).map((r) => r.data as T);
+}
 
 const quiet = pino({ level: 'silent' });
 
@@ -20,7 +27,8 @@ describe('QrtrdDaemon (in process)', function () {
   it('should bring up the embedded default: four cards on distinct endpoints at the same node, and the modem', async () => {
     daemon = new QrtrdDaemon({ ...DEFAULT_CONFIG, console: false }, quiet);
     await daemon.start();
-    const cards = await daemon.whenCardsReady(20000);
+    await daemon.whenReady(20000);
+    const cards = sectionData<WlfwCardStatus>(daemon, 'cards');
     expect(cards.map((c) => [c.key, c.chip, c.state, c.node])).to.deep.equal([
       ['mhi:0000:01:00.0', 'QCN9074', 'ready', 7],
       ['mhi:0000:02:00.0', 'QCN9074', 'ready', 7],
@@ -29,17 +37,18 @@ describe('QrtrdDaemon (in process)', function () {
     ]);
     expect(new Set(cards.map((c) => c.endpoint)).size).to.equal(4);
     const status = daemon.status();
-    expect(status.modem?.key).to.equal('rpmsg:IPCRTR-modem');
-    expect(status.modem?.stats.dmux.endpointId).to.equal(status.modem?.endpoint, 'the data plane is bound to the modem endpoint');
+    const [modem] = sectionData<SimulatedModemStatus>(daemon, 'modem');
+    expect(modem?.key).to.equal('rpmsg:IPCRTR-modem');
+    expect(modem?.stats.dmux.endpointId).to.equal(modem?.endpoint, 'the data plane is bound to the modem endpoint');
     const screen = formatStatusScreen(status);
-    for (const header of ['Cards (node 1):', 'Endpoints:', 'Modem data plane']) expect(screen).to.contain(header);
+    for (const header of ['Cards (node 1):', 'Endpoints (node 1):', 'Modem data plane']) expect(screen).to.contain(header);
     for (const card of cards) expect(screen).to.contain(card.key);
   });
 
   it("should serve the modem's DMS through the router, bound to the modem's endpoint", async () => {
-    daemon = new QrtrdDaemon({ ...DEFAULT_CONFIG, console: false, simulation: { ...DEFAULT_CONFIG.simulation, cards: [] }, plugins: [] }, quiet);
+    daemon = new QrtrdDaemon({ ...DEFAULT_CONFIG, console: false, simulation: { ...DEFAULT_CONFIG.simulation, cards: [] }, plugins: ['plugins/bam-dmux'] }, quiet);
     await daemon.start();
-    const modemEndpoint = daemon.status().modem!.endpoint;
+    const modemEndpoint = sectionData<SimulatedModemStatus>(daemon, 'modem')[0].endpoint;
     const servers = await lookupServers(daemon.router, { service: dms.DMS_SERVICE_ID });
     expect(servers.map((s) => [s.endpoint, s.node])).to.deep.equal([[modemEndpoint, 0]]);
     const client = await QmiClient.open(daemon.router, { service: dms.DMS_SERVICE_ID, endpoint: modemEndpoint });
@@ -52,7 +61,7 @@ describe('QrtrdDaemon (in process)', function () {
     const config: QrtrdConfig = { ...DEFAULT_CONFIG, console: false };
     daemon = new QrtrdDaemon(config, quiet);
     await daemon.start();
-    await daemon.whenCardsReady(20000);
+    await daemon.whenReady(20000);
     await daemon.stop();
     expect(daemon.router.endpoints()).to.deep.equal([]);
     expect(daemon.router.portCount).to.equal(0);

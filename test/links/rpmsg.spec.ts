@@ -18,7 +18,7 @@ describe('RpmsgEndpoint', () => {
       this.skip();
     }
     this.timeout(20000);
-    const harness = spawnChild('python3', [sourceFixture('test/backends/fixtures/seqpacket_harness.py'), process.execPath, RPMSG_NODE]);
+    const harness = spawnChild('python3', [sourceFixture('test/links/fixtures/seqpacket_harness.py'), process.execPath, RPMSG_NODE]);
     const report = JSON.parse(await harness.ready);
     expect(report.child_exit, report.child_stderr).to.equal(0);
     expect(report.boundaries_ok).to.equal(true);

@@ -114,7 +114,7 @@ describe('StreamSocketListener', () => {
     const { router, ns } = createHost();
     const listener = new StreamSocketListener(router, { path: socketPath });
     await listener.listen();
-    const peer = spawnChild('python3', [sourceFixture('test/backends/fixtures/python_peer.py'), socketPath, '9', '4096', '3']);
+    const peer = spawnChild('python3', [sourceFixture('test/links/fixtures/python_peer.py'), socketPath, '9', '4096', '3']);
     children.push(peer);
     expect(await peer.ready).to.equal('ready');
     await until(() => ns.servers({ service: 4096 }).length === 1, 'the python server');

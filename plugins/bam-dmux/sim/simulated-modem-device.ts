@@ -1,9 +1,18 @@
 import { Subscription, interval } from 'rxjs';
-import { Router, createMemoryLink, type AttachedEndpoint } from '../router';
-import { NameService } from '../ns';
-import { QmiService, dms } from '../qmi';
-import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from '../../plugins/bam-dmux/sim';
-import type { SimulatedModemConfig } from './config';
+import { dms, type QrtrSocketProvider } from '../../../src/sdk';
+import { NameService, QmiService, Router, createMemoryLink, type AttachedEndpoint } from '../../../src/testing/devices';
+import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './create-simulated-modem';
+
+/** The simulated modem of the daemon's configuration (`simulation.modem`). */
+export interface SimulatedModemConfig {
+  /** rpmsg device name the modem is keyed by (`rpmsg:<name>`). */
+  readonly rpmsgDevice: string;
+  /** Node id the modem presents (0 on Qualcomm SoCs). */
+  readonly node: number;
+  readonly muxIds: readonly number[];
+  /** Packets per second the modem generates per mux id (0 = none). */
+  readonly trafficPps: number;
+}
 
 /** What the simulated modem's DMS service answers (qmicli --dms-get-manufacturer etc.). */
 export const SIMULATED_MODEM_IDENTITY = {
@@ -80,14 +89,7 @@ export class SimulatedModemDevice {
   }
 
   private async startServices(): Promise<void> {
-    const id = SIMULATED_MODEM_IDENTITY;
-    this.dmsService = await QmiService.start(this.device, { service: dms.DMS_SERVICE_ID, version: 1, instance: 0, name: 'simulated DMS' }, (s) =>
-      s
-        .handle(dms.dms_get_manufacturer_req, dms.dms_get_manufacturer_resp, () => ({ manufacturer: id.manufacturer }))
-        .handle(dms.dms_get_model_req, dms.dms_get_model_resp, () => ({ model: id.model }))
-        .handle(dms.dms_get_revision_req, dms.dms_get_revision_resp, () => ({ revision: id.revision }))
-        .handle(dms.dms_get_ids_req, dms.dms_get_ids_resp, () => ({ esn: id.esn, imei: id.imei, meid: id.meid })),
-    );
+    this.dmsService = await startSimulatedDms(this.device, 'simulated DMS');
     await this.dataPlane.ready;
     const qmap = this.dataPlane.qmap();
     if (!qmap || this.config.trafficPps === 0) return;
@@ -109,4 +111,16 @@ export class SimulatedModemDevice {
       }),
     );
   }
+}
+
+/** The modem's DMS (identity queries) on a socket provider: the device router, or the kernel in kernel mode. */
+export function startSimulatedDms(provider: QrtrSocketProvider, name: string): Promise<QmiService> {
+  const id = SIMULATED_MODEM_IDENTITY;
+  return QmiService.start(provider, { service: dms.DMS_SERVICE_ID, version: 1, instance: 0, name }, (s) =>
+    s
+      .handle(dms.dms_get_manufacturer_req, dms.dms_get_manufacturer_resp, () => ({ manufacturer: id.manufacturer }))
+      .handle(dms.dms_get_model_req, dms.dms_get_model_resp, () => ({ model: id.model }))
+      .handle(dms.dms_get_revision_req, dms.dms_get_revision_resp, () => ({ revision: id.revision }))
+      .handle(dms.dms_get_ids_req, dms.dms_get_ids_resp, () => ({ esn: id.esn, imei: id.imei, meid: id.meid })),
+  );
 }

@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SIMULATED_MODEM_IDENTITY } from '../../../src/daemon/simulated-modem';
+import { SIMULATED_MODEM_IDENTITY } from '../../../plugins/bam-dmux/sim';
 import { DEFAULT_TUN_BRIDGE_NODE, DEFAULT_TUN_NODE_RANGE } from '../../../src/links/tun';
 import type { GuestCheck, GuestCheckContext } from '../harness/check-api';
 import { sleep, waitForLookup, type LookupRow } from '../harness/guest-helpers';
