@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { QrtrdError } from '../common/errors';
+import type { LinkConfig } from '../links/link-factory';
 
 /** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
 export interface SimulatedCardConfig {
@@ -46,6 +47,8 @@ export interface QrtrdConfig {
   readonly tunBridgeNode: number;
   /** Kernel-side node ids the bridge presents each (endpoint, node) behind qrtrd as. */
   readonly tunNodeRange: { readonly first: number; readonly last: number };
+  /** Links to open, each `{ kind, ...its keys }` (`rpmsg`, `mhi`; docs/config.md), built by its kind's factory. */
+  readonly links: readonly LinkConfig[];
   /** Plugin module paths or package names, loaded in order: the default set is data, not imports. */
   readonly plugins: readonly string[];
   /** Per-plugin configuration sections, by plugin name. */
@@ -81,6 +84,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   tun: null,
   tunBridgeNode: 99,
   tunNodeRange: { first: 100, last: 199 },
+  links: [],
   plugins: ['plugins/ath11k', 'plugins/ath12k', 'plugins/bam-dmux'],
   pluginConfig: {},
   simulation: DEFAULT_SIMULATION,
@@ -155,6 +159,10 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
   if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) v.fail('logLevel', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
   const plugins = raw.plugins;
   if (plugins !== undefined && (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string' || !p))) v.fail('plugins', 'an array of module paths', plugins);
+  const links = raw.links;
+  if (links !== undefined && (!Array.isArray(links) || links.some((l) => !isObject(l) || typeof l.kind !== 'string' || !l.kind))) {
+    v.fail('links', 'an array of { kind, ... } objects', links);
+  }
   const pluginConfig = raw.pluginConfig;
   if (pluginConfig !== undefined && (!isObject(pluginConfig) || Object.values(pluginConfig).some((s) => !isObject(s)))) {
     v.fail('pluginConfig', 'an object of per-plugin objects', pluginConfig);
@@ -167,6 +175,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     kernel: v.bool(raw, 'kernel', 'kernel') ?? base.kernel,
     tun: v.pathOrNull(raw, 'tun', 'tun') ?? (raw.tun === null ? null : base.tun),
     ...parseTunNodes(raw, v, base),
+    links: (links as LinkConfig[] | undefined) ?? base.links,
     plugins: (plugins as string[] | undefined) ?? base.plugins,
     pluginConfig: (pluginConfig as QrtrdConfig['pluginConfig'] | undefined) ?? base.pluginConfig,
     simulation: raw.simulation === undefined ? base.simulation : parseSimulation(raw.simulation, v),

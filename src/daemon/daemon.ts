@@ -12,6 +12,7 @@ import { CONFIG_SECTION, LIVE_VIEW_PANE, type SimulationContext, type StatusSect
 import { BACKEND_LOGGER } from '../links/tokens';
 import { streamSocketBackendModule } from '../links/stream-socket';
 import { localClientBackendModule } from '../services/local-client';
+import { builtInLinksModule, createConfiguredLinks } from '../links';
 import { captureRouter, type RouterCapture } from '../capture';
 import { ConfigError, type QrtrdConfig } from './config';
 import { DaemonSimulations } from './simulations';
@@ -73,7 +74,7 @@ export class QrtrdDaemon {
   ) {
     this.container.bind(ROUTER_OPTIONS).toConstantValue({ localNode: config.node });
     this.container.bind(BACKEND_LOGGER).toConstantValue(logger.child({ component: 'backends' }));
-    this.container.load(routerModule, nameServiceModule);
+    this.container.load(routerModule, nameServiceModule, builtInLinksModule);
     if (config.listen) this.container.load(streamSocketBackendModule({ path: config.listen }));
     if (config.socket) {
       this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
@@ -94,6 +95,10 @@ export class QrtrdDaemon {
     // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
     if (this.config.kernel) this.openKernel();
     this.watchRouter();
+    // The configured links (`links`), each built by the factory of its kind.
+    for (const link of createConfiguredLinks(this.container, this.config.links, this.logger.child({ component: 'links' }))) {
+      this.container.bind(BACKEND_CONTRIBUTION).toConstantValue(link);
+    }
     if (this.config.capture) this.capture = captureRouter(this.router, this.config.capture);
     for (const backend of getContributions<BackendContribution>(this.container, BACKEND_CONTRIBUTION)) {
       await backend.start(this.router);

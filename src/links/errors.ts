@@ -54,3 +54,10 @@ export class BackendNotStartedError extends QrtrBackendError {
     super('QRTR_BACKEND_NOT_STARTED', `The ${kind} backend is not started; ${operation} needs the router`, { kind, operation });
   }
 }
+
+/** A `links[i]` entry of the configuration a link factory cannot use (unknown kind, bad path). */
+export class LinkConfigError extends QrtrBackendError {
+  constructor(key: string, expected: string, actual: unknown) {
+    super('QRTR_LINK_CONFIG_INVALID', `links: '${key}' must be ${expected}, got ${JSON.stringify(actual)}`, { key, expected });
+  }
+}

@@ -5,3 +5,5 @@ export * from './stream-socket';
 export * from './rpmsg';
 export * from './mhi';
 export * from './tun';
+export * from './link-factory';
+export * from './built-in';

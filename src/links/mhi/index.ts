@@ -2,3 +2,4 @@ export * from './mhi-controller';
 export * from './mhi-qrtr-endpoint';
 export * from './simulated-mhi-controller';
 export * from './mhi-backend';
+export * from './mhi-link-factory';

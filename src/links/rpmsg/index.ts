@@ -1,2 +1,3 @@
 export * from './rpmsg-endpoint';
 export * from './rpmsg-backend';
+export * from './rpmsg-link-factory';

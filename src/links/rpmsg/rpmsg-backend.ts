@@ -9,7 +9,9 @@ import { RpmsgEndpoint, type RpmsgEndpointOptions } from './rpmsg-endpoint';
 
 export interface RpmsgDeviceConfig {
   /** Device node, e.g. /dev/rpmsg0 (an rpmsg_char endpoint on the IPCRTR channel). */
-  readonly path: string;
+  readonly path?: string;
+  /** Or an open descriptor of the same kind (inherited; the endpoint takes ownership). */
+  readonly fd?: number;
   /** Stable name for the backend key; defaults to the path's basename. Use the remoteproc + channel, e.g. 'adsp:IPCRTR'. */
   readonly name?: string;
 }
@@ -23,24 +25,29 @@ export interface RpmsgBackendOptions extends Omit<RpmsgEndpointOptions, 'logger'
 
 /** Opens the configured rpmsg devices and attaches each as an endpoint. */
 export class RpmsgBackend implements BackendContribution {
-  readonly kind = 'rpmsg';
+  readonly kind: string;
   private readonly attached: AttachedEndpoint[] = [];
 
-  constructor(private readonly options: RpmsgBackendOptions) {}
+  constructor(private readonly options: RpmsgBackendOptions) {
+    this.kind = options.kind ?? 'rpmsg';
+  }
 
   async start(router: Router): Promise<void> {
     const logger = this.options.logger ?? SILENT_LOGGER;
     for (const device of this.options.devices) {
       let endpoint: RpmsgEndpoint;
       try {
-        endpoint = await RpmsgEndpoint.open(device.path, device.name, { ...this.options, logger });
+        endpoint =
+          device.path !== undefined
+            ? await RpmsgEndpoint.open(device.path, device.name, { ...this.options, logger })
+            : new RpmsgEndpoint(device.fd!, device.name ?? `fd${device.fd}`, { ...this.options, logger });
       } catch (err) {
-        logger.warn({ path: device.path, error: errorFields(err) }, 'rpmsg device not attached');
+        logger.warn({ path: device.path, error: errorFields(err) }, `${this.kind} device not attached`);
         if (this.options.tolerateMissing === false) throw err;
         continue;
       }
       this.attached.push(router.attach(endpoint));
-      logger.info({ path: device.path, key: `rpmsg:${endpoint.name}` }, 'rpmsg device attached');
+      logger.info({ path: device.path, key: endpoint.label }, `${this.kind} device attached`);
     }
   }
 

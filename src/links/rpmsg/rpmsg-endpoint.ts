@@ -18,6 +18,11 @@ export interface RpmsgEndpointOptions {
    */
   readonly writeQueueLimitBytes?: number;
   readonly logger?: BackendLogger;
+  /**
+   * Backend key kind (default `rpmsg`). Any character device that carries one QRTR packet per
+   * read and write uses this endpoint: the MHI link passes `mhi` for the IPCR channel's device.
+   */
+  readonly kind?: string;
 }
 
 /** Why an rpmsg link ended. */
@@ -49,11 +54,16 @@ export class RpmsgEndpoint implements Endpoint {
   private reason: RpmsgCloseReason | null = null;
   private closeError: QrtrdError | undefined;
 
+  /** `rpmsg:IPCRTR` (or `mhi:0000:01:00.0`), as errors and logs name the link. */
+  get label(): string {
+    return `${this.backendKey.kind}:${this.name}`;
+  }
+
   /** Opens a device node (e.g. /dev/rpmsg0) read-write. `name` defaults to the path's basename. */
   static open(path: string, name?: string, options?: RpmsgEndpointOptions): Promise<RpmsgEndpoint> {
     return new Promise((resolve, reject) => {
       fs.open(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY, (err, fd) => {
-        if (err) reject(new LinkIoError(`rpmsg:${name ?? path}`, `open ${path}`, err));
+        if (err) reject(new LinkIoError(`${options?.kind ?? 'rpmsg'}:${name ?? path}`, `open ${path}`, err));
         else resolve(new RpmsgEndpoint(fd, name ?? path.slice(path.lastIndexOf('/') + 1), options));
       });
     });
@@ -65,7 +75,7 @@ export class RpmsgEndpoint implements Endpoint {
     readonly name: string,
     private readonly options: RpmsgEndpointOptions = {},
   ) {
-    this.backendKey = { kind: 'rpmsg', key: name };
+    this.backendKey = { kind: options.kind ?? 'rpmsg', key: name };
     this.logger = options.logger ?? SILENT_LOGGER;
     this.packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.reason !== null || this.subscriber) {
@@ -89,12 +99,12 @@ export class RpmsgEndpoint implements Endpoint {
   }
 
   transmit(packet: Uint8Array): Promise<void> {
-    if (this.reason !== null) return Promise.reject(new LinkClosedError(`rpmsg:${this.name}`));
+    if (this.reason !== null) return Promise.reject(new LinkClosedError(this.label));
     const limit = this.options.maxPacketLength;
-    if (limit !== undefined && packet.length > limit) return Promise.reject(new LinkPacketTooLargeError(`rpmsg:${this.name}`, packet.length, limit));
+    if (limit !== undefined && packet.length > limit) return Promise.reject(new LinkPacketTooLargeError(this.label, packet.length, limit));
     const queueLimit = this.options.writeQueueLimitBytes ?? 1024 * 1024;
     if (this.queuedBytes + packet.length > queueLimit) {
-      return Promise.reject(new LinkWriteQueueFullError(`rpmsg:${this.name}`, this.queuedBytes, queueLimit));
+      return Promise.reject(new LinkWriteQueueFullError(this.label, this.queuedBytes, queueLimit));
     }
     return new Promise<void>((resolve, reject) => {
       this.writeQueue.push({ packet, resolve, reject });
@@ -115,12 +125,12 @@ export class RpmsgEndpoint implements Endpoint {
     const { packet, resolve, reject } = this.writeQueue.shift()!;
     this.queuedBytes -= packet.length;
     if (err) {
-      const error = new LinkIoError(`rpmsg:${this.name}`, 'write', err);
+      const error = new LinkIoError(this.label, 'write', err);
       reject(error);
       if (isLinkGone(err)) this.finish('io-error', error);
     } else if (written !== packet.length) {
       // A message device writes all or nothing; anything else means it is not one.
-      reject(new LinkIoError(`rpmsg:${this.name}`, 'write', new Error(`short write: ${written} of ${packet.length} bytes`)));
+      reject(new LinkIoError(this.label, 'write', new Error(`short write: ${written} of ${packet.length} bytes`)));
     } else {
       resolve();
     }
@@ -149,8 +159,8 @@ export class RpmsgEndpoint implements Endpoint {
         this.readNext();
         return;
       }
-      const error = new LinkIoError(`rpmsg:${this.name}`, 'read', err);
-      this.logger.warn({ link: `rpmsg:${this.name}`, error: errorFields(error) }, 'rpmsg link failed');
+      const error = new LinkIoError(this.label, 'read', err);
+      this.logger.warn({ link: this.label, error: errorFields(error) }, 'rpmsg link failed');
       this.finish('io-error', error);
       return;
     }
@@ -172,7 +182,7 @@ export class RpmsgEndpoint implements Endpoint {
     subscriber?.complete();
     for (const pending of this.writeQueue.splice(this.writing ? 1 : 0)) {
       this.queuedBytes -= pending.packet.length;
-      pending.reject(new LinkClosedError(`rpmsg:${this.name}`));
+      pending.reject(new LinkClosedError(this.label));
     }
     this.closeFdWhenIdle();
   }

@@ -1,0 +1,59 @@
+import { ContainerModule, type interfaces } from 'inversify';
+import type { BackendContribution } from '../router/backend-contribution';
+import { LinkConfigError } from './errors';
+import type { BackendLogger } from './logger';
+
+/** One `links[i]` entry of the daemon's configuration: a kind and that kind's keys. */
+export interface LinkConfig {
+  readonly kind: string;
+  readonly [key: string]: unknown;
+}
+
+/**
+ * A kind of link the configuration can ask for (`{ "kind": "rpmsg", "device": "/dev/rpmsg0" }`).
+ * Each link folder binds its factory to LINK_FACTORY in its module; the daemon looks the kind
+ * up, so adding a link kind touches only its folder and the list in {@link builtInLinksModule}.
+ */
+export interface LinkFactory {
+  readonly kind: string;
+  /** What `qrtrd` documents for the kind's keys. */
+  readonly keys: Readonly<Record<string, string>>;
+  /**
+   * Checks the entry and builds the backend that opens the link when the daemon starts.
+   * @throws LinkConfigError naming the key (`links[2].device`).
+   */
+  create(config: LinkConfig, at: string, logger: BackendLogger): BackendContribution;
+}
+export const LINK_FACTORY: interfaces.ServiceIdentifier<LinkFactory> = Symbol.for('qrtrd.LinkFactory');
+
+/** Builds the configured links with the bound factories; refuses unknown kinds and unknown keys. */
+export function createConfiguredLinks(container: interfaces.Container, links: readonly LinkConfig[], logger: BackendLogger): BackendContribution[] {
+  const factories = new Map((container.isBound(LINK_FACTORY) ? container.getAll(LINK_FACTORY) : []).map((f) => [f.kind, f]));
+  return links.map((link, i) => {
+    const at = `links[${i}]`;
+    const factory = factories.get(link.kind);
+    if (!factory) throw new LinkConfigError(`${at}.kind`, `one of ${[...factories.keys()].join(', ')}`, link.kind);
+    for (const key of Object.keys(link)) if (key !== 'kind' && !(key in factory.keys)) throw new LinkConfigError(`${at}.${key}`, `one of ${Object.keys(factory.keys).join(', ')}`, key);
+    return factory.create(link, at, logger);
+  });
+}
+
+/** Binds one factory (each link folder's module uses it). */
+export function linkFactoryModule(factory: LinkFactory): ContainerModule {
+  return new ContainerModule((bind) => {
+    bind(LINK_FACTORY).toConstantValue(factory);
+  });
+}
+
+/** Where a message device is: a path to open, or a descriptor the process inherited (a stand-in). */
+export function devicePlace(config: LinkConfig, at: string, pathKey: string): { path: string } | { fd: number } {
+  const path = config[pathKey];
+  const fd = config.fd;
+  if ((path === undefined) === (fd === undefined)) throw new LinkConfigError(`${at}.${pathKey}`, `a device path, or 'fd' (an inherited descriptor) instead`, path ?? null);
+  if (path !== undefined) {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new LinkConfigError(`${at}.${pathKey}`, 'an absolute device path', path);
+    return { path };
+  }
+  if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) throw new LinkConfigError(`${at}.fd`, 'a file descriptor number', fd);
+  return { fd };
+}
