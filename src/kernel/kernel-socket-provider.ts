@@ -2,7 +2,7 @@ import type { Observable, Subscription } from 'rxjs';
 import { constants as osConstants } from 'node:os';
 import { InvalidArgumentError } from '../common/errors';
 import { DatagramInbox } from '../router/datagram-inbox';
-import { QrtrNetworkResetError, QrtrSocketClosedError } from '../router/errors';
+import { QrtrAddressInUseError, QrtrNetworkResetError, QrtrSocketClosedError } from '../router/errors';
 import {
   LOCAL_ENDPOINT_ID,
   NO_ENDPOINT_ID,
@@ -14,7 +14,7 @@ import {
   type SendOptions,
 } from '../router/socket';
 import { AfQipcrtrSocket, type AfQipcrtrSocketOptions, type KernelQrtrMessage } from './af-qipcrtr-socket';
-import { KernelOptionUnsupportedError, KernelSocketError } from './errors';
+import { KernelAddressInUseError, KernelOptionUnsupportedError, KernelSocketError } from './errors';
 import type { NativeQrtrBinding } from './native-loader';
 
 const { ENETRESET, EOPNOTSUPP } = osConstants.errno;
@@ -194,6 +194,8 @@ export class KernelSocketProvider implements QrtrSocketProvider {
       return new KernelQrtrSocket(socket, address, this.options.queueLimit ?? KERNEL_SOCKET_QUEUE_LIMIT);
     } catch (error) {
       socket.close();
+      // The contract's class for the same failure the router reports (the errno stays as the cause).
+      if (error instanceof KernelAddressInUseError) throw Object.assign(new QrtrAddressInUseError(options?.port ?? 0), { cause: error });
       throw error;
     }
   }

@@ -5,3 +5,4 @@
  */
 export * from './compliance';
 export * from './devices';
+export * from './socket-conformance';
