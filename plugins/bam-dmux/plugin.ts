@@ -1,4 +1,4 @@
-import { ContainerModule, injectable } from 'inversify';
+import { ContainerModule, injectable, type interfaces } from 'inversify';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import {
   PLUGIN_LIFECYCLE,
@@ -30,7 +30,7 @@ export interface BamDmuxModemStatus {
   readonly stats: SimulatedModemStats;
 }
 
-export const BAM_DMUX_LIFECYCLE = Symbol.for('qrtrd.BamDmuxLifecycle');
+export const BAM_DMUX_LIFECYCLE: interfaces.ServiceIdentifier<BamDmuxLifecycle> = Symbol.for('qrtrd.BamDmuxLifecycle');
 
 function parseModems(config: Readonly<Record<string, unknown>>): BamDmuxModemConfig[] {
   const modems = config.modems ?? [];

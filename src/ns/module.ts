@@ -1,11 +1,11 @@
 import 'reflect-metadata';
-import { ContainerModule } from 'inversify';
+import { ContainerModule, type interfaces } from 'inversify';
 import { Router } from '../router/router';
 import { NameService } from './name-service';
 import type { NameServiceLimits } from './types';
 
 /** Partial<NameServiceLimits> for the name service (optional binding). */
-export const NAME_SERVICE_LIMITS = Symbol.for('qrtrd.NameServiceLimits');
+export const NAME_SERVICE_LIMITS: interfaces.ServiceIdentifier<Partial<NameServiceLimits>> = Symbol.for('qrtrd.NameServiceLimits');
 
 /** Binds the name service as a singleton on the router's control port. */
 export const nameServiceModule = new ContainerModule((bind) => {

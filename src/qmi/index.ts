@@ -4,4 +4,3 @@ export * from './schemas';
 export * from './handle-errors';
 export * from './client';
 export * from './service';
-export * from './handles';

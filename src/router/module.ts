@@ -1,20 +1,18 @@
 import 'reflect-metadata';
 import { ContainerModule } from 'inversify';
 import { Router } from './router';
-import type { RouterOptions } from './options';
-import { QRTR_SOCKET_PROVIDER, ROUTER_OPTIONS } from './tokens';
+import { ROUTER_OPTIONS } from './tokens';
 
 /**
- * Binds the router as a singleton and as the socket provider. Options come from
+ * Binds the router as a singleton. Options come from
  * an optional ROUTER_OPTIONS binding; backends add themselves to
  * BACKEND_CONTRIBUTION from their own modules.
  */
 export const routerModule = new ContainerModule((bind) => {
   bind(Router)
     .toDynamicValue((ctx) => {
-      const options = ctx.container.isBound(ROUTER_OPTIONS) ? ctx.container.get<Partial<RouterOptions>>(ROUTER_OPTIONS) : {};
+      const options = ctx.container.isBound(ROUTER_OPTIONS) ? ctx.container.get(ROUTER_OPTIONS) : {};
       return new Router(options);
     })
     .inSingletonScope();
-  bind(QRTR_SOCKET_PROVIDER).toService(Router);
 });
