@@ -31,7 +31,7 @@ const FIRMWARE_LATENCY: SimFaults['delayMs'] = {
 async function bringUp(count: number, dir: string, latency: SimFaults['delayMs']): Promise<{ ms: number; peakRss: number }> {
   const router = new Router();
   const ns = new NameService(router);
-  const host = new PluginHost({ router, nameService: ns, config: { ath11k: { firmwareDir: dir, probeFamily: false } } });
+  const host = new PluginHost({ router, config: { ath11k: { firmwareDir: dir, probeFamily: false } } });
   host.add(plugin);
   await host.start('ath11k');
   const loader = host.containerOf('ath11k').get<WlfwLoaderLifecycle>(WLFW_LOADER_LIFECYCLE).loader!;

@@ -107,7 +107,7 @@ export class QrtrdDaemon {
     }
     this.pluginHost = new PluginHost({
       router: this.router,
-      ...(this.kernelProvider ? { provider: this.kernelProvider } : { nameService: this.nameService }),
+      ...(this.kernelProvider ? { provider: this.kernelProvider } : {}),
       logger: this.logger.child({ component: 'plugins' }),
       config: this.config.pluginConfig,
       parent: this.container,

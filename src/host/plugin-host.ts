@@ -5,7 +5,6 @@ import type { BackendKey } from '../router/endpoint';
 import type { EndpointReservation } from '../router/endpoint-ids';
 import type { EndpointEvent, Router } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
-import type { NameService } from '../ns/name-service';
 import { watchServers$ } from '../ns/ns-client';
 import { QmiClient } from '../qmi/client';
 import { QmiService } from '../qmi/service';
@@ -24,8 +23,6 @@ import {
 
 export interface PluginHostOptions {
   readonly router: Router;
-  /** The in-process name service; without it, lookups go over the socket provider. */
-  readonly nameService?: NameService;
   /** Where QMI handles open sockets (default: the router). */
   readonly provider?: QrtrSocketProvider;
   readonly logger?: PluginLogger;
@@ -237,7 +234,7 @@ export class PluginHost {
 
   private openSession(entry: Loaded): Session {
     const name = entry.plugin.manifest.name;
-    const { router, nameService } = this.options;
+    const { router } = this.options;
     const provider = this.provider;
     const abort = new AbortController();
     const session: Session = {
@@ -275,8 +272,8 @@ export class PluginHost {
         },
       },
       names: {
-        lookup$: (filter) => (nameService ? nameService.lookup$(filter) : watchServers$(provider, filter)),
-        servers: (filter) => (nameService ? nameService.servers(filter) : []),
+        // One lookup implementation on every provider: NEW_LOOKUP over the socket contract.
+        lookup$: (filter) => watchServers$(provider, filter),
       },
       qmi: {
         provider,

@@ -4,7 +4,7 @@ import type { BackendKey } from '../router/endpoint';
 import type { EndpointReservation } from '../router/endpoint-ids';
 import type { EndpointEvent, EndpointInfo } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
-import type { LookupEvent, LookupFilter, ServerInfo } from '../ns/types';
+import type { LookupEvent, LookupFilter } from '../ns/types';
 import type { QmiClient, QmiClientOptions } from '../qmi/client';
 import type { QmiService, QmiServiceOptions } from '../qmi/service';
 import type { PluginLogger } from './logger';
@@ -80,12 +80,10 @@ export interface PluginRouterView {
   reserveEndpoint(key: BackendKey): EndpointReservation;
 }
 
-/** The name service as plugins see it. */
+/** The name service as plugins see it: lookups over the socket contract, the same on every provider. */
 export interface PluginNameServiceView {
   /** Snapshot then add/remove events for matching servers (any endpoint unless filtered). */
   lookup$(filter: LookupFilter): Observable<LookupEvent>;
-  /** The matching servers now. */
-  servers(filter: LookupFilter): ServerInfo[];
 }
 
 /** QMI handles, tracked per plugin so that stop can prove nothing leaked. */

@@ -91,9 +91,17 @@ export const SOCKET_CONFORMANCE_CASES: readonly SocketConformanceCase[] = [
       } finally {
         first.close();
       }
-      // Close frees the port.
-      const again = await provider.openSocket({ port: fixedPort });
-      again.close();
+      // Close frees the port once it has taken effect (the kernel's fd closes after in-flight sends, a turn later).
+      const deadline = Date.now() + 1000;
+      for (;;) {
+        await new Promise((r) => setImmediate(r));
+        try {
+          (await provider.openSocket({ port: fixedPort })).close();
+          break;
+        } catch (err) {
+          if (!(err instanceof QrtrAddressInUseError) || Date.now() > deadline) throw err;
+        }
+      }
     },
   },
   {

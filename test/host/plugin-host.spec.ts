@@ -57,7 +57,7 @@ function world() {
   const router = new Router();
   const ns = new NameService(router);
   const logger = recordingLogger();
-  const host = new PluginHost({ router, nameService: ns, logger });
+  const host = new PluginHost({ router, logger });
   return { router, ns, host, logger, close: () => router.shutdown() };
 }
 
@@ -157,7 +157,8 @@ describe('PluginHost', () => {
 
     it('should reject a bad config section with PLUGIN_CONFIG_INVALID naming the key', async () => {
       const router = new Router();
-      const host = new PluginHost({ router, nameService: new NameService(router), config: { ath11k: { dmaChunkLimit: -1 } } });
+      new NameService(router);
+      const host = new PluginHost({ router, config: { ath11k: { dmaChunkLimit: -1 } } });
       host.add(PluginHost.resolvePlugin('../../plugins/ath11k', __dirname));
       const err = await host.start('ath11k').catch((e: { code: string; details: { key: string } }) => e);
       expect(err).to.have.property('code', 'PLUGIN_CONFIG_INVALID');

@@ -9,7 +9,7 @@ let n = 0;
 function setup(config: Record<string, unknown>) {
   const router = new Router();
   const ns = new NameService(router);
-  const host = new PluginHost({ router, nameService: ns, config: { 'bam-dmux': config } });
+  const host = new PluginHost({ router, config: { 'bam-dmux': config } });
   host.add(plugin);
   cleanup = async () => {
     await host.stopAll();

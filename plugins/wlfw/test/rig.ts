@@ -27,7 +27,7 @@ export async function createRig(plugins: Plugin[], config: Record<string, Record
   for (const p of plugins) {
     full[p.manifest.name] = { firmwareDir: dir, requestTimeoutMs: 2000, indicationTimeoutMs: 2000, retryDelayMs: 20, groupWaitMs: 2000, ...(config[p.manifest.name] ?? {}) };
   }
-  const host = new PluginHost({ router, nameService: ns, config: full, logger });
+  const host = new PluginHost({ router, config: full, logger });
   for (const p of plugins) host.add(p);
   const cards: SimulatedCard[] = [];
   return {
@@ -86,7 +86,7 @@ export function describeWlfwCompliance(fixture: WlfwComplianceFixture): void {
       const router = new Router();
       const ns = new NameService(router);
       const config = { [name]: { firmwareDir: dir, requestTimeoutMs: 1000, indicationTimeoutMs: 1000, ...fixture.config } };
-      const host = new PluginHost({ router, nameService: ns, config });
+      const host = new PluginHost({ router, config });
       host.add(fixture.plugin);
       cleanup = async () => {
         await host.stopAll();
