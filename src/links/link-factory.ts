@@ -1,5 +1,6 @@
 import { ContainerModule, type interfaces } from 'inversify';
 import type { BackendContribution } from '../router/backend-contribution';
+import { RpmsgBackend } from './rpmsg/rpmsg-backend';
 import { LinkConfigError } from './errors';
 import type { BackendLogger } from './logger';
 
@@ -56,4 +57,22 @@ export function devicePlace(config: LinkConfig, at: string, pathKey: string): { 
   }
   if (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0) throw new LinkConfigError(`${at}.fd`, 'a file descriptor number', fd);
   return { fd };
+}
+
+/** The keys every message-device kind takes besides its own. */
+export const MESSAGE_DEVICE_KEYS = {
+  fd: 'an inherited descriptor carrying one packet per read/write, instead of device',
+  maxPacketLength: 'largest packet the device carries in one message',
+} as const;
+
+/**
+ * The backend of a character device that carries one QRTR packet per read and write (rpmsg,
+ * MHI IPCR): the device path or descriptor and the packet limit checked, keyed `<kind>:<name>`.
+ */
+export function messageDeviceBackend(kind: string, config: LinkConfig, at: string, name: string | undefined, logger: BackendLogger): BackendContribution {
+  const place = devicePlace(config, at, 'device');
+  if ('fd' in place && name === undefined) throw new LinkConfigError(`${at}.name`, "a name (required with 'fd')", name);
+  const max = config.maxPacketLength;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isInteger(max) || max < 64)) throw new LinkConfigError(`${at}.maxPacketLength`, 'an integer >= 64', max);
+  return new RpmsgBackend({ kind, devices: [{ ...place, name }], tolerateMissing: false, logger, ...(max !== undefined ? { maxPacketLength: max as number } : {}) });
 }
