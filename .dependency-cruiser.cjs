@@ -12,7 +12,8 @@ const LAYERS = {
   'src/ns': ['src/router', 'src/wire', 'src/common'],
   'src/qmi': ['src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/kernel': ['src/router', 'src/wire', 'src/common'],
-  'src/links': ['src/ns', 'src/router', 'src/wire', 'src/common'],
+  // links may use the addon for device control (src/kernel/device-ioctl.ts)
+  'src/links': ['src/kernel', 'src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/services': ['src/links', 'src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/client': ['src/services/local-client/(errors|protocol|revive-error)', 'src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/capture': ['src/qmi', 'src/router', 'src/wire', 'src/common'],

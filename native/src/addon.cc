@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "ioctl.h"
 #include "poller.h"
 
 namespace qrtrd {
@@ -487,6 +488,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
+  RegisterIoctl(env, exports);
   exports.Set("abiVersion", Napi::Number::New(env, 6));
   return exports;
 }

@@ -16,3 +16,4 @@ export {
 } from './native-loader';
 export * from './probe';
 export * from './kernel-socket-provider';
+export * from './device-ioctl';

@@ -9,6 +9,8 @@ import { KernelBackendUnavailableError, type NativeLoadAttempt } from './errors'
  */
 export interface NativeQrtrBinding {
   readonly abiVersion: number;
+  /** ioctl(fd, request, argument buffer | null) → result | -errno (device control for links; absent in builds before it). */
+  ioctl?(fd: number, request: number, arg: Uint8Array | null): number;
   /** socket(AF_QIPCRTR, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC) → fd | -errno. */
   socket(): number;
   bind(fd: number, node: number, port: number): number;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { DEFAULT_CONFIG, parseConfig, type QrtrdConfig } from '../../src/daemon/config';
 import { QrtrdDaemon } from '../../src/daemon/daemon';
+import { RPMSG_ADDR_ANY, RPMSG_CREATE_EPT_IOCTL, RPMSG_DESTROY_EPT_IOCTL, encodeEndpointInfo } from '../../src/links/rpmsg';
 import { hasPython, sourceFixture, spawnChild, tempDir, until } from './helpers';
 
 const RPMSG_NODE = path.join(__dirname, 'fixtures', 'rpmsg-node.js');
@@ -77,5 +78,27 @@ describe('links from the configuration file', () => {
     expect(missing.code).to.equal('QRTR_LINK_IO');
     expect(missing.details.errno).to.equal('ENOENT');
     expect(() => parseConfig({ links: [{ device: '/dev/rpmsg0' }] }, 'f.json')).to.throw().with.property('code', 'QRTRD_CONFIG_INVALID');
+  });
+
+  describe('rpmsg through /dev/rpmsg_ctrlN (RPMSG_CREATE_EPT_IOCTL)', () => {
+    it('should encode struct rpmsg_endpoint_info and the ioctl numbers as include/uapi/linux/rpmsg.h defines them', () => {
+      // _IOW(0xb5, 1, 40-byte struct) and _IO(0xb5, 2), computed from the _IOC layout (dir 30, size 16, type 8, nr 0).
+      expect(RPMSG_CREATE_EPT_IOCTL).to.equal(((1 << 30) | (40 << 16) | (0xb5 << 8) | 1) >>> 0);
+      expect(RPMSG_DESTROY_EPT_IOCTL).to.equal((0xb5 << 8) | 2);
+      const info = Buffer.from(encodeEndpointInfo('IPCRTR', RPMSG_ADDR_ANY, 0x400));
+      expect(info.length).to.equal(40);
+      expect(info.subarray(0, 32).toString('latin1').replace(/\0+$/, '')).to.equal('IPCRTR');
+      expect([info.readUInt32LE(32), info.readUInt32LE(36)]).to.deep.equal([0xffffffff, 0x400]);
+      expect(() => encodeEndpointInfo('x'.repeat(32))).to.throw(RangeError);
+    });
+
+    it('should issue the create ioctl on the configured ctrl device and fail the start with its errno (ENOTTY from a device that is not rpmsg_ctrl)', async () => {
+      const failure = await startFailure(configWith([{ kind: 'rpmsg', ctrl: '/dev/null', channel: 'IPCRTR' }]));
+      expect(failure.code).to.equal('QRTR_LINK_IO');
+      expect(failure.details).to.include({ errno: 'ENOTTY', syscall: 'ioctl' });
+      expect(String(failure.details.operation)).to.contain('RPMSG_CREATE_EPT_IOCTL on /dev/null');
+      expect((await startFailure(configWith([{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', device: '/dev/rpmsg0' }]))).details.key).to.equal('links[0].ctrl');
+      expect((await startFailure(configWith([{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', channel: '' }]))).details.key).to.equal('links[0].channel');
+    });
   });
 });

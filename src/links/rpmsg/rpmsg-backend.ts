@@ -5,6 +5,7 @@ import type { AttachedEndpoint, Router } from '../../router/router';
 import { BACKEND_CONTRIBUTION } from '../../router/tokens';
 import { SILENT_LOGGER, errorFields, type BackendLogger } from '../logger';
 import { backendLoggerFrom } from '../tokens';
+import { createRpmsgEndpointDevice, type RpmsgCtrlOptions, type RpmsgEndpointDevice } from './rpmsg-ctrl';
 import { RpmsgEndpoint, type RpmsgEndpointOptions } from './rpmsg-endpoint';
 
 export interface RpmsgDeviceConfig {
@@ -12,6 +13,8 @@ export interface RpmsgDeviceConfig {
   readonly path?: string;
   /** Or an open descriptor of the same kind (inherited; the endpoint takes ownership). */
   readonly fd?: number;
+  /** Or an rpmsg_ctrl device (`/dev/rpmsg_ctrl0`) to create the endpoint device on `channel` with. */
+  readonly ctrl?: { readonly path: string; readonly channel: string; readonly options?: RpmsgCtrlOptions };
   /** Stable name for the backend key; defaults to the path's basename. Use the remoteproc + channel, e.g. 'adsp:IPCRTR'. */
   readonly name?: string;
 }
@@ -27,6 +30,8 @@ export interface RpmsgBackendOptions extends Omit<RpmsgEndpointOptions, 'logger'
 export class RpmsgBackend implements BackendContribution {
   readonly kind: string;
   private readonly attached: AttachedEndpoint[] = [];
+  /** Endpoint devices this backend created through rpmsg_ctrl, destroyed at stop. */
+  private readonly created: RpmsgEndpointDevice[] = [];
 
   constructor(private readonly options: RpmsgBackendOptions) {
     this.kind = options.kind ?? 'rpmsg';
@@ -37,9 +42,15 @@ export class RpmsgBackend implements BackendContribution {
     for (const device of this.options.devices) {
       let endpoint: RpmsgEndpoint;
       try {
+        let path = device.path;
+        if (device.ctrl) {
+          const made = await createRpmsgEndpointDevice(device.ctrl.path, device.ctrl.channel, device.ctrl.options);
+          this.created.push(made);
+          path = made.path;
+        }
         endpoint =
-          device.path !== undefined
-            ? await RpmsgEndpoint.open(device.path, device.name, { ...this.options, logger })
+          path !== undefined
+            ? await RpmsgEndpoint.open(path, device.name, { ...this.options, logger })
             : new RpmsgEndpoint(device.fd!, device.name ?? `fd${device.fd}`, { ...this.options, logger });
       } catch (err) {
         logger.warn({ path: device.path, error: errorFields(err) }, `${this.kind} device not attached`);
@@ -51,8 +62,9 @@ export class RpmsgBackend implements BackendContribution {
     }
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     for (const a of this.attached.splice(0)) a.detach();
+    for (const device of this.created.splice(0)) await device.destroy();
   }
 }
 

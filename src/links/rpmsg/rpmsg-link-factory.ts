@@ -1,5 +1,16 @@
 import { LinkConfigError } from '../errors';
-import { MESSAGE_DEVICE_KEYS, messageDeviceBackend, type LinkFactory } from '../link-factory';
+import { MESSAGE_DEVICE_KEYS, messageDeviceBackend, type LinkConfig, type LinkFactory } from '../link-factory';
+import type { BackendLogger } from '../logger';
+import { RpmsgBackend } from './rpmsg-backend';
+
+/** `ctrl` (+ `channel`): the endpoint device is created at start through rpmsg_ctrl and destroyed at stop. */
+function ctrlBackend(config: LinkConfig, at: string, name: string, logger: BackendLogger): RpmsgBackend {
+  const { ctrl, channel = 'IPCRTR' } = config;
+  if (typeof ctrl !== 'string' || !ctrl.startsWith('/')) throw new LinkConfigError(`${at}.ctrl`, 'an absolute rpmsg_ctrl device path', ctrl);
+  if (config.device !== undefined || config.fd !== undefined) throw new LinkConfigError(`${at}.ctrl`, "ctrl alone (not with 'device' or 'fd')", ctrl);
+  if (typeof channel !== 'string' || !/^[\x21-\x7e]{1,31}$/.test(channel)) throw new LinkConfigError(`${at}.channel`, 'a channel name of 1..31 characters', channel);
+  return new RpmsgBackend({ devices: [{ ctrl: { path: ctrl, channel }, name }], tolerateMissing: false, logger });
+}
 
 /**
  * `{ "kind": "rpmsg", "device": "/dev/rpmsg0", "name": "modem:IPCRTR" }`: an rpmsg_char endpoint
@@ -10,12 +21,15 @@ export const rpmsgLinkFactory: LinkFactory = {
   kind: 'rpmsg',
   keys: {
     device: 'the rpmsg endpoint device, e.g. /dev/rpmsg0',
+    ctrl: 'instead of device: the rpmsg_ctrl device to create the endpoint with, e.g. /dev/rpmsg_ctrl0',
+    channel: "with ctrl: the rpmsg channel (default 'IPCRTR')",
     name: "the backend key's name, e.g. 'modem:IPCRTR' (default: the device's basename)",
     ...MESSAGE_DEVICE_KEYS,
   },
   create(config, at, logger) {
     const name = config.name;
     if (name !== undefined && (typeof name !== 'string' || !name)) throw new LinkConfigError(`${at}.name`, 'a non-empty name', name);
+    if (config.ctrl !== undefined) return ctrlBackend(config, at, (name as string | undefined) ?? 'IPCRTR', logger);
     return messageDeviceBackend('rpmsg', config, at, name as string | undefined, logger);
   },
 };
