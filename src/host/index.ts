@@ -1,1 +1,2 @@
 export * from './plugin-host';
+export * from './loggers';

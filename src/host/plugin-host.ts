@@ -9,7 +9,8 @@ import { watchServers$ } from '../ns/ns-client';
 import { QmiClient } from '../qmi/client';
 import { QmiService } from '../qmi/service';
 import { PluginDuplicateError, PluginError, PluginLoadError, PluginNotFoundError, PluginStartError, PluginStoppedError } from '../sdk/errors';
-import { silentLogger, type PluginLogger } from '../sdk/logger';
+import type { PluginLogger } from '../sdk/logger';
+import { silentLogger } from './loggers';
 import { isPlugin, validateManifest } from '../sdk/manifest';
 import {
   PLUGIN_CONTEXT,

@@ -4,7 +4,8 @@
  * so a plugin's simulations (which the daemon runs) can import it.
  */
 export { PluginHost, type PluginHostOptions, type PluginLeaks, type PluginState, type PluginStatus } from '../host';
-export { recordingLogger, silentLogger, type LogRecord } from '../sdk/logger';
+export { recordingLogger, silentLogger } from '../host/loggers';
+export type { LogRecord } from '../sdk/logger';
 export { Router, createMemoryLink, MemoryEndpoint, type AttachedEndpoint, type RouterOptions } from '../router';
 export { NameService, watchServers$, lookupServers } from '../ns';
 export { QmiClient, QmiService } from '../qmi';
