@@ -1,6 +1,7 @@
 import { ContainerModule, injectable, type interfaces } from 'inversify';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import {
+  CONFIG_SECTION,
   PLUGIN_LIFECYCLE,
   PluginConfigError,
   SIMULATION,
@@ -113,5 +114,12 @@ export const plugin: Plugin = {
     bind(SimulatedModems).toSelf().inSingletonScope();
     bind(SIMULATION).toService(SimulatedModems);
     bind(STATUS_SECTION).toService(SimulatedModems);
+    bind(CONFIG_SECTION).toConstantValue({
+      keys: { modems: 'the modems whose data plane to run: [{ rpmsgDevice, transport: "simulated", muxIds? }]' },
+      validate: (section: Readonly<Record<string, unknown>>) => {
+        for (const key of Object.keys(section)) if (key !== 'modems') throw new PluginConfigError('bam-dmux', key, 'modems', key);
+        parseModems(section);
+      },
+    });
   }),
 };

@@ -57,6 +57,22 @@ describe('QrtrdDaemon (in process)', function () {
     client.close();
   });
 
+  it("should check every plugin's config section with the plugin's own rules before anything attaches", async () => {
+    for (const [pluginConfig, key] of [
+      [{ 'bam-dmux': { modems: 'all' } }, 'modems'],
+      [{ ath11k: { requestTimeoutMs: -1 } }, 'requestTimeoutMs'],
+      [{ ath12k: { requestTimeotMs: 5 } }, 'requestTimeotMs'],
+    ] as const) {
+      daemon = new QrtrdDaemon({ ...DEFAULT_CONFIG, console: false, pluginConfig }, quiet);
+      const err = await daemon.start().then(() => undefined, (e: { code: string; details: { key: string } }) => e);
+      expect(err, JSON.stringify(pluginConfig)).to.include({ code: 'PLUGIN_CONFIG_INVALID' });
+      expect(err?.details.key).to.equal(key);
+      expect(daemon.router.endpoints(), 'nothing attached').to.deep.equal([]);
+      await daemon.stop();
+    }
+    daemon = undefined;
+  });
+
   it('should stop cleanly: plugins stopped, every endpoint detached, the name service empty', async () => {
     const config: QrtrdConfig = { ...DEFAULT_CONFIG, console: false };
     daemon = new QrtrdDaemon(config, quiet);
