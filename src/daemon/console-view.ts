@@ -63,11 +63,13 @@ export function formatSectionTable(section: StatusSection): string {
 /** The whole status screen printed once the devices are up: every section, the endpoints, the panes. */
 export function formatStatusScreen(status: DaemonStatus, panes: readonly { title: string; text: string }[] = []): string {
   const parts: string[] = [];
+  // The router's node once, on the first table's title.
+  const title = (text: string): string => (parts.length === 0 ? `${text} (node ${status.node}):` : `${text}:`);
   for (const section of status.sections) {
     if (section.rows.length === 0) continue;
-    parts.push(`${section.title} (node ${status.node}):`, formatSectionTable(section), '');
+    parts.push(title(section.title), formatSectionTable(section), '');
   }
-  parts.push(`Endpoints (node ${status.node}):`, formatEndpointTable(status));
+  parts.push(title('Endpoints'), formatEndpointTable(status));
   for (const pane of panes) if (pane.text) parts.push('', `${pane.title}:`, pane.text);
   return parts.join('\n') + '\n';
 }

@@ -86,7 +86,7 @@ describe('an out-of-tree plugin', function () {
     let text: Ran | undefined;
     let json: Ran | undefined;
     const daemon = await run(QRTRD, ['--config', file], {
-      stdout: /Endpoints \(node 1\):/,
+      stdout: /^Endpoints:$/m,
       then: async () => {
         text = await run(QRTR, ['cards', '--socket', socket]);
         json = await run(QRTR, ['cards', '--json', '--socket', socket]);
