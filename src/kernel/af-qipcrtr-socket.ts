@@ -9,6 +9,7 @@ import {
   kernelSocketError,
   type KernelSocketError,
 } from './errors';
+import { contractSendError } from './contract-errors';
 import { ensureAreas, receiveCopier, RX_META, RX_SLOTS, txBatcher, type TxOwner } from './io-areas';
 import {
   loadNativeBinding,
@@ -85,6 +86,12 @@ export interface AfQipcrtrSocketOptions {
    * is read only while the previous one came back full and someone is still subscribed.
    */
   readonly maxReadsPerWakeup?: number;
+  /**
+   * Report failed sends with the socket contract's classes (QrtrNoSuchPortError,
+   * QrtrNoRouteError; src/kernel/contract-errors.ts) instead of the errno classes:
+   * KernelSocketProvider's sockets do, so they fail like the router's.
+   */
+  readonly contractErrors?: boolean;
 }
 
 function checkU32(name: string, value: unknown): number {
@@ -139,9 +146,11 @@ export class AfQipcrtrSocket {
   /** Cancels the blocking send on the thread pool, if one is in flight. */
   private cancelInFlight?: () => void;
   private readonly txOwner: TxOwner;
+  private readonly contractErrors: boolean;
 
   constructor(options: AfQipcrtrSocketOptions = {}) {
     this.binding = options.binding;
+    this.contractErrors = options.contractErrors === true;
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     this.txOwner = {
@@ -429,9 +438,10 @@ export class AfQipcrtrSocket {
     });
   }
 
-  private sendError(errno: number, node: number, port: number, endpoint: number): KernelSocketError {
+  private sendError(errno: number, node: number, port: number, endpoint: number): Error {
     const suffix = endpoint !== 0 ? `, endpoint=${endpoint}` : '';
-    return kernelSocketError(errno, `sendto(node=${node}, port=${hex32(port)}${suffix})`);
+    const error = kernelSocketError(errno, `sendto(node=${node}, port=${hex32(port)}${suffix})`);
+    return this.contractErrors ? contractSendError(error, this.node, node, port, endpoint) : error;
   }
 
   private waitWritable(): Promise<void> {

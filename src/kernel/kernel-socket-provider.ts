@@ -201,6 +201,6 @@ export class KernelSocketProvider implements QrtrSocketProvider {
   }
 
   private socketOptions(): AfQipcrtrSocketOptions {
-    return this.options.binding ? { binding: this.options.binding } : {};
+    return { contractErrors: true, ...(this.options.binding ? { binding: this.options.binding } : {}) };
   }
 }

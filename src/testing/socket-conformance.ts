@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { QrtrAddressInUseError, QrtrSocketClosedError } from '../router/errors';
+import { QrtrAddressInUseError, QrtrNoRouteError, QrtrNoSuchPortError, QrtrSocketClosedError } from '../router/errors';
 import type { QrtrMessage, QrtrSocket, QrtrSocketProvider } from '../router/socket';
 import { lookupServers, watchServers$ } from '../ns/ns-client';
 import type { LookupEvent } from '../ns/types';
@@ -189,6 +189,26 @@ export const SOCKET_CONFORMANCE_CASES: readonly SocketConformanceCase[] = [
           await until(() => events.some((e) => e.type === 'remove' && e.server.port === second.address.port), 'the removed server');
         } finally {
           sub.unsubscribe();
+        }
+      });
+    },
+  },
+  {
+    title: 'should refuse a send to a local port nobody bound (QrtrNoSuchPortError, QRTR_NO_SUCH_PORT) and to a node nobody announced (QrtrNoRouteError, QRTR_NO_ROUTE)',
+    async run({ provider }) {
+      await withSockets(provider, 2, async ([a, gone]) => {
+        const port = gone.address.port;
+        gone.close();
+        await new Promise((r) => setImmediate(r));
+        await expectError(() => a.send({ node: provider.localNode, port }, Buffer.from('x')), QrtrNoSuchPortError, 'QRTR_NO_SUCH_PORT', 'send to a closed local port');
+        await expectError(() => a.send({ node: 0x7777, port: 1 }, Buffer.from('x')), QrtrNoRouteError, 'QRTR_NO_ROUTE', 'send to an unknown node');
+        // The socket is still usable after refused sends.
+        const b = await provider.openSocket();
+        try {
+          await a.send(b.address, Buffer.from('still here'));
+          assert.equal(text(await withTimeout(b.receive(), 5000, 'after the refusals')), 'still here');
+        } finally {
+          b.close();
         }
       });
     },
