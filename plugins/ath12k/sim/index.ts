@@ -1,19 +1,13 @@
-import { createSimulatedCardFrom, writeSimulatedFirmwareDirFrom, type SimulatedCard, type SimulatedCardSpec } from '../../wlfw/sim';
+import { simulatedFamily } from '../../wlfw/sim';
 import { ATH12K_SIM_PROFILES } from './profiles';
 
 export { ATH12K_SIM_PROFILES } from './profiles';
 export { SimulatedCard, attachSimulatedCard, type SimFaults, type SimulatedCardSpec, type SimLogEntry } from '../../wlfw/sim';
 
 /**
- * A simulated ath12k card (firmware with its own router at the chip's fixed node
- * id), not yet attached: call `card.attach(hostRouter)`.
+ * Simulated ath12k cards: `createSimulatedCard(spec)` builds one (firmware with its own router at the
+ * chip's fixed node id), not yet attached: call `card.attach(hostRouter)`;
+ * `writeSimulatedFirmwareDir(dir, cards)` writes the synthetic files they need (the loader's firmwareDir).
  * @example createSimulatedCard({ chip: 'WCN7850', pciAddress: '0000:01:00.0', boardId: 0xa1 })
  */
-export function createSimulatedCard(spec: SimulatedCardSpec): SimulatedCard {
-  return createSimulatedCardFrom(ATH12K_SIM_PROFILES, spec);
-}
-
-/** Writes the synthetic firmware files the listed ath12k cards need (the loader's firmwareDir). */
-export function writeSimulatedFirmwareDir(dir: string, cards: readonly Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'>[]): Promise<string[]> {
-  return writeSimulatedFirmwareDirFrom(ATH12K_SIM_PROFILES, dir, cards);
-}
+export const { createSimulatedCard, writeSimulatedFirmwareDir } = simulatedFamily(ATH12K_SIM_PROFILES);

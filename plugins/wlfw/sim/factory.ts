@@ -34,3 +34,14 @@ export async function writeSimulatedFirmwareDirFrom(
   }
   return [...new Set(written)];
 }
+
+/** A family's simulated cards: what plugins/ath11k/sim and plugins/ath12k/sim export, from the family's chip profiles. */
+export function simulatedFamily(profiles: Readonly<Record<string, SimChipProfile>>): {
+  createSimulatedCard(spec: SimulatedCardSpec): SimulatedCard;
+  writeSimulatedFirmwareDir(dir: string, cards: readonly Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'>[]): Promise<string[]>;
+} {
+  return {
+    createSimulatedCard: (spec) => createSimulatedCardFrom(profiles, spec),
+    writeSimulatedFirmwareDir: (dir, cards) => writeSimulatedFirmwareDirFrom(profiles, dir, cards),
+  };
+}
