@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "net_tun.h"
 #include "poller.h"
 
 namespace qrtrd {
@@ -487,7 +488,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  RegisterNetTun(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }
 

@@ -16,3 +16,5 @@ export {
 } from './native-loader';
 export * from './probe';
 export * from './kernel-socket-provider';
+export * from './net-tun-errors';
+export * from './net-tun';

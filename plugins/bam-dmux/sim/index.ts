@@ -4,3 +4,4 @@ export * from './ip-packet-factory';
 export * from './ipa-dl-framer';
 export * from './modem-simulator';
 export * from './create-simulated-modem';
+export * from './simulated-network';

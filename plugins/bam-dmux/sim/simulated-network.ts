@@ -1,0 +1,167 @@
+/**
+ * The packet network behind a simulated data call (the PDN): for every address of
+ * the call's routed range other than the host's own, gateway included, it answers
+ * ICMP echo (RFC 792) and UDP echo on port 7 (RFC 862), so traffic through the data
+ * plane can be proven end to end. IPv4 only; anything else is counted and dropped.
+ */
+
+/** One call's addressing, host-order IPv4 numbers. */
+export interface SimulatedCall {
+  readonly address: number;
+  readonly gateway: number;
+  readonly prefixLength: number;
+}
+
+export type SimulatedNetworkDrop = 'no-call' | 'not-ipv4' | 'malformed' | 'spoofed-source' | 'off-range' | 'fragment' | 'unanswered' | 'loss' | 'delay-queue-full';
+
+export interface SimulatedNetworkStats {
+  readonly echoed: number;
+  readonly icmpEchoes: number;
+  readonly udpEchoes: number;
+  readonly drops: Readonly<Record<SimulatedNetworkDrop, number>>;
+}
+
+export interface SimulatedNetworkOptions {
+  /** Probability in [0, 1) that a request is lost (before any answer). Default 0. */
+  readonly loss?: number;
+  /** Seed of the loss generator, so a lossy run is reproducible. Default 1. */
+  readonly seed?: number;
+}
+
+const IPPROTO_ICMP = 1;
+const IPPROTO_UDP = 17;
+const ICMP_ECHO_REQUEST = 8;
+const ICMP_ECHO_REPLY = 0;
+const UDP_ECHO_PORT = 7;
+
+function read32(p: Uint8Array, o: number): number {
+  return ((p[o] << 24) | (p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3]) >>> 0;
+}
+
+/** One's-complement sum of p[start, end), folded to 16 bits (not complemented). */
+function sum16(p: Uint8Array, start: number, end: number): number {
+  let sum = 0;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (p[i] << 8) | p[i + 1];
+  if (i < end) sum += p[i] << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return sum;
+}
+
+function mask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+export class SimulatedNetwork {
+  private readonly calls = new Map<number, SimulatedCall>();
+  private readonly drops: Record<SimulatedNetworkDrop, number> = {
+    'no-call': 0, 'not-ipv4': 0, malformed: 0, 'spoofed-source': 0, 'off-range': 0, fragment: 0, unanswered: 0, loss: 0, 'delay-queue-full': 0,
+  };
+  private icmpEchoes = 0;
+  private udpEchoes = 0;
+  private random: number;
+  loss: number;
+
+  constructor(options: SimulatedNetworkOptions = {}) {
+    this.loss = options.loss ?? 0;
+    this.random = (options.seed ?? 1) >>> 0 || 1;
+  }
+
+  /** Routes `channel`'s traffic (a BAM-DMUX channel, or a QMAP mux id) into a call. */
+  startCall(channel: number, call: SimulatedCall): void {
+    this.calls.set(channel, call);
+  }
+
+  stopCall(channel: number): void {
+    this.calls.delete(channel);
+  }
+
+  callOf(channel: number): SimulatedCall | undefined {
+    return this.calls.get(channel);
+  }
+
+  /** Counts a drop decided outside (e.g. a full delay queue). */
+  count(reason: SimulatedNetworkDrop): void {
+    this.drops[reason]++;
+  }
+
+  stats(): SimulatedNetworkStats {
+    return { echoed: this.icmpEchoes + this.udpEchoes, icmpEchoes: this.icmpEchoes, udpEchoes: this.udpEchoes, drops: { ...this.drops } };
+  }
+
+  /**
+   * Answers the IP packet `packet[offset, offset + length)` sent on `channel`: writes
+   * the reply at `out[outOffset]` and returns its length, or 0 (counted) for no reply.
+   * `out` may be `packet` itself at the same offset.
+   */
+  answer(channel: number, packet: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): number {
+    const call = this.calls.get(channel);
+    if (!call) return this.drop('no-call');
+    if (length > 0 && packet[offset] >> 4 !== 4) return this.drop('not-ipv4');
+    if (length < 20) return this.drop('malformed');
+    const ihl = (packet[offset] & 0x0f) * 4;
+    const total = (packet[offset + 2] << 8) | packet[offset + 3];
+    if (ihl < 20 || total < ihl || total > length) return this.drop('malformed');
+    if ((((packet[offset + 6] << 8) | packet[offset + 7]) & 0x3fff) !== 0) return this.drop('fragment');
+    const source = read32(packet, offset + 12);
+    const destination = read32(packet, offset + 16);
+    const m = mask(call.prefixLength);
+    if (source !== call.address) return this.drop('spoofed-source');
+    if ((destination & m) !== (call.address & m) || destination === call.address) return this.drop('off-range');
+    const protocol = packet[offset + 9];
+    const l4 = offset + ihl;
+    let kind: 'icmp' | 'udp';
+    if (protocol === IPPROTO_ICMP && total - ihl >= 8 && packet[l4] === ICMP_ECHO_REQUEST) kind = 'icmp';
+    else if (protocol === IPPROTO_UDP && total - ihl >= 8 && ((packet[l4 + 2] << 8) | packet[l4 + 3]) === UDP_ECHO_PORT) kind = 'udp';
+    else return this.drop('unanswered');
+    if (this.loss > 0 && this.nextRandom() < this.loss) return this.drop('loss');
+    if (out !== packet || outOffset !== offset) out.set(packet.subarray(offset, offset + total), outOffset);
+    const o = outOffset;
+    // Swap the addresses (the header checksum is unchanged by a swap), then a fresh TTL.
+    for (let i = 0; i < 4; i++) {
+      const t = out[o + 12 + i];
+      out[o + 12 + i] = out[o + 16 + i];
+      out[o + 16 + i] = t;
+    }
+    out[o + 8] = 64;
+    out[o + 10] = 0;
+    out[o + 11] = 0;
+    const header = ~sum16(out, o, o + ihl) & 0xffff;
+    out[o + 10] = header >> 8;
+    out[o + 11] = header & 0xff;
+    const r4 = o + ihl;
+    if (kind === 'icmp') {
+      out[r4] = ICMP_ECHO_REPLY;
+      out[r4 + 2] = 0;
+      out[r4 + 3] = 0;
+      const icmp = ~sum16(out, r4, o + total) & 0xffff;
+      out[r4 + 2] = icmp >> 8;
+      out[r4 + 3] = icmp & 0xff;
+      this.icmpEchoes++;
+    } else {
+      // Swapping ports, like swapping addresses, leaves the UDP checksum valid.
+      for (let i = 0; i < 2; i++) {
+        const t = out[r4 + i];
+        out[r4 + i] = out[r4 + 2 + i];
+        out[r4 + 2 + i] = t;
+      }
+      this.udpEchoes++;
+    }
+    return total;
+  }
+
+  private drop(reason: SimulatedNetworkDrop): 0 {
+    this.drops[reason]++;
+    return 0;
+  }
+
+  /** xorshift32 in [0, 1). */
+  private nextRandom(): number {
+    let x = this.random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.random = x >>> 0;
+    return this.random / 0x100000000;
+  }
+}
