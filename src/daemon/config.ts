@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { QrtrdError } from '../common/errors';
+import { parseNetdevConfig, type NetdevConfig } from './netdev-config';
 
 /** A simulated ath card of the embedded default. */
 export interface SimulatedCardConfig {
@@ -58,6 +59,8 @@ export interface QrtrdConfig {
   readonly capture: string | null;
   /** Print progress and the status tables on standard output. */
   readonly console: boolean;
+  /** OS network interfaces for the modem's data plane (`--netdev`), or null for none. */
+  readonly netdev: NetdevConfig | null;
 }
 
 /** The embedded default: two QCN9074 and one WCN6855 on ath11k, one WCN7850 on ath12k, one modem. */
@@ -88,6 +91,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   logFile: null,
   capture: null,
   console: true,
+  netdev: null,
 };
 
 /** The configuration file or a flag has a value qrtrd cannot use. */
@@ -174,6 +178,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     logFile: v.pathOrNull(raw, 'logFile', 'logFile') ?? (raw.logFile === null ? null : base.logFile),
     capture: v.pathOrNull(raw, 'capture', 'capture') ?? (raw.capture === null ? null : base.capture),
     console: v.bool(raw, 'console', 'console') ?? base.console,
+    netdev: raw.netdev === undefined ? base.netdev : parseNetdevConfig(raw.netdev, source),
   };
 }
 

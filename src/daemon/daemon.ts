@@ -19,6 +19,7 @@ import type { SimulatedCard } from '../../plugins/wlfw/sim/simulated-card';
 import type { WlfwCardStatus } from '../../plugins/wlfw/src';
 import type { QrtrdConfig, SimulatedCardConfig } from './config';
 import { SIMULATED_MODEM_IDENTITY, SimulatedModemDevice, type SimulatedModemStatus } from './simulated-modem';
+import { assertNetdevCapability } from './modem-netdevs';
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
 import { TunBridge, openTunDevice } from '../backends/tun';
 import { QmiService, dms } from '../qmi';
@@ -85,6 +86,7 @@ export class QrtrdDaemon {
       this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
     }
     this.queries.set('status', () => this.status());
+    this.queries.set('netdevs', () => (this.modem ? { key: this.modem.status().key, node: this.modem.config.node, netdevs: this.modem.status().netdevs } : null));
     this.router = this.container.get(Router);
     this.nameService = this.container.get(NameService);
   }
@@ -99,6 +101,7 @@ export class QrtrdDaemon {
     const log = this.logger;
     // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
     if (this.config.kernel) this.openKernel();
+    if (this.config.netdev) assertNetdevCapability();
     this.watchRouter();
     if (this.config.capture) this.capture = captureRouter(this.router, this.config.capture);
     for (const backend of getContributions<BackendContribution>(this.container, BACKEND_CONTRIBUTION)) {
@@ -127,7 +130,9 @@ export class QrtrdDaemon {
         card.powerOn();
         this.simulatedCards.push(card);
       }
-      if (simulation.modem) this.modem = await SimulatedModemDevice.start(this.router, simulation.modem);
+      if (simulation.modem) {
+        this.modem = await SimulatedModemDevice.start(this.router, simulation.modem, this.config.netdev, this.logger.child({ component: 'modem' }));
+      }
       log.info({ component: 'simulation', cards: simulation.cards.length, modem: Boolean(simulation.modem) }, 'simulated devices attached');
     }
     if (this.kernelProvider) await this.startKernelServices();
