@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SCENARIO = join(__dirname, 'netns-scenario.js');
+
+/**
+ * Why the namespace tests cannot run here, or undefined when they can. They need
+ * `unshare -n` (util-linux, root), /dev/net/tun, iproute2 and ping (.ci/apt.d/dataplane.txt).
+ */
+function missing(): string | undefined {
+  if (process.platform !== 'linux') return 'network namespaces exist only on Linux';
+  if (!existsSync('/dev/net/tun')) return 'no /dev/net/tun (CONFIG_TUN)';
+  for (const tool of ['ip', 'ping', 'unshare']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `${tool} is not installed (.ci/apt.d/dataplane.txt)`;
+  }
+  const probe = spawnSync('unshare', ['-n', 'true']);
+  if (probe.status !== 0) return `unshare -n failed (${probe.stderr.toString().trim() || `status ${probe.status}`}): creating a network namespace needs root`;
+  return undefined;
+}
+
+interface ScenarioResult {
+  readonly error?: string;
+  readonly connect: { interface: string; ipv4: { address: string; gateway: string; prefix: number }; dns: string[]; mtu: number };
+  readonly link: { mtu: number; up: boolean; ipv4: { local: string; address: string; prefixlen: number }[] };
+  readonly ping: { received: number };
+  readonly pingFullMtu: { received: number };
+  readonly pingAboveMtu: { status: number; output: string };
+  readonly udpEverySize: { sizes: number; mismatches: number[] };
+  readonly sustained: { sent: number; received: number; pps: number; mbps: number };
+  readonly modem: { netdevs: { interface: string; stats: { drops: Record<string, number>; txPackets: number; rxPackets: number } }[] };
+  readonly disconnect: { status: number };
+  readonly pingAfterDisconnect: { status: number };
+  readonly daemonExit: number | string;
+}
+
+/** Runs the scenario in a fresh network namespace; the host's namespace is never touched. */
+function runInNamespace(mode: string): ScenarioResult {
+  const r = spawnSync('unshare', ['-n', process.execPath, SCENARIO, mode], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).to.equal(0);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return JSON.parse(last) as ScenarioResult;
+}
+
+describe('data plane to the OS, in a private network namespace (qrtrd --netdev, qrtr connect, ping, UDP echo)', function () {
+  this.timeout(180_000);
+
+  before(function () {
+    const reason = missing();
+    if (reason === undefined) return;
+    if (process.env.CI === 'true') throw new Error(`${reason}, but CI=true requires the namespace tests`);
+    this.skip();
+  });
+
+  for (const [mode, name, mtu] of [['raw-ip', 'wwan0', 1500], ['qmap', 'rmnet_data0', 1496]] as const) {
+    describe(`${mode} mode`, () => {
+      let result: ScenarioResult;
+      before(() => {
+        result = runInNamespace(mode);
+      });
+
+      it(`should create ${name}, and qrtr connect should configure it from GET_CURRENT_SETTINGS`, () => {
+        expect(result.error).to.equal(undefined);
+        expect(result.connect.interface).to.equal(name);
+        expect(result.connect.ipv4).to.deep.equal({ address: '10.64.0.2', gateway: '10.64.0.1', prefix: 24 });
+        expect(result.connect.dns).to.deep.equal(['10.64.0.1']);
+        expect(result.connect.mtu).to.equal(mtu);
+        expect(result.link.mtu).to.equal(mtu);
+        expect(result.link.up).to.equal(true);
+        expect(result.link.ipv4.map((a) => [a.local, a.address, a.prefixlen])).to.deep.equal([['10.64.0.2', '10.64.0.1', 24]]);
+      });
+
+      it('should answer ping -c 20 to the gateway 20/20, and full-MTU pings with DF', () => {
+        expect(result.ping.received).to.equal(20);
+        expect(result.pingFullMtu.received).to.equal(3);
+        expect(result.pingAboveMtu.status).to.not.equal(0);
+        expect(result.pingAboveMtu.output).to.match(/message too long|mtu/i);
+      });
+
+      it('should echo UDP of every payload size 1..MTU-28 byte-exact', () => {
+        expect(result.udpEverySize.sizes).to.equal(mtu - 28);
+        expect(result.udpEverySize.mismatches).to.deep.equal([]);
+      });
+
+      it('should lose nothing under sustained load across the routed range, and count no drop', () => {
+        expect(result.sustained.received).to.equal(result.sustained.sent);
+        expect(result.sustained.sent).to.equal(20000);
+        const [netdev] = result.modem.netdevs;
+        expect(netdev.interface).to.equal(name);
+        expect(netdev.stats.drops).to.deep.equal({});
+        expect(netdev.stats.rxPackets).to.be.greaterThan(20000);
+      });
+
+      it('should end the call on qrtr disconnect (the network is unreachable after) and stop cleanly', () => {
+        expect(result.disconnect.status).to.equal(0);
+        expect(result.pingAfterDisconnect.status).to.not.equal(0);
+        expect(result.daemonExit).to.equal(0);
+      });
+    });
+  }
+});
