@@ -53,6 +53,18 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
     this.skip();
   });
 
+  it('should refuse --netdev clearly without CAP_NET_ADMIN, before creating anything', function () {
+    if (spawnSync('sh', ['-c', 'command -v setpriv']).status !== 0) {
+      if (process.env.CI === 'true') throw new Error('setpriv (util-linux) is missing, but CI=true requires this test');
+      this.skip();
+    }
+    // Still inside a private namespace, so that even a daemon that failed to refuse could not touch the host's.
+    const qrtrd = join(__dirname, '..', '..', 'src', 'cli', 'qrtrd.js');
+    const r = spawnSync('unshare', ['-n', 'setpriv', '--bounding-set', '-net_admin', process.execPath, qrtrd, '--netdev', '--quiet'], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.contain('QRTRD_NETDEV_NO_CAPABILITY').and.to.contain('needs CAP_NET_ADMIN');
+  });
+
   for (const [mode, name, mtu] of [['raw-ip', 'wwan0', 1500], ['qmap', 'rmnet_data0', 1496]] as const) {
     describe(`${mode} mode`, () => {
       let result: ScenarioResult;
