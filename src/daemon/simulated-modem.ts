@@ -58,6 +58,7 @@ export class SimulatedModemDevice {
     readonly config: SimulatedModemConfig,
     private readonly netdev: NetdevConfig | null,
     logger: Logger | undefined,
+    private readonly subnet: number,
   ) {
     this.device = new Router({ localNode: config.node });
     new NameService(this.device);
@@ -80,8 +81,15 @@ export class SimulatedModemDevice {
   }
 
   /** `netdev`: also expose the data plane as OS interfaces (needs CAP_NET_ADMIN, checked by the caller). */
-  static async start(host: Router, config: SimulatedModemConfig, netdev: NetdevConfig | null = null, logger?: Logger): Promise<SimulatedModemDevice> {
-    const modem = new SimulatedModemDevice(host, config, netdev, logger);
+  static async start(
+    host: Router,
+    config: SimulatedModemConfig,
+    netdev: NetdevConfig | null = null,
+    logger?: Logger,
+    /** First address of this modem's routed space (host order): give modems side by side distinct ones. */
+    subnet = SIMULATED_MODEM_SUBNET,
+  ): Promise<SimulatedModemDevice> {
+    const modem = new SimulatedModemDevice(host, config, netdev, logger, subnet);
     try {
       await modem.startServices();
     } catch (err) {
@@ -134,7 +142,7 @@ export class SimulatedModemDevice {
     this.dataServices = await SimulatedDataServices.start(this.device, {
       mode: this.mode,
       ports: qmap ? [...qmap.links.keys()] : this.dataPlane.dmux.stats().openChannels,
-      subnet: SIMULATED_MODEM_SUBNET,
+      subnet: this.subnet,
       mtu: this.netdev ? Math.min(SIMULATED_MODEM_MTU, this.netdev.mtu - (qmap ? 4 : 0)) : SIMULATED_MODEM_MTU,
       network: this.network,
     });
