@@ -1,19 +1,14 @@
 import { QrtrdError } from '../common/errors';
-import { errnoName, errnoValue } from './errors';
+import { KernelSocketError, errnoValue } from './errors';
 
 /**
- * A syscall on an IP TUN interface ("net-tun", /dev/net/tun) failed. Distinct from the
- * QRTR TUN link (/dev/qrtr-tun, src/backends/tun), which carries QRTR packets, not IP.
+ * A syscall on an IP TUN interface ("net-tun", /dev/net/tun) failed: a kernel syscall
+ * error like KernelSocketError (errno name, operation), with codes of its own. Distinct
+ * from the QRTR TUN link (/dev/qrtr-tun, src/backends/tun), which carries QRTR, not IP.
  */
-export class NetTunError extends QrtrdError {
-  readonly errno: string;
-  readonly operation: string;
-
+export class NetTunError extends KernelSocketError {
   constructor(errno: number, operation: string, hint?: string, code = 'NET_TUN_ERROR') {
-    const name = errnoName(errno);
-    super(code, `${operation} failed: ${name}${hint ? ` (${hint})` : ''}`, { errno: name, errnoNumber: errno, operation });
-    this.errno = name;
-    this.operation = operation;
+    super(errno, operation, hint, code);
   }
 }
 

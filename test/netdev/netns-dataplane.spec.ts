@@ -125,4 +125,23 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
     expect(result.pings).to.deep.equal([10, 10]);
     expect(result.echoed).to.deep.equal([10, 10], "each modem's network saw only its own interface's pings");
   });
+
+  it('should open an IP TUN with typed errors for a name in use, an MTU above the data plane, no capability, and use after close', function () {
+    const scenario = join(__dirname, 'net-tun-scenario.js');
+    const r = spawnSync('unshare', ['-n', process.execPath, scenario], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+    expect(result).to.deep.equal({
+      name: 'qtest0',
+      nameInUse: 'NET_TUN_NAME_IN_USE',
+      mtuAbove: 'NET_TUN_MTU_RANGE',
+      mtu: 2040,
+      addresses: ['10.70.0.2/24', 'fd00:64::2/64'],
+      afterClose: 'NET_TUN_CLOSED',
+      goneAfterClose: true,
+    });
+    if (spawnSync('sh', ['-c', 'command -v setpriv']).status !== 0) return;
+    const denied = spawnSync('unshare', ['-n', 'setpriv', '--bounding-set', '-net_admin', process.execPath, scenario, 'unprivileged'], { encoding: 'utf8', timeout: 60_000 });
+    expect(JSON.parse(denied.stdout.trim())).to.deep.equal({ open: 'NET_TUN_PERMISSION_DENIED' });
+  });
 });
