@@ -24,6 +24,8 @@ export interface SimulatedDataServicesOptions {
   /** MTU the network grants (GET_CURRENT_SETTINGS TLV 0x29). */
   readonly mtu: number;
   readonly network: SimulatedNetwork;
+  /** Switches the modem's uplink echo (WDA LOOPBACK_CONFIGURATION). */
+  readonly setLoopback: (enabled: boolean) => void;
 }
 
 interface DataCall {
@@ -114,7 +116,8 @@ export class SimulatedDataServices {
       await QmiService.start(device, { service: wda.WDA_SERVICE_ID, version: 1, instance: 0, name: 'simulated WDA' }, (s) =>
         s
           .handle(wda.wda_set_data_format_req, wda.wda_set_data_format_resp, (r) => this.setDataFormat(r))
-          .handle(wda.wda_get_data_format_req, wda.wda_get_data_format_resp, () => this.dataFormat),
+          .handle(wda.wda_get_data_format_req, wda.wda_get_data_format_resp, () => this.dataFormat)
+          .handle(wda.wda_loopback_configuration_req, wda.wda_loopback_configuration_resp, (r, c) => this.loopback(r, c.peer)),
       ),
     );
     const wdsService = await QmiService.start(device, { service: wds.WDS_SERVICE_ID, version: 1, instance: 0, name: 'simulated WDS' }, (s) =>
@@ -171,6 +174,16 @@ export class SimulatedDataServices {
       dl_max_size: Math.min(request.dl_max_size ?? 2040, 2040),
     };
     return this.dataFormat;
+  }
+
+  /** The modem echoes every uplink packet on its channel (one copy: a replication factor above 1 is refused). */
+  private loopback(request: wda.WdaLoopbackConfigurationReq, peer: QmiPeer): Record<string, never> {
+    if (request.loopback_state > 1 || (request.replication_factor ?? 1) > 1) throw new QmiResultError('LOOPBACK_CONFIGURATION', 1, QMI_ERR_NOT_SUPPORTED);
+    this.options.setLoopback(request.loopback_state === 1);
+    const wdaService = this.services[0];
+    const indication = { loopback_state: request.loopback_state, replication_factor: request.replication_factor ?? 1 };
+    void wdaService?.indicate(wda.wda_loopback_configuration_ind, indication, peer).catch(() => undefined);
+    return {};
   }
 
   private bind(state: Map<string, unknown>, port: number): Record<string, never> {

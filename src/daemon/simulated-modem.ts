@@ -145,6 +145,9 @@ export class SimulatedModemDevice {
       subnet: this.subnet,
       mtu: this.netdev ? Math.min(SIMULATED_MODEM_MTU, this.netdev.mtu - (qmap ? 4 : 0)) : SIMULATED_MODEM_MTU,
       network: this.network,
+      setLoopback: (enabled) => {
+        this.dataPlane.modem.echo = enabled;
+      },
     });
     // With OS interfaces the OS is the traffic source; the generator would only add noise.
     if (!qmap || this.config.trafficPps === 0 || this.netdevs) return;

@@ -107,6 +107,15 @@ describe('simulated modem data services (WDA, WDS, NAS) through the router', fun
     await a.request(wds.wds_indication_register_req, wds.wds_indication_register_resp, { report_extended_ip_configuration_change: 1 });
   });
 
+  it('should switch the WDA loopback on and off with its indication, and refuse a replication factor above 1', async () => {
+    const w = await client(wda.WDA_SERVICE_ID);
+    const indication = firstValueFrom(w.indications$(wda.wda_loopback_configuration_ind));
+    await w.request(wda.wda_loopback_configuration_req, wda.wda_loopback_configuration_resp, { loopback_state: 1 });
+    expect(await indication).to.deep.equal({ loopback_state: 1, replication_factor: 1 });
+    await expectQmiError(w.request(wda.wda_loopback_configuration_req, wda.wda_loopback_configuration_resp, { loopback_state: 1, replication_factor: 4 }), 94);
+    await w.request(wda.wda_loopback_configuration_req, wda.wda_loopback_configuration_resp, { loopback_state: 0 });
+  });
+
   it('should report NAS registered and packet-attached on LTE', async () => {
     const n = await client(nas.NAS_SERVICE_ID);
     const serving = await n.request(nas.nas_get_serving_system_req, nas.nas_get_serving_system_resp, {});

@@ -404,7 +404,8 @@ export class ModemSimulator {
         // not a well-formed command: treat as data below
       }
     }
-    if (this.network) {
+    // Echo (WDA loopback) takes precedence over the network behind the calls.
+    if (this.network && !this.echo) {
       this.answerFromNetwork(header.channel, payload);
       return;
     }

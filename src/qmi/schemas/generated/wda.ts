@@ -1,11 +1,12 @@
 // Generated from src/qmi/schemas/wda.qmi (package wda) by src/qmi/idl/codegen-cli.ts. Do not edit.
-import { opt, qmiRequest, qmiResponse, req, struct, u16, u32, u8, type QmiValue } from '../../codec';
+import { opt, qmiIndication, qmiRequest, qmiResponse, req, struct, u16, u32, u8, type QmiValue } from '../../codec';
 
 export const PACKAGE = 'wda';
 
 export const WDA_SERVICE_ID = 0x1A;
 export const QMI_WDA_SET_DATA_FORMAT = 0x20;
 export const QMI_WDA_GET_DATA_FORMAT = 0x21;
+export const QMI_WDA_LOOPBACK_CONFIGURATION = 0x2F;
 export const QMI_WDA_LINK_LAYER_RAW_IP = 2;
 export const QMI_WDA_AGGREGATION_DISABLED = 0;
 export const QMI_WDA_AGGREGATION_QMAP = 5;
@@ -74,10 +75,30 @@ export const wda_get_data_format_resp = qmiResponse('wda_get_data_format_resp', 
 });
 export type WdaGetDataFormatResp = QmiValue<typeof wda_get_data_format_resp>;
 
+export const wda_loopback_configuration_req = qmiRequest('wda_loopback_configuration_req', QMI_WDA_LOOPBACK_CONFIGURATION, {
+  loopback_state: req(0x01, u8),
+  replication_factor: opt(0x10, u32),
+});
+export type WdaLoopbackConfigurationReq = QmiValue<typeof wda_loopback_configuration_req>;
+
+export const wda_loopback_configuration_resp = qmiResponse('wda_loopback_configuration_resp', QMI_WDA_LOOPBACK_CONFIGURATION, {
+  result: req(0x02, qmi_result),
+});
+export type WdaLoopbackConfigurationResp = QmiValue<typeof wda_loopback_configuration_resp>;
+
+export const wda_loopback_configuration_ind = qmiIndication('wda_loopback_configuration_ind', QMI_WDA_LOOPBACK_CONFIGURATION, {
+  loopback_state: req(0x01, u8),
+  replication_factor: opt(0x10, u32),
+});
+export type WdaLoopbackConfigurationInd = QmiValue<typeof wda_loopback_configuration_ind>;
+
 /** Every message of package wda, keyed by its .qmi name. */
 export const messages = {
   wda_set_data_format_req,
   wda_set_data_format_resp,
   wda_get_data_format_req,
   wda_get_data_format_resp,
+  wda_loopback_configuration_req,
+  wda_loopback_configuration_resp,
+  wda_loopback_configuration_ind,
 } as const;
