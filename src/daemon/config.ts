@@ -19,6 +19,10 @@ export interface SimulatedModemConfig {
   readonly muxIds: readonly number[];
   /** Packets per second the modem generates per mux id (0 = none). */
   readonly trafficPps: number;
+  /** One-way latency of the simulated network behind its calls, ms (default 0). */
+  readonly latencyMs?: number;
+  /** Share of echo requests that network loses, percent (default 0). */
+  readonly lossPercent?: number;
 }
 
 export interface SimulationConfig {
@@ -236,6 +240,8 @@ function parseSimulation(raw: unknown, v: Validator): SimulationConfig {
       node: v.int(m, 'node', 'simulation.modem.node', 0, 0xfffffffe) ?? base.node,
       muxIds,
       trafficPps: v.int(m, 'trafficPps', 'simulation.modem.trafficPps', 0, 1_000_000) ?? base.trafficPps,
+      latencyMs: v.int(m, 'latencyMs', 'simulation.modem.latencyMs', 0, 10_000) ?? 0,
+      lossPercent: v.int(m, 'lossPercent', 'simulation.modem.lossPercent', 0, 99) ?? 0,
     };
   }
   return { enabled: v.bool(raw, 'enabled', 'simulation.enabled') ?? true, cards, modem };

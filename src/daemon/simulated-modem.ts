@@ -48,7 +48,7 @@ export class SimulatedModemDevice {
   private readonly subscriptions = new Subscription();
   private dmsService: QmiService | undefined;
   private dataServices: SimulatedDataServices | undefined;
-  private readonly network = new SimulatedNetwork();
+  private readonly network: SimulatedNetwork;
   private readonly netdevs: ModemNetdevs | undefined;
   private readonly mode: ModemDataMode;
   private received = 0;
@@ -67,12 +67,14 @@ export class SimulatedModemDevice {
     this.attached = host.attach(near);
     this.device.attach(far);
     // Raw IP per channel is what qcom_bam_dmux does; QMAP on channel 0 is the IPA/MHI way.
+    this.network = new SimulatedNetwork({ loss: (config.lossPercent ?? 0) / 100 });
     this.mode = netdev ? netdev.mode : config.muxIds.length > 0 ? 'qmap' : 'raw-ip';
     this.dataPlane = createSimulatedModem({
       backendKey: { kind: 'rpmsg', key: config.rpmsgDevice },
       endpointId: this.attached.id,
       qmap: this.mode === 'qmap' ? { muxIds: [...(config.muxIds.length > 0 ? config.muxIds : [1])] } : undefined,
       network: this.network,
+      networkLatencyMs: config.latencyMs ?? 0,
     });
     if (netdev && logger) {
       this.netdevs = new ModemNetdevs(netdev, logger);

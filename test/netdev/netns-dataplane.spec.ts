@@ -112,17 +112,20 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
     });
   }
 
-  it('should give two modems on identical node ids each its own interface and call, and keep their traffic apart', () => {
+  it("should give two modems on identical node ids each its own interface and call, keep their traffic apart, and apply each network's latency", () => {
     const r = spawnSync('unshare', ['-n', process.execPath, join(__dirname, 'two-modems-scenario.js')], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).to.equal(0);
-    const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { error?: string; calls: { key: string; endpoint: number; node: number; interface: string; address: string }[]; pings: number[]; echoed: number[] };
+    const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { error?: string; calls: { key: string; endpoint: number; node: number; interface: string; address: string }[]; pings: { received: number; avgRttMs: number }[]; echoed: number[] };
     expect(result.error).to.equal(undefined);
     expect(result.calls.map((c) => [c.key, c.node, c.interface, c.address])).to.deep.equal([
       ['rpmsg:modem-a', 0, 'wwana0', '10.64.0.2'],
       ['rpmsg:modem-b', 0, 'wwanb0', '10.66.0.2'],
     ]);
     expect(result.calls[0].endpoint).to.not.equal(result.calls[1].endpoint);
-    expect(result.pings).to.deep.equal([10, 10]);
+    expect(result.pings.map((p) => p.received)).to.deep.equal([10, 10]);
+    // modem-b's network adds 25 ms to every answer; modem-a's none.
+    expect(result.pings[1].avgRttMs).to.be.at.least(25);
+    expect(result.pings[0].avgRttMs).to.be.below(25);
     expect(result.echoed).to.deep.equal([10, 10], "each modem's network saw only its own interface's pings");
   });
 

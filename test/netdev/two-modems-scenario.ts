@@ -23,12 +23,12 @@ async function main(): Promise<void> {
   const clients: QmiClient[] = [];
   try {
     const specs = [
-      { device: 'modem-a', name: 'wwana%d', subnet: 0x0a400000 },
-      { device: 'modem-b', name: 'wwanb%d', subnet: 0x0a420000 },
+      { device: 'modem-a', name: 'wwana%d', subnet: 0x0a400000, latencyMs: 0 },
+      { device: 'modem-b', name: 'wwanb%d', subnet: 0x0a420000, latencyMs: 25 },
     ];
     for (const spec of specs) {
       modems.push(
-        await SimulatedModemDevice.start(router, { rpmsgDevice: spec.device, node: 0, muxIds: [], trafficPps: 0 }, { mode: 'raw-ip', name: spec.name, mtu: 1500 }, logger, spec.subnet),
+        await SimulatedModemDevice.start(router, { rpmsgDevice: spec.device, node: 0, muxIds: [], trafficPps: 0, latencyMs: spec.latencyMs }, { mode: 'raw-ip', name: spec.name, mtu: 1500 }, logger, spec.subnet),
       );
     }
     for (let i = 0; i < 50 && modems.some((m) => m.status().netdevs.length === 0); i++) await new Promise((r) => setTimeout(r, 50));
@@ -51,9 +51,10 @@ async function main(): Promise<void> {
     result.pings = await Promise.all(
       calls.map(
         (c) =>
-          new Promise<number>((resolve) => {
+          new Promise<{ received: number; avgRttMs: number }>((resolve) => {
             execFile('ping', ['-c', '10', '-i', '0.05', '-W', '2', c.gateway], { encoding: 'utf8', timeout: 30_000 }, (_error, stdout) => {
-              resolve(Number(/(\d+) received/.exec(stdout)?.[1] ?? -1));
+              const rtt = /= [\d.]+\/([\d.]+)\//.exec(stdout)?.[1];
+              resolve({ received: Number(/(\d+) received/.exec(stdout)?.[1] ?? -1), avgRttMs: Number(rtt ?? -1) });
             });
           }),
       ),
