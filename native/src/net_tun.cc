@@ -227,7 +227,8 @@ Napi::Value IfAddAddr6(const Napi::CallbackInfo& info) {
   } request;
   memset(&request, 0, sizeof(request));
   request.header.nlmsg_type = RTM_NEWADDR;
-  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL;
+  // REPLACE, not EXCL: adding the address a previous call left is not an error.
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
   request.header.nlmsg_seq = 1;
   request.message.ifa_family = AF_INET6;
   request.message.ifa_prefixlen = static_cast<unsigned char>(prefix);

@@ -35,7 +35,10 @@ export interface ConnectResult {
   readonly modem: string;
   readonly handle: number;
   readonly apn: string;
-  readonly ipv4: { readonly address: string; readonly gateway: string; readonly prefix: number };
+  /** Absent for `--ip-type 6`. */
+  readonly ipv4?: { readonly address: string; readonly gateway: string; readonly prefix: number };
+  /** Present for `--ip-type 6` and `4v6` (a second call on its own WDS client, as ModemManager does). */
+  readonly ipv6?: { readonly address: string; readonly gateway: string; readonly prefix: number };
   readonly dns: readonly string[];
   readonly mtu: number;
 }
@@ -78,7 +81,6 @@ async function withClient<T>(conn: QrtrdConnection, service: number, node: numbe
 export async function connectCommand(conn: QrtrdConnection, options: ConnectOptions, configurator = new NetInterfaceConfigurator()): Promise<ConnectResult> {
   const ipType = options.ipType ?? '4';
   if (ipType !== '4' && ipType !== '6' && ipType !== '4v6') throw new ConnectCommandError('QRTR_CONNECT_USAGE', `--ip-type must be 4, 6 or 4v6, got '${ipType}'`);
-  if (ipType !== '4') throw new ConnectCommandError('QRTR_CONNECT_USAGE', `--ip-type ${ipType}: the simulated modem's network serves IPv4 only`, { ipType });
   const { answer, netdev, endpoint } = await findNetdev(conn, options.modem);
   const qmap = netdev.mode === 'qmap';
   const endpointInfo = { endpoint_type: wda.QMI_DATA_ENDPOINT_TYPE_BAM_DMUX, interface_number: 0 };
@@ -93,23 +95,63 @@ export async function connectCommand(conn: QrtrdConnection, options: ConnectOpti
     }, { timeout: TIMEOUT_MS }),
   );
   const apn = options.apn ?? 'internet';
-  const { handle, settings } = await withClient(conn, wds.WDS_SERVICE_ID, answer.node, endpoint, async (client) => {
-    if (qmap) await client.request(wds.wds_bind_mux_data_port_req, wds.wds_bind_mux_data_port_resp, { endpoint_info: endpointInfo, mux_id: netdev.port }, { timeout: TIMEOUT_MS });
-    else await client.request(wds.wds_bind_data_port_req, wds.wds_bind_data_port_resp, { data_port: wds.QMI_SIO_PORT_A2_MUX_RMNET0 + netdev.port }, { timeout: TIMEOUT_MS });
-    await client.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: wds.QMI_WDS_IP_FAMILY_IPV4 }, { timeout: TIMEOUT_MS });
-    const started = await client.request(wds.wds_start_network_req, wds.wds_start_network_resp, { apn, ip_family_preference: wds.QMI_WDS_IP_FAMILY_IPV4, enable_autoconnect: 1 }, { timeout: TIMEOUT_MS });
-    const current = await client.request(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, { requested_settings: REQUESTED_SETTINGS }, { timeout: TIMEOUT_MS });
-    return { handle: started.packet_data_handle, settings: current };
-  });
-  const address = settings.ipv4_address ?? 0;
-  const gateway = settings.ipv4_gateway_address ?? 0;
-  const prefix = prefixOf(settings.ipv4_gateway_subnet_mask ?? 0xffffffff);
-  const mtu = Math.min(settings.mtu ?? netdev.mtu, netdev.maxMtu);
+  const families: (4 | 6)[] = ipType === '4' ? [4] : ipType === '6' ? [6] : [4, 6];
+  const calls = [];
+  for (const family of families) {
+    calls.push(
+      await withClient(conn, wds.WDS_SERVICE_ID, answer.node, endpoint, async (client) => {
+        if (qmap) await client.request(wds.wds_bind_mux_data_port_req, wds.wds_bind_mux_data_port_resp, { endpoint_info: endpointInfo, mux_id: netdev.port }, { timeout: TIMEOUT_MS });
+        else await client.request(wds.wds_bind_data_port_req, wds.wds_bind_data_port_resp, { data_port: wds.QMI_SIO_PORT_A2_MUX_RMNET0 + netdev.port }, { timeout: TIMEOUT_MS });
+        await client.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: family }, { timeout: TIMEOUT_MS });
+        const started = await client.request(wds.wds_start_network_req, wds.wds_start_network_resp, { apn, ip_family_preference: family, enable_autoconnect: 1 }, { timeout: TIMEOUT_MS });
+        const current = await client.request(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, { requested_settings: REQUESTED_SETTINGS }, { timeout: TIMEOUT_MS });
+        return { family, handle: started.packet_data_handle, settings: current };
+      }),
+    );
+  }
+  const mtu = Math.min(calls[0]!.settings.mtu ?? netdev.mtu, netdev.maxMtu);
   configurator.setMtu(netdev.interface, mtu);
-  configurator.setIpv4(netdev.interface, { address, prefixLength: prefix, peer: gateway });
+  const dns: string[] = [];
+  let ipv4: ConnectResult['ipv4'];
+  let ipv6: ConnectResult['ipv6'];
+  for (const { family, settings } of calls) {
+    if (family === 4) {
+      const address = settings.ipv4_address ?? 0;
+      const gateway = settings.ipv4_gateway_address ?? 0;
+      const prefix = prefixOf(settings.ipv4_gateway_subnet_mask ?? 0xffffffff);
+      configurator.setIpv4(netdev.interface, { address, prefixLength: prefix, peer: gateway });
+      ipv4 = { address: formatIpv4(address), gateway: formatIpv4(gateway), prefix };
+      for (const d of [settings.primary_ipv4_dns_address, settings.secondary_ipv4_dns_address]) if (d !== undefined) dns.push(formatIpv4(d));
+    } else if (settings.ipv6_address) {
+      const { address, prefix_length: prefix } = settings.ipv6_address;
+      configurator.addIpv6(netdev.interface, address, prefix);
+      ipv6 = { address: formatIpv6(address), gateway: settings.ipv6_gateway_address ? formatIpv6(settings.ipv6_gateway_address.address) : '', prefix };
+      for (const d of [settings.ipv6_primary_dns_address, settings.ipv6_secondary_dns_address]) if (d !== undefined) dns.push(formatIpv6(d));
+    }
+  }
   configurator.setUp(netdev.interface, true);
-  const dns = [settings.primary_ipv4_dns_address, settings.secondary_ipv4_dns_address].filter((d): d is number => d !== undefined).map(formatIpv4);
-  return { interface: netdev.interface, modem: answer.key, handle, apn, ipv4: { address: formatIpv4(address), gateway: formatIpv4(gateway), prefix }, dns, mtu };
+  return { interface: netdev.interface, modem: answer.key, handle: calls[0]!.handle, apn, ...(ipv4 ? { ipv4 } : {}), ...(ipv6 ? { ipv6 } : {}), dns, mtu };
+}
+
+/** 16 bytes → the compressed text form (`fd00:a40::2`). */
+export function formatIpv6(bytes: Uint8Array): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [bestStart, bestLength] = [i, j - i];
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
 
 /** Ends the call `qrtr connect` started (STOP_NETWORK for the autoconnected calls) and unconfigures the interface. */
@@ -126,7 +168,8 @@ export async function disconnectCommand(conn: QrtrdConnection, options: ConnectO
 export function formatConnectResult(r: ConnectResult): string {
   return [
     `${r.interface}: connected (modem ${r.modem}, apn ${r.apn}, handle 0x${r.handle.toString(16)})`,
-    `  ipv4     ${r.ipv4.address}/${r.ipv4.prefix} peer ${r.ipv4.gateway}`,
+    ...(r.ipv4 ? [`  ipv4     ${r.ipv4.address}/${r.ipv4.prefix} peer ${r.ipv4.gateway}`] : []),
+    ...(r.ipv6 ? [`  ipv6     ${r.ipv6.address}/${r.ipv6.prefix} gateway ${r.ipv6.gateway}`] : []),
     `  dns      ${r.dns.join(' ') || '-'}`,
     `  mtu      ${r.mtu}`,
   ].join('\n');

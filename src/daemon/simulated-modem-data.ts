@@ -1,7 +1,7 @@
 import { Subscription } from 'rxjs';
 import type { Router } from '../router';
 import { QmiResultError, QmiService, nas, wda, wds, type QmiPeer } from '../qmi';
-import type { SimulatedNetwork, SimulatedCall } from '../../plugins/bam-dmux/sim';
+import type { SimulatedNetwork, SimulatedCall, SimulatedCall6 } from '../../plugins/bam-dmux/sim';
 
 /** QMI protocol errors the simulated WDS answers with (libqmi's QmiProtocolError numbers). */
 const QMI_ERR_INVALID_HANDLE = 9;
@@ -28,9 +28,13 @@ export interface SimulatedDataServicesOptions {
   readonly setLoopback: (enabled: boolean) => void;
 }
 
+type IpFamily = 4 | 6;
+
 interface DataCall {
   readonly handle: number;
   readonly port: number;
+  readonly family: IpFamily;
+  readonly settings6?: SimulatedCall6;
   readonly owner: QmiPeer;
   readonly persistent: boolean;
   readonly apn: string;
@@ -40,6 +44,7 @@ interface DataCall {
 export interface SimulatedDataCallInfo {
   readonly handle: number;
   readonly port: number;
+  readonly family: IpFamily;
   readonly persistent: boolean;
   readonly apn: string;
   readonly address: number;
@@ -96,6 +101,7 @@ export class SimulatedDataServices {
     return [...this.calls.values()].map((c) => ({
       handle: c.handle,
       port: c.port,
+      family: c.family,
       persistent: c.persistent,
       apn: c.apn,
       address: c.settings.address,
@@ -106,8 +112,7 @@ export class SimulatedDataServices {
 
   close(): void {
     this.subscriptions.unsubscribe();
-    for (const call of this.calls.values()) this.options.network.stopCall(call.port);
-    this.calls.clear();
+    for (const call of [...this.calls.values()]) this.endCall(call, undefined);
     for (const service of this.services.splice(0)) service.close();
   }
 
@@ -126,18 +131,20 @@ export class SimulatedDataServices {
         .handle(wds.wds_indication_register_req, wds.wds_indication_register_resp, () => ({}))
         .handle(wds.wds_bind_data_port_req, wds.wds_bind_data_port_resp, (r, c) => this.bind(c.state, this.options.mode === 'raw-ip' ? channelOfSioPort(r.data_port) : -1))
         .handle(wds.wds_bind_mux_data_port_req, wds.wds_bind_mux_data_port_resp, (r, c) => this.bind(c.state, this.options.mode === 'qmap' ? r.mux_id ?? -1 : -1))
-        .handle(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, (r) => {
-          if (r.preference !== wds.QMI_WDS_IP_FAMILY_IPV4) throw new QmiResultError('SET_IP_FAMILY', 1, QMI_ERR_NOT_SUPPORTED);
+        .handle(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, (r, c) => {
+          // 8 is "unspecified": IPv4, as on modems that default to it.
+          if (r.preference !== 4 && r.preference !== 6 && r.preference !== 8) throw new QmiResultError('SET_IP_FAMILY', 1, QMI_ERR_INVALID_ARGUMENT);
+          c.state.set('family', r.preference === 6 ? 6 : 4);
           return {};
         })
         .handle(wds.wds_start_network_req, wds.wds_start_network_resp, (r, c) => this.startNetwork(r, c.peer, c.state, wdsService))
         .handle(wds.wds_stop_network_req, wds.wds_stop_network_resp, (r, c) => this.stopNetwork(r.packet_data_handle, c.peer, wdsService))
         .handle(wds.wds_get_packet_service_status_req, wds.wds_get_packet_service_status_resp, (_r, c) => ({
-          connection_status: this.callOn(this.portOf(c.state))
+          connection_status: this.callOn(this.portOf(c.state), this.familyOf(c.state))
             ? wds.QMI_WDS_CONNECTION_STATUS_CONNECTED
             : wds.QMI_WDS_CONNECTION_STATUS_DISCONNECTED,
         }))
-        .handle(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, (_r, c) => this.currentSettings(this.portOf(c.state))),
+        .handle(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, (_r, c) => this.currentSettings(this.portOf(c.state), this.familyOf(c.state))),
     );
     this.services.push(wdsService);
     // The client's socket closed (qmicli exited): its calls end, unless started to persist.
@@ -196,30 +203,51 @@ export class SimulatedDataServices {
     return (state.get('port') as number | undefined) ?? this.options.ports[0]!;
   }
 
-  private callOn(port: number): DataCall | undefined {
-    for (const call of this.calls.values()) if (call.port === port) return call;
+  private familyOf(state: Map<string, unknown>): IpFamily {
+    return (state.get('family') as IpFamily | undefined) ?? 4;
+  }
+
+  private callOn(port: number, family: IpFamily): DataCall | undefined {
+    for (const call of this.calls.values()) if (call.port === port && call.family === family) return call;
     return undefined;
   }
 
   private startNetwork(request: wds.WdsStartNetworkReq, peer: QmiPeer, state: Map<string, unknown>, service: QmiService): Partial<wds.WdsStartNetworkResp> {
-    const family = request.ip_family_preference;
-    if (family !== undefined && family !== wds.QMI_WDS_IP_FAMILY_IPV4) throw new QmiResultError('START_NETWORK', 1, QMI_ERR_NOT_SUPPORTED);
+    const preference = request.ip_family_preference;
+    if (preference !== undefined && preference !== 4 && preference !== 6) throw new QmiResultError('START_NETWORK', 1, QMI_ERR_NOT_SUPPORTED);
+    const family: IpFamily = preference ?? this.familyOf(state);
+    state.set('family', family);
     const port = this.portOf(state);
-    if (this.callOn(port)) throw new QmiResultError('START_NETWORK', 1, QMI_ERR_NO_EFFECT);
+    if (this.callOn(port, family)) throw new QmiResultError('START_NETWORK', 1, QMI_ERR_NO_EFFECT);
     const index = this.options.ports.indexOf(port);
     const base = (this.options.subnet + index * 256) >>> 0;
     const call: DataCall = {
       handle: this.nextHandle++,
       port,
+      family,
       owner: peer,
       persistent: request.enable_autoconnect === 1,
       apn: request.apn ?? '',
       settings: { address: (base + 2) >>> 0, gateway: (base + 1) >>> 0, prefixLength: 24 },
+      settings6: family === 6 ? { address: this.ipv6(index, 2), gateway: this.ipv6(index, 1), prefixLength: 64 } : undefined,
     };
     this.calls.set(call.handle, call);
-    this.options.network.startCall(port, call.settings);
-    void service.indicate(wds.wds_packet_service_status_ind, this.statusIndication(true), peer).catch(() => undefined);
+    if (call.settings6) this.options.network.startCall6(port, call.settings6);
+    else this.options.network.startCall(port, call.settings);
+    void service.indicate(wds.wds_packet_service_status_ind, this.statusIndication(true, family), peer).catch(() => undefined);
     return { packet_data_handle: call.handle };
+  }
+
+  /** Call k's IPv6 /64: fd00:<upper half of the IPv4 subnet>:k::/64 (fd00:a40:0::/64 for the first). */
+  private ipv6(index: number, host: number): Uint8Array {
+    const a = new Uint8Array(16);
+    a[0] = 0xfd;
+    a[2] = (this.options.subnet >>> 24) & 0xff;
+    a[3] = (this.options.subnet >>> 16) & 0xff;
+    a[4] = index >> 8;
+    a[5] = index & 0xff;
+    a[15] = host;
+    return a;
   }
 
   private stopNetwork(handle: number, peer: QmiPeer, service: QmiService): Record<string, never> {
@@ -237,34 +265,42 @@ export class SimulatedDataServices {
 
   private endCall(call: DataCall, service: QmiService | undefined, notify?: QmiPeer): void {
     this.calls.delete(call.handle);
-    this.options.network.stopCall(call.port);
-    if (service && notify) void service.indicate(wds.wds_packet_service_status_ind, this.statusIndication(false), notify).catch(() => undefined);
+    if (call.family === 6) this.options.network.stopCall6(call.port);
+    else this.options.network.stopCall(call.port);
+    if (service && notify) void service.indicate(wds.wds_packet_service_status_ind, this.statusIndication(false, call.family), notify).catch(() => undefined);
   }
 
-  private statusIndication(connected: boolean): wds.WdsPacketServiceStatusInd {
+  private statusIndication(connected: boolean, family: IpFamily): wds.WdsPacketServiceStatusInd {
     return {
       connection_status: {
         status: connected ? wds.QMI_WDS_CONNECTION_STATUS_CONNECTED : wds.QMI_WDS_CONNECTION_STATUS_DISCONNECTED,
         reconfiguration_required: 0,
       },
       ...(connected ? {} : { call_end_reason: 2 }),
-      ip_family: wds.QMI_WDS_IP_FAMILY_IPV4,
+      ip_family: family,
     } as wds.WdsPacketServiceStatusInd;
   }
 
-  private currentSettings(port: number): Partial<wds.WdsGetCurrentSettingsResp> {
-    const call = this.callOn(port);
+  private currentSettings(port: number, family: IpFamily): Partial<wds.WdsGetCurrentSettingsResp> {
+    const call = this.callOn(port, family);
     if (!call) throw new QmiResultError('GET_CURRENT_SETTINGS', 1, QMI_ERR_OUT_OF_CALL);
+    const common = { apn_name: call.apn, pdp_type: family === 6 ? 2 : 0, mtu: this.options.mtu, ip_family: family };
+    if (call.settings6) {
+      const { address, gateway, prefixLength } = call.settings6;
+      return {
+        ...common,
+        ipv6_address: { address, prefix_length: prefixLength },
+        ipv6_gateway_address: { address: gateway, prefix_length: prefixLength },
+        ipv6_primary_dns_address: gateway,
+      };
+    }
     const { address, gateway, prefixLength } = call.settings;
     return {
-      apn_name: call.apn,
-      pdp_type: 0,
+      ...common,
       ipv4_address: address,
       ipv4_gateway_address: gateway,
       ipv4_gateway_subnet_mask: (0xffffffff << (32 - prefixLength)) >>> 0,
       primary_ipv4_dns_address: gateway,
-      mtu: this.options.mtu,
-      ip_family: wds.QMI_WDS_IP_FAMILY_IPV4,
     };
   }
 }

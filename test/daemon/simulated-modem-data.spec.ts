@@ -97,14 +97,32 @@ describe('simulated modem data services (WDA, WDS, NAS) through the router', fun
     expect(modem.status().calls).to.deep.equal([]);
   });
 
-  it('should refuse binds to ports the modem lacks, raw-IP binds on a QMAP modem, and IPv6', async () => {
+  it('should refuse binds to ports the modem lacks, raw-IP binds on a QMAP modem, and unknown IP families', async () => {
     const a = await client(wds.WDS_SERVICE_ID);
     await expectQmiError(a.request(wds.wds_bind_mux_data_port_req, wds.wds_bind_mux_data_port_resp, { mux_id: 77 }), 48);
     await expectQmiError(a.request(wds.wds_bind_data_port_req, wds.wds_bind_data_port_resp, { data_port: wds.QMI_SIO_PORT_A2_MUX_RMNET0 }), 48);
-    await expectQmiError(a.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: 6 }), 94);
+    await expectQmiError(a.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: 5 }), 48);
+    await expectQmiError(a.request(wds.wds_start_network_req, wds.wds_start_network_resp, { ip_family_preference: 5 }), 94);
     await a.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: 4 });
     await a.request(wds.wds_set_event_report_req, wds.wds_set_event_report_resp, { data_call_status: 1 });
     await a.request(wds.wds_indication_register_req, wds.wds_indication_register_resp, { report_extended_ip_configuration_change: 1 });
+  });
+
+  it('should run an IPv6 call next to the IPv4 call on the same port, each with its own settings', async () => {
+    const v4 = await client(wds.WDS_SERVICE_ID);
+    const v6 = await client(wds.WDS_SERVICE_ID);
+    await v4.request(wds.wds_start_network_req, wds.wds_start_network_resp, { ip_family_preference: 4 });
+    await v6.request(wds.wds_set_ip_family_req, wds.wds_set_ip_family_resp, { preference: 6 });
+    await v6.request(wds.wds_start_network_req, wds.wds_start_network_resp, { ip_family_preference: 6 });
+    const s6 = await v6.request(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, { requested_settings: 0xffff });
+    expect(s6.ip_family).to.equal(6);
+    expect(s6.ipv4_address).to.equal(undefined);
+    expect(Buffer.from(s6.ipv6_address!.address).toString('hex')).to.equal('fd000a40000000000000000000000002');
+    expect(s6.ipv6_address!.prefix_length).to.equal(64);
+    expect(Buffer.from(s6.ipv6_gateway_address!.address).toString('hex')).to.equal('fd000a40000000000000000000000001');
+    const s4 = await v4.request(wds.wds_get_current_settings_req, wds.wds_get_current_settings_resp, { requested_settings: 0xffff });
+    expect([s4.ip_family, s4.ipv4_address]).to.deep.equal([4, 0x0a400002]);
+    expect(modem.status().calls.map((c) => c.family)).to.deep.equal([4, 6]);
   });
 
   it('should switch the WDA loopback on and off with its indication, and refuse a replication factor above 1', async () => {
@@ -126,14 +144,21 @@ describe('simulated modem data services (WDA, WDS, NAS) through the router', fun
 
 describe('SimulatedNetwork (the packet network behind a call)', () => {
   const call = { address: 0x0a400002, gateway: 0x0a400001, prefixLength: 24 };
+  const call6 = { address: Uint8Array.from([0xfd, 0, 0x0a, 0x40, ...new Array<number>(11).fill(0), 2]), gateway: Uint8Array.from([0xfd, 0, 0x0a, 0x40, ...new Array<number>(11).fill(0), 1]), prefixLength: 64 };
 
   it('should never throw, never write past the answer it reports, and answer only echo requests from the call', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 1600 }), fc.boolean(), (bytes, asIcmp) => {
         const network = new SimulatedNetwork();
         network.startCall(0, call);
+        network.startCall6(0, call6);
         const packet = Uint8Array.from(bytes);
-        if (packet.length >= 20 && asIcmp) {
+        if (packet.length >= 40 && asIcmp && packet[0] >> 4 === 6) {
+          // Plausible IPv6 from the call's address, to the gateway, ICMPv6.
+          packet.set(call6.address, 8);
+          packet.set(call6.gateway, 24);
+          packet[6] = 58;
+        } else if (packet.length >= 20 && asIcmp) {
           // Make some inputs plausible IPv4 from the call, so the answering paths run too.
           packet[0] = 0x45;
           packet.set([10, 64, 0, 2], 12);

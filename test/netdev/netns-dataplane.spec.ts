@@ -22,7 +22,9 @@ function missing(): string | undefined {
 
 interface ScenarioResult {
   readonly error?: string;
-  readonly connect: { interface: string; ipv4: { address: string; gateway: string; prefix: number }; dns: string[]; mtu: number };
+  readonly connect: { interface: string; ipv4: { address: string; gateway: string; prefix: number }; ipv6?: { address: string; gateway: string; prefix: number }; dns: string[]; mtu: number };
+  readonly ping6?: { received: number };
+  readonly udp6EverySize?: { sizes: number; mismatches: number[] };
   readonly link: { mtu: number; up: boolean; ipv4: { local: string; address: string; prefixlen: number }[] };
   readonly ping: { received: number };
   readonly pingFullMtu: { received: number };
@@ -36,8 +38,8 @@ interface ScenarioResult {
 }
 
 /** Runs the scenario in a fresh network namespace; the host's namespace is never touched. */
-function runInNamespace(mode: string): ScenarioResult {
-  const r = spawnSync('unshare', ['-n', process.execPath, SCENARIO, mode], { encoding: 'utf8', timeout: 120_000 });
+function runInNamespace(mode: string, ipType: string): ScenarioResult {
+  const r = spawnSync('unshare', ['-n', process.execPath, SCENARIO, mode, ipType], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).to.equal(0);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   return JSON.parse(last) as ScenarioResult;
@@ -65,18 +67,20 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
     expect(r.stderr).to.contain('QRTRD_NETDEV_NO_CAPABILITY').and.to.contain('needs CAP_NET_ADMIN');
   });
 
-  for (const [mode, name, mtu] of [['raw-ip', 'wwan0', 1500], ['qmap', 'rmnet_data0', 1496]] as const) {
-    describe(`${mode} mode`, () => {
+  // raw-ip with --ip-type 4 is the issue's "done when" path: `qrtrd --netdev`, `qrtr connect --json`, ping.
+  const runs = [['raw-ip', 'wwan0', 1500, '4'], ['raw-ip', 'wwan0', 1500, '4v6'], ['qmap', 'rmnet_data0', 1496, '4']] as const;
+  for (const [mode, name, mtu, ipType] of runs) {
+    describe(`${mode} mode, --ip-type ${ipType}`, () => {
       let result: ScenarioResult;
       before(() => {
-        result = runInNamespace(mode);
+        result = runInNamespace(mode, ipType);
       });
 
       it(`should create ${name}, and qrtr connect should configure it from GET_CURRENT_SETTINGS`, () => {
         expect(result.error).to.equal(undefined);
         expect(result.connect.interface).to.equal(name);
         expect(result.connect.ipv4).to.deep.equal({ address: '10.64.0.2', gateway: '10.64.0.1', prefix: 24 });
-        expect(result.connect.dns).to.deep.equal(['10.64.0.1']);
+        expect(result.connect.dns).to.deep.equal(ipType === '4v6' ? ['10.64.0.1', 'fd00:a40::1'] : ['10.64.0.1']);
         expect(result.connect.mtu).to.equal(mtu);
         expect(result.link.mtu).to.equal(mtu);
         expect(result.link.up).to.equal(true);
@@ -94,6 +98,15 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
         expect(result.udpEverySize.sizes).to.equal(mtu - 28);
         expect(result.udpEverySize.mismatches).to.deep.equal([]);
       });
+
+      if (ipType === '4v6') {
+        it('should run the IPv6 call next to the IPv4 one: address from GET_CURRENT_SETTINGS, ping -6 10/10, UDP echo of every size byte-exact', () => {
+          expect(result.connect.ipv6).to.deep.equal({ address: 'fd00:a40::2', gateway: 'fd00:a40::1', prefix: 64 });
+          expect(result.ping6?.received).to.equal(10);
+          expect(result.udp6EverySize?.sizes).to.equal(mtu - 48);
+          expect(result.udp6EverySize?.mismatches).to.deep.equal([]);
+        });
+      }
 
       it('should lose nothing under sustained load across the routed range, and count no drop', () => {
         expect(result.sustained.received).to.equal(result.sustained.sent);

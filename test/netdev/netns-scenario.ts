@@ -106,7 +106,8 @@ async function modemStatus(socketPath: string): Promise<unknown> {
 
 async function main(): Promise<void> {
   const mode = process.argv[2] ?? 'raw-ip';
-  const result: Record<string, unknown> = { mode };
+  const ipType = process.argv[3] ?? '4';
+  const result: Record<string, unknown> = { mode, ipType };
   spawnSync('ip', ['link', 'set', 'lo', 'up']);
   const dir = mkdtempSync(join(tmpdir(), 'qrtrd-netns-'));
   const socketPath = join(dir, 'qrtrd.sock');
@@ -117,12 +118,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < 100 && !existsSync(socketPath); i++) await sleep(100);
     let connected: { status: number | null; stdout: string; stderr: string } | undefined;
     for (let i = 0; i < 30; i++) {
-      connected = run(QRTR, ['connect', '--json', '--socket', socketPath]);
+      // The plain command for IPv4: `qrtr connect --json`, as a user types it.
+      connected = run(QRTR, ['connect', '--json', '--socket', socketPath, ...(ipType === '4' ? [] : ['--ip-type', ipType])]);
       if (connected.status === 0 || !/NO_NETDEV|QRTR_NO_SERVICE|no server/.test(connected.stdout + connected.stderr)) break;
       await sleep(200);
     }
     if (connected?.status !== 0) throw new Error(`qrtr connect failed: ${connected?.stdout} ${connected?.stderr}`);
-    const settings = JSON.parse(connected.stdout) as { interface: string; ipv4: { address: string; gateway: string; prefix: number }; mtu: number; dns: string[] };
+    const settings = JSON.parse(connected.stdout) as { interface: string; ipv4: { address: string; gateway: string; prefix: number }; ipv6?: { address: string; gateway: string }; mtu: number; dns: string[] };
     result.connect = settings;
     const link = spawnSync('ip', ['-j', 'addr', 'show', 'dev', settings.interface], { encoding: 'utf8' });
     const info = (JSON.parse(link.stdout) as { mtu: number; operstate: string; flags: string[]; addr_info: { family: string; local: string; prefixlen: number; address?: string }[] }[])[0];
@@ -138,6 +140,14 @@ async function main(): Promise<void> {
     result.udpEverySize = await echoEverySize(socket, settings.ipv4.gateway, settings.mtu - 28);
     result.sustained = await sustained(socket, settings.ipv4.gateway, Number(process.env.QRTRD_NETNS_COUNT ?? 20000), 1400, 64);
     socket.close();
+    if (settings.ipv6) {
+      const ping6 = spawnSync('ping', ['-6', '-c', '10', '-i', '0.05', '-W', '2', settings.ipv6.gateway], { encoding: 'utf8', timeout: 30_000 });
+      result.ping6 = { received: Number(/(\d+) received/.exec(ping6.stdout)?.[1] ?? -1), output: ping6.stdout.slice(-300) + ping6.stderr };
+      const socket6 = dgram.createSocket('udp6');
+      await new Promise<void>((r) => socket6.bind(0, settings.ipv6!.address, () => r()));
+      result.udp6EverySize = await echoEverySize(socket6, settings.ipv6.gateway, settings.mtu - 48);
+      socket6.close();
+    }
     result.modem = await modemStatus(socketPath);
     const disconnected = run(QRTR, ['disconnect', '--json', '--socket', socketPath]);
     result.disconnect = { status: disconnected.status };

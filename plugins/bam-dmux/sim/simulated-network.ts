@@ -12,6 +12,13 @@ export interface SimulatedCall {
   readonly prefixLength: number;
 }
 
+/** One IPv6 call: 16-byte addresses, one prefix length for both. */
+export interface SimulatedCall6 {
+  readonly address: Uint8Array;
+  readonly gateway: Uint8Array;
+  readonly prefixLength: number;
+}
+
 export type SimulatedNetworkDrop = 'no-call' | 'not-ipv4' | 'malformed' | 'spoofed-source' | 'off-range' | 'fragment' | 'unanswered' | 'loss' | 'delay-queue-full';
 
 export interface SimulatedNetworkStats {
@@ -33,6 +40,10 @@ const IPPROTO_UDP = 17;
 const ICMP_ECHO_REQUEST = 8;
 const ICMP_ECHO_REPLY = 0;
 const UDP_ECHO_PORT = 7;
+const IPPROTO_ICMPV6 = 58;
+const ICMPV6_ECHO_REQUEST = 128;
+const ICMPV6_ECHO_REPLY = 129;
+const IPV6_HEADER_LENGTH = 40;
 
 function read32(p: Uint8Array, o: number): number {
   return ((p[o] << 24) | (p[o + 1] << 16) | (p[o + 2] << 8) | p[o + 3]) >>> 0;
@@ -54,6 +65,7 @@ function mask(prefixLength: number): number {
 
 export class SimulatedNetwork {
   private readonly calls = new Map<number, SimulatedCall>();
+  private readonly calls6 = new Map<number, SimulatedCall6>();
   private readonly drops: Record<SimulatedNetworkDrop, number> = {
     'no-call': 0, 'not-ipv4': 0, malformed: 0, 'spoofed-source': 0, 'off-range': 0, fragment: 0, unanswered: 0, loss: 0, 'delay-queue-full': 0,
   };
@@ -76,6 +88,15 @@ export class SimulatedNetwork {
     this.calls.delete(channel);
   }
 
+  /** Routes `channel`'s IPv6 traffic into an IPv6 call (independent of its IPv4 call, as in WDS). */
+  startCall6(channel: number, call: SimulatedCall6): void {
+    this.calls6.set(channel, call);
+  }
+
+  stopCall6(channel: number): void {
+    this.calls6.delete(channel);
+  }
+
   callOf(channel: number): SimulatedCall | undefined {
     return this.calls.get(channel);
   }
@@ -95,6 +116,7 @@ export class SimulatedNetwork {
    * `out` may be `packet` itself at the same offset.
    */
   answer(channel: number, packet: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): number {
+    if (length > 0 && packet[offset] >> 4 === 6) return this.answer6(channel, packet, offset, length, out, outOffset);
     const call = this.calls.get(channel);
     if (!call) return this.drop('no-call');
     if (length > 0 && packet[offset] >> 4 !== 4) return this.drop('not-ipv4');
@@ -140,6 +162,61 @@ export class SimulatedNetwork {
       this.icmpEchoes++;
     } else {
       // Swapping ports, like swapping addresses, leaves the UDP checksum valid.
+      for (let i = 0; i < 2; i++) {
+        const t = out[r4 + i];
+        out[r4 + i] = out[r4 + 2 + i];
+        out[r4 + 2 + i] = t;
+      }
+      this.udpEchoes++;
+    }
+    return total;
+  }
+
+  private answer6(channel: number, packet: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): number {
+    const call = this.calls6.get(channel);
+    if (!call) return this.drop('no-call');
+    if (length < IPV6_HEADER_LENGTH) return this.drop('malformed');
+    const payloadLength = (packet[offset + 4] << 8) | packet[offset + 5];
+    const total = IPV6_HEADER_LENGTH + payloadLength;
+    if (total > length) return this.drop('malformed');
+    for (let i = 0; i < 16; i++) if (packet[offset + 8 + i] !== call.address[i]) return this.drop('spoofed-source');
+    let same = true;
+    for (let bit = 0; bit < call.prefixLength; bit++) {
+      const byte = bit >> 3;
+      const m = 0x80 >> (bit & 7);
+      if ((packet[offset + 24 + byte] & m) !== (call.address[byte] & m)) return this.drop('off-range');
+    }
+    for (let i = 0; i < 16 && same; i++) same = packet[offset + 24 + i] === call.address[i];
+    if (same) return this.drop('off-range');
+    // Only a transport header right after the fixed header: extension headers are not answered.
+    const next = packet[offset + 6];
+    const l4 = offset + IPV6_HEADER_LENGTH;
+    let kind: 'icmp' | 'udp';
+    if (next === IPPROTO_ICMPV6 && payloadLength >= 8 && packet[l4] === ICMPV6_ECHO_REQUEST) kind = 'icmp';
+    else if (next === IPPROTO_UDP && payloadLength >= 8 && ((packet[l4 + 2] << 8) | packet[l4 + 3]) === UDP_ECHO_PORT) kind = 'udp';
+    else return this.drop('unanswered');
+    if (this.loss > 0 && this.nextRandom() < this.loss) return this.drop('loss');
+    if (out !== packet || outOffset !== offset) out.set(packet.subarray(offset, offset + total), outOffset);
+    const o = outOffset;
+    for (let i = 0; i < 16; i++) {
+      const t = out[o + 8 + i];
+      out[o + 8 + i] = out[o + 24 + i];
+      out[o + 24 + i] = t;
+    }
+    out[o + 7] = 64;
+    const r4 = o + IPV6_HEADER_LENGTH;
+    if (kind === 'icmp') {
+      out[r4] = ICMPV6_ECHO_REPLY;
+      out[r4 + 2] = 0;
+      out[r4 + 3] = 0;
+      // The checksum covers the pseudo-header: both addresses, the length and next header 58.
+      let sum = sum16(out, o + 8, o + 40) + (payloadLength >>> 16) + (payloadLength & 0xffff) + IPPROTO_ICMPV6 + sum16(out, r4, o + total);
+      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+      const checksum = ~sum & 0xffff;
+      out[r4 + 2] = checksum >> 8;
+      out[r4 + 3] = checksum & 0xff;
+      this.icmpEchoes++;
+    } else {
       for (let i = 0; i < 2; i++) {
         const t = out[r4 + i];
         out[r4 + i] = out[r4 + 2 + i];
