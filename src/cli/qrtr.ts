@@ -37,7 +37,7 @@ Commands:
       --msg-id N [--tlv TYPE=HEX ...]              or a raw request
       --timeout MS             (default 5000)
   connect                      bring the modem's data call up and configure its interface
-      --modem KEY [--apn APN] [--ip-type 4|6|4v6]   (needs qrtrd --netdev; docs/dataplane.md)
+      --modem KEY [--apn APN] [--ip-type 4|6|4v6]   (default 4; needs qrtrd --netdev; docs/dataplane.md)
   disconnect [--modem KEY]     end that call and take the interface down
   trace                        live decoded QRTR/QMI traffic per endpoint
       --pcap FILE              also write the traffic to a pcap file (Wireshark: docs/capture.md)
