@@ -160,4 +160,20 @@ describe('data plane to the OS, in a private network namespace (qrtrd --netdev, 
     const denied = spawnSync('unshare', ['-n', 'setpriv', '--bounding-set', '-net_admin', process.execPath, scenario, 'unprivileged'], { encoding: 'utf8', timeout: 60_000 });
     expect(JSON.parse(denied.stdout.trim())).to.deep.equal({ open: 'NET_TUN_PERMISSION_DENIED' });
   });
+
+  it('should stop reading the interface while the TX ring is full, hold at most one batch, stay idle, and deliver the whole burst once the modem consumes', () => {
+    const r = spawnSync('unshare', ['-n', process.execPath, join(__dirname, 'backpressure-scenario.js')], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    type Stats = { stops: number; wakes: number; pending: number; drops: Record<string, number>; txPackets: number; received: number; txInFlight?: number; cpuMs?: number };
+    const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { error?: string; whileStalled: Stats; after: Stats };
+    expect(result.error).to.equal(undefined);
+    expect(result.whileStalled.stops).to.be.at.least(1);
+    expect(result.whileStalled.txInFlight).to.equal(32, 'the BAM-DMUX TX ring is full');
+    expect(result.whileStalled.pending).to.be.at.most(32);
+    expect(result.whileStalled.received).to.equal(0);
+    expect(result.whileStalled.cpuMs).to.be.below(100, 'no busy loop on a readable TUN');
+    expect(result.after.received).to.equal(200);
+    expect(result.after.wakes).to.equal(result.after.stops);
+    expect(result.after.drops).to.deep.equal({});
+  });
 });

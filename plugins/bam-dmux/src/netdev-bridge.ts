@@ -148,7 +148,10 @@ export class NetdevBridge {
 
   private onWritable(writable: boolean): void {
     this.writable = writable;
-    if (!writable || this.disposed) return;
+    if (this.disposed) return;
+    // The ring is full (netif_stop_queue): stop polling the TUN, or a level-triggered
+    // readiness would call back at once, over and over, with nothing we may read.
+    if (!writable) return this.pause(true);
     while (this.pendingCount > 0) {
       const index = this.pendingHead;
       const length = this.pendingLengths[index];
