@@ -59,6 +59,15 @@ function sum16(p: Uint8Array, start: number, end: number): number {
   return sum;
 }
 
+/** Exchanges p[a, a + n) and p[b, b + n). */
+function swap(p: Uint8Array, a: number, b: number, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const t = p[a + i];
+    p[a + i] = p[b + i];
+    p[b + i] = t;
+  }
+}
+
 function mask(prefixLength: number): number {
   return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
 }
@@ -140,36 +149,37 @@ export class SimulatedNetwork {
     if (out !== packet || outOffset !== offset) out.set(packet.subarray(offset, offset + total), outOffset);
     const o = outOffset;
     // Swap the addresses (the header checksum is unchanged by a swap), then a fresh TTL.
-    for (let i = 0; i < 4; i++) {
-      const t = out[o + 12 + i];
-      out[o + 12 + i] = out[o + 16 + i];
-      out[o + 16 + i] = t;
-    }
+    swap(out, o + 12, o + 16, 4);
     out[o + 8] = 64;
     out[o + 10] = 0;
     out[o + 11] = 0;
     const header = ~sum16(out, o, o + ihl) & 0xffff;
     out[o + 10] = header >> 8;
     out[o + 11] = header & 0xff;
-    const r4 = o + ihl;
-    if (kind === 'icmp') {
-      out[r4] = ICMP_ECHO_REPLY;
-      out[r4 + 2] = 0;
-      out[r4 + 3] = 0;
-      const icmp = ~sum16(out, r4, o + total) & 0xffff;
-      out[r4 + 2] = icmp >> 8;
-      out[r4 + 3] = icmp & 0xff;
-      this.icmpEchoes++;
-    } else {
-      // Swapping ports, like swapping addresses, leaves the UDP checksum valid.
-      for (let i = 0; i < 2; i++) {
-        const t = out[r4 + i];
-        out[r4 + i] = out[r4 + 2 + i];
-        out[r4 + 2 + i] = t;
-      }
-      this.udpEchoes++;
-    }
+    this.finishEcho(kind, out, o + ihl, o + total, ICMP_ECHO_REPLY, 0);
     return total;
+  }
+
+  /**
+   * Turns the echo request at out[l4, end) into its reply: ICMP type and checksum
+   * (`pseudo`: the IPv6 pseudo-header's sum, 0 for ICMPv4), or the UDP ports swapped.
+   */
+  private finishEcho(kind: 'icmp' | 'udp', out: Uint8Array, l4: number, end: number, replyType: number, pseudo: number): void {
+    if (kind === 'udp') {
+      // Swapping ports, like swapping addresses, leaves the UDP checksum valid.
+      swap(out, l4, l4 + 2, 2);
+      this.udpEchoes++;
+      return;
+    }
+    out[l4] = replyType;
+    out[l4 + 2] = 0;
+    out[l4 + 3] = 0;
+    let sum = pseudo + sum16(out, l4, end);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    const checksum = ~sum & 0xffff;
+    out[l4 + 2] = checksum >> 8;
+    out[l4 + 3] = checksum & 0xff;
+    this.icmpEchoes++;
   }
 
   private answer6(channel: number, packet: Uint8Array, offset: number, length: number, out: Uint8Array, outOffset: number): number {
@@ -180,14 +190,14 @@ export class SimulatedNetwork {
     const total = IPV6_HEADER_LENGTH + payloadLength;
     if (total > length) return this.drop('malformed');
     for (let i = 0; i < 16; i++) if (packet[offset + 8 + i] !== call.address[i]) return this.drop('spoofed-source');
-    let same = true;
     for (let bit = 0; bit < call.prefixLength; bit++) {
       const byte = bit >> 3;
       const m = 0x80 >> (bit & 7);
       if ((packet[offset + 24 + byte] & m) !== (call.address[byte] & m)) return this.drop('off-range');
     }
-    for (let i = 0; i < 16 && same; i++) same = packet[offset + 24 + i] === call.address[i];
-    if (same) return this.drop('off-range');
+    let own = true;
+    for (let i = 0; i < 16 && own; i++) own = packet[offset + 24 + i] === call.address[i];
+    if (own) return this.drop('off-range');
     // Only a transport header right after the fixed header: extension headers are not answered.
     const next = packet[offset + 6];
     const l4 = offset + IPV6_HEADER_LENGTH;
@@ -198,32 +208,11 @@ export class SimulatedNetwork {
     if (this.loss > 0 && this.nextRandom() < this.loss) return this.drop('loss');
     if (out !== packet || outOffset !== offset) out.set(packet.subarray(offset, offset + total), outOffset);
     const o = outOffset;
-    for (let i = 0; i < 16; i++) {
-      const t = out[o + 8 + i];
-      out[o + 8 + i] = out[o + 24 + i];
-      out[o + 24 + i] = t;
-    }
+    swap(out, o + 8, o + 24, 16);
     out[o + 7] = 64;
-    const r4 = o + IPV6_HEADER_LENGTH;
-    if (kind === 'icmp') {
-      out[r4] = ICMPV6_ECHO_REPLY;
-      out[r4 + 2] = 0;
-      out[r4 + 3] = 0;
-      // The checksum covers the pseudo-header: both addresses, the length and next header 58.
-      let sum = sum16(out, o + 8, o + 40) + (payloadLength >>> 16) + (payloadLength & 0xffff) + IPPROTO_ICMPV6 + sum16(out, r4, o + total);
-      while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-      const checksum = ~sum & 0xffff;
-      out[r4 + 2] = checksum >> 8;
-      out[r4 + 3] = checksum & 0xff;
-      this.icmpEchoes++;
-    } else {
-      for (let i = 0; i < 2; i++) {
-        const t = out[r4 + i];
-        out[r4 + i] = out[r4 + 2 + i];
-        out[r4 + 2 + i] = t;
-      }
-      this.udpEchoes++;
-    }
+    // The ICMPv6 checksum covers the pseudo-header: both addresses, the length and next header 58.
+    const pseudo = sum16(out, o + 8, o + 40) + (payloadLength >>> 16) + (payloadLength & 0xffff) + IPPROTO_ICMPV6;
+    this.finishEcho(kind, out, o + IPV6_HEADER_LENGTH, o + total, ICMPV6_ECHO_REPLY, pseudo);
     return total;
   }
 
