@@ -19,7 +19,7 @@ const LAYERS = {
   'src/capture': ['src/qmi', 'src/router', 'src/wire', 'src/common'],
   'src/sdk': ['src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common'],
   'src/host': ['src/sdk', 'src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common'],
-  'src/testing': ['src/host', 'src/sdk', 'src/links', 'src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common'],
+  'src/testing': ['src/host', 'src/sdk', 'src/links', 'src/kernel', 'src/qmi', 'src/ns', 'src/router', 'src/wire', 'src/common'],
   // Composition: everything in src/, never a plugin (plugins are data in the configuration).
   'src/daemon': ['src/[^/]+'],
   'src/cli': ['src/[^/]+'],

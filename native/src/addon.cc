@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "ioctl.h"
+#include "net_tun.h"
 #include "poller.h"
 
 namespace qrtrd {
@@ -489,7 +490,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("Poller", Poller::Init(env));
   RegisterIoctl(env, exports);
-  exports.Set("abiVersion", Napi::Number::New(env, 6));
+  RegisterNetTun(env, exports);
+  exports.Set("abiVersion", Napi::Number::New(env, 7));
   return exports;
 }
 

@@ -11,6 +11,7 @@ import type { DaemonStatus } from '../daemon/daemon';
 import { endpointKeys, formatLookupRow, LOOKUP_HEADER, lookupRow, sortRows } from './qrtr-lookup';
 import { describeResponse, prepareRawRequest, prepareSchemaRequest, toJson, QmiCommandError } from './qrtr-qmi';
 import { runTrace } from './qrtr-trace';
+import { ConnectCommandError, connectCommand, disconnectCommand, formatConnectResult } from './qrtr-connect';
 import { stopOnSignals } from './stop-signals';
 
 export const DEFAULT_SOCKET = '/run/qrtrd/qrtrd.sock';
@@ -36,6 +37,9 @@ Commands:
       --qmi FILE --message NAME [--input '{...}']  a request described by a .qmi file
       --msg-id N [--tlv TYPE=HEX ...]              or a raw request
       --timeout MS             (default 5000)
+  connect                      bring the modem's data call up and configure its interface
+      --modem KEY [--apn APN] [--ip-type 4|6|4v6]   (default 4; needs qrtrd --netdev; docs/dataplane.md)
+  disconnect [--modem KEY]     end that call and take the interface down
   trace                        live decoded QRTR/QMI traffic per endpoint
       --pcap FILE              also write the traffic to a pcap file (Wireshark: docs/capture.md)
       --read FILE              decode a pcap file instead of live traffic
@@ -265,6 +269,9 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
         pcap: { type: 'string' },
         read: { type: 'string' },
         count: { type: 'string' },
+        modem: { type: 'string' },
+        apn: { type: 'string' },
+        'ip-type': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -293,13 +300,23 @@ export async function runQrtr(argv: readonly string[], out: Output = process.std
         return await endpointsCommand(conn, values, out);
       case 'qmi':
         return await qmiCommand(conn, values, out);
+      case 'connect': {
+        const result = await connectCommand(conn, { modem: values.modem as string | undefined, apn: values.apn as string | undefined, ipType: values['ip-type'] as string | undefined });
+        out.write(values.json ? `${toJson(result, 2)}\n` : `${formatConnectResult(result)}\n`);
+        return 0;
+      }
+      case 'disconnect': {
+        const result = await disconnectCommand(conn, { modem: values.modem as string | undefined });
+        out.write(values.json ? `${toJson(result, 2)}\n` : `${result.interface}: disconnected\n`);
+        return 0;
+      }
       case 'trace':
         return await runTrace(conn, values, out);
       default:
         return await sectionCommand(conn, command, values, out);
     }
   } catch (e) {
-    const usage = e instanceof UsageError || e instanceof QmiCommandError;
+    const usage = e instanceof UsageError || e instanceof QmiCommandError || (e instanceof ConnectCommandError && e.code === 'QRTR_CONNECT_USAGE');
     if (values.json && !usage) {
       const body = e instanceof QrtrdError ? e.toJSON() : { name: 'Error', code: 'QRTR_FAILED', message: String((e as Error).message ?? e) };
       out.write(`${toJson({ error: body }, 2)}\n`);

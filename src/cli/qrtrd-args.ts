@@ -25,6 +25,9 @@ Options:
   --tun [DEV]          bridge into the kernel as a remote node through /dev/qrtr-tun
                        (or DEV), translating node ids per endpoint (docs/kernel.md)
   --no-sim             start without the embedded simulated devices
+  --netdev [MODE]      OS network interfaces for the modem's data plane: raw-ip (default,
+                       wwan%d per BAM-DMUX channel) or qmap (rmnet_data%d per mux id);
+                       needs CAP_NET_ADMIN (docs/dataplane.md)
   --plugin MODULE      load this plugin (repeatable; replaces the configured list)
   --capture FILE       write every packet to a pcap file (Wireshark: docs/capture.md)
   --log-level LEVEL    fatal, error, warn, info, debug, trace or silent (default info;
@@ -61,6 +64,13 @@ export function configFromArgs(argv: readonly string[]): QrtrdConfig | 'help' {
     const next = args[tunAt + 1];
     tunDevice = next !== undefined && !next.startsWith('-') ? (args.splice(tunAt + 1, 1)[0] as string) : '/dev/qrtr-tun';
   }
+  let netdevMode: string | null = null;
+  const netdevAt = args.indexOf('--netdev');
+  if (netdevAt >= 0) {
+    const next = args[netdevAt + 1];
+    netdevMode = next !== undefined && !next.startsWith('-') ? (args.splice(netdevAt + 1, 1)[0] as string) : 'raw-ip';
+    args.splice(netdevAt, 1);
+  }
   const { values } = parseArgs({
     args,
     strict: true,
@@ -94,6 +104,7 @@ export function configFromArgs(argv: readonly string[]): QrtrdConfig | 'help' {
   if (values['firmware-dir'] !== undefined) overrides.firmwareDir = values['firmware-dir'];
   if (values.kernel) overrides.kernel = true;
   if (tunDevice) overrides.tun = tunDevice;
+  if (netdevMode) overrides.netdev = { mode: netdevMode };
   if (values['no-sim']) overrides.simulation = { enabled: false, cards: [], modem: null };
   if (values.plugin) overrides.plugins = values.plugin;
   if (values.capture !== undefined) overrides.capture = values.capture;

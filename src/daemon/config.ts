@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QrtrdError } from '../common/errors';
 import type { LinkConfig } from '../links/link-factory';
+import { parseNetdevConfig, type NetdevConfig } from './netdev-config';
 
 /** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
 export interface SimulatedCardConfig {
@@ -19,6 +20,10 @@ export interface SimulatedModemConfig {
   readonly muxIds: readonly number[];
   /** Packets per second the modem generates per mux id (0 = none). */
   readonly trafficPps: number;
+  /** One-way latency of the simulated network behind its calls, ms (default 0). */
+  readonly latencyMs?: number;
+  /** Share of echo requests that network loses, percent (default 0). */
+  readonly lossPercent?: number;
 }
 
 export interface SimulationConfig {
@@ -61,6 +66,8 @@ export interface QrtrdConfig {
   readonly capture: string | null;
   /** Print progress and the status tables on standard output. */
   readonly console: boolean;
+  /** OS network interfaces for the modem's data plane (`--netdev`), or null for none. */
+  readonly netdev: NetdevConfig | null;
 }
 
 /** The embedded default: two QCN9074 and one WCN6855 on ath11k, one WCN7850 on ath12k, one modem. */
@@ -92,6 +99,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   logFile: null,
   capture: null,
   console: true,
+  netdev: null,
 };
 
 /** The configuration file or a flag has a value qrtrd cannot use. */
@@ -183,6 +191,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     logFile: v.pathOrNull(raw, 'logFile', 'logFile') ?? (raw.logFile === null ? null : base.logFile),
     capture: v.pathOrNull(raw, 'capture', 'capture') ?? (raw.capture === null ? null : base.capture),
     console: v.bool(raw, 'console', 'console') ?? base.console,
+    netdev: raw.netdev === undefined ? base.netdev : parseNetdevConfig(raw.netdev, source),
   };
 }
 
@@ -241,6 +250,8 @@ function parseSimulation(raw: unknown, v: Validator): SimulationConfig {
       node: v.int(m, 'node', 'simulation.modem.node', 0, 0xfffffffe) ?? base.node,
       muxIds,
       trafficPps: v.int(m, 'trafficPps', 'simulation.modem.trafficPps', 0, 1_000_000) ?? base.trafficPps,
+      latencyMs: v.int(m, 'latencyMs', 'simulation.modem.latencyMs', 0, 10_000) ?? 0,
+      lossPercent: v.int(m, 'lossPercent', 'simulation.modem.lossPercent', 0, 99) ?? 0,
     };
   }
   return { enabled: v.bool(raw, 'enabled', 'simulation.enabled') ?? true, cards, modem };

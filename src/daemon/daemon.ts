@@ -80,6 +80,11 @@ export class QrtrdDaemon {
       this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
     }
     this.queries.set('status', () => this.status());
+    // `qrtr connect`: the OS interfaces of the modem the `modem` section lists first (its rows carry them as data).
+    this.queries.set('netdevs', () => {
+      const modem = this.section('modem')?.rows[0]?.data as { key: string; node: number; netdevs: unknown[] } | undefined;
+      return modem ? { key: modem.key, node: modem.node, netdevs: modem.netdevs } : null;
+    });
     this.router = this.container.get(Router);
     this.nameService = this.container.get(NameService);
   }

@@ -29,7 +29,8 @@ export class DaemonSimulations {
     const sim = config.simulation;
     if (!sim.enabled) return;
     const specs: PlacedSpec[] = sim.cards.map((card, i) => ({ kind: card.family, spec: { ...card }, at: `simulation.cards[${i}]` }));
-    if (sim.modem) specs.push({ kind: 'modem', spec: { ...sim.modem }, at: 'simulation.modem' });
+    // The modem gets the daemon's `netdev` section: whether its data plane becomes OS interfaces.
+    if (sim.modem) specs.push({ kind: 'modem', spec: { ...sim.modem, netdev: config.netdev }, at: 'simulation.modem' });
     const byKind = new Map(host.contributions(SIMULATION).map((c) => [c.contribution.kind, c]));
     for (const spec of specs) {
       const found = byKind.get(spec.kind);

@@ -17,3 +17,5 @@ export {
 export * from './probe';
 export * from './kernel-socket-provider';
 export * from './device-ioctl';
+export * from './net-tun-errors';
+export * from './net-tun';

@@ -72,7 +72,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 6;
+export const NATIVE_ABI_VERSION = 7;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

@@ -18,6 +18,7 @@ export * from './logger';
 export * from './plugin';
 export * from './manifest';
 export * from './contributions';
+export * from './netdev';
 
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 // Value types of the lower layers a plugin sees through its context.
@@ -27,5 +28,5 @@ export type { LookupEvent, LookupFilter, ServerInfo } from '../ns';
 // Typed failures a plugin catches.
 export { QmiResultError, QmiTimeoutError, QmiServiceLostError, QmiHandleClosedError, QmiAbortedError } from '../qmi';
 // The QMI schema vocabulary (descriptors are values; the codec compiles them).
-export { qmiCodec, qmiRequest, qmiResponse, qmiIndication, qmiResultField, req, opt, u8, u16, u32, u64, qmiErrorName, wlfw, dms } from '../qmi';
+export { qmiCodec, qmiRequest, qmiResponse, qmiIndication, qmiResultField, req, opt, u8, u16, u32, u64, qmiErrorName, wlfw, dms, nas, wda, wds } from '../qmi';
 export type { QmiClient, QmiService, QmiClientOptions, QmiServiceOptions, QmiPeer, QmiRequestContext, QmiMessageSchema, QmiValue } from '../qmi';

@@ -10,3 +10,5 @@ export { Router, createMemoryLink, MemoryEndpoint, type AttachedEndpoint, type R
 export { NameService, watchServers$, lookupServers } from '../ns';
 export { QmiClient, QmiService } from '../qmi';
 export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../links/mhi';
+// OS network interfaces (TUN) a modem simulation exposes its data plane as (qrtrd --netdev).
+export { NetTunDevice, hasNetAdminCapability } from '../kernel/net-tun';

@@ -26,7 +26,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 6;
+  readonly abiVersion = 7;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];

@@ -20,7 +20,7 @@ const READABLE = 1;
  * checks (kernel-mode-*.check.ts).
  */
 class FakeKernel implements NativeQrtrBinding {
-  readonly abiVersion = 6;
+  readonly abiVersion = 7;
   readonly sent: string[] = [];
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   recvError = 0;

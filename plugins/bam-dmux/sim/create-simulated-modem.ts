@@ -8,6 +8,7 @@ import type { QmapLink } from '../src/qmap/qmap-link';
 import { MemoryBamTransport } from './memory-bam-transport';
 import { ModemSimulator, type ModemSimulatorStats } from './modem-simulator';
 import { SimulatedPowerLines } from './simulated-power-lines';
+import type { SimulatedNetwork } from './simulated-network';
 
 export interface SimulatedModemOptions {
   backendKey?: BamDmuxBackendKey;
@@ -22,6 +23,10 @@ export interface SimulatedModemOptions {
   /** Echo host traffic back. Default false. */
   echo?: boolean;
   ackDelayMs?: number;
+  /** The network behind the modem's calls (answers host traffic); see ModemSimulatorOptions.network. */
+  network?: SimulatedNetwork;
+  /** One-way latency of that network in ms; default 0. */
+  networkLatencyMs?: number;
   /** Period of stats$ in ms; default 1000. */
   statsIntervalMs?: number;
 }
@@ -73,6 +78,10 @@ export function createSimulatedModem(options: SimulatedModemOptions = {}): Simul
     padding: padding === 'mainline' ? 'downstream' : 'mainline',
     echo: options.echo,
     ackDelayMs: options.ackDelayMs,
+    network: options.network,
+    networkLatencyMs: options.networkLatencyMs,
+    // The host's egress mode frames what the modem receives, its ingress mode what the modem sends.
+    networkQmap: options.qmap ? { ul: options.qmap.egressChecksum ?? 'none', dl: options.qmap.ingressChecksum ?? 'none' } : undefined,
   });
   const channels = options.channels ?? [0];
   let qmap: { mux: QmapMux; links: Map<number, QmapLink> } | undefined;

@@ -6,3 +6,4 @@ export * from './modem-simulator';
 export * from './create-simulated-modem';
 export * from './simulated-modem-device';
 export * from './modem-simulation';
+export * from './simulated-network';

@@ -10,7 +10,14 @@ import {
   type StatusRow,
   type StatusSectionContribution,
 } from '../../../src/sdk';
+import type { NetdevConfig } from '../../../src/sdk';
+import { assertNetdevCapability } from './modem-netdevs';
 import { SimulatedModemDevice, startSimulatedDms, type SimulatedModemConfig, type SimulatedModemStatus } from './simulated-modem-device';
+
+/** The daemon passes its `netdev` section with the modem's spec (OS interfaces for the data plane). */
+function netdevOf(device: SimulatedDeviceSpec): NetdevConfig | null {
+  return (device.spec.netdev as NetdevConfig | null | undefined) ?? null;
+}
 
 /** The columns of the modem section: endpoint, power, channels and data-plane counters. */
 const MODEM_HEADERS = ['ENDPOINT', 'KEY', 'NODE', 'POWER', 'CHANNELS', 'RX PACKETS', 'RX KIB', 'TX PACKETS', 'CONSUMED', 'DROPPED'];
@@ -64,11 +71,17 @@ export class SimulatedModems implements SimulationContribution, StatusSectionCon
     if (typeof spec.rpmsgDevice !== 'string' || !spec.rpmsgDevice) throw new PluginConfigError('bam-dmux', `${at}.rpmsgDevice`, 'a device name', spec.rpmsgDevice);
   }
 
+  /** With `netdev`, fails the start before anything attaches when the process may not create interfaces. */
+  prepare(devices: readonly SimulatedDeviceSpec[]): Record<string, unknown> {
+    if (devices.some((d) => netdevOf(d))) assertNetdevCapability();
+    return {};
+  }
+
   async start(devices: readonly SimulatedDeviceSpec[], context: SimulationContext): Promise<SimulationHandle> {
     const modems: SimulatedModemDevice[] = [];
     const kernelServices: QmiService[] = [];
     for (const device of devices) {
-      const modem = await SimulatedModemDevice.start(context.router, device.spec as unknown as SimulatedModemConfig);
+      const modem = await SimulatedModemDevice.start(context.router, device.spec as unknown as SimulatedModemConfig, netdevOf(device), context.logger.child({ component: 'modem' }));
       modems.push(modem);
       this.running.add(modem);
       if (context.kernelProvider) {

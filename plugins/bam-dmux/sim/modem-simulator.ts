@@ -14,6 +14,7 @@ import { IpaDlAggregator, finishDlQmapFrame, qmapDlFrameLength, qmapDlPayloadOff
 import { writeSimPacket, type SimPacketKind } from './ip-packet-factory';
 import type { MemoryBamTransport } from './memory-bam-transport';
 import type { SimulatedPowerLines } from './simulated-power-lines';
+import type { SimulatedNetwork } from './simulated-network';
 
 export interface ModemSimulatorOptions {
   transport: MemoryBamTransport;
@@ -30,6 +31,15 @@ export interface ModemSimulatorOptions {
   echo?: boolean;
   /** Consume host transfers as they arrive. Default true; false for manual {@link ModemSimulator.consumeTx}. */
   autoConsumeTx?: boolean;
+  /**
+   * The packet network behind the modem's calls: host DATA is handed to it (per channel
+   * in raw IP, per mux id under QMAP) and its answers come back on the same channel/mux id.
+   */
+  network?: SimulatedNetwork;
+  /** QMAP checksum mode of host uplink frames and of the network's downlink answers; absent: raw IP. */
+  networkQmap?: { ul: QmapChecksumMode; dl: QmapChecksumMode };
+  /** One-way delay the network adds to each answer, in ms. Default 0. */
+  networkLatencyMs?: number;
   /** Runs the fill/consume pumps; default setImmediate, so the pumps never recurse into the host. */
   defer?: (work: () => void) => void;
 }
@@ -90,6 +100,12 @@ export class ModemSimulator {
   private readonly hostCommandSubject = new Subject<{ command: BamDmuxCommand; channel: number }>();
   private readonly qmapAckSubject = new Subject<{ muxId: number; command: QmapCommand }>();
   private readonly aggregators = new Map<string, IpaDlAggregator>();
+  private readonly network: SimulatedNetwork | undefined;
+  private readonly networkQmap: { ul: QmapChecksumMode; dl: QmapChecksumMode } | undefined;
+  private readonly networkScratch = new Uint8Array(BAM_DMUX_MAX_PAYLOAD);
+  /** Answers waiting out the network latency; bounded, beyond it they are lost (counted). */
+  private delayedAnswers = 0;
+  networkLatencyMs: number;
   private powered = false;
   private missAcks = 0;
   private fillScheduled = false;
@@ -127,6 +143,9 @@ export class ModemSimulator {
     this.autoConsumeTx = options.autoConsumeTx ?? true;
     this.powerUpOnVote = options.powerUpOnVote ?? true;
     this.defer = options.defer ?? ((work) => setImmediate(work));
+    this.network = options.network;
+    this.networkQmap = options.networkQmap;
+    this.networkLatencyMs = options.networkLatencyMs ?? 0;
     this.subscriptions.add(this.lines.hostVote$.subscribe((vote) => this.onVote(vote)));
     this.subscriptions.add(this.transport.rxPosted$.subscribe(() => this.scheduleFill()));
     this.subscriptions.add(this.transport.txSubmitted$.subscribe(() => this.scheduleConsume()));
@@ -218,7 +237,8 @@ export class ModemSimulator {
     while (done < max) {
       const frame = this.transport.peekTx();
       if (!frame) break;
-      if (this.echo && this.isEchoable(frame) && this.transport.rxAvailable === 0) break;
+      // Answering needs a posted buffer: wait for one instead of dropping (the host's backpressure).
+      if ((this.echo || (this.network && this.networkLatencyMs === 0)) && this.isEchoable(frame) && this.transport.rxAvailable === 0) break;
       this.inspect(frame);
       this.transport.completeTx();
       this.counters.txConsumed++;
@@ -384,6 +404,11 @@ export class ModemSimulator {
         // not a well-formed command: treat as data below
       }
     }
+    // Echo (WDA loopback) takes precedence over the network behind the calls.
+    if (this.network && !this.echo) {
+      this.answerFromNetwork(header.channel, payload);
+      return;
+    }
     if (this.echo) {
       this.counters.echoed++;
       const length = header.length;
@@ -396,4 +421,62 @@ export class ModemSimulator {
       });
     }
   }
+
+  /** Hands each IP packet of a host transfer to the network and sends its answers back. */
+  private answerFromNetwork(channel: number, payload: Uint8Array): void {
+    const network = this.network!;
+    const scratch = this.networkScratch;
+    const qmap = this.networkQmap;
+    if (!qmap) {
+      const n = network.answer(channel, payload, 0, payload.length, scratch, 0);
+      if (n > 0) this.sendAnswer(channel, scratch, n);
+      return;
+    }
+    // Uplink QMAP (rmnet_map_egress_handler): MAP header (pad in the low 6 bits, mux id, pkt_len
+    // incl. pad), then the v4/v5 UL checksum header, which pkt_len does not count.
+    const ulHeader = qmap.ul === 'none' ? 0 : 4;
+    const dlOffset = qmapDlPayloadOffset(qmap.dl);
+    let o = 0;
+    while (o + 4 <= payload.length) {
+      const pktLen = (payload[o + 2] << 8) | payload[o + 3];
+      const muxId = payload[o + 1];
+      const ip = o + 4 + ulHeader;
+      const ipLength = pktLen - (payload[o] & 0x3f);
+      if ((payload[o] & QMAP_FLAG_CD) === 0 && pktLen > 0 && ip + ipLength <= payload.length) {
+        const n = network.answer(muxId, payload, ip, ipLength, scratch, dlOffset);
+        if (n > 0) this.sendAnswer(channel, scratch, finishDlQmapFrame(scratch, 0, muxId, n, qmap.dl));
+      }
+      if (pktLen === 0) break;
+      o += 4 + ulHeader + pktLen;
+    }
+  }
+
+  private sendAnswer(channel: number, answer: Uint8Array, length: number): void {
+    const pad = bamDmuxPad(length, this.padding);
+    const write = (buffer: Uint8Array, from: Uint8Array): number => {
+      writeBamDmuxHeader(buffer, 0, BamDmuxCommand.DATA, channel, length, pad);
+      buffer.set(from.subarray(0, length), BAM_DMUX_HEADER_LENGTH);
+      buffer.fill(0, BAM_DMUX_HEADER_LENGTH + length, BAM_DMUX_HEADER_LENGTH + length + pad);
+      return BAM_DMUX_HEADER_LENGTH + length + pad;
+    };
+    this.counters.echoed++;
+    if (this.networkLatencyMs === 0 && this.outbox.length === 0 && this.transport.fillRxWith((buffer) => write(buffer, answer))) {
+      this.counters.buffersFilled++;
+      return;
+    }
+    if (this.delayedAnswers >= MAX_DELAYED_ANSWERS) {
+      this.network!.count('delay-queue-full');
+      return;
+    }
+    const transfer = new Uint8Array(BAM_DMUX_HEADER_LENGTH + length + pad);
+    write(transfer, answer);
+    this.delayedAnswers++;
+    this.scheduler.schedule(() => {
+      this.delayedAnswers--;
+      this.enqueue(transfer);
+    }, this.networkLatencyMs);
+  }
 }
+
+/** Answers in flight through the network's latency (bounded memory: at most this many transfers). */
+const MAX_DELAYED_ANSWERS = 1024;

@@ -1,7 +1,10 @@
 import { Subscription, interval } from 'rxjs';
-import { dms, type QrtrSocketProvider } from '../../../src/sdk';
+import { dms, type NetdevConfig, type PluginLogger, type QrtrSocketProvider } from '../../../src/sdk';
 import { NameService, QmiService, Router, createMemoryLink, type AttachedEndpoint } from '../../../src/testing/devices';
 import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './create-simulated-modem';
+import { SimulatedNetwork, type SimulatedNetworkStats } from './simulated-network';
+import { ModemNetdevs, type ModemNetdevInfo } from './modem-netdevs';
+import { SimulatedDataServices, type ModemDataMode, type SimulatedDataCallInfo } from './simulated-modem-data';
 
 /** The simulated modem of the daemon's configuration (`simulation.modem`). */
 export interface SimulatedModemConfig {
@@ -12,7 +15,15 @@ export interface SimulatedModemConfig {
   readonly muxIds: readonly number[];
   /** Packets per second the modem generates per mux id (0 = none). */
   readonly trafficPps: number;
+  /** One-way latency of the simulated network behind its calls, ms (default 0). */
+  readonly latencyMs?: number;
+  /** Share of echo requests that network loses, percent (default 0). */
+  readonly lossPercent?: number;
 }
+
+/** The routed space of the simulated modem's calls (call k: 10.64.k.0/24) and the MTU it grants. */
+export const SIMULATED_MODEM_SUBNET = 0x0a400000;
+export const SIMULATED_MODEM_MTU = 1500;
 
 /** What the simulated modem's DMS service answers (qmicli --dms-get-manufacturer etc.). */
 export const SIMULATED_MODEM_IDENTITY = {
@@ -30,6 +41,10 @@ export interface SimulatedModemStatus {
   readonly node: number;
   readonly stats: SimulatedModemStats;
   readonly packetsReceived: number;
+  readonly mode: ModemDataMode;
+  readonly network: SimulatedNetworkStats;
+  readonly calls: readonly SimulatedDataCallInfo[];
+  readonly netdevs: readonly ModemNetdevInfo[];
 }
 
 /**
@@ -44,25 +59,57 @@ export class SimulatedModemDevice {
   private readonly dataPlane: SimulatedModem;
   private readonly subscriptions = new Subscription();
   private dmsService: QmiService | undefined;
+  private dataServices: SimulatedDataServices | undefined;
+  private readonly network: SimulatedNetwork;
+  private readonly netdevs: ModemNetdevs | undefined;
+  private readonly mode: ModemDataMode;
   private received = 0;
 
-  private constructor(host: Router, readonly config: SimulatedModemConfig) {
+  private constructor(
+    host: Router,
+    readonly config: SimulatedModemConfig,
+    private readonly netdev: NetdevConfig | null,
+    logger: PluginLogger | undefined,
+    private readonly subnet: number,
+  ) {
     this.device = new Router({ localNode: config.node });
     new NameService(this.device);
     const key = { kind: 'rpmsg', key: config.rpmsgDevice };
     const [near, far] = createMemoryLink(key, { kind: 'memory', key: 'modem-host-side' });
     this.attached = host.attach(near);
     this.device.attach(far);
+    // Raw IP per channel is what qcom_bam_dmux does; QMAP on channel 0 is the IPA/MHI way.
+    this.network = new SimulatedNetwork({ loss: (config.lossPercent ?? 0) / 100 });
+    this.mode = netdev ? netdev.mode : config.muxIds.length > 0 ? 'qmap' : 'raw-ip';
     this.dataPlane = createSimulatedModem({
       backendKey: { kind: 'rpmsg', key: config.rpmsgDevice },
       endpointId: this.attached.id,
-      qmap: config.muxIds.length > 0 ? { muxIds: [...config.muxIds] } : undefined,
+      qmap: this.mode === 'qmap' ? { muxIds: [...(config.muxIds.length > 0 ? config.muxIds : [1])] } : undefined,
+      network: this.network,
+      networkLatencyMs: config.latencyMs ?? 0,
     });
+    if (netdev && logger) {
+      this.netdevs = new ModemNetdevs(netdev, logger);
+      if (this.mode === 'raw-ip') this.netdevs.followChannels(this.dataPlane.dmux);
+    }
   }
 
-  static async start(host: Router, config: SimulatedModemConfig): Promise<SimulatedModemDevice> {
-    const modem = new SimulatedModemDevice(host, config);
-    await modem.startServices();
+  /** `netdev`: also expose the data plane as OS interfaces (needs CAP_NET_ADMIN, checked by the caller). */
+  static async start(
+    host: Router,
+    config: SimulatedModemConfig,
+    netdev: NetdevConfig | null = null,
+    logger?: PluginLogger,
+    /** First address of this modem's routed space (host order): give modems side by side distinct ones. */
+    subnet = SIMULATED_MODEM_SUBNET,
+  ): Promise<SimulatedModemDevice> {
+    const modem = new SimulatedModemDevice(host, config, netdev, logger, subnet);
+    try {
+      await modem.startServices();
+    } catch (err) {
+      await modem.stop();
+      throw err;
+    }
     return modem;
   }
 
@@ -77,11 +124,17 @@ export class SimulatedModemDevice {
       node: this.config.node,
       stats: this.dataPlane.stats(),
       packetsReceived: this.received,
+      mode: this.mode,
+      network: this.network.stats(),
+      calls: this.dataServices?.activeCalls() ?? [],
+      netdevs: this.netdevs?.list() ?? [],
     };
   }
 
   async stop(): Promise<void> {
     this.subscriptions.unsubscribe();
+    this.netdevs?.dispose();
+    this.dataServices?.close();
     this.dmsService?.close();
     this.dataPlane.dispose();
     this.attached.detach();
@@ -92,7 +145,19 @@ export class SimulatedModemDevice {
     this.dmsService = await startSimulatedDms(this.device, 'simulated DMS');
     await this.dataPlane.ready;
     const qmap = this.dataPlane.qmap();
-    if (!qmap || this.config.trafficPps === 0) return;
+    if (qmap && this.netdevs) this.netdevs.attachLinks(this.dataPlane.dmux.channel(0)!, qmap.links, false);
+    this.dataServices = await SimulatedDataServices.start(this.device, {
+      mode: this.mode,
+      ports: qmap ? [...qmap.links.keys()] : this.dataPlane.dmux.stats().openChannels,
+      subnet: this.subnet,
+      mtu: this.netdev ? Math.min(SIMULATED_MODEM_MTU, this.netdev.mtu - (qmap ? 4 : 0)) : SIMULATED_MODEM_MTU,
+      network: this.network,
+      setLoopback: (enabled) => {
+        this.dataPlane.modem.echo = enabled;
+      },
+    });
+    // With OS interfaces the OS is the traffic source; the generator would only add noise.
+    if (!qmap || this.config.trafficPps === 0 || this.netdevs) return;
     // Consume what the modem sends on every link, in budgeted polls as a NAPI-style driver would.
     for (const link of qmap.links.values()) {
       this.subscriptions.add(

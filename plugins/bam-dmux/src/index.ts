@@ -5,3 +5,4 @@ export * from './power-control';
 export * from './bam-dmux-channel';
 export * from './bam-dmux-tx-ring';
 export * from './bam-dmux';
+export * from './netdev-bridge';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { buildSchemas, dms, generateTs, parseQmi, qmiTest, rmtfs, wlfw } from '../../../src/qmi';
+import { buildSchemas, dms, generateTs, nas, parseQmi, qmiTest, rmtfs, wda, wds, wlfw } from '../../../src/qmi';
 import { main } from '../../../src/qmi/idl/codegen-cli';
 
 /** The repository root (tests may run from a build directory outside it). */
@@ -13,7 +13,7 @@ function repoRoot(): string {
   throw new Error('cannot find src/qmi/schemas/wlfw.qmi');
 }
 
-const SHIPPED = [['wlfw', wlfw], ['rmtfs', rmtfs], ['test', qmiTest], ['dms', dms]] as const;
+const SHIPPED = [['wlfw', wlfw], ['rmtfs', rmtfs], ['test', qmiTest], ['dms', dms], ['wds', wds], ['wda', wda], ['nas', nas]] as const;
 
 describe('QMI codegen', () => {
   for (const [name, generated] of SHIPPED) {
