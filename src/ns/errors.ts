@@ -40,3 +40,10 @@ export class NsRejectedCommandError extends NameServiceError {
     super('NS_REJECTED_COMMAND', `Name service rejected ${command}: ${reason}`, details);
   }
 }
+
+/** A subscriber of the name service threw while being told about a server; it is reported and the others are told. */
+export class NsSubscriberError extends NameServiceError {
+  constructor(service: number, cause: unknown) {
+    super('NS_SUBSCRIBER_FAILED', `A lookup subscriber of service ${service} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { service }, { cause });
+  }
+}

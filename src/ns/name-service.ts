@@ -6,7 +6,8 @@ import { QrtrWireError } from '../wire/errors';
 import type { Router } from '../router/router';
 import type { RouterSocket } from '../router/router-socket';
 import { LOCAL_ENDPOINT_ID, NO_ENDPOINT_ID, type QrtrMessage } from '../router/socket';
-import { NameServiceError, NsRejectedCommandError, NsServiceTimeoutError } from './errors';
+import { containSubscribers } from '../common/containment';
+import { NameServiceError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
 import { ServerRegistry, type Lookup } from './server-registry';
 import { DEFAULT_NS_LIMITS, describeFilter, type LookupEvent, type LookupFilter, type NameServiceLimits, type ServerInfo } from './types';
 
@@ -16,6 +17,8 @@ export interface NameServiceStats {
   readonly lookups: number;
   readonly rejected: number;
   readonly malformed: number;
+  /** Notifications whose subscriber threw (reported, the others still told). */
+  readonly subscriberErrors: number;
 }
 
 /** A refused or failed command, for logs. */
@@ -47,6 +50,7 @@ export class NameService {
   private handling = false;
   private rejected = 0;
   private malformed = 0;
+  private subscriberErrors = 0;
   private readonly incidentsSubject = new Subject<NameServiceIncident>();
   readonly incidents$ = this.incidentsSubject.asObservable();
 
@@ -54,7 +58,7 @@ export class NameService {
     private readonly router: Router,
     limits: Partial<NameServiceLimits> = {},
   ) {
-    this.registry = new ServerRegistry({ ...DEFAULT_NS_LIMITS, ...limits });
+    this.registry = new ServerRegistry({ ...DEFAULT_NS_LIMITS, ...limits }, (lookup, err) => this.subscriberFailed(lookup.service, err));
     this.socket = router.openSocketSync({ port: QRTR_PORT_CTRL, trusted: true });
     this.subscription = this.socket.messages$.subscribe((message) => this.enqueue(message));
     // Announce ourselves like the kernel NS does on start.
@@ -72,6 +76,7 @@ export class NameService {
       lookups: this.registry.lookups,
       rejected: this.rejected,
       malformed: this.malformed,
+      subscriberErrors: this.subscriberErrors,
     };
   }
 
@@ -86,7 +91,7 @@ export class NameService {
    * @throws NsLookupLimitError (as an error notification) when the lookup limit is reached.
    */
   lookup$(filter: LookupFilter): Observable<LookupEvent> {
-    return new Observable<LookupEvent>((subscriber) => {
+    const source = new Observable<LookupEvent>((subscriber) => {
       const lookup: Lookup = {
         service: filter.service,
         version: filter.version,
@@ -107,6 +112,15 @@ export class NameService {
         this.registry.removeLookup(lookup);
       };
     });
+    return containSubscribers(source, (err) => this.subscriberFailed(filter.service, err));
+  }
+
+  /** The containment boundary of NS notifications: a subscriber threw; report it, go on. */
+  private subscriberFailed(service: number, err: unknown): void {
+    this.subscriberErrors++;
+    if (this.incidentsSubject.observed) {
+      this.incidentsSubject.next({ command: 'notification', endpoint: LOCAL_ENDPOINT_ID, from: { node: this.localNode, port: 0 }, error: new NsSubscriberError(service, err) });
+    }
   }
 
   /** Resolves with the first matching server, waiting up to `timeoutMs`. */

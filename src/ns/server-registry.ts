@@ -65,7 +65,14 @@ export class ServerRegistry {
   private serverCount = 0;
   private lookupCount = 0;
 
-  constructor(private readonly limits: NameServiceLimits) {}
+  /**
+   * @param onNotifyError told when a lookup's notify threw: that lookup's failure is
+   *   reported and the others are still told (one broken subscriber never stops the NS).
+   */
+  constructor(
+    private readonly limits: NameServiceLimits,
+    private readonly onNotifyError: (lookup: Lookup, err: unknown) => void = () => undefined,
+  ) {}
 
   get servers(): number {
     return this.serverCount;
@@ -205,7 +212,13 @@ export class ServerRegistry {
     const targets: Lookup[] = [];
     if (specific) for (const l of specific) if (matches(l, server)) targets.push(l);
     if (wildcard) for (const l of wildcard) if (matches(l, server)) targets.push(l);
-    for (const l of targets) l.notify(kind, server);
+    for (const l of targets) {
+      try {
+        l.notify(kind, server);
+      } catch (err) {
+        this.onNotifyError(l, err);
+      }
+    }
   }
 
   private index(server: ServerInfo): void {

@@ -20,7 +20,7 @@ export * from './plugin-host';
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 export { Router, type EndpointEvent, type EndpointInfo, type AttachedEndpoint, type RouterOptions } from '../router';
 export { createMemoryLink, MemoryEndpoint, formatBackendKey, parseBackendKey, sameBackendKey, type BackendKey, type Endpoint } from '../router';
-export { NO_ENDPOINT_ID, QRTR_SOCKET_PROVIDER, BACKEND_CONTRIBUTION, type QrtrSocketProvider, type QrtrSocket, type QrtrMessage, type EndpointReservation } from '../router';
+export { NO_ENDPOINT_ID, QRTR_SOCKET_PROVIDER, BACKEND_CONTRIBUTION, type QrtrSocketProvider, type QrtrSocket, type QrtrMessage, type EndpointReservation, type ReserveOptions, type ReservationFreed, type ReservationLossReason } from '../router';
 export { NameService, watchServers$, lookupServers, type LookupEvent, type LookupFilter, type ServerInfo } from '../ns';
 // Transport simulation for device simulators: cards attach through the same MHI contract as hardware.
 export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../backends/mhi';

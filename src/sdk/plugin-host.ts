@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import { Container, type interfaces } from 'inversify';
 import { Observable, type Subscription } from 'rxjs';
+import { ContainedFailureError, containSubscribers, errorCodeOf } from '../common/containment';
 import type { BackendKey } from '../router/endpoint';
-import type { EndpointReservation } from '../router/endpoint-ids';
+import type { EndpointReservation, ReserveOptions } from '../router/endpoint-ids';
 import type { EndpointEvent, Router } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
 import type { NameService } from '../ns/name-service';
@@ -48,6 +49,8 @@ export interface PluginStatus {
   readonly name: string;
   readonly version: string;
   readonly state: PluginState;
+  /** Why the plugin is `failed`: what threw, and where (start, a hook, a subscriber). */
+  readonly failure?: { readonly code: string; readonly message: string; readonly where: string };
 }
 
 interface Loaded {
@@ -57,6 +60,7 @@ interface Loaded {
   state: PluginState;
   session: Session | undefined;
   lastLeaks: PluginLeaks;
+  failure: PluginStatus['failure'];
 }
 
 /** Per start(): the context and everything taken through it. */
@@ -146,11 +150,16 @@ export class PluginHost {
       throw new PluginLoadError(name, 'its module binds no PLUGIN_LIFECYCLE', [name]);
     }
     const lifecycle = container.get<PluginLifecycle>(PLUGIN_LIFECYCLE);
-    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 } });
+    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 }, failure: undefined });
   }
 
   plugins(): PluginStatus[] {
-    return [...this.loaded.values()].map((l) => ({ name: l.plugin.manifest.name, version: l.plugin.manifest.version, state: l.state }));
+    return [...this.loaded.values()].map((l) => ({
+      name: l.plugin.manifest.name,
+      version: l.plugin.manifest.version,
+      state: l.state,
+      ...(l.failure ? { failure: l.failure } : {}),
+    }));
   }
 
   /** The manifest a plugin was added with. */
@@ -175,13 +184,16 @@ export class PluginHost {
     const session = this.openSession(entry);
     entry.session = session;
     entry.state = 'starting';
+    entry.failure = undefined;
     try {
       await entry.lifecycle.start(session.context);
     } catch (err) {
       await this.closeSession(entry).catch(() => undefined);
       entry.state = 'failed';
+      entry.failure = { code: errorCodeOf(err), message: (err as Error)?.message ?? String(err), where: 'start' };
       throw err instanceof PluginError ? err : new PluginStartError(name, err);
     }
+    if (entry.state !== 'starting') return; // it failed (and was stopped) while starting
     entry.state = 'started';
     this.forwardEndpointEvents(entry, session);
   }
@@ -190,13 +202,35 @@ export class PluginHost {
     for (const name of this.loaded.keys()) await this.start(name);
   }
 
+  /**
+   * The containment boundary of one plugin: something it runs threw (a hook, a
+   * subscriber of the name service or the router). The error is logged with the
+   * plugin and its code, the plugin is marked failed and stopped (its sockets,
+   * handles and reservations released); routing, the name service and the other
+   * plugins go on. Restart it with {@link start}.
+   */
+  private contain(entry: Loaded, where: string, err: unknown): void {
+    // Once failed, further throws of the same plugin (events already in flight) are not news.
+    if (entry.state !== 'started' && entry.state !== 'starting') return;
+    const name = entry.plugin.manifest.name;
+    const failure = new ContainedFailureError('plugin', name, err);
+    this.logger.error({ component: 'plugins', plugin: name, where, code: errorCodeOf(err), err }, `${failure.message}; plugin stopped (state 'failed')`);
+    entry.failure = { code: errorCodeOf(err), message: failure.message, where };
+    entry.state = 'failed';
+    void this.closeSession(entry).then(
+      () => undefined,
+      (closeErr: unknown) => this.logger.error({ plugin: name, err: closeErr }, 'releasing a failed plugin failed'),
+    );
+  }
+
   /** Stops one plugin (idempotent) and returns what it leaked, which the host then released. */
   async stop(name: string): Promise<PluginLeaks> {
     const entry = this.get(name);
     if (!entry.session || entry.state === 'stopping') return { reservations: 0, clients: 0, services: 0 };
+    const failed = entry.state === 'failed';
     entry.state = 'stopping';
     const leaks = await this.closeSession(entry);
-    entry.state = 'stopped';
+    entry.state = failed ? 'failed' : 'stopped';
     return leaks;
   }
 
@@ -228,6 +262,8 @@ export class PluginHost {
     const refuseIfStopped = (operation: string): void => {
       if (session.stopped) throw new PluginStoppedError(name, operation);
     };
+    const contained = <T>(source: Observable<T>): Observable<T> =>
+      containSubscribers(source, (err) => this.contain(entry, 'subscriber', err));
     const context: PluginContext = {
       name,
       config: this.options.config?.[name] ?? {},
@@ -235,10 +271,18 @@ export class PluginHost {
       signal: abort.signal,
       router: {
         endpoints: () => router.endpoints(),
-        endpointEvents$: router.endpointEvents$,
-        reserveEndpoint: (key: BackendKey) => {
+        endpointEvents$: contained(router.endpointEvents$),
+        reservationFreed$: contained(router.endpointIds.freed$),
+        reserveEndpoint: (key: BackendKey, reserveOptions?: ReserveOptions) => {
           refuseIfStopped('reserveEndpoint');
-          const reservation = router.reserveEndpoint(key, name);
+          const onLost = reserveOptions?.onLost;
+          const reservation = router.reserveEndpoint(key, name, {
+            detachGraceMs: reserveOptions?.detachGraceMs,
+            onLost: (reason) => {
+              session.reservations.delete(reservation);
+              onLost?.(reason);
+            },
+          });
           session.reservations.add(reservation);
           return {
             id: reservation.id,
@@ -251,7 +295,7 @@ export class PluginHost {
         },
       },
       names: {
-        lookup$: (filter) => (nameService ? nameService.lookup$(filter) : watchServers$(provider, filter)),
+        lookup$: (filter) => contained(nameService ? nameService.lookup$(filter) : watchServers$(provider, filter)),
         servers: (filter) => (nameService ? nameService.servers(filter) : []),
       },
       qmi: {
@@ -317,13 +361,12 @@ export class PluginHost {
     const { lifecycle } = entry;
     if (!lifecycle.onEndpointAttached && !lifecycle.onEndpointDetached) return;
     const patterns = entry.plugin.manifest.backendKeys;
-    const name = entry.plugin.manifest.name;
     const matches = (key: BackendKey): boolean => patterns.some((p) => backendKeyMatches(p, key));
     const call = (hook: 'onEndpointAttached' | 'onEndpointDetached', endpoint: PluginEndpoint): void => {
       try {
         lifecycle[hook]?.(endpoint);
       } catch (err) {
-        this.logger.error({ plugin: name, endpoint: endpoint.id, err }, `${hook} threw`);
+        this.contain(entry, `${hook}(${endpoint.id})`, err);
       }
     };
     const initial = new Observable<EndpointEvent>((s) => {

@@ -1,7 +1,7 @@
 import type { interfaces } from 'inversify';
 import type { Observable } from 'rxjs';
 import type { BackendKey } from '../router/endpoint';
-import type { EndpointReservation } from '../router/endpoint-ids';
+import type { EndpointReservation, ReservationFreed, ReserveOptions } from '../router/endpoint-ids';
 import type { EndpointEvent, EndpointInfo } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
 import type { LookupEvent, LookupFilter, ServerInfo } from '../ns/types';
@@ -75,9 +75,13 @@ export interface PluginRouterView {
   /**
    * Reserves the endpoint ID of a backend key, owned by the plugin, before or
    * after its device attaches. Release it when done; the host releases leftovers on stop.
-   * @throws PluginStoppedError after stop.
+   * `options.detachGraceMs` lets the registry release it when the device stays away
+   * that long (and at once for a key that can never return), telling `options.onLost`.
+   * @throws PluginStoppedError after stop; EndpointQuotaExceededError past the plugin's quota.
    */
-  reserveEndpoint(key: BackendKey): EndpointReservation;
+  reserveEndpoint(key: BackendKey, options?: ReserveOptions): EndpointReservation;
+  /** A reservation ended somewhere: the moment to retry one refused for quota. */
+  readonly reservationFreed$: Observable<ReservationFreed>;
 }
 
 /** The name service as plugins see it. */
