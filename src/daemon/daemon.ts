@@ -22,6 +22,9 @@ import { SIMULATED_MODEM_IDENTITY, SimulatedModemDevice, type SimulatedModemStat
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
 import { TunBridge, openTunDevice } from '../backends/tun';
 import { QmiService, dms } from '../qmi';
+import type { DropReason, EndpointIdStats } from '../router';
+import { IncidentLog } from './incident-log';
+import { installLastResort, type LastResortCounters } from './last-resort';
 
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */
 export const PLUGIN_BASE_DIR = resolve(__dirname, '..', '..');
@@ -41,7 +44,15 @@ export interface DaemonStatus {
   readonly cards: readonly WlfwCardStatus[];
   readonly modem: SimulatedModemStatus | null;
   readonly nameService: NameServiceStats;
-  readonly plugins: readonly { name: string; state: string }[];
+  readonly plugins: readonly { name: string; state: string; faults?: number; failure?: { code: string; message: string; where: string } }[];
+  /** Endpoint-ID lifecycle counters (docs/reliability.md). */
+  readonly endpointIds: EndpointIdStats;
+  /** Router drops by reason over the daemon's life. */
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** Bound ports, and errors contained at the outermost boundary (null when not installed). */
+  readonly ports: number;
+  readonly contained: (LastResortCounters & { readonly logLinesSuppressed: number }) | null;
+  readonly rssBytes: number;
 }
 
 /**
@@ -69,6 +80,9 @@ export class QrtrdDaemon {
   private tunBridge: TunBridge | null = null;
   /** Queries local clients may ask (`qrtr endpoints`, `qrtr cards`). */
   private readonly queries = new Map<string, () => unknown>();
+  /** Repeated incidents (NS refusals, contained errors) are logged once per peer and interval. */
+  private readonly incidentLog = new IncidentLog();
+  private lastResort: ReturnType<typeof installLastResort> | null = null;
 
   /** Every card's status, whenever one changes. */
   readonly cards$: Observable<readonly WlfwCardStatus[]> = this.cardsSubject.asObservable();
@@ -134,6 +148,14 @@ export class QrtrdDaemon {
     if (this.config.tun) await this.startTunBridge(this.config.tun);
   }
 
+  /**
+   * Makes this process's outermost boundary contain what no component caught
+   * (logged, counted, still serving). For the daemon process only (src/cli/qrtrd.ts).
+   */
+  containUncaughtErrors(): void {
+    this.lastResort ??= installLastResort(this.logger, this.incidentLog);
+  }
+
   status(): DaemonStatus {
     return {
       node: this.router.localNode,
@@ -147,7 +169,12 @@ export class QrtrdDaemon {
       cards: this.cardsSubject.value,
       modem: this.modem?.status() ?? null,
       nameService: this.nameService.stats(),
-      plugins: this.pluginHost?.plugins().map((p) => ({ name: p.name, state: p.state })) ?? [],
+      plugins: this.pluginHost?.plugins().map((p) => ({ name: p.name, state: p.state, faults: p.faults, failure: p.failure })) ?? [],
+      endpointIds: this.router.endpointIds.stats(),
+      drops: this.router.droppedTotals(),
+      ports: this.router.portCount,
+      contained: this.lastResort ? { ...this.lastResort.counters, logLinesSuppressed: this.incidentLog.suppressed } : null,
+      rssBytes: process.memoryUsage().rss,
     };
   }
 
@@ -184,6 +211,8 @@ export class QrtrdDaemon {
     await this.capture?.stop();
     this.cardsSubject.complete();
     if (this.temporaryFirmwareDir) await rm(this.temporaryFirmwareDir, { recursive: true, force: true });
+    this.incidentLog.flush();
+    this.lastResort?.uninstall();
   }
 
   /**
@@ -287,7 +316,14 @@ export class QrtrdDaemon {
       this.router.drops$.subscribe((d) => log.debug({ endpoint: d.endpoint, reason: d.reason, code: d.error?.code, error: d.error?.message }, 'packet dropped')),
     );
     this.subscriptions.add(
-      this.nameService.incidents$.subscribe((i) => nsLog.warn({ endpoint: i.endpoint, from: i.from, code: i.error.code }, `${i.command} refused: ${i.error.message}`)),
+      this.nameService.incidents$.subscribe((i) =>
+        this.incidentLog.report(`ns:${i.endpoint}:${i.from.node}:${i.command}:${i.error.code}`, ({ count, summary }) =>
+          nsLog.warn(
+            { endpoint: i.endpoint, from: i.from, code: i.error.code, count },
+            summary ? `${count} more ${i.command} from node ${i.from.node} refused (${i.error.code}) in the last interval` : `${i.command} refused: ${i.error.message}`,
+          ),
+        ),
+      ),
     );
   }
 }

@@ -7,8 +7,9 @@ import type { Router } from '../router/router';
 import type { RouterSocket } from '../router/router-socket';
 import { LOCAL_ENDPOINT_ID, NO_ENDPOINT_ID, type QrtrMessage } from '../router/socket';
 import { containSubscribers } from '../common/containment';
-import { NameServiceError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
+import { NameServiceError, NsNoSuchServerError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
 import { ServerRegistry, type Lookup } from './server-registry';
+import { PerNodeAdmissionPolicy, type NsAdmissionPolicy } from './admission-policy';
 import { DEFAULT_NS_LIMITS, describeFilter, type LookupEvent, type LookupFilter, type NameServiceLimits, type ServerInfo } from './types';
 
 export interface NameServiceStats {
@@ -56,9 +57,10 @@ export class NameService {
 
   constructor(
     private readonly router: Router,
-    limits: Partial<NameServiceLimits> = {},
+    limits: Partial<NameServiceLimits> | NsAdmissionPolicy = {},
   ) {
-    this.registry = new ServerRegistry({ ...DEFAULT_NS_LIMITS, ...limits }, (lookup, err) => this.subscriberFailed(lookup.service, err));
+    const policy = isPolicy(limits) ? limits : new PerNodeAdmissionPolicy({ ...DEFAULT_NS_LIMITS, ...limits });
+    this.registry = new ServerRegistry(policy, (lookup, err) => this.subscriberFailed(lookup.service, err));
     this.socket = router.openSocketSync({ port: QRTR_PORT_CTRL, trusted: true });
     this.subscription = this.socket.messages$.subscribe((message) => this.enqueue(message));
     // Announce ourselves like the kernel NS does on start.
@@ -266,7 +268,11 @@ export class NameService {
 
   private onDelServer(endpoint: number, node: number, port: number): void {
     const server = this.registry.remove(endpoint, node, port);
-    if (!server) return;
+    if (!server) {
+      // A peer deleting what it never registered (a DEL_SERVER storm) is refused and counted.
+      if (endpoint !== LOCAL_ENDPOINT_ID) throw new NsNoSuchServerError(endpoint, node, port);
+      return;
+    }
     if (endpoint === LOCAL_ENDPOINT_ID) {
       this.send(QRTR_NODE_BCAST, QRTR_PORT_CTRL, serverPacket(QrtrType.DEL_SERVER, server), NO_ENDPOINT_ID);
     }
@@ -304,6 +310,10 @@ export class NameService {
     // Failures (a lookup owner that just closed, a link that just died) are normal races.
     this.socket.send({ node, port }, payload, { endpoint }).catch(() => undefined);
   }
+}
+
+function isPolicy(value: object): value is NsAdmissionPolicy {
+  return typeof (value as NsAdmissionPolicy).admitServer === 'function';
 }
 
 function serverPacket(type: number, server: ServerInfo): Uint8Array {

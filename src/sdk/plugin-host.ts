@@ -34,7 +34,14 @@ export interface PluginHostOptions {
   readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Parent container plugins may resolve shared services from. */
   readonly parent?: interfaces.Container;
+  /**
+   * Errors a started plugin may throw from hooks and subscribers (each logged with
+   * its code) before it is marked failed and stopped (default {@link DEFAULT_PLUGIN_FAULT_LIMIT}).
+   */
+  readonly faultLimit?: number;
 }
+
+export const DEFAULT_PLUGIN_FAULT_LIMIT = 10;
 
 /** Resources a plugin still held after its stop() returned (then released by the host). */
 export interface PluginLeaks {
@@ -49,6 +56,8 @@ export interface PluginStatus {
   readonly name: string;
   readonly version: string;
   readonly state: PluginState;
+  /** Errors its hooks and subscribers threw since it was last started. */
+  readonly faults: number;
   /** Why the plugin is `failed`: what threw, and where (start, a hook, a subscriber). */
   readonly failure?: { readonly code: string; readonly message: string; readonly where: string };
 }
@@ -61,6 +70,8 @@ interface Loaded {
   session: Session | undefined;
   lastLeaks: PluginLeaks;
   failure: PluginStatus['failure'];
+  /** Errors contained since the last start. */
+  faults: number;
 }
 
 /** Per start(): the context and everything taken through it. */
@@ -150,7 +161,7 @@ export class PluginHost {
       throw new PluginLoadError(name, 'its module binds no PLUGIN_LIFECYCLE', [name]);
     }
     const lifecycle = container.get<PluginLifecycle>(PLUGIN_LIFECYCLE);
-    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 }, failure: undefined });
+    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 }, failure: undefined, faults: 0 });
   }
 
   plugins(): PluginStatus[] {
@@ -158,6 +169,7 @@ export class PluginHost {
       name: l.plugin.manifest.name,
       version: l.plugin.manifest.version,
       state: l.state,
+      faults: l.faults,
       ...(l.failure ? { failure: l.failure } : {}),
     }));
   }
@@ -185,6 +197,7 @@ export class PluginHost {
     entry.session = session;
     entry.state = 'starting';
     entry.failure = undefined;
+    entry.faults = 0;
     try {
       await entry.lifecycle.start(session.context);
     } catch (err) {
@@ -205,17 +218,24 @@ export class PluginHost {
   /**
    * The containment boundary of one plugin: something it runs threw (a hook, a
    * subscriber of the name service or the router). The error is logged with the
-   * plugin and its code, the plugin is marked failed and stopped (its sockets,
-   * handles and reservations released); routing, the name service and the other
-   * plugins go on. Restart it with {@link start}.
+   * plugin and its code and counted; past the fault limit the plugin is marked
+   * failed and stopped (its sockets, handles and reservations released). Routing,
+   * the name service and the other plugins go on either way. Restart it with {@link start}.
    */
   private contain(entry: Loaded, where: string, err: unknown): void {
-    // Once failed, further throws of the same plugin (events already in flight) are not news.
+    // Once failed, throws of events already in flight are not news.
     if (entry.state !== 'started' && entry.state !== 'starting') return;
     const name = entry.plugin.manifest.name;
     const failure = new ContainedFailureError('plugin', name, err);
-    this.logger.error({ component: 'plugins', plugin: name, where, code: errorCodeOf(err), err }, `${failure.message}; plugin stopped (state 'failed')`);
-    entry.failure = { code: errorCodeOf(err), message: failure.message, where };
+    const limit = this.options.faultLimit ?? DEFAULT_PLUGIN_FAULT_LIMIT;
+    entry.faults++;
+    const code = errorCodeOf(err);
+    if (entry.faults < limit) {
+      this.logger.error({ component: 'plugins', plugin: name, where, code, faults: entry.faults, limit, err }, `${failure.message} (contained)`);
+      return;
+    }
+    this.logger.error({ component: 'plugins', plugin: name, where, code, faults: entry.faults, limit, err }, `${failure.message}; fault limit reached, plugin stopped (state 'failed')`);
+    entry.failure = { code, message: failure.message, where };
     entry.state = 'failed';
     void this.closeSession(entry).then(
       () => undefined,

@@ -56,9 +56,12 @@ export interface PluginLifecycle {
    * context; the host reports (and then releases) anything left over. Idempotent.
    */
   stop(): Promise<void> | void;
-  /** An endpoint matching the manifest's backendKeys attached. Errors are logged, never fatal. */
+  /**
+   * An endpoint matching the manifest's backendKeys attached. Errors are logged and
+   * counted, never fatal to the daemon; past the host's fault limit the plugin is stopped.
+   */
   onEndpointAttached?(endpoint: PluginEndpoint): void;
-  /** A matching endpoint detached. Errors are logged, never fatal. */
+  /** A matching endpoint detached. Errors: as onEndpointAttached. */
   onEndpointDetached?(endpoint: PluginEndpoint): void;
 }
 
