@@ -6,7 +6,7 @@ import { QrtrWireError } from '../wire/errors';
 import type { Router } from '../router/router';
 import type { RouterSocket } from '../router/router-socket';
 import { LOCAL_ENDPOINT_ID, NO_ENDPOINT_ID, type QrtrMessage } from '../router/socket';
-import { containSubscribers } from '../common/containment';
+import { ContainedFailureError, containSubscribers } from '../common/containment';
 import { NameServiceError, NsNoSuchServerError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
 import { ServerRegistry, type Lookup } from './server-registry';
 import { PerNodeAdmissionPolicy, type NsAdmissionPolicy } from './admission-policy';
@@ -20,6 +20,8 @@ export interface NameServiceStats {
   readonly malformed: number;
   /** Notifications whose subscriber threw (reported, the others still told). */
   readonly subscriberErrors: number;
+  /** Commands whose handling threw a non-NS error (a bug), contained and reported. */
+  readonly internalErrors: number;
 }
 
 /** A refused or failed command, for logs. */
@@ -52,6 +54,7 @@ export class NameService {
   private rejected = 0;
   private malformed = 0;
   private subscriberErrors = 0;
+  private internalErrors = 0;
   private readonly incidentsSubject = new Subject<NameServiceIncident>();
   readonly incidents$ = this.incidentsSubject.asObservable();
 
@@ -79,6 +82,7 @@ export class NameService {
       rejected: this.rejected,
       malformed: this.malformed,
       subscriberErrors: this.subscriberErrors,
+      internalErrors: this.internalErrors,
     };
   }
 
@@ -212,11 +216,16 @@ export class NameService {
           return; // EXIT, PING, RESUME_TX and unknown commands are ignored, as in ns.c
       }
     } catch (err) {
+      let error = err as QrtrdError;
       if (err instanceof QrtrWireError) this.malformed++;
       else if (err instanceof NameServiceError) this.rejected++;
-      else throw err;
+      else {
+        // A bug handling one command must not stop the name service for everyone else.
+        this.internalErrors++;
+        error = new ContainedFailureError('ns', command, err);
+      }
       if (this.incidentsSubject.observed) {
-        this.incidentsSubject.next({ command, endpoint, from: { node: from.node, port: from.port }, error: err as QrtrdError });
+        this.incidentsSubject.next({ command, endpoint, from: { node: from.node, port: from.port }, error });
       }
     }
   }
