@@ -26,6 +26,11 @@ import type { DropReason, EndpointIdStats } from '../router';
 import { IncidentLog } from './incident-log';
 import { installLastResort, type LastResortCounters } from './last-resort';
 
+function memory(): { rssBytes: number; heapUsedBytes: number } {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+}
+
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */
 export const PLUGIN_BASE_DIR = resolve(__dirname, '..', '..');
 
@@ -53,6 +58,7 @@ export interface DaemonStatus {
   readonly ports: number;
   readonly contained: (LastResortCounters & { readonly logLinesSuppressed: number }) | null;
   readonly rssBytes: number;
+  readonly heapUsedBytes: number;
 }
 
 /**
@@ -99,6 +105,9 @@ export class QrtrdDaemon {
       this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
     }
     this.queries.set('status', () => this.status());
+    // Diagnostics for soak runs: with node --expose-gc, `gc` collects garbage so RSS figures compare turn to turn.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) this.queries.set('gc', () => (gc(), process.memoryUsage()));
     this.router = this.container.get(Router);
     this.nameService = this.container.get(NameService);
   }
@@ -174,7 +183,7 @@ export class QrtrdDaemon {
       drops: this.router.droppedTotals(),
       ports: this.router.portCount,
       contained: this.lastResort ? { ...this.lastResort.counters, logLinesSuppressed: this.incidentLog.suppressed } : null,
-      rssBytes: process.memoryUsage().rss,
+      ...memory(),
     };
   }
 

@@ -327,6 +327,12 @@ export class PluginHost {
             client.close();
             throw new PluginStoppedError(name, 'openClient');
           }
+          // Tracked while open only: a plugin that opens a client per device must not accumulate closed ones.
+          const close = client.close.bind(client);
+          client.close = (): void => {
+            session.clients.delete(client);
+            close();
+          };
           session.clients.add(client);
           return client;
         },

@@ -8,7 +8,28 @@ import { QRTR_PORT_CTRL, QrtrStreamFramer, QrtrType, decodePacket, encodeControl
  */
 export class SocketPeer {
   readonly received: QrtrPacket[] = [];
-  private readonly framer = new QrtrStreamFramer((p) => this.received.push(decodePacket(p)));
+  /** Answer every DATA that asks for it (confirm_rx) with RESUME_TX, as a reading kernel socket does. */
+  autoResume = false;
+  /** Keep received packets in `received` (off for long-running peers, which count instead). */
+  keepReceived = true;
+  /** DATA packets received, whether kept or not. */
+  dataReceived = 0;
+  onData: ((packet: QrtrPacket) => void) | undefined;
+  private readonly framer = new QrtrStreamFramer((bytes) => {
+    const p = decodePacket(bytes);
+    if (p.type === QrtrType.DATA) {
+      this.dataReceived++;
+      this.onData?.(p);
+      if (this.autoResume && p.confirmRx) this.resume(p.dstPort, p.srcPort);
+    }
+    if (this.keepReceived) this.received.push(p);
+    for (const waiter of [...this.waiters]) {
+      if (!waiter.match(p)) continue;
+      this.waiters.delete(waiter);
+      waiter.resolve(p);
+    }
+  });
+  private readonly waiters = new Set<{ match: (p: QrtrPacket) => boolean; resolve: (p: QrtrPacket) => void }>();
   private closedPromise: Promise<void>;
 
   private constructor(
@@ -60,6 +81,11 @@ export class SocketPeer {
     this.control({ type: QrtrType.DEL_SERVER, service, instance: instanceWord(version, instance), node: this.node, port });
   }
 
+  /** RESUME_TX for `port` (ours) to the sender's port: "I consumed your packets". */
+  resume(port: number, senderPort: number): void {
+    this.write(this.packet({ type: QrtrType.RESUME_TX, srcPort: port, dstPort: senderPort }, encodeControl({ type: QrtrType.RESUME_TX, node: this.node, port })));
+  }
+
   data(srcPort: number, dstPort: number, payload: Uint8Array, confirmRx = false): void {
     this.write(this.packet({ srcPort, dstPort, confirmRx }, payload));
   }
@@ -69,6 +95,24 @@ export class SocketPeer {
     const packet = this.packet({ srcPort, dstPort }, new Uint8Array(64));
     this.socket.end(packet.subarray(0, packet.length >> 1));
     this.socket.destroy();
+  }
+
+  /** The next packet received that matches (e.g. the router's HELLO, a QMI request). */
+  next(match: (p: QrtrPacket) => boolean, timeoutMs = 5000): Promise<QrtrPacket> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`no matching packet within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const waiter = {
+        match,
+        resolve: (p: QrtrPacket) => {
+          clearTimeout(timer);
+          resolve(p);
+        },
+      };
+      this.waiters.add(waiter);
+    });
   }
 
   /** Ends the connection and resolves once it is closed. */
