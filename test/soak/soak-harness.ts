@@ -147,13 +147,18 @@ export class DaemonUnderTest {
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
-  async stop(): Promise<void> {
+  /** Stops the process (SIGTERM: pending log summaries are written); the log stays readable until {@link stop}. */
+  async terminate(): Promise<void> {
     this.conn.close();
     if (this.exitCode === undefined) {
       const exited = new Promise<void>((r) => this.child.once('exit', () => r()));
       this.child.kill('SIGTERM');
       await Promise.race([exited, sleep(5000).then(() => this.child.kill('SIGKILL'))]);
     }
+  }
+
+  async stop(): Promise<void> {
+    await this.terminate();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
