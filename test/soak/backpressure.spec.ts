@@ -1,20 +1,14 @@
 import { expect } from 'chai';
 import { connectQrtrd } from '../../src/client';
 import { SocketPeer } from '../helpers/socket-peer';
-import { DaemonUnderTest, dropsBetween, report, scale, sleep, until } from './soak-harness';
+import { DaemonUnderTest, describeSoak, dropsBetween, report, scale, sleep, until } from './soak-harness';
 
 const MiB = 2 ** 20;
 
-describe('soak: a peer that never sends RESUME_TX and a local client that stops reading', function () {
-  this.timeout(scale(60_000, 600_000));
+describeSoak('soak: a peer that never sends RESUME_TX and a local client that stops reading', { short: 60_000, long: 600_000 }, (daemonOf) => {
   let daemon: DaemonUnderTest;
-
-  before(async () => {
-    daemon = await DaemonUnderTest.start();
-  });
-
-  after(async () => {
-    await daemon?.stop();
+  beforeEach(() => {
+    daemon = daemonOf();
   });
 
   it('should keep memory bounded and count every refused send and every drop by reason', async () => {

@@ -3,20 +3,14 @@ import { lookupServers } from '../../src/ns';
 import { DEFAULT_NS_LIMITS } from '../../src/ns/types';
 import { QRTR_PORT_CTRL, QrtrType, encodeControl, instanceWord } from '../../src/wire';
 import { SocketPeer } from '../helpers/socket-peer';
-import { DaemonUnderTest, report, scale, until } from './soak-harness';
+import { DaemonUnderTest, describeSoak, report, scale, until } from './soak-harness';
 
 const { serversPerNode, serversPerEndpoint, lookupsPerPort } = DEFAULT_NS_LIMITS;
 
-describe('soak: name-service floods from one peer', function () {
-  this.timeout(scale(60_000, 600_000));
+describeSoak('soak: name-service floods from one peer', { short: 60_000, long: 600_000 }, (daemonOf) => {
   let daemon: DaemonUnderTest;
-
-  before(async () => {
-    daemon = await DaemonUnderTest.start();
-  });
-
-  after(async () => {
-    await daemon?.stop();
+  beforeEach(() => {
+    daemon = daemonOf();
   });
 
   it('should refuse past the per-node, per-endpoint and per-port limits with typed errors, log each once per interval, and leave other peers served', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { QrtrType } from '../../src/wire';
 import { SocketPeer } from '../helpers/socket-peer';
-import { DaemonUnderTest, dropsBetween, holdingsOf, leaksOf, report, scale, sleep, until } from './soak-harness';
+import { DaemonUnderTest, describeSoak, dropsBetween, holdingsOf, leaksOf, report, scale, sleep, until } from './soak-harness';
 
 /** How one churning remote node behaves before it goes (issue #14's mix). */
 const BEHAVIOURS = ['bye', 'no-bye', 'mid-packet', 'hello-only', 'wlfw-gone'] as const;
@@ -50,16 +50,10 @@ async function churnOnce(path: string, behaviour: Behaviour): Promise<void> {
   }
 }
 
-describe('soak: remote-node churn over --listen', function () {
-  this.timeout(scale(60_000, 900_000));
+describeSoak('soak: remote-node churn over --listen', { short: 60_000, long: 900_000 }, (daemonOf) => {
   let daemon: DaemonUnderTest;
-
-  before(async () => {
-    daemon = await DaemonUnderTest.start();
-  });
-
-  after(async () => {
-    await daemon?.stop();
+  beforeEach(() => {
+    daemon = daemonOf();
   });
 
   it('should leave nothing behind after attach/detach cycles while a steady peer loses nothing', async () => {

@@ -162,3 +162,21 @@ export class DaemonUnderTest {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * A soak suite against one qrtrd process: starts it before the suite, stops it
+ * after, with the suite's timeout in its short or long form. The body gets the daemon.
+ */
+export function describeSoak(title: string, timeouts: { short: number; long: number }, body: (daemon: () => DaemonUnderTest) => void): void {
+  describe(title, function () {
+    this.timeout(scale(timeouts.short, timeouts.long));
+    let daemon: DaemonUnderTest | undefined;
+    before(async () => {
+      daemon = await DaemonUnderTest.start();
+    });
+    after(async () => {
+      await daemon?.stop();
+    });
+    body(() => daemon!);
+  });
+}
