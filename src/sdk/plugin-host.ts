@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { Container, type interfaces } from 'inversify';
 import { Observable, type Subscription } from 'rxjs';
 import { ContainedFailureError, containSubscribers, errorCodeOf } from '../common/containment';
+import { containQmiClient } from './contained-handles';
 import type { BackendKey } from '../router/endpoint';
 import type { EndpointReservation, ReserveOptions } from '../router/endpoint-ids';
 import type { EndpointEvent, Router } from '../router/router';
@@ -334,7 +335,7 @@ export class PluginHost {
             close();
           };
           session.clients.add(client);
-          return client;
+          return containQmiClient(client, (err) => this.contain(entry, `QMI client of service ${options.service}`, err));
         },
         startService: async (options, setup) => {
           refuseIfStopped('startService');

@@ -6,6 +6,9 @@ import { ContainerModule, injectable } from 'inversify';
 import { Subject, config as rxjsConfig } from 'rxjs';
 import { NameService, PLUGIN_LIFECYCLE, PluginHost, Router, recordingLogger, type Plugin, type PluginContext, type PluginLifecycle } from '../../src/sdk';
 import type { LookupEvent } from '../../src/ns';
+import { QmiService, qmiIndication, qmiTest, req, u32 } from '../../src/qmi';
+
+const { test_ping_req, test_ping_resp } = qmiTest;
 import { plugin as ath11k, createSimulatedCard, writeSimulatedFirmwareDir } from '../../plugins/ath11k';
 import { WLFW_LOADER_LIFECYCLE, type WlfwLoaderLifecycle } from '../../plugins/wlfw/src';
 import { createHost, publish } from '../helpers/host';
@@ -134,6 +137,39 @@ describe('Containment', function () {
     expect(router.endpoints().map((e) => e.key.key)).to.deep.equal(['ok']);
     expect(router.droppedTotals().internalError).to.equal(1);
     expect(got).to.deep.equal([42]);
+    router.shutdown();
+  });
+
+  it("should count a throw in a plugin's QMI indication subscriber as that plugin's fault, and keep its client serving", async () => {
+    const { router, ns } = createHost();
+    const tick = qmiIndication('tick_ind', 0x31, { seq: req(0x01, u32) });
+    const service = await QmiService.start(router, { service: 15, version: 1, instance: 0 }, (svc) => svc.handle(test_ping_req, test_ping_resp, () => ({ pong: new Uint8Array(4) })));
+    const seen: number[] = [];
+    @injectable()
+    class Listener implements PluginLifecycle {
+      async start(ctx: PluginContext): Promise<void> {
+        const client = await ctx.qmi.openClient({ service: 15 });
+        await client.request(test_ping_req, test_ping_resp, { ping: new Uint8Array(4) }); // the service learns its client
+        client.indications$(tick).subscribe((v) => {
+          seen.push(v.seq);
+          if (v.seq % 2 === 0) throw new Error('even ticks are bad');
+        });
+      }
+      stop(): void {}
+    }
+    const host = new PluginHost({ router, nameService: ns, logger: recordingLogger() });
+    host.add({
+      manifest: { name: 'listener', version: '1.0.0', qmiServices: [{ service: 15, role: 'client' }], backendKeys: [] },
+      module: new ContainerModule((bind) => bind(PLUGIN_LIFECYCLE).to(Listener).inSingletonScope()),
+    });
+    await host.start('listener');
+    await settle();
+    for (let seq = 1; seq <= 6; seq++) await service.indicate(tick, { seq });
+    await settle();
+    expect(seen).to.deep.equal([1, 2, 3, 4, 5, 6]);
+    expect(host.plugins()[0]).to.include({ state: 'started', faults: 3 });
+    await host.stopAll();
+    service.close();
     router.shutdown();
   });
 });
