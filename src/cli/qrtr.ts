@@ -148,7 +148,7 @@ async function lookupCommand(source: LookupSource, positionals: string[], values
 
 async function endpointsCommand(conn: QrtrdConnection, values: Record<string, unknown>, out: Output): Promise<number> {
   const status = (await conn.query('status')) as DaemonStatus;
-  if (values.json) out.write(`${toJson({ node: status.node, endpoints: status.endpoints, reservations: status.reservations }, 2)}\n`);
+  if (values.json) out.write(`${toJson({ node: status.node, endpoints: status.endpoints, reservations: status.reservations, counters: status.endpointIds }, 2)}\n`);
   else {
     const unattached = status.reservations.filter((r) => !r.attached);
     let text = formatEndpointTable(status) + '\n';

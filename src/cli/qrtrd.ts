@@ -33,6 +33,8 @@ async function main(): Promise<number> {
   const destination = config.logFile ? pino.destination({ dest: config.logFile, sync: false, mkdir: true }) : pino.destination({ fd: 2, sync: false });
   const logger = pino({ name: 'qrtrd', level }, destination);
   const daemon = new QrtrdDaemon(config, logger);
+  // One failing unit never takes the daemon down: what no boundary caught is logged and counted.
+  daemon.containUncaughtErrors();
   let view = config.console ? new ConsoleView(daemon, process.stdout) : null;
 
   let stopping = false;

@@ -19,6 +19,14 @@ import { DaemonSimulations } from './simulations';
 import { collectSections, sectionChanges$, whenSectionsReady } from './status-sections';
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
 import { TunBridge, openTunDevice } from '../links/tun';
+import type { DropReason, EndpointIdStats } from '../router';
+import { IncidentLog } from './incident-log';
+import { installLastResort, type LastResortCounters } from './last-resort';
+
+function memory(): { rssBytes: number; heapUsedBytes: number } {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+}
 
 /** The directory plugin specifiers such as `plugins/ath11k` are resolved against: the build root. */
 export const PLUGIN_BASE_DIR = resolve(__dirname, '..', '..');
@@ -38,7 +46,16 @@ export interface DaemonStatus {
   /** What plugins contribute: `cards`, `modem`, ... (each also a `qrtr <id>` subcommand). */
   readonly sections: readonly StatusSection[];
   readonly nameService: NameServiceStats;
-  readonly plugins: readonly { name: string; state: string }[];
+  readonly plugins: readonly { name: string; state: string; faults?: number; failure?: { code: string; message: string; where: string } }[];
+  /** Endpoint-ID lifecycle counters (docs/reliability.md). */
+  readonly endpointIds: EndpointIdStats;
+  /** Router drops by reason over the daemon's life. */
+  readonly drops: Readonly<Record<DropReason, number>>;
+  /** Bound ports, and errors contained at the outermost boundary (null when not installed). */
+  readonly ports: number;
+  readonly contained: (LastResortCounters & { readonly logLinesSuppressed: number }) | null;
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
 }
 
 /**
@@ -64,6 +81,9 @@ export class QrtrdDaemon {
   private tunBridge: TunBridge | null = null;
   /** Queries local clients may ask (`qrtr endpoints`, `qrtr cards`). */
   private readonly queries = new Map<string, () => unknown>();
+  /** Repeated incidents (NS refusals, contained errors) are logged once per peer and interval. */
+  private readonly incidentLog = new IncidentLog();
+  private lastResort: ReturnType<typeof installLastResort> | null = null;
 
   /** Emits whenever a contributed status section changes (the live view redraws). */
   readonly sectionsChanged$: Observable<void> = this.sectionsChanged.asObservable();
@@ -85,6 +105,9 @@ export class QrtrdDaemon {
       const modem = this.section('modem')?.rows[0]?.data as { key: string; node: number; netdevs: unknown[] } | undefined;
       return modem ? { key: modem.key, node: modem.node, netdevs: modem.netdevs } : null;
     });
+    // Diagnostics for soak runs: with node --expose-gc, `gc` collects garbage so RSS figures compare turn to turn.
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (gc) this.queries.set('gc', () => (gc(), process.memoryUsage()));
     this.router = this.container.get(Router);
     this.nameService = this.container.get(NameService);
   }
@@ -121,7 +144,8 @@ export class QrtrdDaemon {
     this.checkPluginConfig();
     this.simulations = new DaemonSimulations(this.plugins, this.config);
     const simulation = await this.simulationContext();
-    await this.simulations.prepare(this.plugins, this.config, simulation);
+    this.shareDaemonKeys();
+    await this.simulations.prepare(this.plugins, simulation);
     await this.plugins.startAll();
     this.subscriptions.add(sectionChanges$(this.plugins).subscribe(() => this.sectionsChanged.next()));
     if (this.simulations.count > 0) {
@@ -129,6 +153,14 @@ export class QrtrdDaemon {
       log.info({ component: 'simulation', devices: this.simulations.count }, 'simulated devices attached');
     }
     if (this.config.tun) await this.startTunBridge(this.config.tun);
+  }
+
+  /**
+   * Makes this process's outermost boundary contain what no component caught
+   * (logged, counted, still serving). For the daemon process only (src/cli/qrtrd.ts).
+   */
+  containUncaughtErrors(): void {
+    this.lastResort ??= installLastResort(this.logger, this.incidentLog);
   }
 
   status(): DaemonStatus {
@@ -143,7 +175,12 @@ export class QrtrdDaemon {
       })),
       sections: this.sections(),
       nameService: this.nameService.stats(),
-      plugins: this.pluginHost?.plugins().map((p) => ({ name: p.name, state: p.state })) ?? [],
+      plugins: this.pluginHost?.plugins().map((p) => ({ name: p.name, state: p.state, faults: p.faults, failure: p.failure })) ?? [],
+      endpointIds: this.router.endpointIds.stats(),
+      drops: this.router.droppedTotals(),
+      ports: this.router.portCount,
+      contained: this.lastResort ? { ...this.lastResort.counters, logLinesSuppressed: this.incidentLog.suppressed } : null,
+      ...memory(),
     };
   }
 
@@ -194,6 +231,8 @@ export class QrtrdDaemon {
     await this.capture?.stop();
     this.sectionsChanged.complete();
     if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
+    this.incidentLog.flush();
+    this.lastResort?.uninstall();
   }
 
   /**
@@ -239,6 +278,20 @@ export class QrtrdDaemon {
     for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) contribution.validate(this.config.pluginConfig[plugin] ?? {});
   }
 
+  /**
+   * Daemon-wide keys a plugin's section may declare (CONFIG_SECTION keys) and leave unset: the
+   * plugin gets the daemon's value, so `--firmware-dir` reaches every loader that reads firmware.
+   */
+  private shareDaemonKeys(): void {
+    const shared: Record<string, unknown> = {};
+    if (this.config.firmwareDir) shared.firmwareDir = this.config.firmwareDir;
+    for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) {
+      const section = { ...this.plugins.configOf(plugin) };
+      for (const [key, value] of Object.entries(shared)) if (key in contribution.keys && section[key] === undefined) section[key] = value;
+      this.plugins.configure(plugin, section);
+    }
+  }
+
   private async simulationContext(): Promise<SimulationContext> {
     this.workDir ??= await mkdtemp(join(tmpdir(), 'qrtrd-'));
     return {
@@ -260,7 +313,14 @@ export class QrtrdDaemon {
       this.router.drops$.subscribe((d) => log.debug({ endpoint: d.endpoint, reason: d.reason, code: d.error?.code, error: d.error?.message }, 'packet dropped')),
     );
     this.subscriptions.add(
-      this.nameService.incidents$.subscribe((i) => nsLog.warn({ endpoint: i.endpoint, from: i.from, code: i.error.code }, `${i.command} refused: ${i.error.message}`)),
+      this.nameService.incidents$.subscribe((i) =>
+        this.incidentLog.report(`ns:${i.endpoint}:${i.from.node}:${i.command}:${i.error.code}`, ({ count, summary }) =>
+          nsLog.warn(
+            { endpoint: i.endpoint, from: i.from, code: i.error.code, count },
+            summary ? `${count} more ${i.command} from node ${i.from.node} refused (${i.error.code}) in the last interval` : `${i.command} refused: ${i.error.message}`,
+          ),
+        ),
+      ),
     );
   }
 }

@@ -49,11 +49,11 @@ export class DaemonSimulations {
     return this.groups.reduce((n, g) => n + g.specs.length, 0);
   }
 
-  /** Runs each simulation's prepare and gives its plugin the defaults it returned (the user's keys win). */
-  async prepare(host: PluginHost, config: QrtrdConfig, context: SimulationContext): Promise<void> {
+  /** Runs each simulation's prepare and gives its plugin the defaults it returned (the plugin's section as configured wins). */
+  async prepare(host: PluginHost, context: SimulationContext): Promise<void> {
     for (const group of this.groups) {
       const defaults = (await group.contribution.prepare?.(group.specs, context)) ?? {};
-      host.configure(group.plugin, { ...defaults, ...(config.pluginConfig[group.plugin] ?? {}) });
+      host.configure(group.plugin, { ...defaults, ...host.configOf(group.plugin) });
     }
   }
 

@@ -1,8 +1,10 @@
 import * as path from 'node:path';
 import { Container, type interfaces } from 'inversify';
 import { Observable, type Subscription } from 'rxjs';
+import { ContainedFailureError, containSubscribers, errorCodeOf } from '../common/containment';
+import { containQmiClient } from './contained-handles';
 import type { BackendKey } from '../router/endpoint';
-import type { EndpointReservation } from '../router/endpoint-ids';
+import type { EndpointReservation, ReserveOptions } from '../router/endpoint-ids';
 import type { EndpointEvent, Router } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
 import { watchServers$ } from '../ns/ns-client';
@@ -31,7 +33,14 @@ export interface PluginHostOptions {
   readonly config?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Parent container plugins may resolve shared services from. */
   readonly parent?: interfaces.Container;
+  /**
+   * Errors a started plugin may throw from hooks and subscribers (each logged with
+   * its code) before it is marked failed and stopped (default {@link DEFAULT_PLUGIN_FAULT_LIMIT}).
+   */
+  readonly faultLimit?: number;
 }
+
+export const DEFAULT_PLUGIN_FAULT_LIMIT = 10;
 
 /** Resources a plugin still held after its stop() returned (then released by the host). */
 export interface PluginLeaks {
@@ -46,6 +55,10 @@ export interface PluginStatus {
   readonly name: string;
   readonly version: string;
   readonly state: PluginState;
+  /** Errors its hooks and subscribers threw since it was last started. */
+  readonly faults: number;
+  /** Why the plugin is `failed`: what threw, and where (start, a hook, a subscriber). */
+  readonly failure?: { readonly code: string; readonly message: string; readonly where: string };
 }
 
 interface Loaded {
@@ -55,6 +68,9 @@ interface Loaded {
   state: PluginState;
   session: Session | undefined;
   lastLeaks: PluginLeaks;
+  failure: PluginStatus['failure'];
+  /** Errors contained since the last start. */
+  faults: number;
 }
 
 /** Per start(): the context and everything taken through it. */
@@ -145,7 +161,7 @@ export class PluginHost {
       throw new PluginLoadError(name, 'its module binds no PLUGIN_LIFECYCLE', [name]);
     }
     const lifecycle = container.get<PluginLifecycle>(PLUGIN_LIFECYCLE);
-    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 } });
+    this.loaded.set(name, { plugin, container, lifecycle, state: 'loaded', session: undefined, lastLeaks: { reservations: 0, clients: 0, services: 0 }, failure: undefined, faults: 0 });
   }
 
   /**
@@ -172,7 +188,13 @@ export class PluginHost {
   }
 
   plugins(): PluginStatus[] {
-    return [...this.loaded.values()].map((l) => ({ name: l.plugin.manifest.name, version: l.plugin.manifest.version, state: l.state }));
+    return [...this.loaded.values()].map((l) => ({
+      name: l.plugin.manifest.name,
+      version: l.plugin.manifest.version,
+      state: l.state,
+      faults: l.faults,
+      ...(l.failure ? { failure: l.failure } : {}),
+    }));
   }
 
   /** The manifest a plugin was added with. */
@@ -197,13 +219,17 @@ export class PluginHost {
     const session = this.openSession(entry);
     entry.session = session;
     entry.state = 'starting';
+    entry.failure = undefined;
+    entry.faults = 0;
     try {
       await entry.lifecycle.start(session.context);
     } catch (err) {
       await this.closeSession(entry).catch(() => undefined);
       entry.state = 'failed';
+      entry.failure = { code: errorCodeOf(err), message: (err as Error)?.message ?? String(err), where: 'start' };
       throw err instanceof PluginError ? err : new PluginStartError(name, err);
     }
+    if (entry.state !== 'starting') return; // it failed (and was stopped) while starting
     entry.state = 'started';
     this.forwardEndpointEvents(entry, session);
   }
@@ -212,13 +238,42 @@ export class PluginHost {
     for (const name of this.loaded.keys()) await this.start(name);
   }
 
+  /**
+   * The containment boundary of one plugin: something it runs threw (a hook, a
+   * subscriber of the name service or the router). The error is logged with the
+   * plugin and its code and counted; past the fault limit the plugin is marked
+   * failed and stopped (its sockets, handles and reservations released). Routing,
+   * the name service and the other plugins go on either way. Restart it with {@link start}.
+   */
+  private contain(entry: Loaded, where: string, err: unknown): void {
+    // Once failed, throws of events already in flight are not news.
+    if (entry.state !== 'started' && entry.state !== 'starting') return;
+    const name = entry.plugin.manifest.name;
+    const failure = new ContainedFailureError('plugin', name, err);
+    const limit = this.options.faultLimit ?? DEFAULT_PLUGIN_FAULT_LIMIT;
+    entry.faults++;
+    const code = errorCodeOf(err);
+    if (entry.faults < limit) {
+      this.logger.error({ component: 'plugins', plugin: name, where, code, faults: entry.faults, limit, err }, `${failure.message} (contained)`);
+      return;
+    }
+    this.logger.error({ component: 'plugins', plugin: name, where, code, faults: entry.faults, limit, err }, `${failure.message}; fault limit reached, plugin stopped (state 'failed')`);
+    entry.failure = { code, message: failure.message, where };
+    entry.state = 'failed';
+    void this.closeSession(entry).then(
+      () => undefined,
+      (closeErr: unknown) => this.logger.error({ plugin: name, err: closeErr }, 'releasing a failed plugin failed'),
+    );
+  }
+
   /** Stops one plugin (idempotent) and returns what it leaked, which the host then released. */
   async stop(name: string): Promise<PluginLeaks> {
     const entry = this.get(name);
     if (!entry.session || entry.state === 'stopping') return { reservations: 0, clients: 0, services: 0 };
+    const failed = entry.state === 'failed';
     entry.state = 'stopping';
     const leaks = await this.closeSession(entry);
-    entry.state = 'stopped';
+    entry.state = failed ? 'failed' : 'stopped';
     return leaks;
   }
 
@@ -250,6 +305,8 @@ export class PluginHost {
     const refuseIfStopped = (operation: string): void => {
       if (session.stopped) throw new PluginStoppedError(name, operation);
     };
+    const contained = <T>(source: Observable<T>): Observable<T> =>
+      containSubscribers(source, (err) => this.contain(entry, 'subscriber', err));
     const context: PluginContext = {
       name,
       config: this.configOf(name),
@@ -257,10 +314,18 @@ export class PluginHost {
       signal: abort.signal,
       router: {
         endpoints: () => router.endpoints(),
-        endpointEvents$: router.endpointEvents$,
-        reserveEndpoint: (key: BackendKey) => {
+        endpointEvents$: contained(router.endpointEvents$),
+        reservationFreed$: contained(router.endpointIds.freed$),
+        reserveEndpoint: (key: BackendKey, reserveOptions?: ReserveOptions) => {
           refuseIfStopped('reserveEndpoint');
-          const reservation = router.reserveEndpoint(key, name);
+          const onLost = reserveOptions?.onLost;
+          const reservation = router.reserveEndpoint(key, name, {
+            detachGraceMs: reserveOptions?.detachGraceMs,
+            onLost: (reason) => {
+              session.reservations.delete(reservation);
+              onLost?.(reason);
+            },
+          });
           session.reservations.add(reservation);
           return {
             id: reservation.id,
@@ -274,7 +339,7 @@ export class PluginHost {
       },
       names: {
         // One lookup implementation on every provider: NEW_LOOKUP over the socket contract.
-        lookup$: (filter) => watchServers$(provider, filter),
+        lookup$: (filter) => contained(watchServers$(provider, filter)),
       },
       qmi: {
         provider,
@@ -285,8 +350,14 @@ export class PluginHost {
             client.close();
             throw new PluginStoppedError(name, 'openClient');
           }
+          // Tracked while open only: a plugin that opens a client per device must not accumulate closed ones.
+          const close = client.close.bind(client);
+          client.close = (): void => {
+            session.clients.delete(client);
+            close();
+          };
           session.clients.add(client);
-          return client;
+          return containQmiClient(client, (err) => this.contain(entry, `QMI client of service ${options.service}`, err));
         },
         startService: async (options, setup) => {
           refuseIfStopped('startService');
@@ -339,13 +410,12 @@ export class PluginHost {
     const { lifecycle } = entry;
     if (!lifecycle.onEndpointAttached && !lifecycle.onEndpointDetached) return;
     const patterns = entry.plugin.manifest.backendKeys;
-    const name = entry.plugin.manifest.name;
     const matches = (key: BackendKey): boolean => patterns.some((p) => backendKeyMatches(p, key));
     const call = (hook: 'onEndpointAttached' | 'onEndpointDetached', endpoint: PluginEndpoint): void => {
       try {
         lifecycle[hook]?.(endpoint);
       } catch (err) {
-        this.logger.error({ plugin: name, endpoint: endpoint.id, err }, `${hook} threw`);
+        this.contain(entry, `${hook}(${endpoint.id})`, err);
       }
     };
     const initial = new Observable<EndpointEvent>((s) => {

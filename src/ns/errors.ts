@@ -27,6 +27,27 @@ export class NsNodeLimitError extends NameServiceError {
   }
 }
 
+/** One endpoint (a peer and every node behind it) already has its share of servers. */
+export class NsEndpointServerLimitError extends NameServiceError {
+  constructor(endpoint: number, limit: number) {
+    super('NS_ENDPOINT_SERVER_LIMIT', `Endpoint ${endpoint} already has ${limit} servers (its share of the table)`, { endpoint, limit });
+  }
+}
+
+/** One local socket already holds its share of lookups. */
+export class NsPortLookupLimitError extends NameServiceError {
+  constructor(port: number, limit: number) {
+    super('NS_PORT_LOOKUP_LIMIT', `Local port ${port} already holds ${limit} lookups`, { port, limit });
+  }
+}
+
+/** DEL_SERVER for a server that is not registered (ns.c answers -ENOENT): refused, counted, nothing changes. */
+export class NsNoSuchServerError extends NameServiceError {
+  constructor(endpoint: number, node: number, port: number) {
+    super('NS_NO_SUCH_SERVER', `No server on node ${node} port ${port} of endpoint ${endpoint} to delete`, { endpoint, node, port });
+  }
+}
+
 /** waitForService gave up. */
 export class NsServiceTimeoutError extends NameServiceError {
   constructor(description: string, timeoutMs: number) {
@@ -38,5 +59,12 @@ export class NsServiceTimeoutError extends NameServiceError {
 export class NsRejectedCommandError extends NameServiceError {
   constructor(command: string, reason: string, details: Record<string, unknown>) {
     super('NS_REJECTED_COMMAND', `Name service rejected ${command}: ${reason}`, details);
+  }
+}
+
+/** A subscriber of the name service threw while being told about a server; it is reported and the others are told. */
+export class NsSubscriberError extends NameServiceError {
+  constructor(service: number, cause: unknown) {
+    super('NS_SUBSCRIBER_FAILED', `A lookup subscriber of service ${service} threw: ${cause instanceof Error ? cause.message : String(cause)}`, { service }, { cause });
   }
 }

@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './types';
 export * from './server-registry';
+export * from './admission-policy';
 export * from './name-service';
 export * from './module';
 export * from './ns-client';

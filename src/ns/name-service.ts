@@ -6,8 +6,10 @@ import { QrtrWireError } from '../wire/errors';
 import type { Router } from '../router/router';
 import type { RouterSocket } from '../router/router-socket';
 import { LOCAL_ENDPOINT_ID, NO_ENDPOINT_ID, type QrtrMessage } from '../router/socket';
-import { NameServiceError, NsRejectedCommandError, NsServiceTimeoutError } from './errors';
+import { ContainedFailureError, containSubscribers } from '../common/containment';
+import { NameServiceError, NsNoSuchServerError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
 import { ServerRegistry, type Lookup } from './server-registry';
+import { PerNodeAdmissionPolicy, type NsAdmissionPolicy } from './admission-policy';
 import { DEFAULT_NS_LIMITS, describeFilter, type LookupEvent, type LookupFilter, type NameServiceLimits, type ServerInfo } from './types';
 
 export interface NameServiceStats {
@@ -16,6 +18,10 @@ export interface NameServiceStats {
   readonly lookups: number;
   readonly rejected: number;
   readonly malformed: number;
+  /** Notifications whose subscriber threw (reported, the others still told). */
+  readonly subscriberErrors: number;
+  /** Commands whose handling threw a non-NS error (a bug), contained and reported. */
+  readonly internalErrors: number;
 }
 
 /** A refused or failed command, for logs. */
@@ -47,14 +53,17 @@ export class NameService {
   private handling = false;
   private rejected = 0;
   private malformed = 0;
+  private subscriberErrors = 0;
+  private internalErrors = 0;
   private readonly incidentsSubject = new Subject<NameServiceIncident>();
   readonly incidents$ = this.incidentsSubject.asObservable();
 
   constructor(
     private readonly router: Router,
-    limits: Partial<NameServiceLimits> = {},
+    limits: Partial<NameServiceLimits> | NsAdmissionPolicy = {},
   ) {
-    this.registry = new ServerRegistry({ ...DEFAULT_NS_LIMITS, ...limits });
+    const policy = isPolicy(limits) ? limits : new PerNodeAdmissionPolicy({ ...DEFAULT_NS_LIMITS, ...limits });
+    this.registry = new ServerRegistry(policy, (lookup, err) => this.subscriberFailed(lookup.service, err));
     this.socket = router.openSocketSync({ port: QRTR_PORT_CTRL, trusted: true });
     this.subscription = this.socket.messages$.subscribe((message) => this.enqueue(message));
     // Announce ourselves like the kernel NS does on start.
@@ -72,6 +81,8 @@ export class NameService {
       lookups: this.registry.lookups,
       rejected: this.rejected,
       malformed: this.malformed,
+      subscriberErrors: this.subscriberErrors,
+      internalErrors: this.internalErrors,
     };
   }
 
@@ -86,7 +97,7 @@ export class NameService {
    * @throws NsLookupLimitError (as an error notification) when the lookup limit is reached.
    */
   lookup$(filter: LookupFilter): Observable<LookupEvent> {
-    return new Observable<LookupEvent>((subscriber) => {
+    const source = new Observable<LookupEvent>((subscriber) => {
       const lookup: Lookup = {
         service: filter.service,
         version: filter.version,
@@ -107,6 +118,15 @@ export class NameService {
         this.registry.removeLookup(lookup);
       };
     });
+    return containSubscribers(source, (err) => this.subscriberFailed(filter.service, err));
+  }
+
+  /** The containment boundary of NS notifications: a subscriber threw; report it, go on. */
+  private subscriberFailed(service: number, err: unknown): void {
+    this.subscriberErrors++;
+    if (this.incidentsSubject.observed) {
+      this.incidentsSubject.next({ command: 'notification', endpoint: LOCAL_ENDPOINT_ID, from: { node: this.localNode, port: 0 }, error: new NsSubscriberError(service, err) });
+    }
   }
 
   /** Resolves with the first matching server, waiting up to `timeoutMs`. */
@@ -196,11 +216,16 @@ export class NameService {
           return; // EXIT, PING, RESUME_TX and unknown commands are ignored, as in ns.c
       }
     } catch (err) {
+      let error = err as QrtrdError;
       if (err instanceof QrtrWireError) this.malformed++;
       else if (err instanceof NameServiceError) this.rejected++;
-      else throw err;
+      else {
+        // A bug handling one command must not stop the name service for everyone else.
+        this.internalErrors++;
+        error = new ContainedFailureError('ns', command, err);
+      }
       if (this.incidentsSubject.observed) {
-        this.incidentsSubject.next({ command, endpoint, from: { node: from.node, port: from.port }, error: err as QrtrdError });
+        this.incidentsSubject.next({ command, endpoint, from: { node: from.node, port: from.port }, error });
       }
     }
   }
@@ -252,7 +277,11 @@ export class NameService {
 
   private onDelServer(endpoint: number, node: number, port: number): void {
     const server = this.registry.remove(endpoint, node, port);
-    if (!server) return;
+    if (!server) {
+      // A peer deleting what it never registered (a DEL_SERVER storm) is refused and counted.
+      if (endpoint !== LOCAL_ENDPOINT_ID) throw new NsNoSuchServerError(endpoint, node, port);
+      return;
+    }
     if (endpoint === LOCAL_ENDPOINT_ID) {
       this.send(QRTR_NODE_BCAST, QRTR_PORT_CTRL, serverPacket(QrtrType.DEL_SERVER, server), NO_ENDPOINT_ID);
     }
@@ -290,6 +319,10 @@ export class NameService {
     // Failures (a lookup owner that just closed, a link that just died) are normal races.
     this.socket.send({ node, port }, payload, { endpoint }).catch(() => undefined);
   }
+}
+
+function isPolicy(value: object): value is NsAdmissionPolicy {
+  return typeof (value as NsAdmissionPolicy).admitServer === 'function';
 }
 
 function serverPacket(type: number, server: ServerInfo): Uint8Array {

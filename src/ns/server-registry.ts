@@ -1,5 +1,5 @@
-import { NsLookupLimitError, NsNodeLimitError, NsServerLimitError } from './errors';
-import type { LookupFilter, NameServiceLimits, ServerInfo } from './types';
+import type { NsAdmissionPolicy } from './admission-policy';
+import type { LookupFilter, ServerInfo } from './types';
 
 /** A standing lookup: a wire NEW_LOOKUP of a local socket or an in-process subscription. */
 export interface Lookup {
@@ -61,11 +61,20 @@ export class ServerRegistry {
   private readonly endpoints = new Map<number, Map<number, NodeRecord>>();
   private readonly services = new Map<number, ServiceIndex>();
   private readonly lookupsByService = new Map<number, Set<Lookup>>();
+  private readonly serversByEndpoint = new Map<number, number>();
+  private readonly lookupsByPort = new Map<number, number>();
   private nodeCount = 0;
   private serverCount = 0;
   private lookupCount = 0;
 
-  constructor(private readonly limits: NameServiceLimits) {}
+  /**
+   * @param onNotifyError told when a lookup's notify threw: that lookup's failure is
+   *   reported and the others are still told (one broken subscriber never stops the NS).
+   */
+  constructor(
+    private readonly policy: NsAdmissionPolicy,
+    private readonly onNotifyError: (lookup: Lookup, err: unknown) => void = () => undefined,
+  ) {}
 
   get servers(): number {
     return this.serverCount;
@@ -82,13 +91,21 @@ export class ServerRegistry {
   /**
    * Adds or replaces the server on (endpoint, node, port). Returns the replaced
    * server, if any (replacement is silent on the wire, reference §7.2 #26).
-   * @throws NsNodeLimitError / NsServerLimitError
+   * @throws whatever the admission policy refuses with (NsNodeLimitError, NsServerLimitError, ...)
    */
   add(server: ServerInfo): ServerInfo | undefined {
     let nodes = this.endpoints.get(server.endpoint);
     let record = nodes?.get(server.node);
+    const replaced = record?.servers.get(server.port);
+    if (!replaced) {
+      this.policy.admitServer(server, {
+        ofNode: record?.servers.size ?? 0,
+        ofEndpoint: this.serversByEndpoint.get(server.endpoint) ?? 0,
+        nodeKnown: record !== undefined,
+        nodes: this.nodeCount,
+      });
+    }
     if (!record) {
-      if (this.nodeCount >= this.limits.nodes) throw new NsNodeLimitError(server.endpoint, server.node, this.limits.nodes);
       if (!nodes) {
         nodes = new Map();
         this.endpoints.set(server.endpoint, nodes);
@@ -97,12 +114,8 @@ export class ServerRegistry {
       nodes.set(server.node, record);
       this.nodeCount++;
     }
-    const replaced = record.servers.get(server.port);
-    if (!replaced && record.servers.size >= this.limits.serversPerNode) {
-      throw new NsServerLimitError(server.endpoint, server.node, this.limits.serversPerNode);
-    }
     if (replaced) this.unindex(replaced);
-    else this.serverCount++;
+    else this.countServers(server.endpoint, 1);
     record.servers.set(server.port, server);
     this.index(server);
     return replaced;
@@ -118,7 +131,7 @@ export class ServerRegistry {
     const server = record?.servers.get(port);
     if (!record || !server) return undefined;
     record.servers.delete(port);
-    this.serverCount--;
+    this.countServers(endpoint, -1);
     this.unindex(server);
     return server;
   }
@@ -130,7 +143,7 @@ export class ServerRegistry {
     if (!nodes || !record) return [];
     const removed = [...record.servers.values()];
     for (const server of removed) this.unindex(server);
-    this.serverCount -= removed.length;
+    this.countServers(endpoint, -removed.length);
     nodes.delete(node);
     if (nodes.size === 0) this.endpoints.delete(endpoint);
     this.nodeCount--;
@@ -176,10 +189,13 @@ export class ServerRegistry {
     }
   }
 
+  /** @throws whatever the admission policy refuses with (NsLookupLimitError, NsPortLookupLimitError). */
   addLookup(lookup: Lookup): void {
-    if (this.lookupCount >= this.limits.lookups) throw new NsLookupLimitError(this.limits.lookups);
+    const ofPort = this.lookupsByPort.get(lookup.ownerPort) ?? 0;
+    this.policy.admitLookup({ ownerPort: lookup.ownerPort, ofPort, total: this.lookupCount });
     addTo(this.lookupsByService, lookup.service, lookup);
     this.lookupCount++;
+    this.lookupsByPort.set(lookup.ownerPort, ofPort + 1);
   }
 
   removeLookup(lookup: Lookup): boolean {
@@ -187,7 +203,17 @@ export class ServerRegistry {
     if (!set?.has(lookup)) return false;
     removeFrom(this.lookupsByService, lookup.service, lookup);
     this.lookupCount--;
+    const ofPort = (this.lookupsByPort.get(lookup.ownerPort) ?? 1) - 1;
+    if (ofPort === 0) this.lookupsByPort.delete(lookup.ownerPort);
+    else this.lookupsByPort.set(lookup.ownerPort, ofPort);
     return true;
+  }
+
+  private countServers(endpoint: number, delta: number): void {
+    this.serverCount += delta;
+    const n = (this.serversByEndpoint.get(endpoint) ?? 0) + delta;
+    if (n === 0) this.serversByEndpoint.delete(endpoint);
+    else this.serversByEndpoint.set(endpoint, n);
   }
 
   /** Wire lookups owned by a local port, optionally narrowed by a predicate. */
@@ -205,7 +231,13 @@ export class ServerRegistry {
     const targets: Lookup[] = [];
     if (specific) for (const l of specific) if (matches(l, server)) targets.push(l);
     if (wildcard) for (const l of wildcard) if (matches(l, server)) targets.push(l);
-    for (const l of targets) l.notify(kind, server);
+    for (const l of targets) {
+      try {
+        l.notify(kind, server);
+      } catch (err) {
+        this.onNotifyError(l, err);
+      }
+    }
   }
 
   private index(server: ServerInfo): void {

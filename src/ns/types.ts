@@ -30,16 +30,21 @@ export type LookupEvent =
   | { readonly type: 'add'; readonly server: ServerInfo }
   | { readonly type: 'remove'; readonly server: ServerInfo };
 
+/** Limits of the default admission policy (src/ns/admission-policy.ts, docs/reliability.md). */
 export interface NameServiceLimits {
   /** Servers one (endpoint, node) may register; replacing an existing port is always allowed. */
   readonly serversPerNode: number;
+  /** Servers one remote endpoint may register over all the nodes it presents. */
+  readonly serversPerEndpoint: number;
   /** Lookups held at once (wire lookups and in-process subscriptions). */
   readonly lookups: number;
+  /** Wire lookups one local socket may hold. */
+  readonly lookupsPerPort: number;
   /** (endpoint, node) records held at once. */
   readonly nodes: number;
 }
 
-export const DEFAULT_NS_LIMITS: NameServiceLimits = { serversPerNode: 256, lookups: 4096, nodes: 4096 };
+export const DEFAULT_NS_LIMITS: NameServiceLimits = { serversPerNode: 256, serversPerEndpoint: 1024, lookups: 4096, lookupsPerPort: 256, nodes: 4096 };
 
 export function describeFilter(filter: LookupFilter): string {
   const parts = [`service ${filter.service}`];

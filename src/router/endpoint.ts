@@ -42,6 +42,12 @@ export function sameBackendKey(a: BackendKey, b: BackendKey): boolean {
 export interface Endpoint {
   readonly backendKey: BackendKey;
   /**
+   * False when the key can never come back once this endpoint detaches (a socket
+   * connection's inode): reservations of it are then dropped at once instead of
+   * waiting for a device that cannot return. Absent means it may return.
+   */
+  readonly keyReturns?: boolean;
+  /**
    * Whole QRTR packets received from the link, each a buffer the router may keep a
    * view of (the backend must not reuse it). Completes when the link goes away;
    * an error also means the link is gone. The router subscribes once, on attach.

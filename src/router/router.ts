@@ -14,7 +14,7 @@ import { decodeControlInto, encodeControl, newControlPacket } from '../wire/cont
 import { QrtrWireError } from '../wire/errors';
 import { decodeHeaderInto, encodePacket, newHeader, type QrtrHeaderFields } from '../wire/packet';
 import { formatBackendKey, type BackendKey, type Endpoint } from './endpoint';
-import { EndpointIdRegistry, type EndpointReservation } from './endpoint-ids';
+import { EndpointIdRegistry, type EndpointReservation, type ReserveOptions } from './endpoint-ids';
 import {
   EndpointKeyInUseError,
   QrtrAbortedError,
@@ -41,6 +41,7 @@ import {
   type SendOptions,
 } from './socket';
 import { DEFAULT_ROUTER_OPTIONS, type RouterOptions } from './options';
+import { ContainedFailureError } from '../common/containment';
 
 /** Why the router dropped a received packet; each has a counter per endpoint. */
 export type DropReason =
@@ -55,7 +56,9 @@ export type DropReason =
   | 'noSuchPort'
   | 'endpointFiltered'
   | 'queueFull'
-  | 'misaddressed';
+  | 'misaddressed'
+  /** Handling the packet threw (a bug): the packet is dropped and its link detached, nothing else. */
+  | 'internalError';
 
 export const DROP_REASONS: readonly DropReason[] = [
   'malformed',
@@ -70,6 +73,7 @@ export const DROP_REASONS: readonly DropReason[] = [
   'endpointFiltered',
   'queueFull',
   'misaddressed',
+  'internalError',
 ];
 
 export interface EndpointCounters {
@@ -174,6 +178,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   /** Deferred local deliveries as (socket, datagram) pairs, flat to avoid an object per pair. */
   private readonly deferredLocal: (RouterSocket | Datagram)[] = [];
   private readonly endpointEventsSubject = new Subject<EndpointEvent>();
+  private readonly dropTotals = newCounters().dropped;
   private readonly tapSubject = new Subject<PacketTrace>();
   private readonly dropsSubject = new Subject<DropEvent>();
   private stopped = false;
@@ -221,12 +226,12 @@ export class Router implements QrtrSocketProvider, SocketHost {
     this.endpointEventsSubject.next({ type: 'attached', id, key });
     state.subscription =
       endpoint.packets$?.subscribe({
-        next: (packet) => this.receive(state, packet),
+        next: (packet) => this.receiveContained(state, packet),
         error: () => this.detach(id),
         complete: () => this.detach(id),
       }) ?? null;
     if (!state.gone) this.sendHello(state);
-    return { id, key, post: (packet) => this.receive(state, packet), detach: () => this.detach(id) };
+    return { id, key, post: (packet) => this.receiveContained(state, packet), detach: () => this.detach(id) };
   }
 
   /**
@@ -249,14 +254,14 @@ export class Router implements QrtrSocketProvider, SocketHost {
     try {
       state.endpoint.close();
     } finally {
-      this.endpointIds.markDetached(id);
+      this.endpointIds.markDetached(id, { keyReturns: state.endpoint.keyReturns !== false });
       this.endpointEventsSubject.next({ type: 'detached', id, key: state.key });
     }
   }
 
   /** Claims the endpoint ID of a backend before (or after) it attaches; see EndpointIdRegistry. */
-  reserveEndpoint(key: BackendKey, owner: string): EndpointReservation {
-    return this.endpointIds.reserve(key, owner);
+  reserveEndpoint(key: BackendKey, owner: string, options?: ReserveOptions): EndpointReservation {
+    return this.endpointIds.reserve(key, owner, options);
   }
 
   endpoints(): EndpointInfo[] {
@@ -548,12 +553,33 @@ export class Router implements QrtrSocketProvider, SocketHost {
 
   // ------------------------------------------------------------------ receive
 
+  /** Drops by reason over the router's life, detached endpoints included (per-endpoint counters go with them). */
+  droppedTotals(): Record<DropReason, number> {
+    return { ...this.dropTotals };
+  }
+
   private drop(state: EndpointState, reason: DropReason, error?: QrtrdError): void {
     state.counters.dropped[reason]++;
+    this.dropTotals[reason]++;
     if (this.dropsSubject.observed) this.dropsSubject.next({ endpoint: state.id, reason, error });
   }
 
   /** The receive path for one whole packet from a link (qrtr_endpoint_post). */
+  /**
+   * The containment boundary of one link: if handling its packet throws, that packet
+   * is dropped (internalError) and that link detached; other links, the name service
+   * and local sockets go on.
+   */
+  private receiveContained(state: EndpointState, buf: Uint8Array): void {
+    try {
+      this.receive(state, buf);
+    } catch (err) {
+      if (state.gone) return;
+      this.drop(state, 'internalError', new ContainedFailureError('router', `endpoint ${state.id}`, err));
+      this.detach(state.id);
+    }
+  }
+
   private receive(state: EndpointState, buf: Uint8Array): void {
     if (state.gone) return;
     state.counters.rxPackets++;

@@ -1,7 +1,7 @@
 import type { interfaces } from 'inversify';
 import type { Observable } from 'rxjs';
 import type { BackendKey } from '../router/endpoint';
-import type { EndpointReservation } from '../router/endpoint-ids';
+import type { EndpointReservation, ReservationFreed, ReserveOptions } from '../router/endpoint-ids';
 import type { EndpointEvent, EndpointInfo } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
 import type { LookupEvent, LookupFilter } from '../ns/types';
@@ -56,9 +56,12 @@ export interface PluginLifecycle {
    * context; the host reports (and then releases) anything left over. Idempotent.
    */
   stop(): Promise<void> | void;
-  /** An endpoint matching the manifest's backendKeys attached. Errors are logged, never fatal. */
+  /**
+   * An endpoint matching the manifest's backendKeys attached. Errors are logged and
+   * counted, never fatal to the daemon; past the host's fault limit the plugin is stopped.
+   */
   onEndpointAttached?(endpoint: PluginEndpoint): void;
-  /** A matching endpoint detached. Errors are logged, never fatal. */
+  /** A matching endpoint detached. Errors: as onEndpointAttached. */
   onEndpointDetached?(endpoint: PluginEndpoint): void;
 }
 
@@ -75,9 +78,13 @@ export interface PluginRouterView {
   /**
    * Reserves the endpoint ID of a backend key, owned by the plugin, before or
    * after its device attaches. Release it when done; the host releases leftovers on stop.
-   * @throws PluginStoppedError after stop.
+   * `options.detachGraceMs` lets the registry release it when the device stays away
+   * that long (and at once for a key that can never return), telling `options.onLost`.
+   * @throws PluginStoppedError after stop; EndpointQuotaExceededError past the plugin's quota.
    */
-  reserveEndpoint(key: BackendKey): EndpointReservation;
+  reserveEndpoint(key: BackendKey, options?: ReserveOptions): EndpointReservation;
+  /** A reservation ended somewhere: the moment to retry one refused for quota. */
+  readonly reservationFreed$: Observable<ReservationFreed>;
 }
 
 /** The name service as plugins see it: lookups over the socket contract, the same on every provider. */

@@ -6,7 +6,9 @@
 export { PluginHost, type PluginHostOptions, type PluginLeaks, type PluginState, type PluginStatus } from '../host';
 export { recordingLogger, silentLogger } from '../host/loggers';
 export type { LogRecord } from '../sdk/logger';
-export { Router, createMemoryLink, MemoryEndpoint, type AttachedEndpoint, type RouterOptions } from '../router';
+export { Router, createMemoryLink, MemoryEndpoint, DEFAULT_ROUTER_OPTIONS, type AttachedEndpoint, type RouterOptions } from '../router';
+// Remote peers over the remote-socket protocol, for tests that bring devices in from another process.
+export { StreamSocketListener } from '../links/stream-socket';
 export { NameService, watchServers$, lookupServers } from '../ns';
 export { QmiClient, QmiService } from '../qmi';
 export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../links/mhi';

@@ -192,9 +192,13 @@ describe('qrtrd as a process', function () {
     const list: { key: string; state: string; endpoint: number }[] = JSON.parse(cards.stdout);
     expect(list.map((c) => c.key)).to.deep.equal(['mhi:0000:01:00.0', 'mhi:0000:02:00.0', 'mhi:0000:03:00.0', 'mhi:0000:04:00.0']);
     const endpoints = await run(QRTR, ['endpoints', '--json', '--socket', socketPath]);
-    const parsed: { endpoints: { id: number }[]; reservations: { key: string }[] } = JSON.parse(endpoints.stdout);
+    const parsed: { endpoints: { id: number }[]; reservations: { key: string }[]; counters: Record<string, number> } = JSON.parse(endpoints.stdout);
     for (const card of list) expect(parsed.endpoints.map((e) => e.id)).to.include(card.endpoint);
     expect(parsed.reservations.map((r) => r.key)).to.include('mhi:0000:01:00.0');
+    // The lifecycle counters: the four configured cards' reservations are held, none refused.
+    expect(parsed.counters).to.include({ refusedQuota: 0, refusedExhausted: 0 });
+    expect(parsed.counters.reservations).to.be.at.least(4);
+    expect(parsed.counters.live).to.equal(parsed.reservations.length);
   });
 
   it('should follow servers coming and going with qrtr lookup --watch', async () => {

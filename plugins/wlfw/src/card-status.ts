@@ -4,7 +4,9 @@ import type { WlfwFamily } from './chip-params';
  * Bring-up states of one card, in the order of reference §4.3/§4.4. `recovering`
  * means the firmware went away (crash, link loss, REJUVENATE) and the card waits
  * for it to come back; `declined` means the card belongs to the other family's
- * loader; `failed` is terminal until the firmware restarts.
+ * loader; `failed` is terminal until the firmware restarts; `refused` means the
+ * loader could not reserve the card's endpoint (quota or table full) and retries
+ * when a reservation frees.
  */
 export type WlfwCardState =
   | 'waiting'
@@ -22,6 +24,7 @@ export type WlfwCardState =
   | 'recovering'
   | 'failed'
   | 'declined'
+  | 'refused'
   | 'stopped';
 
 /** Progress and identity of one card, as the CLI and daemon show it. */

@@ -41,6 +41,12 @@ export interface WlfwLoaderOptions {
   readonly groups: readonly WlfwGroupConfig[];
   /** Backend keys to reserve (and bind to) before their devices attach. */
   readonly cards: readonly string[];
+  /**
+   * How long a card found by lookup keeps its endpoint reservation after its device
+   * detaches; back within it, it keeps its ID, else the card is dropped. Keys that
+   * cannot return (socket connections) are dropped at once.
+   */
+  readonly detachGraceMs: number;
 }
 
 export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
@@ -56,6 +62,7 @@ export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
   groupWaitMs: 10_000,
   groups: [],
   cards: [],
+  detachGraceMs: 30_000,
 };
 
 /** Merges and checks a plugin config section; throws PluginConfigError naming the key. */
@@ -79,6 +86,7 @@ export function parseLoaderOptions(plugin: string, config: Readonly<Record<strin
   check('maxAttempts', (v) => Number.isInteger(v) && (v as number) >= 1, 'an integer >= 1');
   check('retryDelayMs', (v) => typeof v === 'number' && v >= 0, 'a number of milliseconds >= 0');
   check('groupWaitMs', positive, 'a positive number of milliseconds');
+  check('detachGraceMs', (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0, 'a number of milliseconds >= 0');
   check('cards', strings, "an array of backend keys such as 'mhi:0000:01:00.0'");
   check(
     'groups',

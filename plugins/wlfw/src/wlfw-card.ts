@@ -143,7 +143,14 @@ export class WlfwCard {
     const controller = new AbortController();
     this.attempt = controller;
     const previous = this.running ?? Promise.resolve();
-    this.running = previous.then(() => this.runAttempts(server, controller.signal));
+    // The card's containment boundary: whatever escapes an attempt fails this card only.
+    this.running = previous.then(() => this.runAttempts(server, controller.signal)).catch((err: unknown) => this.failContained(err));
+  }
+
+  private failContained(err: unknown): void {
+    const e = new WlfwStepFailedError(this.key, this.status.state, err);
+    this.log.error({ code: e.code, err: e.message }, 'bring-up threw; card marked failed until its firmware restarts');
+    this.patch({ state: 'failed', lastError: { code: e.code, message: e.message } });
   }
 
   private async runAttempts(server: ServerInfo, signal: AbortSignal): Promise<void> {

@@ -14,6 +14,7 @@ import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
 import { WlfwCard } from './wlfw-card';
+import { ReservationRefusals } from './reservation-refusals';
 
 interface CardEntry {
   /** Where the card is: see {@link slotOf}. */
@@ -61,6 +62,8 @@ export class WlfwLoader {
   private readonly declined = new Map<string, string>();
   private readonly cardsSubject = new BehaviorSubject<WlfwCardStatus[]>([]);
   private lookup: Subscription | undefined;
+  /** Cards refused a reservation (quota, table full), shown as such and retried when a slot frees. */
+  private readonly refusals: ReservationRefusals;
   private started = false;
   private publishScheduled = false;
   private stopping: Promise<void> | undefined;
@@ -76,6 +79,7 @@ export class WlfwLoader {
     this.options = parseLoaderOptions(context.name, context.config);
     this.store = new FirmwareStore(this.options.firmwareDir);
     this.groups = new GroupBarrier(new Map(this.options.groups.map((g) => [g.id, g.keys])), this.options.groupWaitMs);
+    this.refusals = new ReservationRefusals(family, context, (server) => this.onServer(server), () => this.publish());
   }
 
   /** Instances this loader answers to. */
@@ -97,6 +101,7 @@ export class WlfwLoader {
         else if (event.type === 'add') this.onServer(event.server);
         else {
           const slot = slotOf(event.server.endpoint, event.server.node);
+          this.refusals.forget(slot);
           if (this.declined.get(slot) === `${event.server.node}:${event.server.port}`) this.declined.delete(slot);
         }
       },
@@ -109,6 +114,7 @@ export class WlfwLoader {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.lookup?.unsubscribe();
+      this.refusals.clear();
       await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
       this.groups.clear();
       const entries = [...this.cardsBySlot.values()];
@@ -127,8 +133,7 @@ export class WlfwLoader {
 
   /** Current status of every card (for `qrtr cards` and the daemon table). */
   snapshot(): WlfwCardStatus[] {
-    return [...this.cardsBySlot.values()]
-      .map((e) => e.card.status)
+    return [...[...this.cardsBySlot.values()].map((e) => e.card.status), ...this.refusals.statuses()]
       .sort((a, b) => a.endpoint - b.endpoint || (a.node ?? 0) - (b.node ?? 0) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
@@ -172,7 +177,10 @@ export class WlfwLoader {
     if (this.declined.get(slot) === `${server.node}:${server.port}`) return;
     const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === server.endpoint) : undefined;
     const key = cardKeyOf(server, info?.key);
-    const reservation = info ? this.context.router.reserveEndpoint(info.key) : undefined;
+    // Held while the card is served; released when the device stays away past the grace
+    // period (at once for a key that cannot return), which closes the card.
+    const reservation = info ? this.refusals.reserve(slot, server, info.key, { detachGraceMs: this.options.detachGraceMs, onLost: () => this.forget(slot) }) : undefined;
+    if (info && !reservation) return;
     const pending = this.openCard({ endpoint: server.endpoint, node: server.node, key: formatBackendKey(key), reservation, instance: server.instance })
       .catch((err: unknown) => {
         reservation?.release();
@@ -237,6 +245,19 @@ export class WlfwLoader {
     this.declined.set(entry.slot, `${server.node}:${server.port}`);
     this.cardsBySlot.delete(entry.slot);
     for (const chip of this.chips) this.groups.forget(`${this.family}:${chip.chip}`, card.key);
+    void this.closeEntry(entry).then(() => this.publish());
+  }
+
+  /** The card's device is gone for good: stop serving it. */
+  private forget(slot: string): void {
+    const entry = this.cardsBySlot.get(slot);
+    if (!entry) {
+      // Still opening: drop it once it is listed.
+      void this.opening.get(slot)?.then(() => this.forget(slot));
+      return;
+    }
+    this.cardsBySlot.delete(slot);
+    for (const chip of this.chips) this.groups.forget(`${this.family}:${chip.chip}`, entry.card.key);
     void this.closeEntry(entry).then(() => this.publish());
   }
 

@@ -49,6 +49,8 @@ export type StreamLinkCloseReason =
  */
 export class StreamSocketEndpoint implements Endpoint {
   readonly packets$: Observable<Uint8Array>;
+  /** A connection's inode is never handed to a later connection: its key cannot return. */
+  readonly keyReturns = false;
   private readonly limits: Required<Omit<StreamLinkOptions, 'logger'>>;
   private readonly logger: BackendLogger;
   private readonly name: string;
