@@ -19,11 +19,12 @@ export * from './plugin-host';
 // What plugins and their simulators use from the lower layers.
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 export { Router, type EndpointEvent, type EndpointInfo, type AttachedEndpoint, type RouterOptions } from '../router';
-export { createMemoryLink, MemoryEndpoint, formatBackendKey, parseBackendKey, sameBackendKey, type BackendKey, type Endpoint } from '../router';
+export { createMemoryLink, MemoryEndpoint, formatBackendKey, parseBackendKey, sameBackendKey, type BackendDevice, type BackendKey, type Endpoint } from '../router';
 export { NO_ENDPOINT_ID, QRTR_SOCKET_PROVIDER, BACKEND_CONTRIBUTION, type QrtrSocketProvider, type QrtrSocket, type QrtrMessage, type EndpointReservation } from '../router';
 export { NameService, watchServers$, lookupServers, type LookupEvent, type LookupFilter, type ServerInfo } from '../ns';
 // Transport simulation for device simulators: cards attach through the same MHI contract as hardware.
-export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../backends/mhi';
+export { createSimulatedMhiCard, SimulatedMhiController, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions } from '../backends/mhi';
+export { connectRemoteEndpoint } from '../backends/stream-socket';
 export {
   QmiClient,
   QmiService,

@@ -3,3 +3,4 @@ export * from './sim-profile';
 export * from './wlfw-firmware';
 export * from './simulated-card';
 export * from './factory';
+export * from './board-container-writer';

@@ -8,3 +8,6 @@ export * from './wlfw-card';
 export * from './wlfw-loader';
 export * from './wlfw-plugin';
 export * from './card-table';
+export * from './board-container';
+export * from './board-names';
+export * from './card-identity';
