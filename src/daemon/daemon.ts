@@ -241,6 +241,7 @@ export class QrtrdDaemon {
     for (const family of ['ath11k', 'ath12k'] as const) {
       const section = (config[family] ??= {});
       if (firmwareDir && section.firmwareDir === undefined) section.firmwareDir = firmwareDir;
+      if (section.identities === undefined && this.config.cardIdentities.length > 0) section.identities = this.config.cardIdentities;
       // Kernel mode: the router's endpoint IDs mean nothing to the kernel; plugins find cards by lookup.
       if (sim.enabled && section.cards === undefined && !this.kernelProvider) {
         // Reserve each simulated card's endpoint before it attaches: the no-race path.

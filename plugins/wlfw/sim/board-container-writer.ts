@@ -1,4 +1,9 @@
-import type { SimChipProfile } from './sim-profile';
+/** What a simulated chip's board name is made of (a subset of SimChipProfile). */
+export interface SimBoardNaming {
+  readonly chipId: number;
+  readonly pci?: { readonly device: number; readonly subsystemVendor: number; readonly subsystemDevice: number };
+  readonly bdfSearchBusAndBoard: boolean;
+}
 
 /** One DATA of a container and the NAMEs in front of it; `ie` 0 BOARD, 1 REGDB. */
 export interface BoardContainerEntry {
@@ -50,7 +55,7 @@ export function buildBoardContainer(family: 'ath11k' | 'ath12k', entries: readon
  * kernel's rules search for this card (ath11k/core.c `__ath11k_core_create_board_name`,
  * ath12k/core.c the same), written out here independently of the loader.
  */
-export function simulatedBoardName(profile: SimChipProfile, boardId: number): string {
+export function simulatedBoardName(profile: SimBoardNaming, boardId: number): string {
   const bus = profile.pci ? 'pci' : 'ahb';
   const ids = profile.pci;
   if (profile.bdfSearchBusAndBoard && ids) {

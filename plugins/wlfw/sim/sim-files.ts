@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { buildBoardContainer, simulatedBoardName } from './board-container-writer';
-import type { SimChipProfile } from './sim-profile';
+import { buildBoardContainer, simulatedBoardName, type SimBoardNaming } from './board-container-writer';
 
 /** Deterministic pseudo-random bytes (xorshift32 seeded by FNV-1a of `seed`): synthetic, never real firmware. */
 export function pseudoRandomBytes(seed: string, length: number): Uint8Array {
@@ -94,7 +93,7 @@ export interface SimulatedCardFiles {
  * one board-2.bin holding every card's board data under its kernel board name,
  * regdb.bin, m3.bin and each card's `cal-pci-<address>.bin`.
  */
-export async function writeSimulatedFiles(dir: string, profile: SimChipProfile, cards: readonly SimulatedCardFiles[]): Promise<string[]> {
+export async function writeSimulatedFiles(dir: string, profile: SimFileSpec & SimBoardNaming & { readonly family: 'ath11k' | 'ath12k' }, cards: readonly SimulatedCardFiles[]): Promise<string[]> {
   const chipDir = path.join(dir, profile.family, profile.chip, profile.hwRev);
   await fs.mkdir(chipDir, { recursive: true });
   const written: string[] = [];
@@ -108,7 +107,8 @@ export async function writeSimulatedFiles(dir: string, profile: SimChipProfile, 
   for (const card of cards) {
     const files = simulatedFiles(profile, card.boardId, 'pci', card.pciAddress);
     entries.set(simulatedBoardName(profile, card.boardId), files.board);
-    await put(`cal-pci-${card.pciAddress}.bin`, files.caldata);
+    // dev_name() is the PCI address; AHB chips on a simulated link keep it as their device name.
+    await put(`cal-${profile.pci ? 'pci' : 'ahb'}-${card.pciAddress}.bin`, files.caldata);
     await put('regdb.bin', files.regdb);
     await put('m3.bin', files.m3);
   }

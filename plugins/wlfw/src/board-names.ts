@@ -13,9 +13,12 @@ export interface BoardNameInputs {
 
 type NameType = 'full' | 'bus' | 'chip-id';
 
-/** `ath11k_bus_str`: PCI chips are 'pci', AHB and hybrid (WCN6750) chips 'ahb'. */
-export function busOf(chip: WlfwChipParams, identity: CardIdentity | undefined): string {
-  return identity?.bus ?? (chip.bus === 'pci' ? 'pci' : 'ahb');
+/**
+ * `ath11k_bus_str(ab->hif.bus)`: the bus of the driver that probed the chip, so PCI
+ * chips are 'pci' and AHB and hybrid (WCN6750) chips 'ahb', whatever link carries them.
+ */
+export function busOf(chip: WlfwChipParams): string {
+  return chip.bus === 'pci' ? 'pci' : 'ahb';
 }
 
 function hex4(n: number): string {
@@ -32,7 +35,7 @@ function hex4(n: number): string {
  */
 function boardName(inputs: BoardNameInputs, type: NameType, withVariant: boolean): string | undefined {
   const { chip, identity, chipId, boardId } = inputs;
-  const bus = busOf(chip, identity);
+  const bus = busOf(chip);
   const variant = withVariant && identity?.variant ? `,variant=${identity.variant}` : '';
   if (chip.bdfSearch === 'bus-and-board') {
     if (type === 'bus') return `bus=${bus}`;

@@ -54,7 +54,7 @@ export interface WlfwCardStatus {
   /** Attempts on the current firmware incarnation; recoveries after crashes. */
   readonly attempts: number;
   readonly recoveries: number;
-  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly lastError?: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };
   /** Milliseconds from the server's appearance to ready, for the last bring-up. */
   readonly bringUpMs?: number;
   /** What the host knows of the device (bus, PCI address and ids, variant), if anything. */

@@ -24,8 +24,8 @@ export const CARD_TABLE_HEADERS: Readonly<Record<keyof CardTableRow, string>> = 
   boardId: 'BOARD',
   firmware: 'FIRMWARE',
   state: 'STATE',
-  boardName: 'BOARD NAME',
-  files: 'FILES (board regdb cal m3)',
+  boardName: 'BOARD-NAME',
+  files: 'FILES(board,regdb,cal,m3)',
 };
 
 /** `0x01050003 WLAN.HK.2.5.0.1-01208-...`, or '-' before CAP. */
@@ -46,7 +46,7 @@ export function cardTableRow(s: WlfwCardStatus): CardTableRow {
     firmware: formatFirmwareVersion(s),
     state: s.lastError && s.state === 'failed' ? `failed (${s.lastError.code})` : s.state,
     boardName: s.boardName ?? '-',
-    files: [s.boardSource, s.regdbFile, s.caldataFile, s.m3File].map((f) => (f ? basename(f) : '-')).join(' '),
+    files: [s.boardSource, s.regdbFile, s.caldataFile, s.m3File].map((f) => (f ? basename(f) : '-')).join(','),
   };
 }
 

@@ -182,7 +182,7 @@ export class WlfwCard {
         }
         if (signal.aborted) return;
         const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
-        this.patch({ lastError: { code: e.code, message: e.message } });
+        this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
         const retryable = !FATAL_CODES.has(e.code);
         if (!retryable || attempt >= this.deps.options.maxAttempts) {
           this.log.error({ code: e.code, err: e.message, attempt }, 'bring-up failed');
@@ -409,7 +409,7 @@ export class WlfwCard {
       } else {
         // dev_name(): the PCI address for PCI cards, whatever link carries the card.
         const dev = identity?.address ?? splitKey(this.key)[1];
-        const cal = await store.caldata(chip, busOf(chip, identity), dev, this.key);
+        const cal = await store.caldata(chip, busOf(chip), dev, this.key);
         files.push({ type: chip.family === 'ath12k' ? BdfType.CALIBRATION : BdfType.CALDATA, data: cal.data });
         this.patch({ caldataFile: cal.path });
       }
