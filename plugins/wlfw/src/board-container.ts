@@ -39,7 +39,8 @@ function align4(n: number): number {
  * {@link BoardContainerMalformedError} (naming the file and the byte offset),
  * never a read past the buffer. As the drivers' loops do
  * (`ath11k_core_fetch_board_data_api_n`, `ath11k_core_parse_bd_ie_board`), a tail
- * shorter than an IE header is ignored, unknown IE ids are skipped and the last IE's
+ * shorter than an IE header is ignored (a header that fits exactly is read, so a
+ * trailing empty DATA is reported rather than skipped), unknown IE ids are skipped and the last IE's
  * padding may be missing; a DATA of zero bytes is refused (the drivers treat it as
  * "no board data" and give up).
  */
@@ -53,7 +54,7 @@ export function parseBoardContainer(buf: Uint8Array, file: string, magic: string
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const entries: BoardEntry[] = [];
   let off = align4(magicLen);
-  while (buf.length - off > HEADER) {
+  while (buf.length - off >= HEADER) {
     const id = view.getUint32(off, true);
     const len = view.getUint32(off + 4, true);
     const body = off + HEADER;
@@ -68,7 +69,7 @@ function parseSubIes(buf: Uint8Array, view: DataView, start: number, len: number
   const end = start + len;
   let names: string[] = [];
   let off = start;
-  while (end - off > HEADER) {
+  while (end - off >= HEADER) {
     const id = view.getUint32(off, true);
     const subLen = view.getUint32(off + 4, true);
     const body = off + HEADER;
