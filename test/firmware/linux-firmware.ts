@@ -85,3 +85,23 @@ export function requireLinuxFirmware(ctx: Mocha.Context): string {
     ctx.skip();
   }
 }
+
+/**
+ * The DATA a board-2.bin holds under `name`, found by bytes rather than by the
+ * loader's parser: the NAME sub-IE with exactly `name` (u32 id 0, u32 length, bytes),
+ * then the first DATA sub-IE (id 1) after it, skipping further NAMEs.
+ * @throws when the name is not there.
+ */
+export function entryAfterName(file: Buffer, name: string): Buffer {
+  const needle = Buffer.alloc(8 + name.length);
+  needle.writeUInt32LE(name.length, 4);
+  needle.write(name, 8, 'latin1');
+  let at = file.indexOf(needle);
+  if (at < 0) throw new Error(`'${name}' is not in the container`);
+  for (;;) {
+    const id = file.readUInt32LE(at);
+    const len = file.readUInt32LE(at + 4);
+    if (id === 1) return file.subarray(at + 8, at + 8 + len);
+    at += 8 + ((len + 3) & ~3);
+  }
+}

@@ -2,30 +2,11 @@ import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
+import { entryAfterName, requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
 import { plugin, createSimulatedCard, type WlfwCardStatus } from '../index';
 import { pseudoRandomBytes, sha256, type SimulatedCard } from '../../wlfw/sim';
 import { createRig, type Rig } from '../../wlfw/test/rig';
 
-/**
- * The DATA the kernel's rules select for `name`, found without the loader's parser:
- * the NAME sub-IE holding exactly `name` (u32 id 0, u32 length, bytes), then the
- * first DATA sub-IE (id 1) after it, skipping further NAMEs.
- */
-function entryAfterName(file: Buffer, name: string): Buffer {
-  const needle = Buffer.alloc(8 + name.length);
-  needle.writeUInt32LE(0, 0);
-  needle.writeUInt32LE(name.length, 4);
-  needle.write(name, 8, 'latin1');
-  let at = file.indexOf(needle);
-  expect(at, `'${name}' in board-2.bin`).to.be.at.least(0);
-  for (;;) {
-    const id = file.readUInt32LE(at);
-    const len = file.readUInt32LE(at + 4);
-    if (id === 1) return file.subarray(at + 8, at + 8 + len);
-    at += 8 + ((len + 3) & ~3);
-  }
-}
 
 interface Case {
   readonly chip: string;

@@ -3,20 +3,11 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { StreamSocketListener } from '../../../src/backends/stream-socket';
-import { requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
+import { entryAfterName, requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
 import { plugin, createSimulatedCard } from '../index';
 import { pseudoRandomBytes, sha256, type SimulatedCard } from '../../wlfw/sim';
 import { createRig, type Rig } from '../../wlfw/test/rig';
 
-/** The DATA after the NAME sub-IE holding exactly `name` (found by bytes, not by the loader's parser). */
-function entryAfterName(file: Buffer, name: string): Buffer {
-  const needle = Buffer.alloc(8 + name.length);
-  needle.writeUInt32LE(name.length, 4);
-  needle.write(name, 8, 'latin1');
-  const at = file.indexOf(needle) + 8 + ((name.length + 3) & ~3);
-  expect(file.readUInt32LE(at), `DATA after '${name}'`).to.equal(1);
-  return file.subarray(at + 8, at + 8 + file.readUInt32LE(at + 4));
-}
 
 describe('three identical QCN9074 over --listen, identities from configuration, real firmware-atheros files', function () {
   this.timeout(60_000);
