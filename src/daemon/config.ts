@@ -58,6 +58,11 @@ export interface QrtrdConfig {
   readonly plugins: readonly string[];
   /** Per-plugin configuration sections, by plugin name. */
   readonly pluginConfig: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /**
+   * Card identities for the WLFW loaders (passed as `identities` to ath11k and ath12k):
+   * `{ key | node | instance, bus, address, vendor, device, subsystemVendor, subsystemDevice, variant }`.
+   */
+  readonly cardIdentities: readonly Readonly<Record<string, unknown>>[];
   readonly simulation: SimulationConfig;
   readonly logLevel: LogLevel;
   /** File for the JSON log lines; null = standard error. */
@@ -94,6 +99,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   links: [],
   plugins: ['plugins/ath11k', 'plugins/ath12k', 'plugins/bam-dmux'],
   pluginConfig: {},
+  cardIdentities: [],
   simulation: DEFAULT_SIMULATION,
   logLevel: 'info',
   logFile: null,
@@ -175,6 +181,8 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
   if (pluginConfig !== undefined && (!isObject(pluginConfig) || Object.values(pluginConfig).some((s) => !isObject(s)))) {
     v.fail('pluginConfig', 'an object of per-plugin objects', pluginConfig);
   }
+  const cardIdentities = raw.cardIdentities;
+  if (cardIdentities !== undefined && (!Array.isArray(cardIdentities) || !cardIdentities.every(isObject))) v.fail('cardIdentities', 'an array of identity objects', cardIdentities);
   return {
     node: node ?? base.node,
     listen: v.pathOrNull(raw, 'listen', 'listen') ?? (raw.listen === null ? null : base.listen),
@@ -186,6 +194,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     links: (links as LinkConfig[] | undefined) ?? base.links,
     plugins: (plugins as string[] | undefined) ?? base.plugins,
     pluginConfig: (pluginConfig as QrtrdConfig['pluginConfig'] | undefined) ?? base.pluginConfig,
+    cardIdentities: (cardIdentities as QrtrdConfig['cardIdentities'] | undefined) ?? base.cardIdentities,
     simulation: raw.simulation === undefined ? base.simulation : parseSimulation(raw.simulation, v),
     logLevel: (logLevel as LogLevel | undefined) ?? base.logLevel,
     logFile: v.pathOrNull(raw, 'logFile', 'logFile') ?? (raw.logFile === null ? null : base.logFile),

@@ -280,11 +280,13 @@ export class QrtrdDaemon {
 
   /**
    * Daemon-wide keys a plugin's section may declare (CONFIG_SECTION keys) and leave unset: the
-   * plugin gets the daemon's value, so `--firmware-dir` reaches every loader that reads firmware.
+   * plugin gets the daemon's value, so `--firmware-dir` reaches every loader that reads firmware
+   * and `cardIdentities` every loader that takes `identities`.
    */
   private shareDaemonKeys(): void {
     const shared: Record<string, unknown> = {};
     if (this.config.firmwareDir) shared.firmwareDir = this.config.firmwareDir;
+    if (this.config.cardIdentities.length > 0) shared.identities = this.config.cardIdentities;
     for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) {
       const section = { ...this.plugins.configOf(plugin) };
       for (const [key, value] of Object.entries(shared)) if (key in contribution.keys && section[key] === undefined) section[key] = value;

@@ -9,7 +9,11 @@ export function collectSections(host: PluginHost | null, onError: (plugin: strin
     let entry = merged.get(contribution.id);
     if (!entry) merged.set(contribution.id, (entry = { head: contribution, rows: [] }));
     try {
-      entry.rows.push(...contribution.rows());
+      // One cell per header of the merged table, whatever a contributor sent ('-' where it has none).
+      const width = entry.head.headers.length;
+      for (const row of contribution.rows()) {
+        entry.rows.push(row.cells.length === width ? row : { ...row, cells: Array.from({ length: width }, (_, i) => row.cells[i] ?? '-') });
+      }
     } catch (err) {
       onError(plugin, err);
     }

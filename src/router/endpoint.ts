@@ -28,6 +28,25 @@ export function parseBackendKey(text: string): BackendKey {
   return { kind: text.slice(0, colon), key: text.slice(colon + 1) };
 }
 
+/**
+ * What a backend knows of the device behind an endpoint, as the kernel knows it
+ * from the bus (a PCI function's address and ids, an AHB device's name), for the
+ * plugins that need it (WLFW board data is selected by these). All optional: a
+ * socket or TUN link knows nothing of the device and leaves it out.
+ */
+export interface BackendDevice {
+  /** Bus name as the ath drivers spell it (ath11k_bus_str): 'pci', 'ahb'. */
+  readonly bus: string;
+  /** Device name on the bus: the PCI address '0000:01:00.0', an AHB device 'c000000.wifi'. */
+  readonly address?: string;
+  readonly vendor?: number;
+  readonly device?: number;
+  readonly subsystemVendor?: number;
+  readonly subsystemDevice?: number;
+  /** Board-data variant (DT qcom,ath11k-calibration-variant, SMBIOS bdf_ext). */
+  readonly variant?: string;
+}
+
 export function sameBackendKey(a: BackendKey, b: BackendKey): boolean {
   return a.kind === b.kind && a.key === b.key;
 }
@@ -41,6 +60,8 @@ export function sameBackendKey(a: BackendKey, b: BackendKey): boolean {
  */
 export interface Endpoint {
   readonly backendKey: BackendKey;
+  /** The device behind the link, when the backend knows it (MHI: the PCI function). */
+  readonly device?: BackendDevice;
   /**
    * False when the key can never come back once this endpoint detaches (a socket
    * connection's inode): reservations of it are then dropped at once instead of

@@ -13,7 +13,7 @@ import {
 import { decodeControlInto, encodeControl, newControlPacket } from '../wire/control';
 import { QrtrWireError } from '../wire/errors';
 import { decodeHeaderInto, encodePacket, newHeader, type QrtrHeaderFields } from '../wire/packet';
-import { formatBackendKey, type BackendKey, type Endpoint } from './endpoint';
+import { formatBackendKey, type BackendDevice, type BackendKey, type Endpoint } from './endpoint';
 import { EndpointIdRegistry, type EndpointReservation, type ReserveOptions } from './endpoint-ids';
 import {
   EndpointKeyInUseError,
@@ -89,6 +89,8 @@ export interface EndpointCounters {
 export interface EndpointInfo {
   readonly id: number;
   readonly key: BackendKey;
+  /** What the backend knows of the device (Endpoint.device). */
+  readonly device?: BackendDevice;
   /** The first node id learned on this endpoint, if any yet. */
   readonly primaryNode: number | undefined;
   /** Every node id reachable through it (bridged ones included). */
@@ -270,6 +272,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
       .map((s) => ({
         id: s.id,
         key: s.key,
+        device: s.endpoint.device,
         primaryNode: s.primaryNode,
         nodes: [...s.nodes],
         attachedAt: s.attachedAt,

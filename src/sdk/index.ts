@@ -23,7 +23,7 @@ export * from './netdev';
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 // Value types of the lower layers a plugin sees through its context.
 export { formatBackendKey, parseBackendKey, sameBackendKey, NO_ENDPOINT_ID } from '../router';
-export type { BackendKey, Endpoint, EndpointEvent, EndpointInfo, EndpointReservation, ReserveOptions, ReservationFreed, ReservationLossReason, QrtrSocketProvider, QrtrSocket, QrtrMessage } from '../router';
+export type { BackendDevice, BackendKey, Endpoint, EndpointEvent, EndpointInfo, EndpointReservation, ReserveOptions, ReservationFreed, ReservationLossReason, QrtrSocketProvider, QrtrSocket, QrtrMessage } from '../router';
 export type { LookupEvent, LookupFilter, ServerInfo } from '../ns';
 // Typed failures a plugin catches.
 export { QmiResultError, QmiTimeoutError, QmiServiceLostError, QmiHandleClosedError, QmiAbortedError } from '../qmi';

@@ -8,9 +8,9 @@ export { recordingLogger, silentLogger } from '../host/loggers';
 export type { LogRecord } from '../sdk/logger';
 export { Router, createMemoryLink, MemoryEndpoint, DEFAULT_ROUTER_OPTIONS, type AttachedEndpoint, type RouterOptions } from '../router';
 // Remote peers over the remote-socket protocol, for tests that bring devices in from another process.
-export { StreamSocketListener } from '../links/stream-socket';
+export { StreamSocketListener, connectRemoteEndpoint } from '../links/stream-socket';
 export { NameService, watchServers$, lookupServers } from '../ns';
 export { QmiClient, QmiService } from '../qmi';
-export { createSimulatedMhiCard, SimulatedMhiController, type SimulatedMhiCard } from '../links/mhi';
+export { createSimulatedMhiCard, SimulatedMhiController, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions } from '../links/mhi';
 // OS network interfaces (TUN) a modem simulation exposes its data plane as (qrtrd --netdev).
 export { NetTunDevice, hasNetAdminCapability } from '../kernel/net-tun';

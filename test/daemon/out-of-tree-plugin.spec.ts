@@ -95,12 +95,12 @@ describe('an out-of-tree plugin', function () {
     expect(daemon.code, daemon.stderr).to.equal(0);
     // The live view: its card's change line and row in the Cards table, and its pane.
     expect(daemon.stdout).to.match(/^mhi:0000:09:00\.0 ACME-1: ready$/m);
-    expect(daemon.stdout).to.match(/^\d+\s+mhi:0000:09:00\.0\s+-\s+ACME-1\s+0x1\s+acme-fw-1\.0\s+ready$/m);
+    expect(daemon.stdout).to.match(/^\d+\s+mhi:0000:09:00\.0\s+-\s+ACME-1\s+0x1\s+acme-fw-1\.0\s+ready\s+acme-board\s+built-in$/m);
     expect(daemon.stdout).to.contain('Acme:\ngreeting: hi from acme; cards: 1');
     expect(text!.code, text!.stderr).to.equal(0);
     const lines = text!.stdout.trim().split('\n');
-    expect(lines[0]).to.match(/^ENDPOINT\s+KEY\s+NODE\s+CHIP\s+BOARD\s+FIRMWARE\s+STATE$/);
-    expect(lines.filter((l) => /\sready$/.test(l))).to.have.length(5, 'four built-in cards and the acme card');
+    expect(lines[0]).to.match(/^ENDPOINT\s+KEY\s+NODE\s+CHIP\s+BOARD\s+FIRMWARE\s+STATE\b/);
+    expect(lines.filter((l) => /\sready(\s|$)/.test(l))).to.have.length(5, 'four built-in cards and the acme card');
     expect(lines.some((l) => /mhi:0000:09:00\.0\s+-\s+ACME-1/.test(l))).to.equal(true);
     expect(json!.code, json!.stderr).to.equal(0);
     const rows = JSON.parse(json!.stdout) as { key: string; state: string; endpoint: number; family?: string }[];

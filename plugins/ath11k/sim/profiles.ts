@@ -14,7 +14,12 @@ const base = {
   phyCap: false,
   numPhy: 1,
   mlo: false,
+  bdfSearchBusAndBoard: false,
 };
+
+// PCI device ids: ath11k/pci.c QCA6390_DEVICE_ID, WCN6855_DEVICE_ID, QCN9074_DEVICE_ID;
+// WCN6855 names board data by bus and board (ath11k_pci_probe sets ATH11K_BDF_SEARCH_BUS_AND_BOARD).
+// The subsystem ids are ones that linux-firmware's WCN6855 board-2.bin lists.
 
 /** Firmware behaviour of each simulated ath11k chip. */
 export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
@@ -45,6 +50,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCA6390: {
     ...base,
     chip: 'QCA6390',
+    pci: { device: 0x1101, subsystemVendor: 0x17cb, subsystemDevice: 0x0108 },
     hwRev: 'hw2.0',
     instance: 0x01,
     chipId: 0x0,
@@ -73,6 +79,8 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   WCN6855: {
     ...base,
     chip: 'WCN6855',
+    pci: { device: 0x1103, subsystemVendor: 0x17cb, subsystemDevice: 0x3374 },
+    bdfSearchBusAndBoard: true,
     hwRev: 'hw2.0',
     instance: 0x01,
     chipId: 0x2,
@@ -97,6 +105,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCN9074: {
     ...base,
     chip: 'QCN9074',
+    pci: { device: 0x1104, subsystemVendor: 0x17cb, subsystemDevice: 0x1104 },
     hwRev: 'hw1.0',
     instance: 0x07,
     chipId: 0x0,

@@ -10,11 +10,14 @@ const common = {
   fixedMemRegion: false,
   fixedBdfAddr: false,
   maxBoardSize: 256 * 1024,
+  bdfSearch: 'board' as const,
 };
 
 /**
  * ath11k chips (the kernel's ath11k_hw_params, WLFW-relevant fields; reference
- * §4.1/§4.3). soc_id prefixes tell QCA6390 from WCN6855, which share instance 1.
+ * §4.1/§4.3). The PCI device id (ath11k/pci.c ath11k_pci_id_table) picks the chip of
+ * a card with an identity; without one, soc_id prefixes tell QCA6390 from WCN6855,
+ * which share instance 1.
  */
 export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   {
@@ -40,6 +43,7 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'QCA6390',
+    pciDeviceId: 0x1101,
     hwRev: 'hw2.0',
     bus: 'pci',
     serviceInstance: 0x01,
@@ -57,6 +61,8 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'WCN6855',
+    pciDeviceId: 0x1103,
+    bdfSearch: 'bus-and-board',
     hwRev: 'hw2.0',
     bus: 'pci',
     serviceInstance: 0x01,
@@ -74,6 +80,7 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'QCN9074',
+    pciDeviceId: 0x1104,
     hwRev: 'hw1.0',
     bus: 'pci',
     serviceInstance: 0x07,

@@ -3,14 +3,14 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { NameService, QmiService, Router, createMemoryLink } from '../../../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
-import { WlfwFirmware, simulatedFiles, type SimFaults } from '../../wlfw/sim';
+import { WlfwFirmware, buildBoardContainer, simulatedFiles, type SimFaults } from '../../wlfw/sim';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';
-import { createRig, requestsNamed, sleep, type Rig } from '../../wlfw/test/rig';
+import { createRig, requestNames, requestsNamed, sleep, type Rig } from '../../wlfw/test/rig';
 
-async function failedWith(rig: Rig, key: string): Promise<{ code: string; message: string }> {
+async function failedWith(rig: Rig, key: string): Promise<{ code: string; message: string; details?: Readonly<Record<string, unknown>> }> {
   const err = (await rig.loader('ath11k').whenReady([key], 10_000).then(
     () => undefined,
-    (e: { status?: { lastError?: { code: string; message: string } } }) => e.status?.lastError,
+    (e: { status?: { lastError?: { code: string; message: string; details?: Readonly<Record<string, unknown>> } } }) => e.status?.lastError,
   ))!;
   expect(err, 'the card should have failed').to.not.equal(undefined);
   return err;
@@ -80,36 +80,51 @@ describe('ath11k loader under firmware faults', function () {
     expect(requestsNamed(setup.card, 'RESPOND_MEM').map((r) => (r.mem_seg as unknown[]).length)).to.deep.equal([0, 16]);
   });
 
-  it('should report a missing board file as WLFW_FIRMWARE_MISSING naming the card and the path', async () => {
+  it('should name every board name and file it tried, in order, when no board entry matches, and send nothing', async () => {
     rig = await createRig([plugin]);
     const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 77 });
     await writeSimulatedFirmwareDir(rig.firmwareDir, [{ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 78 }]);
     await rig.host.start('ath11k');
     await card.attach(rig.router);
     const err = await failedWith(rig, card.key);
-    expect(err.code).to.equal('WLFW_FIRMWARE_MISSING');
-    expect(err.message).to.contain('mhi:0000:01:00.0').and.contain(path.join('ath11k', 'QCN9074', 'hw1.0', 'board-77.bin'));
+    const dir = path.join(rig.firmwareDir, 'ath11k', 'QCN9074', 'hw1.0');
+    expect(err.code).to.equal('WLFW_BOARD_DATA_NOT_FOUND');
+    expect(err.details?.tried).to.deep.equal([
+      { file: path.join(dir, 'board-2.bin'), name: 'bus=pci,qmi-chip-id=0,qmi-board-id=77' },
+      { file: path.join(dir, 'board.bin') },
+    ]);
+    expect(err.message).to.contain('mhi:0000:01:00.0').and.contain("'bus=pci,qmi-chip-id=0,qmi-board-id=77'");
+    expect(requestNames(card)).to.not.include('BDF_DOWNLOAD');
   });
 
-  it('should report an ELF chip given a non-ELF board file, and an empty file, as WLFW_FIRMWARE_CORRUPT', async () => {
+  it('should report a board-2.bin with a bad magic, or an IE running past its end, as WLFW_BOARD_CONTAINER_MALFORMED with file and offset', async () => {
     rig = await createRig([plugin]);
     const a = createSimulatedCard({ chip: 'WCN6855', pciAddress: '0000:01:00.0', boardId: 1 });
     const b = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:02:00.0', boardId: 2 });
     await writeSimulatedFirmwareDir(rig.firmwareDir, [a, b]);
-    await fs.writeFile(path.join(rig.firmwareDir, 'ath11k', 'WCN6855', 'hw2.0', 'board-1.bin'), new Uint8Array(4096));
-    await fs.writeFile(path.join(rig.firmwareDir, 'ath11k', 'QCN9074', 'hw1.0', 'board-2.bin'), new Uint8Array(0));
+    const fileA = path.join(rig.firmwareDir, 'ath11k', 'WCN6855', 'hw2.0', 'board-2.bin');
+    const fileB = path.join(rig.firmwareDir, 'ath11k', 'QCN9074', 'hw1.0', 'board-2.bin');
+    const truncated = buildBoardContainer('ath11k', [{ ie: 0, names: ['x'], data: new Uint8Array(64) }]);
+    new DataView(truncated.buffer).setUint32(24, 0x10000, true); // the BOARD IE's length
+    await fs.writeFile(fileA, truncated);
+    await fs.writeFile(fileB, buildBoardContainer('ath12k', [{ ie: 0, names: ['bus=pci,qmi-chip-id=0,qmi-board-id=2'], data: new Uint8Array(64) }]));
     await rig.host.start('ath11k');
     await a.attach(rig.router);
     await b.attach(rig.router);
     const ea = await failedWith(rig, a.key);
     const eb = await failedWith(rig, b.key);
-    expect([ea.code, eb.code]).to.deep.equal(['WLFW_FIRMWARE_CORRUPT', 'WLFW_FIRMWARE_CORRUPT']);
-    expect(ea.message).to.match(/ELF magic/);
-    expect(eb.message).to.match(/empty/);
+    expect([ea.code, eb.code]).to.deep.equal(['WLFW_BOARD_CONTAINER_MALFORMED', 'WLFW_BOARD_CONTAINER_MALFORMED']);
+    expect(ea.details).to.include({ path: fileA, offset: 20 });
+    expect(ea.message).to.match(/runs past the end/);
+    expect(eb.details).to.include({ path: fileB, offset: 0 });
+    expect(eb.message).to.match(/bad magic/);
+    for (const card of [a, b]) expect(requestNames(card)).to.not.include('BDF_DOWNLOAD');
   });
 
   it('should bring up a card emulated by hand on another backend kind, found only through the name service', async () => {
-    rig = await createRig([plugin]);
+    // The link knows nothing of the device: the configured identity gives the PCI ids its board name needs.
+    const identity = { key: 'tun:emu0', address: '0000:00:00.0', vendor: '0x17cb', device: '0x1103', subsystemVendor: '0x17cb', subsystemDevice: '0x3374' };
+    rig = await createRig([plugin], { ath11k: { identities: [identity] } });
     const profile = ATH11K_SIM_PROFILES.WCN6855;
     await writeSimulatedFirmwareDir(rig.firmwareDir, [{ chip: 'WCN6855', pciAddress: '0000:00:00.0', boardId: 0x42 }]);
     await rig.host.start('ath11k');

@@ -51,7 +51,16 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
       router,
       provider: withoutEndpointIds(router),
       logger,
-      config: { ath11k: { firmwareDir: dir, requestTimeoutMs: 2000, indicationTimeoutMs: 2000, retryDelayMs: 20 } },
+      // Without a backend key the node a card presents selects its identity (and so its caldata, cal-pci-<address>.bin).
+      config: {
+        ath11k: {
+          firmwareDir: dir,
+          requestTimeoutMs: 2000,
+          indicationTimeoutMs: 2000,
+          retryDelayMs: 20,
+          identities: [7, 8].map((node, i) => ({ node, address: `0000:0${i + 1}:00.0` })),
+        },
+      },
     });
     host.add(plugin);
     // Two QCN9074 cards, same instance; firmware at nodes 7 and 8 (as the TUN bridge's
@@ -67,12 +76,6 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
       await fs.rm(dir, { recursive: true, force: true });
     };
     await writeSimulatedFirmwareDir(dir, cards.map((c) => ({ chip: 'QCN9074', pciAddress: c.pciAddress, boardId: c.boardId })));
-    // Without a backend key, a card's caldata is named after its node.
-    const profile = ATH11K_SIM_PROFILES.QCN9074;
-    for (const [i, card] of cards.entries()) {
-      const caldata = simulatedFiles(profile, card.boardId, 'pci', card.pciAddress).caldata!;
-      await fs.writeFile(path.join(dir, profile.family, profile.chip, profile.hwRev, `cal-node-${7 + i}.bin`), caldata);
-    }
     await host.start('ath11k');
     for (const card of cards) await card.attach(router);
 

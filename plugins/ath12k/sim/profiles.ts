@@ -18,11 +18,16 @@ const base = {
   expectWlanIni: true,
 };
 
+// PCI device ids: ath12k/pci.c QCN9274_DEVICE_ID, WCN7850_DEVICE_ID; WCN7850 names
+// board data by bus and board (ath12k_pci_probe). Subsystem ids are made up.
+
 /** Firmware behaviour of each simulated ath12k chip. */
 export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCN9274: {
     ...base,
     chip: 'QCN9274',
+    pci: { device: 0x1109, subsystemVendor: 0x17cb, subsystemDevice: 0x1109 },
+    bdfSearchBusAndBoard: false,
     hwRev: 'hw2.0',
     instance: 0x07,
     chipId: 0x0,
@@ -42,6 +47,8 @@ export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   WCN7850: {
     ...base,
     chip: 'WCN7850',
+    pci: { device: 0x1107, subsystemVendor: 0x17cb, subsystemDevice: 0x3378 },
+    bdfSearchBusAndBoard: true,
     hwRev: 'hw2.0',
     instance: 0x01,
     chipId: 0x2,

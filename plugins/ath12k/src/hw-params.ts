@@ -18,11 +18,16 @@ const common = {
   maxBoardSize: 512 * 1024,
 };
 
+// PCI device ids and board-2.bin search mode: ath12k/pci.c ath12k_pci_id_table and
+// ath12k_pci_probe (WCN7850 sets ATH12K_BDF_SEARCH_BUS_AND_BOARD, QCN9274 keeps the default).
+
 /** ath12k chips (reference §4.1/§4.4): PHY_CAP first, grouped HOST_CAP, shadow registers v3. */
 export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'QCN9274',
+    pciDeviceId: 0x1109,
+    bdfSearch: 'board',
     hwRev: 'hw2.0',
     serviceInstance: 0x07,
     socIds: [0x92740000],
@@ -36,6 +41,8 @@ export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'WCN7850',
+    pciDeviceId: 0x1107,
+    bdfSearch: 'bus-and-board',
     hwRev: 'hw2.0',
     serviceInstance: 0x01,
     socIds: [0x78500000],

@@ -3,6 +3,7 @@ import { writeSimulatedFiles } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { SimulatedCard } from './simulated-card';
 import type { SimFaults } from './wlfw-firmware';
+import type { SimulatedCardOptions } from './simulated-card';
 
 /** One simulated card as the daemon's configuration or a test names it. */
 export interface SimulatedCardSpec {
@@ -10,6 +11,10 @@ export interface SimulatedCardSpec {
   readonly pciAddress: string;
   readonly boardId: number;
   readonly faults?: SimFaults;
+  readonly subsystem?: SimulatedCardOptions['subsystem'];
+  readonly expectedFiles?: SimulatedCardOptions['expectedFiles'];
+  readonly eepromCaldata?: boolean;
+  readonly node?: number;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {
@@ -17,7 +22,7 @@ export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChi
   if (!profile) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, spec.chip);
   if (!Number.isInteger(spec.boardId) || spec.boardId < 0 || spec.boardId > 0xffff) throw new InvalidArgumentError('boardId', 'an integer 0..65535', spec.boardId);
   if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(spec.pciAddress)) throw new InvalidArgumentError('pciAddress', "a PCI address such as '0000:01:00.0'", spec.pciAddress);
-  return new SimulatedCard({ profile, pciAddress: spec.pciAddress, boardId: spec.boardId, faults: spec.faults });
+  return new SimulatedCard({ ...spec, profile });
 }
 
 /** Writes the synthetic firmware files every listed card needs under `dir`; returns the paths written. */
@@ -28,9 +33,10 @@ export async function writeSimulatedFirmwareDirFrom(
 ): Promise<string[]> {
   const written: string[] = [];
   for (const card of cards) {
-    const profile = profiles[card.chip];
-    if (!profile) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, card.chip);
-    written.push(...(await writeSimulatedFiles(dir, profile, card.boardId, 'pci', card.pciAddress)));
+    if (!profiles[card.chip]) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, card.chip);
+  }
+  for (const chip of new Set(cards.map((c) => c.chip))) {
+    written.push(...(await writeSimulatedFiles(dir, profiles[chip], cards.filter((c) => c.chip === chip))));
   }
   return [...new Set(written)];
 }

@@ -4,3 +4,4 @@ export * from './wlfw-firmware';
 export * from './simulated-card';
 export * from './factory';
 export * from './wlfw-simulation';
+export * from './board-container-writer';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { buildBoardContainer, simulatedBoardName, type SimBoardNaming } from './board-container-writer';
 
 /** Deterministic pseudo-random bytes (xorshift32 seeded by FNV-1a of `seed`): synthetic, never real firmware. */
 export function pseudoRandomBytes(seed: string, length: number): Uint8Array {
@@ -81,10 +82,19 @@ export function simulatedFiles(spec: SimFileSpec, boardId: number, bus: string, 
   };
 }
 
-/** Writes one card's files into `<dir>/<family>/<CHIP>/<hw>/` (shared files once per chip). */
-export async function writeSimulatedFiles(dir: string, spec: SimFileSpec, boardId: number, bus: string, dev: string): Promise<string[]> {
-  const files = simulatedFiles(spec, boardId, bus, dev);
-  const chipDir = path.join(dir, spec.family, spec.chip, spec.hwRev);
+/** One card as the fixture writer needs it. */
+export interface SimulatedCardFiles {
+  readonly boardId: number;
+  readonly pciAddress: string;
+}
+
+/**
+ * Writes the files of every listed card of one chip into `<dir>/<family>/<CHIP>/<hw>/`:
+ * one board-2.bin holding every card's board data under its kernel board name,
+ * regdb.bin, m3.bin and each card's `cal-pci-<address>.bin`.
+ */
+export async function writeSimulatedFiles(dir: string, profile: SimFileSpec & SimBoardNaming & { readonly family: 'ath11k' | 'ath12k' }, cards: readonly SimulatedCardFiles[]): Promise<string[]> {
+  const chipDir = path.join(dir, profile.family, profile.chip, profile.hwRev);
   await fs.mkdir(chipDir, { recursive: true });
   const written: string[] = [];
   const put = async (name: string, data: Uint8Array | undefined): Promise<void> => {
@@ -93,9 +103,15 @@ export async function writeSimulatedFiles(dir: string, spec: SimFileSpec, boardI
     await fs.writeFile(file, data);
     written.push(file);
   };
-  await put(`board-${boardId}.bin`, files.board);
-  await put('regdb.bin', files.regdb);
-  await put(`cal-${bus}-${dev}.bin`, files.caldata);
-  await put('m3.bin', files.m3);
+  const entries = new Map<string, Uint8Array>();
+  for (const card of cards) {
+    const files = simulatedFiles(profile, card.boardId, 'pci', card.pciAddress);
+    entries.set(simulatedBoardName(profile, card.boardId), files.board);
+    // dev_name() is the PCI address; AHB chips on a simulated link keep it as their device name.
+    await put(`cal-${profile.pci ? 'pci' : 'ahb'}-${card.pciAddress}.bin`, files.caldata);
+    await put('regdb.bin', files.regdb);
+    await put('m3.bin', files.m3);
+  }
+  await put('board-2.bin', buildBoardContainer(profile.family, [...entries].map(([name, data]) => ({ ie: 0, names: [name], data }))));
   return written;
 }

@@ -40,4 +40,13 @@ export interface SimChipProfile extends SimFileSpec {
   readonly numPhy: number;
   /** Expects HOST_CAP's MLO fields (ath12k). */
   readonly mlo: boolean;
+  /**
+   * The PCI function (vendor 0x17cb, the device id of the driver's id table; a made-up
+   * default subsystem) of a PCI chip; absent for AHB/hybrid chips.
+   */
+  readonly pci?: { readonly device: number; readonly subsystemVendor: number; readonly subsystemDevice: number };
+  /** CAP reports EEPROM caldata (TLV 0x19 non-zero): the host sends BDF type 3 instead of a caldata file. */
+  readonly eepromCaldata?: boolean;
+  /** Board names carry the PCI ids (the kernel's ATH1xK_BDF_SEARCH_BUS_AND_BOARD chips). */
+  readonly bdfSearchBusAndBoard: boolean;
 }

@@ -1,6 +1,6 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, createSimulatedMhiCard, type AttachedEndpoint } from '../../../src/testing/devices';
-import { simulatedFiles } from './sim-files';
+import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds } from '../../../src/testing/devices';
+import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
 
@@ -10,8 +10,8 @@ import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } 
  * channel pair and the probe order of net/qrtr/mhi.c: the single place that
  * decides the transport of simulated cards.
  */
-export function attachSimulatedCard(host: Router, pciAddress: string, device: Router): AttachedEndpoint {
-  const card = createSimulatedMhiCard(host, pciAddress);
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds): AttachedEndpoint {
+  const card = createSimulatedMhiCard(host, pciAddress, { pciIds });
   device.attach(card.deviceEndpoint);
   return card.attached;
 }
@@ -22,6 +22,14 @@ export interface SimulatedCardOptions {
   readonly pciAddress: string;
   readonly boardId: number;
   readonly faults?: SimFaults;
+  /** Subsystem ids of the card's PCI function (default: the profile's). */
+  readonly subsystem?: { readonly vendor: number; readonly device: number };
+  /** The files the firmware must receive, when they are not the synthetic ones (real linux-firmware in tests). */
+  readonly expectedFiles?: SimulatedFileSet;
+  /** CAP reports EEPROM caldata. */
+  readonly eepromCaldata?: boolean;
+  /** QRTR node id of the firmware (default: the chip's). */
+  readonly node?: number;
 }
 
 export type SimulatedCardState = 'off' | 'booting' | 'running' | 'crashed';
@@ -48,11 +56,28 @@ export class SimulatedCard {
 
   readonly state$: Observable<SimulatedCardState> = this.stateSubject.asObservable();
 
+  private readonly expectedFiles: SimulatedFileSet | undefined;
+  private socketPath: string | undefined;
+  /** The card's PCI function ids, as its MHI controller reports them (undefined for AHB chips). */
+  readonly pciIds: PciIds | undefined;
+
   constructor(options: SimulatedCardOptions) {
-    this.profile = options.profile;
+    this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
     this.pciAddress = options.pciAddress;
     this.boardId = options.boardId;
     this.faults = options.faults ?? {};
+    this.expectedFiles = options.expectedFiles;
+    const pci = options.profile.pci;
+    this.pciIds = pci && {
+      vendor: 0x17cb,
+      device: pci.device,
+      subsystemVendor: options.subsystem?.vendor ?? pci.subsystemVendor,
+      subsystemDevice: options.subsystem?.device ?? pci.subsystemDevice,
+    };
+  }
+
+  private files(): SimulatedFileSet {
+    return this.expectedFiles ?? simulatedFiles(this.profile, this.boardId, 'pci', this.pciAddress);
   }
 
   get chip(): string {
@@ -96,7 +121,18 @@ export class SimulatedCard {
   async attach(host: Router): Promise<void> {
     this.host = host;
     await this.powerOn();
-    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router);
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds);
+  }
+
+  /**
+   * Boots the firmware and connects it to a qrtrd listening socket (`--listen`), as
+   * a remote node: the daemon learns nothing of the device from such a link.
+   */
+  async connect(socketPath: string): Promise<void> {
+    this.socketPath = socketPath;
+    await this.powerOn();
+    const endpoint = await connectRemoteEndpoint(socketPath, { backendKey: { kind: 'socket', key: socketPath } });
+    this.link = this.device!.router.attach(endpoint);
   }
 
   /** Unplugs the card (the link goes away) and powers the firmware off. */
@@ -128,7 +164,7 @@ export class SimulatedCard {
     const p = this.profile;
     const router = new Router({ localNode: p.node });
     const ns = new NameService(router);
-    const files = simulatedFiles(p, this.boardId, 'pci', this.pciAddress);
+    const files = this.files();
     const crashOn = this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined };
     const firmware = new WlfwFirmware(p, this.boardId, files, crashOn, (mode) => void this.crash(mode), () => this.stateSubject.next('running'));
     const service = await QmiService.start(router, { service: 0x45, version: 1, instance: p.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
@@ -157,8 +193,8 @@ export class SimulatedCard {
       this.link = undefined;
       this.powerOff();
       this.restartTimer = setTimeout(() => {
-        if (!this.host) return;
-        void this.attach(this.host);
+        if (this.socketPath) void this.connect(this.socketPath);
+        else if (this.host) void this.attach(this.host);
       }, restartAfter);
       return;
     }
@@ -171,7 +207,7 @@ export class SimulatedCard {
     this.restartTimer = setTimeout(() => {
       if (!old || !this.link) return;
       void (async () => {
-        const files = simulatedFiles(this.profile, this.boardId, 'pci', this.pciAddress);
+        const files = this.files();
         const firmware = new WlfwFirmware(this.profile, this.boardId, files, this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined }, (m) => void this.crash(m), () => this.stateSubject.next('running'));
         const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.profile.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
         this.device = { router: old.router, ns: old.ns, service, firmware };

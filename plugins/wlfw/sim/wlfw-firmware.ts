@@ -104,7 +104,7 @@ export class WlfwFirmware {
     this.expectedFiles = [
       ...(files.regdb ? [{ type: 4, data: files.regdb }] : []),
       board,
-      ...(files.caldata ? [{ type: profile.caldataType, data: files.caldata }] : []),
+      ...(profile.eepromCaldata && !profile.boardElf ? [{ type: 3, data: undefined }] : files.caldata ? [{ type: profile.caldataType, data: files.caldata }] : []),
     ];
   }
 
@@ -195,6 +195,7 @@ export class WlfwFirmware {
         voltage_mv: 3300,
         time_freq_hz: 19_200_000,
         otp_version: 1,
+        eeprom_read_timeout: p.eepromCaldata ? 10 : undefined,
       };
     });
     if (p.deviceInfo) {

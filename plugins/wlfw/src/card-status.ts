@@ -1,3 +1,4 @@
+import type { CardIdentity } from './card-identity';
 import type { WlfwFamily } from './chip-params';
 
 /**
@@ -56,9 +57,20 @@ export interface WlfwCardStatus {
   /** Attempts on the current firmware incarnation; recoveries after crashes. */
   readonly attempts: number;
   readonly recoveries: number;
-  readonly lastError?: { readonly code: string; readonly message: string };
+  readonly lastError?: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };
   /** Milliseconds from the server's appearance to ready, for the last bring-up. */
   readonly bringUpMs?: number;
+  /** What the host knows of the device (bus, PCI address and ids, variant), if anything. */
+  readonly identity?: CardIdentity;
+  /** The board-2.bin name that matched (absent for board.bin), the file, and 'board-2.bin' or 'board.bin'. */
+  readonly boardName?: string;
+  readonly boardFile?: string;
+  readonly boardSource?: string;
+  /** Files of the other downloads: regdb (board-2.bin or regdb.bin; regdbName when from board-2.bin), caldata ('eeprom' for EEPROM caldata), M3. */
+  readonly regdbFile?: string;
+  readonly regdbName?: string;
+  readonly caldataFile?: string;
+  readonly m3File?: string;
   /** For ath12k: the MLO group the card was released with. */
   readonly group?: string;
 }

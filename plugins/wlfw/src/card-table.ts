@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { WlfwCardStatus } from './card-status';
 
 /** One row of the daemon's card table. */
@@ -9,6 +10,10 @@ export interface CardTableRow {
   readonly boardId: string;
   readonly firmware: string;
   readonly state: string;
+  /** The board-2.bin name that matched, or '-'. */
+  readonly boardName: string;
+  /** Where board data, regdb, caldata and M3 came from (file names). */
+  readonly files: string;
 }
 
 export const CARD_TABLE_HEADERS: Readonly<Record<keyof CardTableRow, string>> = {
@@ -19,6 +24,8 @@ export const CARD_TABLE_HEADERS: Readonly<Record<keyof CardTableRow, string>> = 
   boardId: 'BOARD',
   firmware: 'FIRMWARE',
   state: 'STATE',
+  boardName: 'BOARD-NAME',
+  files: 'FILES(board,regdb,cal,m3)',
 };
 
 /** `0x01050003 WLAN.HK.2.5.0.1-01208-...`, or '-' before CAP. */
@@ -38,6 +45,8 @@ export function cardTableRow(s: WlfwCardStatus): CardTableRow {
     boardId: s.boardId === undefined ? '-' : `0x${s.boardId.toString(16)}`,
     firmware: formatFirmwareVersion(s),
     state: s.lastError && s.state === 'failed' ? `failed (${s.lastError.code})` : s.state,
+    boardName: s.boardName ?? '-',
+    files: [s.boardSource, s.regdbFile, s.caldataFile, s.m3File].map((f) => (f ? basename(f) : '-')).join(','),
   };
 }
 

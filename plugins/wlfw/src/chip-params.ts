@@ -29,6 +29,14 @@ export interface WlfwChipParams {
   readonly hwRev: string;
   /** How the chip is attached: PCI (MHI), AHB (SoC-internal), or hybrid (WCN6750). */
   readonly bus: 'pci' | 'ahb' | 'hybrid';
+  /** PCI device id of the driver's id table (vendor 0x17cb); absent for AHB chips. */
+  readonly pciDeviceId?: number;
+  /**
+   * How board-2.bin is searched (`ab->id.bdf_search`): 'bus-and-board' names carry the
+   * PCI ids (set in ath11k_pci_probe for WCN6855, ath12k_pci_probe for WCN7850),
+   * 'board' names only bus, chip id and board id (every other chip).
+   */
+  readonly bdfSearch: 'board' | 'bus-and-board';
   /** WLFW service instance the firmware registers (reference §4.1). */
   readonly serviceInstance: number;
   /**

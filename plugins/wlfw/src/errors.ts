@@ -73,3 +73,40 @@ export class WlfwCancelledError extends WlfwError {
     super('WLFW_CANCELLED', `Card ${card}: bring-up cancelled`, { card });
   }
 }
+
+/**
+ * A board-2.bin container is malformed (bad magic, an IE running past the end, a
+ * zero-length DATA). Nothing is sent to the firmware. `offset` is the byte offset
+ * in the file of the IE (or magic) at fault.
+ */
+export class BoardContainerMalformedError extends WlfwError {
+  constructor(path: string, offset: number, reason: string) {
+    super('WLFW_BOARD_CONTAINER_MALFORMED', `Board container ${path} is malformed at offset ${offset}: ${reason}`, { path, offset, reason });
+  }
+}
+
+/** One place the loader looked for board data: a name in a container, or a plain file. */
+export interface BoardSearchStep {
+  readonly file: string;
+  /** The board name searched in `file` (board-2.bin); absent for board.bin. */
+  readonly name?: string;
+}
+
+/**
+ * No board data for the card: none of the names matched in board-2.bin and there is
+ * no board.bin. Lists every name and file tried, in order, like the kernel's
+ * "failed to fetch board data for X from Y" lines. Nothing is sent to the firmware.
+ */
+export class BoardDataNotFoundError extends WlfwError {
+  constructor(card: string, kind: 'board' | 'regdb', tried: readonly BoardSearchStep[]) {
+    const lines = tried.map((t) => (t.name === undefined ? `${t.file}` : `'${t.name}' in ${t.file}`));
+    super('WLFW_BOARD_DATA_NOT_FOUND', `Card ${card}: no ${kind} data; tried ${lines.join(', then ')}`, { card, kind, tried: tried.map((t) => ({ ...t })) });
+  }
+}
+
+/** The card's identity names a PCI device neither ath11k's nor ath12k's table knows. */
+export class WlfwUnknownPciDeviceError extends WlfwError {
+  constructor(card: string, device: number) {
+    super('WLFW_UNKNOWN_PCI_DEVICE', `Card ${card}: PCI device 0x${device.toString(16).padStart(4, '0')} is in no ath11k/ath12k PCI id table`, { card, device });
+  }
+}

@@ -10,3 +10,6 @@ export * from './wlfw-plugin';
 export * from './card-table';
 export * from './wlfw-contributions';
 export * from './wlfw-plugin-factory';
+export * from './board-container';
+export * from './board-names';
+export * from './card-identity';

@@ -1,4 +1,5 @@
 import { PluginConfigError } from '../../../src/sdk';
+import type { CardIdentity, WlfwIdentityRule } from './card-identity';
 
 /** A set of cards whose HOST_CAP waits for each other (ath12k MLO hardware group). */
 export interface WlfwGroupConfig {
@@ -47,6 +48,11 @@ export interface WlfwLoaderOptions {
    * cannot return (socket connections) are dropped at once.
    */
   readonly detachGraceMs: number;
+  /**
+   * Card identities by backend key or by the node/instance a remote presents, for
+   * links that do not know the device (`--listen`, TUN) and for the calibration variant.
+   */
+  readonly identities: readonly WlfwIdentityRule[];
 }
 
 export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
@@ -63,6 +69,7 @@ export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
   groups: [],
   cards: [],
   detachGraceMs: 30_000,
+  identities: [],
 };
 
 /** Merges and checks a plugin config section; throws PluginConfigError naming the key. */
@@ -93,5 +100,47 @@ export function parseLoaderOptions(plugin: string, config: Readonly<Record<strin
     (v) => Array.isArray(v) && v.every((g) => typeof (g as WlfwGroupConfig)?.id === 'string' && strings((g as WlfwGroupConfig).keys)),
     'an array of { id, keys: [backend keys] }',
   );
+  if (config.identities !== undefined) out.identities = parseIdentities(plugin, config.identities);
   return out as unknown as WlfwLoaderOptions;
+}
+
+const ID_FIELDS = ['vendor', 'device', 'subsystemVendor', 'subsystemDevice'] as const;
+const IDENTITY_EXPECTED =
+  "an array of { key | node | instance, bus?: 'pci'|'ahb', address?, vendor?, device?, subsystemVendor?, subsystemDevice? (0..0xffff or '0x17cb'), variant? }";
+
+/** A PCI id given as a number or a hex string ('0x17cb' or '17cb'). */
+function pciId(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^(0x)?[0-9a-f]{1,4}$/i.test(v) ? parseInt(v.replace(/^0x/i, ''), 16) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffff ? n : undefined;
+}
+
+/** The `identities` section: each entry needs a selector and may give any identity field. */
+export function parseIdentities(plugin: string, raw: unknown): WlfwIdentityRule[] {
+  if (!Array.isArray(raw)) throw new PluginConfigError(plugin, 'identities', IDENTITY_EXPECTED, raw);
+  return raw.map((entry: unknown, i): WlfwIdentityRule => {
+    const at = `identities[${i}]`;
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new PluginConfigError(plugin, at, IDENTITY_EXPECTED, entry);
+    const e = entry as Record<string, unknown>;
+    for (const k of Object.keys(e)) {
+      if (!['key', 'node', 'instance', 'bus', 'address', 'variant', ...ID_FIELDS].includes(k)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a known identity field', e[k]);
+    }
+    if (e.key !== undefined && (typeof e.key !== 'string' || !e.key.includes(':'))) throw new PluginConfigError(plugin, `${at}.key`, "a backend key such as 'socket:1234'", e.key);
+    for (const k of ['node', 'instance'] as const) {
+      if (e[k] !== undefined && !(Number.isInteger(e[k]) && (e[k] as number) >= 0)) throw new PluginConfigError(plugin, `${at}.${k}`, 'an integer >= 0', e[k]);
+    }
+    if (e.key === undefined && e.node === undefined && e.instance === undefined) throw new PluginConfigError(plugin, at, 'a selector: key, node or instance', entry);
+    if (e.bus !== undefined && e.bus !== 'pci' && e.bus !== 'ahb') throw new PluginConfigError(plugin, `${at}.bus`, "'pci' or 'ahb'", e.bus);
+    for (const k of ['address', 'variant'] as const) {
+      if (e[k] !== undefined && (typeof e[k] !== 'string' || !(e[k] as string).length)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a non-empty string', e[k]);
+    }
+    const identity: Record<string, unknown> = { bus: e.bus ?? 'pci', address: e.address, variant: e.variant };
+    for (const k of ID_FIELDS) {
+      if (e[k] === undefined) continue;
+      const n = pciId(e[k]);
+      if (n === undefined) throw new PluginConfigError(plugin, `${at}.${k}`, 'a PCI id 0..0xffff', e[k]);
+      identity[k] = n;
+    }
+    for (const k of Object.keys(identity)) if (identity[k] === undefined) delete identity[k];
+    return { key: e.key as string | undefined, node: e.node as number | undefined, instance: e.instance as number | undefined, identity: identity as unknown as CardIdentity };
+  });
 }

@@ -20,8 +20,12 @@ import {
   WlfwIndicationTimeoutError,
   WlfwStepFailedError,
   WlfwUnknownChipError,
+  WlfwUnknownPciDeviceError,
+  BoardDataNotFoundError,
 } from './errors';
 import { isElf, type FirmwareStore } from './firmware-store';
+import { busOf, boardSearchNames, regdbSearchNames, type BoardNameInputs } from './board-names';
+import { matchPciDevice, type CardIdentity } from './card-identity';
 import type { GroupBarrier, GroupRelease } from './group-barrier';
 import type { WlfwLoaderOptions } from './loader-options';
 
@@ -35,6 +39,8 @@ export interface WlfwCardDeps {
   readonly logger: PluginLogger;
   /** Called when the card turns out to belong to the other family. */
   onDecline(card: WlfwCard, server: ServerInfo): void;
+  /** The card's identity (backend data completed by configuration), looked up at each bring-up. */
+  identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined;
 }
 
 interface RawIndication {
@@ -44,6 +50,16 @@ interface RawIndication {
 
 /** Indication ids the sequence reacts to (reference §4.2). */
 const IND = { FW_READY: 0x21, REQUEST_MEM: 0x35, FW_MEM_READY: 0x37, FW_INIT_DONE: 0x38, REJUVENATE: 0x39, CAL_DONE: 0x3e } as const;
+
+/** Failures a retry on the same firmware cannot fix: the files or the card's identity are wrong. */
+const FATAL_CODES: ReadonlySet<string> = new Set([
+  'WLFW_FIRMWARE_MISSING',
+  'WLFW_FIRMWARE_CORRUPT',
+  'WLFW_UNKNOWN_CHIP',
+  'WLFW_UNKNOWN_PCI_DEVICE',
+  'WLFW_BOARD_DATA_NOT_FOUND',
+  'WLFW_BOARD_CONTAINER_MALFORMED',
+]);
 
 class DeclinedError extends WlfwError {
   constructor(card: string) {
@@ -173,8 +189,8 @@ export class WlfwCard {
         }
         if (signal.aborted) return;
         const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
-        this.patch({ lastError: { code: e.code, message: e.message } });
-        const retryable = e.code !== 'WLFW_FIRMWARE_MISSING' && e.code !== 'WLFW_FIRMWARE_CORRUPT' && e.code !== 'WLFW_UNKNOWN_CHIP';
+        this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
+        const retryable = !FATAL_CODES.has(e.code);
         if (!retryable || attempt >= this.deps.options.maxAttempts) {
           this.log.error({ code: e.code, err: e.message, attempt }, 'bring-up failed');
           this.setState('failed');
@@ -191,12 +207,22 @@ export class WlfwCard {
   private async bringUp(server: ServerInfo, signal: AbortSignal): Promise<void> {
     const { family, options } = this.deps;
     this.patch({ bytesDownloaded: 0, bytesTotal: 0, memorySegments: 0, memoryBytes: 0 });
-    const candidates = chipsForInstance(this.deps.chips, server.instance);
+    const identity = this.deps.identify(this, server);
+    this.patch({ identity });
+    // The chip comes from the PCI device id when the card has an identity (ath11k_pci_probe);
+    // only a card without one is told apart by instance, PHY_CAP probe and soc_id.
+    const pci = matchPciDevice(family, this.deps.chips, identity);
+    if (pci.kind === 'other-family') throw new DeclinedError(this.key);
+    if (pci.kind === 'unknown') throw new WlfwUnknownPciDeviceError(this.key, pci.device);
+    const candidates = pci.kind === 'chip' ? [pci.chip] : chipsForInstance(this.deps.chips, server.instance);
     if (candidates.length === 0) throw new WlfwUnknownChipError(this.key, server.instance, undefined, this.deps.chips.map((c) => c.chip));
     const base = candidates[0];
 
-    let phyBoardId: number | undefined;
-    if (family === 'ath12k' || options.probeFamily) {
+    if (pci.kind === 'chip' && family === 'ath12k') {
+      // ath12k_qmi_phy_cap_send: always sent, a failure only means default link counts.
+      this.setState('probing');
+      await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch(() => undefined);
+    } else if (pci.kind === 'no-ids' && (family === 'ath12k' || options.probeFamily)) {
       this.setState('probing');
       const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch((err: unknown) => {
         // Firmware that ignores unknown messages instead of answering INVALID_QMI_COMMAND is not ath12k firmware.
@@ -206,7 +232,6 @@ export class WlfwCard {
       });
       const answered = phy?.resp.result === 0;
       if (answered !== (family === 'ath12k')) throw new DeclinedError(this.key);
-      phyBoardId = phy?.board_id;
     }
 
     this.setState('registering');
@@ -253,7 +278,8 @@ export class WlfwCard {
     const cap = await this.call('target capability', wlfw.wlfw_cap_req, wlfw.wlfw_cap_resp, {}, signal);
     const chip = identifyChip(candidates, cap.soc_info?.soc_id);
     if (!chip) throw new WlfwUnknownChipError(this.key, server.instance, cap.soc_info?.soc_id, candidates.map((c) => c.chip));
-    const boardId = cap.board_info?.board_id ?? phyBoardId ?? DEFAULT_BOARD_ID;
+    // The drivers name board data by CAP's chip id and board id (0xFF without board_info); PHY_CAP's board id is only logged.
+    const boardId = cap.board_info?.board_id ?? DEFAULT_BOARD_ID;
     this.patch({
       chip: chip.chip,
       chipId: cap.chip_info?.chip_id,
@@ -267,11 +293,14 @@ export class WlfwCard {
     if (chip.deviceInfo) await this.call('device info', wlfw.wlfw_device_info_req, wlfw.wlfw_device_info_resp, {}, signal);
 
     this.setState('downloading');
-    await this.downloadBoardData(chip, boardId, cap.eeprom_read_timeout !== undefined, signal);
+    const names: BoardNameInputs = { chip, identity, chipId: cap.chip_info?.chip_id ?? 0, boardId };
+    // CAP TLV 0x19's value (ab->qmi.target.eeprom_caldata), not its presence, selects EEPROM caldata.
+    await this.downloadBoardData(names, Boolean(cap.eeprom_read_timeout), signal);
 
     this.setState('m3');
     if (chip.m3) {
       const m3 = await this.deps.store.m3(chip, this.key);
+      this.patch({ m3File: m3.path });
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: this.allocate(m3.data.length), size: m3.data.length }, signal);
     } else {
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: 0n, size: 0 }, signal);
@@ -360,19 +389,36 @@ export class WlfwCard {
     throw new WlfwStepFailedError(this.key, 'memory negotiation', new Error('firmware kept asking for segments the host cannot allocate'));
   }
 
-  private async downloadBoardData(chip: WlfwChipParams, boardId: number, eeprom: boolean, signal: AbortSignal): Promise<void> {
+  /**
+   * ath11k_qmi_load_bdf_qmi / ath12k_qmi_event_load_bdf: regdb (ath11k: a missing one is
+   * skipped, ath12k: fatal), board data (ELF or BIN by magic), then caldata or EEPROM.
+   * Every file is found before the first byte is sent.
+   */
+  private async downloadBoardData(inputs: BoardNameInputs, eeprom: boolean, signal: AbortSignal): Promise<void> {
     const { store } = this.deps;
+    const { chip, identity, boardId } = inputs;
     const files: { type: number; data: Uint8Array | undefined }[] = [];
-    if (chip.supportsRegdb) files.push({ type: BdfType.REGDB, data: (await store.regdb(chip, this.key)).data });
-    const board = await store.boardFile(chip, boardId, this.key);
+    if (chip.supportsRegdb) {
+      const regdb = await store.regdb(chip, regdbSearchNames(inputs), this.key);
+      if (regdb.file) {
+        files.push({ type: BdfType.REGDB, data: regdb.file.data });
+        this.patch({ regdbFile: regdb.file.path, regdbName: regdb.file.boardName });
+      } else if (chip.family === 'ath12k') throw new BoardDataNotFoundError(this.key, 'regdb', regdb.tried);
+    }
+    const board = await store.board(chip, boardSearchNames(inputs), this.key);
+    this.patch({ boardName: board.boardName, boardFile: board.path, boardSource: board.source });
     const boardType = isElf(board.data) ? BdfType.ELF : BdfType.BIN;
     files.push({ type: boardType, data: board.data });
     if (chip.caldata && boardType === BdfType.BIN) {
-      if (eeprom && chip.family === 'ath11k') files.push({ type: BdfType.EEPROM, data: undefined });
-      else {
-        const [bus, dev] = splitKey(this.key);
-        const cal = await store.caldata(chip, bus, dev, this.key);
+      if (eeprom && chip.family === 'ath11k') {
+        files.push({ type: BdfType.EEPROM, data: undefined });
+        this.patch({ caldataFile: 'eeprom' });
+      } else {
+        // dev_name(): the PCI address for PCI cards, whatever link carries the card.
+        const dev = identity?.address ?? splitKey(this.key)[1];
+        const cal = await store.caldata(chip, busOf(chip), dev, this.key);
         files.push({ type: chip.family === 'ath12k' ? BdfType.CALIBRATION : BdfType.CALDATA, data: cal.data });
+        this.patch({ caldataFile: cal.path });
       }
     }
     this.patch({ bytesTotal: files.reduce((n, f) => n + (f.data?.length ?? 0), 0), bytesDownloaded: 0 });

@@ -10,6 +10,7 @@ import {
 } from '../../../src/sdk';
 import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
 import type { WlfwCardStatus } from './card-status';
+import { resolveIdentity, type CardIdentity } from './card-identity';
 import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
@@ -218,6 +219,7 @@ export class WlfwLoader {
       groups: this.groups,
       logger: this.context.logger,
       onDecline: (c, server) => this.decline(c, server),
+      identify: (c, server) => this.identify(c, server),
     });
     const subscription = card.status$.subscribe(() => this.publish());
     const entry: CardEntry = { slot: slotOf(endpoint, where.node ?? 0), card, reservation, subscription };
@@ -236,6 +238,12 @@ export class WlfwLoader {
     if (configured) return;
     const chip = this.chips.find((c) => c.serviceInstance === instance);
     if (chip) this.groups.expect(`${this.family}:${chip.chip}`, card.key);
+  }
+
+  /** The card's backend data (the endpoint's device), completed by the configured identities. */
+  private identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined {
+    const endpoint = card.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === card.endpoint) : undefined;
+    return resolveIdentity(this.options.identities, card.key, server, endpoint?.device);
   }
 
   /** The card runs the other family's firmware: drop it until that server goes away. */

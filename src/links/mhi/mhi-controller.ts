@@ -22,9 +22,19 @@ export interface MhiChannelClient {
  * SimulatedMhiController for card simulators; a real implementation would sit on
  * an MHI transport (see docs/backends.md for what exists).
  */
+/** PCI ids of a function, as sysfs and `struct pci_dev` carry them. */
+export interface PciIds {
+  readonly vendor: number;
+  readonly device: number;
+  readonly subsystemVendor: number;
+  readonly subsystemDevice: number;
+}
+
 export interface MhiController {
   /** PCI address of the device, e.g. '0000:01:00.0': the backend key. */
   readonly pciAddress: string;
+  /** The PCI function's ids (sysfs vendor/device/subsystem_*), when the controller knows them. */
+  readonly pciIds?: PciIds;
   /** Size of each RX buffer (mhi_cntrl->buffer_len); a DL packet must fit one. */
   readonly bufferLength: number;
   /** Registers the channel client that receives completions (probe). */

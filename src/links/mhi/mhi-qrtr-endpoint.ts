@@ -1,5 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { BackendKey, Endpoint } from '../../router/endpoint';
+import type { BackendDevice, BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkClosedError, LinkPacketTooLargeError } from '../errors';
 import type { MhiChannelClient, MhiController, MhiTransferStatus } from './mhi-controller';
@@ -12,6 +12,8 @@ import type { MhiChannelClient, MhiController, MhiTransferStatus } from './mhi-c
  */
 export class MhiQrtrEndpoint implements Endpoint, MhiChannelClient {
   readonly backendKey: BackendKey;
+  /** The PCI function behind the MHI controller. */
+  readonly device: BackendDevice;
   readonly packets$: Observable<Uint8Array>;
   private subscriber: Subscriber<Uint8Array> | null = null;
   private isClosed = false;
@@ -20,6 +22,7 @@ export class MhiQrtrEndpoint implements Endpoint, MhiChannelClient {
 
   private constructor(readonly controller: MhiController) {
     this.backendKey = { kind: 'mhi', key: controller.pciAddress };
+    this.device = { bus: 'pci', address: controller.pciAddress, ...controller.pciIds };
     this.packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isClosed || this.subscriber) {
         subscriber.complete();

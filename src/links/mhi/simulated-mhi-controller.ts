@@ -2,7 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkPacketTooLargeError } from '../errors';
-import { MhiChannelNotReadyError, MhiDeviceRemovedError, MhiRingFullError, type MhiChannelClient, type MhiController } from './mhi-controller';
+import { MhiChannelNotReadyError, MhiDeviceRemovedError, MhiRingFullError, type MhiChannelClient, type MhiController, type PciIds } from './mhi-controller';
 import { MhiQrtrEndpoint } from './mhi-qrtr-endpoint';
 
 export interface SimulatedMhiOptions {
@@ -14,6 +14,8 @@ export interface SimulatedMhiOptions {
   readonly deviceBacklog?: number;
   /** Called with every call the driver makes (prepare, queue-rx, ...), for ordering checks. */
   readonly trace?: (operation: string) => void;
+  /** The simulated function's PCI ids. */
+  readonly pciIds?: PciIds;
 }
 
 interface UlTransfer {
@@ -45,6 +47,7 @@ export class SimulatedMhiController implements MhiController {
   private flushScheduled = false;
   private readonly backlogLimit: number;
   private readonly trace: (operation: string) => void;
+  readonly pciIds: PciIds | undefined;
 
   constructor(
     readonly pciAddress: string,
@@ -54,6 +57,7 @@ export class SimulatedMhiController implements MhiController {
     this.ringSize = options.ringSize ?? 32;
     this.backlogLimit = options.deviceBacklog ?? 256;
     this.trace = options.trace ?? (() => undefined);
+    this.pciIds = options.pciIds;
     const key: BackendKey = { kind: 'mhi-device', key: pciAddress };
     const packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isRemoved || this.deviceSubscriber) {

@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StreamSocketListener } from '../../../src/testing';
+import { entryAfterName, requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
+import { plugin, createSimulatedCard } from '../index';
+import { pseudoRandomBytes, sha256, type SimulatedCard } from '../../wlfw/sim';
+import { createRig, type Rig } from '../../wlfw/test/rig';
+
+
+describe('three identical QCN9074 over --listen, identities from configuration, real firmware-atheros files', function () {
+  this.timeout(60_000);
+  let rig: Rig | undefined;
+  let listener: StreamSocketListener | undefined;
+  let dir: string | undefined;
+  const cards: SimulatedCard[] = [];
+  afterEach(async () => {
+    for (const c of cards.splice(0)) c.detach();
+    await listener?.close();
+    await rig?.close();
+    if (dir) await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  it('should bring each up with its own board entry and caldata, and recover the one killed mid-download alone', async function () {
+    const real = path.join(requireLinuxFirmware(this), 'ath11k', 'QCN9074', 'hw1.0');
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qrtrd-listen-'));
+    const chipDir = path.join(dir, 'ath11k', 'QCN9074', 'hw1.0');
+    await fs.mkdir(chipDir, { recursive: true });
+    for (const f of ['board-2.bin', 'm3.bin']) await fs.symlink(await fs.realpath(path.join(real, f)), path.join(chipDir, f));
+    // Per-card caldata, named after the PCI address the configuration gives each remote.
+    const addresses = ['0000:51:00.0', '0000:52:00.0', '0000:53:00.0'];
+    const caldata = addresses.map((a) => pseudoRandomBytes(`caldata ${a}`, 8 * 1024));
+    for (const [i, a] of addresses.entries()) await fs.writeFile(path.join(chipDir, `cal-pci-${a}.bin`), caldata[i]);
+    // The remotes present nodes 7, 8, 9: the socket's key (its inode) changes on every connection, the node does not.
+    const identities = addresses.map((address, i) => ({ node: 7 + i, address, vendor: '0x17cb', device: '0x1104', subsystemVendor: '0x17cb', subsystemDevice: '0x1104' }));
+    rig = await createRig([plugin], { ath11k: { identities, maxAttempts: 1 } }, dir);
+    listener = new StreamSocketListener(rig.router, { path: path.join(dir, 'remote.sock') });
+    await listener.listen();
+    await rig.host.start('ath11k');
+    const boardIds = [160, 161, 162];
+    const container = await fs.readFile(path.join(real, 'board-2.bin'));
+    for (const [i, boardId] of boardIds.entries()) {
+      const expectedFiles = { board: entryAfterName(container, `bus=pci,qmi-chip-id=0,qmi-board-id=${boardId}`), regdb: undefined, caldata: caldata[i], m3: undefined };
+      // The second card's firmware crashes after 5 board-data segments and restarts behind the same link.
+      const faults = i === 1 ? { crashAt: { step: 'bdf' as const, afterSegments: 5, mode: 'service' as const, restartAfterMs: 50 } } : undefined;
+      const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: addresses[i], boardId, node: 7 + i, expectedFiles, faults });
+      cards.push(card);
+      await card.connect(listener.path);
+    }
+    await Promise.all(cards.map((c) => c.whenRunning(30_000)));
+    const statuses = await rig.loader('ath11k').whenReady(undefined, 10_000);
+    expect(statuses.map((s) => [s.key.startsWith('socket:'), s.node, s.state, s.boardId, s.boardName, path.basename(s.caldataFile ?? '')])).to.deep.equal(
+      boardIds.map((b, i) => [true, 7 + i, 'ready', b, `bus=pci,qmi-chip-id=0,qmi-board-id=${b}`, `cal-pci-${addresses[i]}.bin`]),
+    );
+    expect(statuses.map((s) => s.recoveries)).to.deep.equal([0, 1, 0]);
+    for (const [i, card] of cards.entries()) {
+      expect(card.firmware!.violations, card.key).to.deep.equal([]);
+      expect(card.received.map((f) => f.sha256), card.key).to.deep.equal([sha256(expectedFiles(i).board), sha256(caldata[i])]);
+    }
+    function expectedFiles(i: number): { board: Buffer } {
+      return { board: entryAfterName(container, `bus=pci,qmi-chip-id=0,qmi-board-id=${boardIds[i]}`) };
+    }
+    // Only the crashed card's firmware booted twice.
+    expect(cards.map((c) => c.boots.length)).to.deep.equal([1, 2, 1]);
+  });
+});
