@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QrtrdError } from '../common/errors';
 import type { LinkConfig } from '../links/link-factory';
+import type { SimulatedModemConfig } from '../sdk/netdev';
 import { parseNetdevConfig, type NetdevConfig } from './netdev-config';
 
 /** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
@@ -11,20 +12,7 @@ export interface SimulatedCardConfig {
   readonly boardId: number;
 }
 
-/** The simulated modem: a DMS service on its own node plus a BAM-DMUX/QMAP data plane. */
-export interface SimulatedModemConfig {
-  /** rpmsg device name the modem is keyed by (`rpmsg:<name>`). */
-  readonly rpmsgDevice: string;
-  /** Node id the modem presents (0 on Qualcomm SoCs). */
-  readonly node: number;
-  readonly muxIds: readonly number[];
-  /** Packets per second the modem generates per mux id (0 = none). */
-  readonly trafficPps: number;
-  /** One-way latency of the simulated network behind its calls, ms (default 0). */
-  readonly latencyMs?: number;
-  /** Share of echo requests that network loses, percent (default 0). */
-  readonly lossPercent?: number;
-}
+export type { SimulatedModemConfig } from '../sdk/netdev';
 
 export interface SimulationConfig {
   readonly enabled: boolean;

@@ -27,3 +27,18 @@ export interface ModemNetdevInfo {
   /** The bridge's counters (packets, bytes, drops by reason). */
   readonly stats: object;
 }
+
+/** The simulated modem of the daemon's configuration (`simulation.modem`): a DMS service on its own node plus a BAM-DMUX/QMAP data plane. */
+export interface SimulatedModemConfig {
+  /** rpmsg device name the modem is keyed by (`rpmsg:<name>`). */
+  readonly rpmsgDevice: string;
+  /** Node id the modem presents (0 on Qualcomm SoCs). */
+  readonly node: number;
+  readonly muxIds: readonly number[];
+  /** Packets per second the modem generates per mux id (0 = none). */
+  readonly trafficPps: number;
+  /** One-way latency of the simulated network behind its calls, ms (default 0). */
+  readonly latencyMs?: number;
+  /** Share of echo requests that network loses, percent (default 0). */
+  readonly lossPercent?: number;
+}

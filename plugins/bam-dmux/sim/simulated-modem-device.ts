@@ -1,25 +1,12 @@
 import { Subscription, interval } from 'rxjs';
-import { dms, type NetdevConfig, type PluginLogger, type QrtrSocketProvider } from '../../../src/sdk';
+import { dms, type NetdevConfig, type PluginLogger, type QrtrSocketProvider, type SimulatedModemConfig } from '../../../src/sdk';
 import { NameService, QmiService, Router, createMemoryLink, type AttachedEndpoint } from '../../../src/testing/devices';
 import { createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './create-simulated-modem';
 import { SimulatedNetwork, type SimulatedNetworkStats } from './simulated-network';
 import { ModemNetdevs, type ModemNetdevInfo } from './modem-netdevs';
 import { SimulatedDataServices, type ModemDataMode, type SimulatedDataCallInfo } from './simulated-modem-data';
 
-/** The simulated modem of the daemon's configuration (`simulation.modem`). */
-export interface SimulatedModemConfig {
-  /** rpmsg device name the modem is keyed by (`rpmsg:<name>`). */
-  readonly rpmsgDevice: string;
-  /** Node id the modem presents (0 on Qualcomm SoCs). */
-  readonly node: number;
-  readonly muxIds: readonly number[];
-  /** Packets per second the modem generates per mux id (0 = none). */
-  readonly trafficPps: number;
-  /** One-way latency of the simulated network behind its calls, ms (default 0). */
-  readonly latencyMs?: number;
-  /** Share of echo requests that network loses, percent (default 0). */
-  readonly lossPercent?: number;
-}
+export type { SimulatedModemConfig } from '../../../src/sdk';
 
 /** The routed space of the simulated modem's calls (call k: 10.64.k.0/24) and the MTU it grants. */
 export const SIMULATED_MODEM_SUBNET = 0x0a400000;
