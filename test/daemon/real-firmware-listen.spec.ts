@@ -1,0 +1,206 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { entryAfterName, requireLinuxFirmware } from '../firmware/linux-firmware';
+
+const DIST = resolve(__dirname, '..', '..');
+const QRTRD = join(DIST, 'src', 'cli', 'qrtrd.js');
+const QRTR = join(DIST, 'src', 'cli', 'qrtr.js');
+const CARD = join(__dirname, 'fixtures', 'real-firmware-card.js');
+
+interface Line {
+  readonly connected?: boolean;
+  readonly downloading?: boolean;
+  readonly running?: boolean;
+  readonly boots?: number;
+  readonly violations?: string[];
+  readonly received?: string[];
+}
+
+/** A child node process whose stdout JSON lines can be awaited one predicate at a time. */
+class Child {
+  readonly process: ChildProcess;
+  private readonly lines: Line[] = [];
+  private stderr = '';
+  private readonly waiters: { test: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
+
+  constructor(script: string, args: string[]) {
+    this.process = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    this.process.stdout!.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+        const text = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        let line: Line;
+        try {
+          line = JSON.parse(text) as Line;
+        } catch {
+          line = {};
+        }
+        this.lines.push(line);
+        for (const w of this.waiters.filter((w) => w.test(line))) {
+          this.waiters.splice(this.waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    });
+    this.process.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+  }
+
+  when(test: (l: Line) => boolean, what: string, timeoutMs = 30_000): Promise<Line> {
+    const seen = this.lines.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${what} in ${timeoutMs} ms; stderr: ${this.stderr}`)), timeoutMs);
+      this.process.once('exit', (code) => reject(new Error(`exited with ${code} before ${what}; stderr: ${this.stderr}`)));
+      this.waiters.push({ test, resolve: (l) => (clearTimeout(timer), resolvePromise(l)) });
+    });
+  }
+
+  kill(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return Promise.resolve();
+    return new Promise((r) => {
+      this.process.once('exit', () => r());
+      this.process.kill('SIGKILL');
+    });
+  }
+}
+
+function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+interface CardRow {
+  key: string;
+  endpoint: number;
+  node?: number;
+  state: string;
+  chip?: string;
+  boardId?: number;
+  boardName?: string;
+  boardSource?: string;
+  boardFile?: string;
+  caldataFile?: string;
+  m3File?: string;
+  recoveries: number;
+  identity?: { address?: string };
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('qrtrd as a process: three identical QCN9074 over --listen from real firmware-atheros files', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let daemon: Child | undefined;
+  const cards: Child[] = [];
+
+  after(async () => {
+    await Promise.all(cards.map((c) => c.kill()));
+    await daemon?.kill();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('should bring each card up with its board entry and caldata, show them in qrtr cards, and recover a card process killed mid-download alone', async function () {
+    const real = join(requireLinuxFirmware(this), 'ath11k', 'QCN9074', 'hw1.0');
+    dir = mkdtempSync(join(tmpdir(), 'qrtrd-real-fw-'));
+    // The firmware tree is what a distribution installs under /lib/firmware, plus per-card caldata.
+    const fwDir = join(dir, 'firmware');
+    const chipDir = join(fwDir, 'ath11k', 'QCN9074', 'hw1.0');
+    mkdirSync(chipDir, { recursive: true });
+    for (const f of ['board-2.bin', 'm3.bin']) symlinkSync(realpathSync(join(real, f)), join(chipDir, f));
+    const addresses = ['0000:51:00.0', '0000:52:00.0', '0000:53:00.0'];
+    const boardIds = [160, 164, 255];
+    const caldataFiles = addresses.map((a) => {
+      const file = join(chipDir, `cal-pci-${a}.bin`);
+      writeFileSync(file, createHash('sha512').update(`caldata of ${a}`).digest().subarray(0, 64));
+      return file;
+    });
+    const listen = join(dir, 'remote.sock');
+    const socket = join(dir, 'qrtrd.sock');
+    const config = join(dir, 'qrtrd.json');
+    // A --listen link knows nothing of the device: the configuration names each card by the node it presents.
+    writeFileSync(
+      config,
+      JSON.stringify({
+        cardIdentities: addresses.map((address, i) => ({ node: 7 + i, bus: 'pci', address, vendor: '0x17cb', device: '0x1104', subsystemVendor: '0x17cb', subsystemDevice: '0x1104' })),
+      }),
+    );
+    daemon = new Child(QRTRD, ['--no-sim', '--config', config, '--listen', listen, '--socket', socket, '--firmware-dir', fwDir, '--quiet', '--log-file', join(dir, 'log.json')]);
+    // The daemon writes 'qrtrd ready' (not JSON) on stdout: wait for its socket instead.
+    await waitFor(async () => (await run(QRTR, ['cards', '--json', '--socket', socket])).code === 0, 'the daemon socket');
+
+    const container = readFileSync(join(real, 'board-2.bin'));
+    const boardName = (b: number): string => `bus=pci,qmi-chip-id=0,qmi-board-id=${b}`;
+    const spawnCard = (i: number, bdfDelayMs?: number): Child =>
+      new Child(CARD, [JSON.stringify({ listen, chip: 'QCN9074', pciAddress: addresses[i], boardId: boardIds[i], node: 7 + i, boardFile: join(real, 'board-2.bin'), boardName: boardName(boardIds[i]), caldataFile: caldataFiles[i], bdfDelayMs })]);
+    // The second card downloads slowly, so that it can be killed while its board data is in flight.
+    cards.push(spawnCard(0), spawnCard(1, 40), spawnCard(2));
+    await cards[1].when((l) => l.downloading === true, 'board-data download');
+    await cards[1].kill();
+    const first = await Promise.all([cards[0], cards[2]].map((c) => c.when((l) => l.running === true, 'running')));
+    const survivors = (await cardRows(socket)).sort((a, b) => (a.node ?? 0) - (b.node ?? 0));
+    expect(survivors.filter((r) => r.node !== 8).map((r) => [r.node, r.state])).to.deep.equal([
+      [7, 'ready'],
+      [9, 'ready'],
+    ]);
+
+    // The killed card's process comes back (a new connection, so a new socket key) and is known by its node again.
+    cards[1] = spawnCard(1);
+    const again = await cards[1].when((l) => l.running === true, 'running after restart');
+    let rows: CardRow[] = [];
+    await waitFor(async () => {
+      rows = (await cardRows(socket)).filter((r) => r.state === 'ready');
+      return rows.length === 3;
+    }, 'three ready cards');
+    rows.sort((a, b) => (a.node ?? 0) - (b.node ?? 0));
+    expect(rows.map((r) => [r.node, r.chip, r.boardId, r.boardName, r.boardSource, r.caldataFile && r.caldataFile.split('/').pop(), r.m3File && r.m3File.split('/').pop(), r.identity?.address])).to.deep.equal(
+      boardIds.map((b, i) => [7 + i, 'QCN9074', b, boardName(b), 'board-2.bin', `cal-pci-${addresses[i]}.bin`, 'm3.bin', addresses[i]]),
+    );
+    for (const r of rows) expect(r.key).to.match(/^socket:/);
+    // Byte for byte: each firmware received the entry the kernel's rules select, then its own caldata.
+    for (const [i, line] of [first[0], again, first[1]].entries()) {
+      expect(line.violations, addresses[i]).to.deep.equal([]);
+      expect(line.received, addresses[i]).to.deep.equal([sha256(entryAfterName(container, boardName(boardIds[i]))), sha256(readFileSync(caldataFiles[i]))]);
+    }
+    // The cards that were not killed were never disturbed: one boot, the same endpoint as before.
+    expect([first[0].boots, first[1].boots]).to.deep.equal([1, 1]);
+    const before = new Map(survivors.map((r) => [r.node, r.endpoint]));
+    expect(rows.filter((r) => r.node !== 8).map((r) => r.endpoint)).to.deep.equal([before.get(7), before.get(9)]);
+
+    // The table a person reads shows the same: board name and files per card.
+    const table = await run(QRTR, ['cards', '--socket', socket]);
+    expect(table.code, table.stderr).to.equal(0);
+    for (const [i, b] of boardIds.entries()) {
+      const line = table.stdout.split('\n').find((l) => l.includes(boardName(b)));
+      expect(line, table.stdout).to.be.a('string');
+      expect(line).to.include(`cal-pci-${addresses[i]}.bin`).and.include('board-2.bin').and.include('m3.bin');
+    }
+  });
+});
+
+async function cardRows(socket: string): Promise<CardRow[]> {
+  const r = await run(QRTR, ['cards', '--json', '--socket', socket]);
+  expect(r.code, r.stderr).to.equal(0);
+  return JSON.parse(r.stdout) as CardRow[];
+}
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what} not reached in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
