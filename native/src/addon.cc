@@ -470,6 +470,24 @@ Napi::Value GetSockOptInt(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc);
 }
 
+// getPeerCredentials(fd, out Uint32Array[3]) -> 0 | -errno; out = [pid, uid, gid]
+// of the process at the other end of a connected UNIX socket (SO_PEERCRED), as the
+// kernel recorded them at connect(): the local-client server's only trustworthy
+// answer to "who is calling".
+Napi::Value GetPeerCredentials(const Napi::CallbackInfo& info) {
+  int fd = ArgFd(info);
+  Napi::Uint32Array out = ArgMeta(info, 1, 3);
+  struct ucred cred;
+  socklen_t len = sizeof(cred);
+  int rc = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+  if (rc == 0) {
+    out[0] = static_cast<uint32_t>(cred.pid);
+    out[1] = static_cast<uint32_t>(cred.uid);
+    out[2] = static_cast<uint32_t>(cred.gid);
+  }
+  return Result(info.Env(), rc);
+}
+
 // close(fd) -> 0 | -errno.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   return Result(info.Env(), close(ArgFd(info)));
@@ -488,6 +506,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt, "setsockoptInt"));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
+  exports.Set("getPeerCredentials", Napi::Function::New(env, GetPeerCredentials, "getPeerCredentials"));
   exports.Set("Poller", Poller::Init(env));
   RegisterIoctl(env, exports);
   RegisterNetTun(env, exports);

@@ -3,6 +3,8 @@ import { QrtrdError } from '../common/errors';
 import type { LinkConfig } from '../links/link-factory';
 import type { SimulatedModemConfig } from '../sdk/netdev';
 import { parseNetdevConfig, type NetdevConfig } from './netdev-config';
+import { DEFAULT_POLICY, type LocalClientPolicyConfig } from '../services/local-client/policy';
+import { parsePolicyConfig } from '../services/local-client/policy-config';
 
 /** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
 export interface SimulatedCardConfig {
@@ -51,6 +53,8 @@ export interface QrtrdConfig {
    * `{ key | node | instance, bus, address, vendor, device, subsystemVendor, subsystemDevice, variant }`.
    */
   readonly cardIdentities: readonly Readonly<Record<string, unknown>>[];
+  /** Who may do what through the local-client socket, and per-uid limits (docs/security.md). */
+  readonly policy: LocalClientPolicyConfig;
   readonly simulation: SimulationConfig;
   readonly logLevel: LogLevel;
   /** File for the JSON log lines; null = standard error. */
@@ -88,6 +92,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   plugins: ['plugins/ath11k', 'plugins/ath12k', 'plugins/bam-dmux'],
   pluginConfig: {},
   cardIdentities: [],
+  policy: DEFAULT_POLICY,
   simulation: DEFAULT_SIMULATION,
   logLevel: 'info',
   logFile: null,
@@ -183,6 +188,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     plugins: (plugins as string[] | undefined) ?? base.plugins,
     pluginConfig: (pluginConfig as QrtrdConfig['pluginConfig'] | undefined) ?? base.pluginConfig,
     cardIdentities: (cardIdentities as QrtrdConfig['cardIdentities'] | undefined) ?? base.cardIdentities,
+    policy: parsePolicyConfig(raw.policy, (key, expected, actual) => v.fail(key, expected, actual), base.policy),
     simulation: raw.simulation === undefined ? base.simulation : parseSimulation(raw.simulation, v),
     logLevel: (logLevel as LogLevel | undefined) ?? base.logLevel,
     logFile: v.pathOrNull(raw, 'logFile', 'logFile') ?? (raw.logFile === null ? null : base.logFile),

@@ -18,6 +18,7 @@ import { ConfigError, type QrtrdConfig } from './config';
 import { DaemonSimulations } from './simulations';
 import { collectSections, sectionChanges$, whenSectionsReady } from './status-sections';
 import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
+import { peerCredentialsAvailable, readPeerCredentials } from '../kernel/native-loader';
 import { TunBridge, openTunDevice } from '../links/tun';
 import type { DropReason, EndpointIdStats } from '../router';
 import { IncidentLog } from './incident-log';
@@ -97,7 +98,7 @@ export class QrtrdDaemon {
     this.container.load(routerModule, nameServiceModule, builtInLinksModule);
     if (config.listen) this.container.load(streamSocketBackendModule({ path: config.listen }));
     if (config.socket) {
-      this.container.load(localClientBackendModule({ path: config.socket, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
+      this.container.load(localClientBackendModule({ path: config.socket, policy: config.policy, peerCredentials: peerCredentialsAvailable() ? readPeerCredentials : null, logger: logger.child({ component: 'local-clients' }), queries: this.queries }));
     }
     this.queries.set('status', () => this.status());
     // `qrtr connect`: the OS interfaces of the modem the `modem` section lists first (its rows carry them as data).

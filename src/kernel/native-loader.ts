@@ -45,6 +45,8 @@ export interface NativeQrtrBinding {
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptInt(fd: number, level: number, name: number, out: Uint32Array): number;
   close(fd: number): number;
+  /** SO_PEERCRED of a connected UNIX socket: out = [pid, uid, gid] → 0 | -errno (absent in builds before it). */
+  getPeerCredentials?(fd: number, out: Uint32Array): number;
   readonly Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
 }
 
@@ -174,4 +176,38 @@ export function loadNativeBinding(): NativeQrtrBinding {
   }
   if (cached.error) throw cached.error;
   return cached.binding as NativeQrtrBinding;
+}
+
+/** Who is at the other end of a UNIX socket (same shape as the local-client server's PeerCredentials). */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * SO_PEERCRED of a connected UNIX socket fd through the addon, or null when the addon
+ * (or this function of it) is unavailable or the call fails: callers then fall back to
+ * the socket file's mode and group as their only access control.
+ */
+export function readPeerCredentials(fd: number): PeerCredentials | null {
+  let binding: NativeQrtrBinding;
+  try {
+    binding = loadNativeBinding();
+  } catch {
+    return null;
+  }
+  if (typeof binding.getPeerCredentials !== 'function' || !Number.isInteger(fd) || fd < 0) return null;
+  const out = new Uint32Array(3);
+  if (binding.getPeerCredentials(fd, out) !== 0) return null;
+  return { pid: out[0], uid: out[1], gid: out[2] };
+}
+
+/** Whether peer credentials can be read at all (the daemon says so at start when not). */
+export function peerCredentialsAvailable(): boolean {
+  try {
+    return typeof loadNativeBinding().getPeerCredentials === 'function';
+  } catch {
+    return false;
+  }
 }

@@ -31,9 +31,23 @@ import type { LookupFilter } from '../../ns/types';
 import type { EndpointReservation } from '../../router/endpoint-ids';
 import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
 import type { Router } from '../../router/router';
+import { formatBackendKey } from '../../router/endpoint';
 import type { RouterSocket } from '../../router/router-socket';
 import type { SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
+import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY } from '../../wire/constants';
+import { FULL_RIGHTS, LocalClientPolicyDeniedError, LocalClientUidLimitError, UidUsage, DEFAULT_PER_UID_LIMITS, type ClientRights, type PerUidLimits, type PeerCredentials } from './policy';
+
+/** The caller's identity, rights and the usage it shares with its uid's other connections. */
+export interface ConnectionSecurity {
+  readonly rights: ClientRights;
+  readonly usage: UidUsage;
+  readonly perUid: PerUidLimits;
+  /** SO_PEERCRED, or null when the addon cannot read it. */
+  readonly peer: PeerCredentials | null;
+}
+
+const UNRESTRICTED: ConnectionSecurity = { rights: FULL_RIGHTS, usage: new UidUsage(), perUid: DEFAULT_PER_UID_LIMITS, peer: null };
 
 export interface LocalClientLimits {
   readonly socketsPerClient: number;
@@ -108,6 +122,7 @@ export class LocalClientConnection {
     private readonly logger: BackendLogger,
     private readonly onEnd: (connection: LocalClientConnection, reason: LocalClientCloseReason, error?: QrtrdError) => void,
     private readonly queries: LocalClientQueries = new Map(),
+    private readonly security: ConnectionSecurity = UNRESTRICTED,
   ) {
     this.owner = `client:${id}`;
     this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
@@ -125,6 +140,37 @@ export class LocalClientConnection {
       this.end('io-error');
     });
     conn.resume();
+  }
+
+  /** Refuses (and counts, per uid) what the policy denies; full-rights clients pass. */
+  private deny(action: string, details: Record<string, unknown> = {}): never {
+    const refused = this.security.usage.refused;
+    refused.set(action, (refused.get(action) ?? 0) + 1);
+    this.logger.info({ client: this.owner, uid: this.security.rights.uid, action }, 'local client request refused by policy');
+    throw new LocalClientPolicyDeniedError(action, this.security.rights.uid, details);
+  }
+
+  private endpointKey(id: number): string | undefined {
+    const info = this.router.endpoints().find((e) => e.id === id);
+    return info ? formatBackendKey(info.key) : undefined;
+  }
+
+  /** Whether this client may use endpoint `id` (bind to it or name it on a send). */
+  private mayUseEndpoint(id: number): boolean {
+    const { rights } = this.security;
+    if (rights.full) return true;
+    const key = this.endpointKey(id);
+    return key !== undefined && rights.endpoint(key);
+  }
+
+  /** Per-uid bound: `used` of `limit` across the user's connections (root and the daemon's uid are not bounded). */
+  private checkUidLimit(what: string, used: number, limit: number): void {
+    if (this.security.rights.full || this.security.rights.uid === null) return;
+    if (used >= limit) {
+      const refused = this.security.usage.refused;
+      refused.set(what, (refused.get(what) ?? 0) + 1);
+      throw new LocalClientUidLimitError(what, this.security.rights.uid, limit);
+    }
   }
 
   get openSockets(): number {
@@ -163,7 +209,7 @@ export class LocalClientConnection {
         return this.lookup(frame);
       case Op.UNLOOKUP:
         this.lookups.get(frame.id)?.unsubscribe();
-        this.lookups.delete(frame.id);
+        if (this.lookups.delete(frame.id)) this.security.usage.lookups--;
         return;
       case Op.ABORT:
         this.aborts.get(frame.id)?.abort();
@@ -209,11 +255,13 @@ export class LocalClientConnection {
       throw new InvalidArgumentError('receive window', `1..${this.limits.maxReceiveWindow}`, window);
     }
     if (this.sockets.size >= this.limits.socketsPerClient) throw new LocalClientLimitError('sockets', this.limits.socketsPerClient);
+    this.checkUidLimit('sockets', this.security.usage.sockets, this.security.perUid.sockets);
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
     const socket = this.router.openSocketSync({ port, trusted: false });
     const handle = this.nextHandle++;
     const served: ServedSocket = { handle, socket, credits: window, pulling: false };
     this.sockets.set(handle, served);
+    this.security.usage.sockets++;
     this.write(encodeFrame(Op.RESULT, 0, frame.id, [handle, socket.address.node, socket.address.port]));
     this.pull(served);
   }
@@ -225,7 +273,10 @@ export class LocalClientConnection {
   }
 
   private bind(frame: Frame): void {
-    this.served(u32(frame, 0)).socket.bindEndpoint(u32(frame, 1));
+    const served = this.served(u32(frame, 0));
+    const endpoint = u32(frame, 1);
+    if (!this.mayUseEndpoint(endpoint)) this.deny('bind to an endpoint the policy does not grant', { endpoint, key: this.endpointKey(endpoint) });
+    served.socket.bindEndpoint(endpoint);
     this.write(encodeFrame(Op.RESULT, 0, frame.id, []));
   }
 
@@ -251,6 +302,7 @@ export class LocalClientConnection {
           signal,
         };
       }
+      this.authorizeSend(served, to, frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined);
       promise = served.socket.send(to, data, options);
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
@@ -268,6 +320,26 @@ export class LocalClientConnection {
     );
   }
 
+  /**
+   * Binding isolates: a bound socket sends on its endpoint, naming another needs the
+   * right to it; control ports (a card's, broadcast, the router's) need the control
+   * right; an unprivileged unbound socket reaches only the local node.
+   */
+  private authorizeSend(served: ServedSocket, to: { node: number; port: number }, named: number | undefined): void {
+    const { rights } = this.security;
+    if (to.port === QRTR_PORT_CTRL || to.port === QRTR_PORT_CTRL_LEGACY || to.node === QRTR_NODE_BCAST) {
+      if (!rights.control) this.deny('send to a control port or broadcast', { node: to.node, port: to.port });
+    }
+    if (rights.full) return;
+    const bound = served.socket.endpointBinding;
+    if (named !== undefined && named !== bound && !this.mayUseEndpoint(named)) {
+      this.deny('send on an endpoint the policy does not grant', { endpoint: named, bound });
+    }
+    if (named === undefined && bound === 0 && to.node !== this.router.localNode) {
+      this.deny('send off-node from an unbound socket (bind it to a granted endpoint)', { node: to.node });
+    }
+  }
+
   private sendDone(id: number, err: unknown): void {
     this.pendingSends--;
     this.aborts.delete(id);
@@ -282,6 +354,7 @@ export class LocalClientConnection {
   private closeSocket(id: number, handle: number): void {
     const served = this.served(handle);
     this.sockets.delete(handle);
+    this.security.usage.sockets--;
     served.socket.close();
     this.write(encodeFrame(Op.RESULT, 0, id, []));
   }
@@ -316,6 +389,7 @@ export class LocalClientConnection {
           // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
           if (this.sockets.get(served.handle) === served) {
             this.sockets.delete(served.handle);
+            this.security.usage.sockets--;
             this.write(encodeFrame(Op.SOCKET_CLOSED, 0, served.handle, []));
           }
           return;
@@ -336,9 +410,11 @@ export class LocalClientConnection {
     }
     if (owner !== undefined && (typeof owner !== 'string' || owner.length > 128)) throw new InvalidArgumentError('owner', 'a string of at most 128 characters', owner);
     if (this.reservations.size >= this.limits.reservationsPerClient) throw new LocalClientLimitError('endpoint reservations', this.limits.reservationsPerClient);
+    this.checkUidLimit('endpoint reservations', this.security.usage.reservations, Math.min(this.security.rights.reservations, this.security.perUid.reservations));
     const reservation = this.router.reserveEndpoint({ kind, key }, owner ? `${this.owner}/${owner}` : this.owner);
     const handle = this.nextHandle++;
     this.reservations.set(handle, reservation);
+    this.security.usage.reservations++;
     this.write(encodeJsonFrame(Op.RESULT, frame.id, { reservation: handle, id: reservation.id, owner: reservation.owner }));
   }
 
@@ -346,6 +422,7 @@ export class LocalClientConnection {
     const reservation = this.reservations.get(handle);
     if (!reservation) throw new LocalClientUnknownHandleError('reservation', handle);
     this.reservations.delete(handle);
+    this.security.usage.reservations--;
     reservation.release();
     this.write(encodeFrame(Op.RESULT, 0, id, []));
   }
@@ -355,15 +432,19 @@ export class LocalClientConnection {
     try {
       if (this.lookups.has(id)) throw new LocalClientMalformedFrameError(`lookup id ${id} is already in use`, { id });
       if (this.lookups.size >= this.limits.lookupsPerClient) throw new LocalClientLimitError('lookups', this.limits.lookupsPerClient);
+      this.checkUidLimit('lookups', this.security.usage.lookups, this.security.perUid.lookups);
       const filter = parseFilter(jsonBody(frame, MAX_CLIENT_JSON_LENGTH));
       const subscription = this.ns.lookup$(filter).subscribe({
         next: (event) => this.write(encodeJsonFrame(Op.LOOKUP_EVENT, id, event)),
         error: (err) => {
-          this.lookups.delete(id);
+          if (this.lookups.delete(id)) this.security.usage.lookups--;
           this.write(encodeJsonFrame(Op.LOOKUP_ERROR, id, serializeError(err)));
         },
       });
-      if (!subscription.closed) this.lookups.set(id, subscription);
+      if (!subscription.closed) {
+        this.lookups.set(id, subscription);
+        this.security.usage.lookups++;
+      }
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
       this.write(encodeJsonFrame(Op.LOOKUP_ERROR, id, serializeError(err)));
@@ -394,6 +475,7 @@ export class LocalClientConnection {
   private trace(frame: Frame): void {
     const id = frame.id;
     if (this.traces.has(id)) throw new LocalClientMalformedFrameError(`trace id ${id} is already in use`, { id });
+    if (!this.security.rights.trace) this.deny('trace');
     if (this.traces.size >= this.limits.tracesPerClient) throw new LocalClientLimitError('traces', this.limits.tracesPerClient);
     const options = jsonBody(frame, MAX_CLIENT_JSON_LENGTH);
     const endpoint = options.endpoint;
@@ -439,14 +521,17 @@ export class LocalClientConnection {
     if (this.ended) return;
     this.ended = reason;
     for (const subscription of this.lookups.values()) subscription.unsubscribe();
+    this.security.usage.lookups -= this.lookups.size;
     this.lookups.clear();
     for (const subscription of this.traces.values()) subscription.unsubscribe();
     this.traces.clear();
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
     for (const served of this.sockets.values()) served.socket.close();
+    this.security.usage.sockets -= this.sockets.size;
     this.sockets.clear();
     for (const reservation of this.reservations.values()) reservation.release();
+    this.security.usage.reservations -= this.reservations.size;
     this.reservations.clear();
     if (reason === 'protocol' || reason === 'server') this.conn.end();
     else this.conn.destroy();
