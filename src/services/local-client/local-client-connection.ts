@@ -4,6 +4,7 @@ import type { QrtrdError } from '../../common/errors';
 import { InvalidArgumentError } from '../../common/errors';
 import {
   FrameDecoder,
+  FrameWriter,
   LOCAL_CLIENT_PROTOCOL_VERSION,
   MAX_CLIENT_FRAME_LENGTH,
   MAX_CLIENT_JSON_LENGTH,
@@ -87,6 +88,7 @@ export type LocalClientCloseReason = 'eof' | 'io-error' | 'protocol' | 'not-read
 export class LocalClientConnection {
   readonly owner: string;
   private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
   private readonly sockets = new Map<number, ServedSocket>();
   private readonly lookups = new Map<number, Subscription>();
   private readonly traces = new Map<number, Subscription>();
@@ -111,6 +113,7 @@ export class LocalClientConnection {
   ) {
     this.owner = `client:${id}`;
     this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
+    this.writer = new FrameWriter(conn);
     conn.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk);
@@ -421,7 +424,7 @@ export class LocalClientConnection {
 
   private write(frame: Buffer): void {
     if (this.ended) return;
-    this.conn.write(frame);
+    this.writer.write(frame);
     if (this.conn.writableLength > this.limits.writeQueueLimitBytes) {
       this.logger.warn({ client: this.owner, queued: this.conn.writableLength }, 'local client is not reading; disconnecting it');
       this.end('not-reading');
@@ -431,7 +434,7 @@ export class LocalClientConnection {
   private fatal(error: QrtrdError): void {
     if (this.ended) return;
     this.logger.warn({ client: this.owner, pid: this.pid, error: errorFields(error) }, `local client broke the protocol: ${error.message}`);
-    this.conn.write(encodeJsonFrame(Op.FATAL, 0, serializeError(error)));
+    this.writer.write(encodeJsonFrame(Op.FATAL, 0, serializeError(error)));
     this.end('protocol', error);
   }
 
