@@ -33,7 +33,7 @@ import type { EndpointReservation } from '../../router/endpoint-ids';
 import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
 import type { Router } from '../../router/router';
 import type { RouterSocket } from '../../router/router-socket';
-import type { SendOptions } from '../../router/socket';
+import type { QrtrMessage, SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
 
 export interface LocalClientLimits {
@@ -303,6 +303,14 @@ export class LocalClientConnection {
    */
   private pull(served: ServedSocket): void {
     if (served.pulling || served.credits <= 0 || served.socket.closed || this.ended) return;
+    // Queued datagrams go out synchronously, without a promise each; only an empty queue waits.
+    let message: QrtrMessage | undefined;
+    while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
+      served.credits--;
+      this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+      if (this.ended) return;
+    }
+    if (served.credits <= 0 || served.socket.closed) return;
     served.pulling = true;
     served.socket.receive().then(
       (message) => {
