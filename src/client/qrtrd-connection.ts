@@ -10,6 +10,7 @@ import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } 
 import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../services/local-client/errors';
 import {
   FrameDecoder,
+  FrameWriter,
   LOCAL_CLIENT_PROTOCOL_VERSION,
   MAX_SERVER_FRAME_LENGTH,
   Op,
@@ -56,6 +57,7 @@ interface Pending {
  */
 export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
   private readonly pending = new Map<number, Pending>();
   private readonly sockets = new Map<number, RemoteQrtrSocket>();
   private readonly lookups = new Map<number, { next(event: LookupEvent): void; error(err: QrtrdError): void; complete(): void }>();
@@ -72,6 +74,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     private readonly window: number,
   ) {
     this.decoder = new FrameDecoder(this.onFrame, MAX_SERVER_FRAME_LENGTH);
+    this.writer = new FrameWriter(conn);
     conn.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk);
@@ -113,7 +116,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
             reject(err);
           },
         });
-        conn.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
+        connection.writer.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
       });
     });
   }
@@ -147,9 +150,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       }
       const id = this.allocateId();
       this.lookups.set(id, { next: (event) => subscriber.next(event), error: (err) => subscriber.error(err), complete: () => subscriber.complete() });
-      this.conn.write(encodeJsonFrame(Op.LOOKUP, id, filter));
+      this.writer.write(encodeJsonFrame(Op.LOOKUP, id, filter));
       return () => {
-        if (this.lookups.delete(id) && !this.closeError) this.conn.write(encodeFrame(Op.UNLOOKUP, 0, id, []));
+        if (this.lookups.delete(id) && !this.closeError) this.writer.write(encodeFrame(Op.UNLOOKUP, 0, id, []));
       };
     });
   }
@@ -177,9 +180,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
         this.traces.delete(id);
         subscriber.error(err);
       });
-      this.conn.write(encodeJsonFrame(Op.TRACE, id, options));
+      this.writer.write(encodeJsonFrame(Op.TRACE, id, options));
       return () => {
-        if (this.traces.delete(id) && !this.closeError) this.conn.write(encodeFrame(Op.UNTRACE, 0, id, []));
+        if (this.traces.delete(id) && !this.closeError) this.writer.write(encodeFrame(Op.UNTRACE, 0, id, []));
       };
     });
   }
@@ -227,15 +230,16 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       flags |= SEND_FLAG_ABORTABLE;
     }
     const id = this.allocateId();
-    const promise = this.expect(id, Op.SEND);
-    this.conn.write(encodeFrame(Op.SEND, flags, id, [handle, to.node, to.port, options?.endpoint ?? 0], data));
-    if (!signal) return promise.then(noop);
+    // One promise per send: the reply settles it directly (no chained .then).
+    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: () => resolve(), reject }));
+    this.writer.write(encodeFrame(Op.SEND, flags, id, [handle, to.node, to.port, options?.endpoint ?? 0], data));
+    if (!signal) return promise;
     // The server aborts its wait and answers QrtrAbortedError; the reply settles the promise.
     const onAbort = (): void => {
-      if (!this.closeError) this.conn.write(encodeFrame(Op.ABORT, 0, id, []));
+      if (!this.closeError) this.writer.write(encodeFrame(Op.ABORT, 0, id, []));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    return promise.then(noop).finally(() => signal.removeEventListener('abort', onAbort));
+    return promise.finally(() => signal.removeEventListener('abort', onAbort));
   }
 
   socketBind(handle: number, endpointId: number): void {
@@ -243,11 +247,11 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     const id = this.allocateId();
     // Ordered before any later SEND on the stream; a failure means the socket is gone.
     this.expect(id, Op.BIND).catch((err: QrtrdError) => this.sockets.get(handle)?.fail(err));
-    this.conn.write(encodeFrame(Op.BIND, 0, id, [handle, endpointId]));
+    this.writer.write(encodeFrame(Op.BIND, 0, id, [handle, endpointId]));
   }
 
   socketCredit(handle: number, count: number): void {
-    if (!this.closeError) this.conn.write(encodeFrame(Op.CREDIT, 0, handle, [count]));
+    if (!this.closeError) this.writer.write(encodeFrame(Op.CREDIT, 0, handle, [count]));
   }
 
   socketClose(handle: number): void {
@@ -255,7 +259,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     if (this.closeError) return;
     const id = this.allocateId();
     this.expect(id, Op.CLOSE).catch(noop);
-    this.conn.write(encodeFrame(Op.CLOSE, 0, id, [handle]));
+    this.writer.write(encodeFrame(Op.CLOSE, 0, id, [handle]));
   }
 
   // ------------------------------------------------------------------ frames
@@ -270,7 +274,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     if (this.closeError) return Promise.reject(this.closeError);
     const id = this.allocateId();
     const promise = this.expect(id, op);
-    this.conn.write(encodeFrame(op, flags, id, fields, tail));
+    this.writer.write(encodeFrame(op, flags, id, fields, tail));
     return promise;
   }
 

@@ -81,6 +81,14 @@ export class DatagramInbox<M extends QrtrMessage> {
     return true;
   }
 
+  /** The oldest queued datagram, consumed, or undefined when none waits (no promise: the local-client pull loop). */
+  tryReceive(): QrtrMessage | undefined {
+    if (this.isClosed || this.queued === 0) return undefined;
+    const message = this.shift();
+    this.onConsumed(message);
+    return message;
+  }
+
   receive(signal?: AbortSignal): Promise<QrtrMessage> {
     if (this.isClosed) return Promise.reject(new QrtrSocketClosedError(this.port));
     if (this.queued > 0) {

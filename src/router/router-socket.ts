@@ -91,6 +91,11 @@ export class RouterSocket implements QrtrSocket {
     return this.host.socketSend(this, to, data, options);
   }
 
+  /** A queued datagram taken synchronously, or undefined; receive() waits for one. */
+  tryReceive(): QrtrMessage | undefined {
+    return this.inbox.tryReceive();
+  }
+
   receive(options?: { signal?: AbortSignal }): Promise<QrtrMessage> {
     return this.inbox.receive(options?.signal);
   }

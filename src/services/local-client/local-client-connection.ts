@@ -4,6 +4,7 @@ import type { QrtrdError } from '../../common/errors';
 import { InvalidArgumentError } from '../../common/errors';
 import {
   FrameDecoder,
+  FrameWriter,
   LOCAL_CLIENT_PROTOCOL_VERSION,
   MAX_CLIENT_FRAME_LENGTH,
   MAX_CLIENT_JSON_LENGTH,
@@ -33,7 +34,7 @@ import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/error
 import type { Router } from '../../router/router';
 import { formatBackendKey } from '../../router/endpoint';
 import type { RouterSocket } from '../../router/router-socket';
-import type { SendOptions } from '../../router/socket';
+import type { QrtrMessage, SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
 import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY } from '../../wire/constants';
 import { FULL_RIGHTS, LocalClientPolicyDeniedError, LocalClientUidLimitError, UidUsage, DEFAULT_PER_UID_LIMITS, type ClientRights, type PerUidLimits, type PeerCredentials } from './policy';
@@ -101,6 +102,7 @@ export type LocalClientCloseReason = 'eof' | 'io-error' | 'protocol' | 'not-read
 export class LocalClientConnection {
   readonly owner: string;
   private readonly decoder: FrameDecoder;
+  private readonly writer: FrameWriter;
   private readonly sockets = new Map<number, ServedSocket>();
   private readonly lookups = new Map<number, Subscription>();
   private readonly traces = new Map<number, Subscription>();
@@ -126,6 +128,7 @@ export class LocalClientConnection {
   ) {
     this.owner = `client:${id}`;
     this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
+    this.writer = new FrameWriter(conn);
     conn.on('data', (chunk: Buffer) => {
       try {
         this.decoder.push(chunk);
@@ -373,6 +376,14 @@ export class LocalClientConnection {
    */
   private pull(served: ServedSocket): void {
     if (served.pulling || served.credits <= 0 || served.socket.closed || this.ended) return;
+    // Queued datagrams go out synchronously, without a promise each; only an empty queue waits.
+    let message: QrtrMessage | undefined;
+    while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
+      served.credits--;
+      this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+      if (this.ended) return;
+    }
+    if (served.credits <= 0 || served.socket.closed) return;
     served.pulling = true;
     served.socket.receive().then(
       (message) => {
@@ -503,7 +514,7 @@ export class LocalClientConnection {
 
   private write(frame: Buffer): void {
     if (this.ended) return;
-    this.conn.write(frame);
+    this.writer.write(frame);
     if (this.conn.writableLength > this.limits.writeQueueLimitBytes) {
       this.logger.warn({ client: this.owner, queued: this.conn.writableLength }, 'local client is not reading; disconnecting it');
       this.end('not-reading');
@@ -513,7 +524,7 @@ export class LocalClientConnection {
   private fatal(error: QrtrdError): void {
     if (this.ended) return;
     this.logger.warn({ client: this.owner, pid: this.pid, error: errorFields(error) }, `local client broke the protocol: ${error.message}`);
-    this.conn.write(encodeJsonFrame(Op.FATAL, 0, serializeError(error)));
+    this.writer.write(encodeJsonFrame(Op.FATAL, 0, serializeError(error)));
     this.end('protocol', error);
   }
 

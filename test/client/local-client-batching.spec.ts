@@ -1,0 +1,137 @@
+import { expect } from 'chai';
+import * as path from 'node:path';
+import { firstValueFrom } from 'rxjs';
+import { Writable } from 'node:stream';
+import { LocalClientServer } from '../../src/services/local-client';
+import { FrameWriter } from '../../src/services/local-client/protocol';
+import { connectQrtrd, type QrtrdConnection } from '../../src/client';
+import type { QrtrMessage } from '../../src/router';
+import { createHost } from '../helpers/host';
+import { tempDir, until } from '../links/helpers';
+
+/** A real Writable that records how its chunks were handed down: one entry per _write/_writev call. */
+class RecordingStream extends Writable {
+  readonly calls: Buffer[][] = [];
+  constructor() {
+    super({
+      writev: (chunks, callback) => {
+        this.calls.push(chunks.map((c) => c.chunk as Buffer));
+        callback();
+      },
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.calls.push([chunk]);
+        callback();
+      },
+    });
+  }
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('FrameWriter (batched local-client writes)', () => {
+  it('should hand every frame of one event-loop turn down in one writev, in order, including frames queued by promise continuations', async () => {
+    const stream = new RecordingStream();
+    const writer = new FrameWriter(stream);
+    for (let i = 0; i < 50; i++) writer.write(Buffer.from([i]));
+    await Promise.resolve().then(() => writer.write(Buffer.from([50])));
+    expect(stream.calls).to.have.length(0);
+    expect(stream.writableLength).to.equal(51); // the per-client byte bound still sees corked frames
+    await turn();
+    expect(stream.calls).to.have.length(1);
+    expect(stream.calls[0].map((b) => b[0])).to.deep.equal([...Array(51).keys()]);
+    writer.write(Buffer.from([51]));
+    await turn();
+    expect(stream.calls.map((c) => c.map((b) => b[0]))).to.deep.equal([[...Array(51).keys()], [51]]);
+  });
+
+  it('should flush what is queued when the stream is ended in the same turn', async () => {
+    const stream = new RecordingStream();
+    const writer = new FrameWriter(stream);
+    writer.write(Buffer.from([1]));
+    writer.write(Buffer.from([2]));
+    await new Promise<void>((resolve) => stream.end(resolve));
+    expect(stream.calls.flat().map((b) => b[0])).to.deep.equal([1, 2]);
+  });
+});
+
+describe('local-client ordering and fairness under batching', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let host: ReturnType<typeof createHost>;
+  let server: LocalClientServer;
+  let connections: QrtrdConnection[];
+  let socketPath: string;
+
+  beforeEach(async () => {
+    tmp = tempDir('client-batching');
+    socketPath = path.join(tmp.dir, 'qrtrd.sock');
+    host = createHost();
+    server = new LocalClientServer(host.router, host.ns, { path: socketPath });
+    await server.listen();
+    connections = [];
+  });
+
+  afterEach(async () => {
+    for (const c of connections) c.close();
+    await server.close();
+    host.router.shutdown();
+    tmp.remove();
+  });
+
+  async function connect(): Promise<QrtrdConnection> {
+    const c = await connectQrtrd(socketPath);
+    connections.push(c);
+    return c;
+  }
+
+  it('should keep each client\'s datagrams and send completions in order when both send a burst in one turn', async () => {
+    const [a, b] = [await connect(), await connect()];
+    const [sa, sb] = [await a.openSocket(), await b.openSocket()];
+    const sink = host.router.openSocketSync();
+    const seen = new Map<number, number[]>();
+    sink.messages$.subscribe((m: QrtrMessage) => {
+      const list = seen.get(m.from.port) ?? [];
+      list.push(new DataView(m.data.buffer, m.data.byteOffset).getUint32(0, true));
+      seen.set(m.from.port, list);
+    });
+    const burst = 300;
+    const completions: string[] = [];
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < burst; i++) {
+      for (const [name, s] of [['a', sa], ['b', sb]] as const) {
+        const data = new Uint8Array(4);
+        new DataView(data.buffer).setUint32(0, i, true);
+        sends.push(s.send(sink.address, data).then(() => void completions.push(`${name}${i}`)));
+      }
+    }
+    await Promise.all(sends);
+    await until(() => (seen.get(sa.address.port)?.length ?? 0) === burst && (seen.get(sb.address.port)?.length ?? 0) === burst, 'both bursts');
+    expect(seen.get(sa.address.port)).to.deep.equal([...Array(burst).keys()]);
+    expect(seen.get(sb.address.port)).to.deep.equal([...Array(burst).keys()]);
+    for (const name of ['a', 'b']) {
+      expect(completions.filter((c) => c[0] === name)).to.deep.equal([...Array(burst).keys()].map((i) => `${name}${i}`));
+    }
+  });
+
+  it('should answer a quiet client while another floods: its round trip completes before the flood is through', async function () {
+    this.timeout(20000);
+    const [flooder, quiet] = [await connect(), await connect()];
+    const [sf, sq] = [await flooder.openSocket(), await quiet.openSocket()];
+    const sink = host.router.openSocketSync();
+    let sunk = 0;
+    sink.messages$.subscribe(() => void sunk++);
+    const echo = host.router.openSocketSync();
+    echo.messages$.subscribe((m) => void echo.send(m.from, m.data));
+    const flood = 20_000;
+    const payload = new Uint8Array(64);
+    const flooding: Promise<void>[] = [];
+    for (let i = 0; i < flood; i++) flooding.push(sf.send(sink.address, payload));
+    const replied = firstValueFrom(sq.messages$);
+    await sq.send(echo.address, new Uint8Array([1]));
+    const reply = await replied;
+    const sunkAtReply = sunk;
+    expect(reply.data[0]).to.equal(1);
+    await Promise.all(flooding);
+    await until(() => sunk === flood, 'the whole flood');
+    expect(sunkAtReply, 'flood datagrams delivered before the quiet client was answered').to.be.below(flood);
+  });
+});
