@@ -13,7 +13,7 @@ describe('ath12k loader against its firmware simulators', function () {
   afterEach(async () => rig?.close());
 
   const cases = [
-    { chip: 'QCN9274', types: [4, 0, 5], shadow: 'none', nm: undefined },
+    { chip: 'QCN9274', types: [4, 0, 2], shadow: 'none', nm: undefined },
     { chip: 'WCN7850', types: [4, 1], shadow: 'v3', nm: 0x0e },
   ];
   for (const c of cases) {
