@@ -29,6 +29,7 @@ export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
     // ath12k/hw.c ath12k_hw_params[ATH12K_HW_QCN9274_HW20]: target_ce_config/svc_to_ce_map _qcn9274.
     targetCe: TARGET_CE_QCN9274,
     serviceMap: SERVICE_MAP_QCN9274,
+    cnssFeatureBitmap: 0x08,
     pciDeviceId: 0x1109,
     bdfSearch: 'board',
     hwRev: 'hw2.0',
@@ -47,6 +48,7 @@ export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
     // ath12k/hw.c ath12k_hw_params[ATH12K_HW_WCN7850_HW20]: target_ce_config/svc_to_ce_map _wcn7850.
     targetCe: TARGET_CE_WCN7850,
     serviceMap: SERVICE_MAP_WCN7850,
+    cnssFeatureBitmap: 0x18,
     pciDeviceId: 0x1107,
     bdfSearch: 'bus-and-board',
     hwRev: 'hw2.0',

@@ -47,6 +47,11 @@ export interface WlfwChipParams {
   readonly socIdMask: number;
   /** HOST_CAP nm_modem is sent only for internal-sleep-clock chips (hw_params.internal_sleep_clock). */
   readonly internalSleepClock: boolean;
+  /**
+   * ath12k hw_params.qmi_cnss_feature_bitmap, HOST_CAP feature_list (0x27), always sent by
+   * ath12k_qmi_host_cap_send: QCN9274 BIT(CNSS_QDSS_CFG_MISS_V01 3), WCN7850 BIT(3) | BIT(CNSS_PCIE_PERST_NO_PULL_V01 4).
+   */
+  readonly cnssFeatureBitmap?: number;
   /** hw_params.global_reset: HOST_CAP nm_modem carries PLATFORM_CAP_PCIE_GLOBAL_RESET (0x08). */
   readonly globalReset: boolean;
   /** Loads M3 through the driver: HOST_CAP m3_support/m3_cache_support and M3_INFO with a real address. */

@@ -354,8 +354,8 @@ export class WlfwCard {
         hw_link_id: Uint8Array.of(2 * i, 2 * i + 1),
         valid_mlo_link_id: Uint8Array.of(i < group.size ? 1 : 0, i < group.size ? 1 : 0),
       }));
-      value.feature_list = 0n;
     }
+    if (chip.family === 'ath12k') value.feature_list = BigInt(chip.cnssFeatureBitmap ?? 0);
     return value as QmiValue<typeof wlfw.wlfw_host_cap_req>;
   }
 
