@@ -1,4 +1,5 @@
 import type { SimChipProfile } from '../../wlfw/sim';
+import { ATH11K_KERNEL_CE, ATH11K_KERNEL_NM_MODEM } from './kernel-witness';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -26,6 +27,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   IPQ8074: {
     ...base,
     chip: 'IPQ8074',
+    kernelCe: ATH11K_KERNEL_CE.IPQ8074,
     hwRev: 'hw2.0',
     instance: 0x02,
     chipId: 0x0,
@@ -50,6 +52,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCA6390: {
     ...base,
     chip: 'QCA6390',
+    kernelCe: ATH11K_KERNEL_CE.QCA6390,
     pci: { device: 0x1101, subsystemVendor: 0x17cb, subsystemDevice: 0x0108 },
     hwRev: 'hw2.0',
     instance: 0x01,
@@ -72,13 +75,14 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
       ],
       [...Array.from({ length: 15 }, () => ({ size: 512 * KiB, type: 1 })), { size: 256 * KiB, type: 4 }],
     ],
-    hostCap: { m3_support: 1, mem_cfg_mode: 0, nm_modem: 0x02 },
+    hostCap: { m3_support: 1, mem_cfg_mode: 0, nm_modem: ATH11K_KERNEL_NM_MODEM.QCA6390! },
     expectWlanIni: true,
     shadow: 'v2',
   },
   WCN6855: {
     ...base,
     chip: 'WCN6855',
+    kernelCe: ATH11K_KERNEL_CE.WCN6855,
     pci: { device: 0x1103, subsystemVendor: 0x17cb, subsystemDevice: 0x3374 },
     bdfSearchBusAndBoard: true,
     hwRev: 'hw2.0',
@@ -98,13 +102,14 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
       [{ size: 4 * MiB, type: 1 }],
       Array.from({ length: 12 }, () => ({ size: 512 * KiB, type: 1 })),
     ],
-    hostCap: { m3_support: 1, mem_cfg_mode: 0, nm_modem: 0x02 },
+    hostCap: { m3_support: 1, mem_cfg_mode: 0, nm_modem: ATH11K_KERNEL_NM_MODEM.WCN6855! },
     expectWlanIni: true,
     shadow: 'v2',
   },
   QCN9074: {
     ...base,
     chip: 'QCN9074',
+    kernelCe: ATH11K_KERNEL_CE.QCN9074,
     pci: { device: 0x1104, subsystemVendor: 0x17cb, subsystemDevice: 0x1104 },
     hwRev: 'hw1.0',
     instance: 0x07,
@@ -135,6 +140,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   WCN6750: {
     ...base,
     chip: 'WCN6750',
+    kernelCe: ATH11K_KERNEL_CE.WCN6750,
     hwRev: 'hw1.0',
     instance: 0x03,
     chipId: 0x1,

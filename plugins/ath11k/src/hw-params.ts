@@ -1,9 +1,9 @@
-import { shadowRegisterList, standardServiceMap, standardTargetCe, type WlfwChipParams } from '../../wlfw/src';
+import { shadowRegisterList, type WlfwChipParams } from '../../wlfw/src';
+import { SERVICE_MAP_IPQ8074, SERVICE_MAP_QCA6390, SERVICE_MAP_QCN9074, TARGET_CE_IPQ8074, TARGET_CE_QCA6390, TARGET_CE_QCN9074 } from './ce-tables';
 
 const common = {
   family: 'ath11k' as const,
-  targetCe: standardTargetCe('pci'),
-  serviceMap: standardServiceMap(),
+  globalReset: false,
   socIdMask: 0xffff0000,
   deviceInfo: false,
   fixedFwMem: false,
@@ -22,6 +22,9 @@ const common = {
 export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
+    // ath11k/core.c ath11k_hw_params[ATH11K_HW_IPQ8074]: target_ce_config/svc_to_ce_map _ipq8074.
+    targetCe: TARGET_CE_IPQ8074,
+    serviceMap: SERVICE_MAP_IPQ8074,
     chip: 'IPQ8074',
     hwRev: 'hw2.0',
     bus: 'ahb',
@@ -37,11 +40,14 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
     caldata: true,
     wlanIni: false,
     shadowRegs: 'none',
-    targetCe: standardTargetCe('ahb'),
     shadowRegAddrs: [],
   },
   {
     ...common,
+    // ath11k/core.c ath11k_hw_params[ATH11K_HW_QCA6390_HW20]: internal_sleep_clock, global_reset true.
+    targetCe: TARGET_CE_QCA6390,
+    serviceMap: SERVICE_MAP_QCA6390,
+    globalReset: true,
     chip: 'QCA6390',
     pciDeviceId: 0x1101,
     hwRev: 'hw2.0',
@@ -60,6 +66,10 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   },
   {
     ...common,
+    // ath11k/core.c ath11k_hw_params[ATH11K_HW_WCN6855_HW20]: qca6390 CE tables, internal_sleep_clock, global_reset.
+    targetCe: TARGET_CE_QCA6390,
+    serviceMap: SERVICE_MAP_QCA6390,
+    globalReset: true,
     chip: 'WCN6855',
     pciDeviceId: 0x1103,
     bdfSearch: 'bus-and-board',
@@ -79,6 +89,9 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   },
   {
     ...common,
+    // ath11k/core.c ath11k_hw_params[ATH11K_HW_QCN9074_HW10]: target_ce_config/svc_to_ce_map _qcn9074.
+    targetCe: TARGET_CE_QCN9074,
+    serviceMap: SERVICE_MAP_QCN9074,
     chip: 'QCN9074',
     pciDeviceId: 0x1104,
     hwRev: 'hw1.0',
@@ -97,6 +110,9 @@ export const ATH11K_CHIPS: readonly WlfwChipParams[] = [
   },
   {
     ...common,
+    // ath11k/core.c ath11k_hw_params[ATH11K_HW_WCN6750_HW10]: qca6390 CE tables.
+    targetCe: TARGET_CE_QCA6390,
+    serviceMap: SERVICE_MAP_QCA6390,
     chip: 'WCN6750',
     hwRev: 'hw1.0',
     bus: 'hybrid',

@@ -71,7 +71,7 @@ describe('ath11k loader against its firmware simulators', function () {
       expect(hostCap).to.include({ num_clients: 1, bdf_support: 1 });
       const m3 = ['QCA6390', 'WCN6855', 'QCN9074'].includes(c.chip);
       expect(hostCap.m3_support).to.equal(m3 ? 1 : undefined);
-      expect(hostCap.nm_modem).to.equal(['QCA6390', 'WCN6855'].includes(c.chip) ? 0x02 : undefined);
+      expect(hostCap.nm_modem).to.equal(['QCA6390', 'WCN6855'].includes(c.chip) ? 0x1e : undefined);
       expect(hostCap.mem_cfg_mode).to.equal(c.chip === 'QCN9074' ? 2 : 0);
 
       const bdf = requestsNamed(card, 'BDF_DOWNLOAD');

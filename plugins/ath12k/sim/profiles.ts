@@ -1,4 +1,5 @@
 import type { SimChipProfile } from '../../wlfw/sim';
+import { ATH12K_KERNEL_CE } from './kernel-witness';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -9,7 +10,8 @@ const base = {
   boardIdInCap: true,
   numMacs: 1,
   fixedBdfAddr: false,
-  caldataType: 5,
+  // The kernel sends caldata as its file type, CALDATA 2 (ath12k_qmi_load_bdf_qmi).
+  caldataType: 2,
   deviceInfo: false,
   phyCap: true,
   mlo: true,
@@ -26,6 +28,7 @@ export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCN9274: {
     ...base,
     chip: 'QCN9274',
+    kernelCe: ATH12K_KERNEL_CE.QCN9274,
     pci: { device: 0x1109, subsystemVendor: 0x17cb, subsystemDevice: 0x1109 },
     bdfSearchBusAndBoard: false,
     hwRev: 'hw2.0',
@@ -47,6 +50,7 @@ export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   WCN7850: {
     ...base,
     chip: 'WCN7850',
+    kernelCe: ATH12K_KERNEL_CE.WCN7850,
     pci: { device: 0x1107, subsystemVendor: 0x17cb, subsystemDevice: 0x3378 },
     bdfSearchBusAndBoard: true,
     hwRev: 'hw2.0',

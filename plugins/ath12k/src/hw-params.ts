@@ -1,9 +1,9 @@
-import { shadowRegisterList, standardServiceMap, standardTargetCe, type WlfwChipParams } from '../../wlfw/src';
+import { shadowRegisterList, type WlfwChipParams } from '../../wlfw/src';
+import { SERVICE_MAP_QCN9274, SERVICE_MAP_WCN7850, TARGET_CE_QCN9274, TARGET_CE_WCN7850 } from './ce-tables';
 
 const common = {
   family: 'ath12k' as const,
-  targetCe: standardTargetCe('pci'),
-  serviceMap: standardServiceMap(),
+  globalReset: true,
   socIdMask: 0xffff0000,
   bus: 'pci' as const,
   deviceInfo: false,
@@ -26,13 +26,17 @@ export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'QCN9274',
+    // ath12k/hw.c ath12k_hw_params[ATH12K_HW_QCN9274_HW20]: target_ce_config/svc_to_ce_map _qcn9274.
+    targetCe: TARGET_CE_QCN9274,
+    serviceMap: SERVICE_MAP_QCN9274,
+    cnssFeatureBitmap: 0x08,
     pciDeviceId: 0x1109,
     bdfSearch: 'board',
     hwRev: 'hw2.0',
     serviceInstance: 0x07,
     socIds: [0x92740000],
     internalSleepClock: false,
-    // download_calib: CALIBRATION (type 5) after the board file; the ELF board check skips it, so BIN here.
+    // download_calib: caldata after the board file, on the wire as file type CALDATA 2 (ath12k_qmi_load_bdf_qmi).
     boardElf: false,
     caldata: true,
     shadowRegs: 'none',
@@ -41,6 +45,10 @@ export const ATH12K_CHIPS: readonly WlfwChipParams[] = [
   {
     ...common,
     chip: 'WCN7850',
+    // ath12k/hw.c ath12k_hw_params[ATH12K_HW_WCN7850_HW20]: target_ce_config/svc_to_ce_map _wcn7850.
+    targetCe: TARGET_CE_WCN7850,
+    serviceMap: SERVICE_MAP_WCN7850,
+    cnssFeatureBitmap: 0x18,
     pciDeviceId: 0x1107,
     bdfSearch: 'bus-and-board',
     hwRev: 'hw2.0',

@@ -13,7 +13,7 @@ describe('ath12k loader against its firmware simulators', function () {
   afterEach(async () => rig?.close());
 
   const cases = [
-    { chip: 'QCN9274', types: [4, 0, 5], shadow: 'none', nm: undefined },
+    { chip: 'QCN9274', types: [4, 0, 2], shadow: 'none', nm: undefined },
     { chip: 'WCN7850', types: [4, 1], shadow: 'v3', nm: 0x0e },
   ];
   for (const c of cases) {
@@ -30,6 +30,8 @@ describe('ath12k loader against its firmware simulators', function () {
       const [hostCap] = requestsNamed(card, 'HOST_CAP');
       expect(hostCap).to.include({ mlo_capable: 1, mlo_chip_id: 0, mlo_num_chips: 1, max_mlo_peer: 256, m3_support: 1 });
       expect(hostCap.nm_modem).to.equal(c.nm);
+      // ath12k_hw_params.qmi_cnss_feature_bitmap: QCN9274 0x08, WCN7850 0x18.
+      expect(hostCap.feature_list).to.equal(BigInt(c.chip === 'QCN9274' ? 0x08 : 0x18));
       expect([...new Set(requestsNamed(card, 'BDF_DOWNLOAD').map((b) => b.bdf_type))]).to.deep.equal(c.types);
       const [cfg] = requestsNamed(card, 'WLAN_CFG') as { shadow_reg_v2?: unknown[]; shadow_reg_v3?: unknown[] }[];
       expect(cfg.shadow_reg_v2).to.equal(undefined);

@@ -6,6 +6,16 @@ export interface SimMemSeg {
   readonly type: number;
 }
 
+/**
+ * The kernel's WLAN_CFG copy-engine contract for a chip, as the simulated firmware's own witness
+ * (plugins/<family>/sim/kernel-witness.ts): tgt rows [pipe, dir, nentries, nbytes_max, flags],
+ * svc rows [service id, dir, pipe], in the order the kernel sends them.
+ */
+export interface SimKernelCe {
+  readonly tgt: readonly (readonly [number, number, number, number, number])[];
+  readonly svc: readonly (readonly [number, number, number])[];
+}
+
 /** How a simulated chip's firmware behaves; one per chip, in the family's sim/ directory. */
 export interface SimChipProfile extends SimFileSpec {
   readonly family: 'ath11k' | 'ath12k';
@@ -28,9 +38,11 @@ export interface SimChipProfile extends SimFileSpec {
    */
   readonly memoryRequests: readonly (readonly SimMemSeg[])[];
   readonly fixedBdfAddr: boolean;
-  /** BDF type of caldata: 2 (ath11k CALDATA) or 5 (ath12k CALIBRATION). */
+  /** BDF type of caldata: 2 (CALDATA) for both families; the kernel sends the file type. */
   readonly caldataType: number;
-  /** HOST_CAP fields the firmware insists on. */
+  /** WLAN_CFG tables the firmware accepts, exactly (the kernel's, from the family's witness). */
+  readonly kernelCe: SimKernelCe;
+  /** HOST_CAP fields the firmware insists on; a key absent here (nm_modem) must be absent from HOST_CAP. */
   readonly hostCap: { readonly m3_support?: number; readonly mem_cfg_mode?: number; readonly nm_modem?: number };
   readonly expectWlanIni: boolean;
   readonly shadow: 'none' | 'v2' | 'v3';

@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { QmiResultError, opt, qmiIndication, qmiResponse, qmiResultField, req, u8, wlfw, type QmiPeer, type QmiValue } from '../../../src/sdk';
 import { QmiService } from '../../../src/testing/devices';
 import { sha256, type SimulatedFileSet } from './sim-files';
-import type { SimChipProfile } from './sim-profile';
+import type { SimChipProfile, SimKernelCe } from './sim-profile';
 
 /** Steps of the firmware side, for the log and fault injection. */
 export type SimStep =
@@ -154,6 +154,7 @@ export class WlfwFirmware {
       for (const [k, v] of Object.entries(p.hostCap)) {
         if ((r as Record<string, unknown>)[k] !== v) this.refuse(`HOST_CAP ${k}=${String((r as Record<string, unknown>)[k])}, expected ${v}`, ERR.INVALID_ARGUMENT);
       }
+      if (!('nm_modem' in p.hostCap) && r.nm_modem !== undefined) this.refuse(`HOST_CAP nm_modem=${r.nm_modem} on a chip without internal sleep clock`, ERR.INVALID_ARGUMENT);
       if (p.mlo && (r.mlo_capable !== 1 || r.mlo_num_chips === undefined || r.mlo_chip_id === undefined)) this.refuse('HOST_CAP without MLO fields', ERR.INVALID_ARGUMENT);
       this.hostCapValue = r;
       this.phase = 'host-cap';
@@ -246,6 +247,8 @@ export class WlfwFirmware {
       const expected = p.expectWlanIni ? 'ini' : 'm3-done';
       if (this.phase !== expected) this.refuse(`WLAN_CFG in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       if (r.host_version !== 'WIN' || !r.tgt_cfg?.length || !r.svc_cfg?.length) this.refuse('WLAN_CFG without host_version/CE tables', ERR.INVALID_ARGUMENT);
+      const ceMismatch = kernelCeMismatch(p.kernelCe, r.tgt_cfg, r.svc_cfg);
+      if (ceMismatch) this.refuse(`WLAN_CFG ${ceMismatch}`, ERR.INVALID_ARGUMENT);
       if ((p.shadow === 'v2') !== !!r.shadow_reg_v2?.length || (p.shadow === 'v3') !== !!r.shadow_reg_v3?.length) {
         this.refuse(`WLAN_CFG shadow registers: expected ${p.shadow}`, ERR.INVALID_ARGUMENT);
       }
@@ -380,4 +383,23 @@ const STEP_OF: Record<string, SimStep> = {
 
 function samePeer(a: QmiPeer, b: QmiPeer): boolean {
   return a.node === b.node && a.port === b.port && a.endpoint === b.endpoint;
+}
+
+/** Where the received WLAN_CFG tables differ from the kernel's for this chip, or undefined if they are identical. */
+export function kernelCeMismatch(
+  kernel: SimKernelCe,
+  tgt: readonly { pipe_num: number; pipe_dir: number; nentries: number; nbytes_max: number; flags: number }[] | undefined,
+  svc: readonly { service_id: number; pipe_dir: number; pipe_num: number }[] | undefined,
+): string | undefined {
+  const gotTgt = (tgt ?? []).map((x) => [x.pipe_num, x.pipe_dir, x.nentries, x.nbytes_max, x.flags].join('/'));
+  const wantTgt = kernel.tgt.map((x) => x.join('/'));
+  if (gotTgt.length !== wantTgt.length) return `tgt_cfg has ${gotTgt.length} pipes, expected ${wantTgt.length}`;
+  const badPipe = gotTgt.findIndex((g, i) => g !== wantTgt[i]);
+  if (badPipe >= 0) return `tgt_cfg row ${badPipe} is ${gotTgt[badPipe]}, expected ${wantTgt[badPipe]}`;
+  const gotSvc = (svc ?? []).map((x) => [x.service_id, x.pipe_dir, x.pipe_num].join('/'));
+  const wantSvc = kernel.svc.map((x) => x.join('/'));
+  if (gotSvc.length !== wantSvc.length) return `svc_cfg has ${gotSvc.length} rows, expected ${wantSvc.length}`;
+  const badSvc = gotSvc.findIndex((g, i) => g !== wantSvc[i]);
+  if (badSvc >= 0) return `svc_cfg row ${badSvc} is ${gotSvc[badSvc]}, expected ${wantSvc[badSvc]}`;
+  return undefined;
 }

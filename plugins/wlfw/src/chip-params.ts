@@ -45,8 +45,15 @@ export interface WlfwChipParams {
    */
   readonly socIds: readonly number[];
   readonly socIdMask: number;
-  /** HOST_CAP nm_modem bits: only sent for internal-sleep-clock chips. */
+  /** HOST_CAP nm_modem is sent only for internal-sleep-clock chips (hw_params.internal_sleep_clock). */
   readonly internalSleepClock: boolean;
+  /**
+   * ath12k hw_params.qmi_cnss_feature_bitmap, HOST_CAP feature_list (0x27), always sent by
+   * ath12k_qmi_host_cap_send: QCN9274 BIT(CNSS_QDSS_CFG_MISS_V01 3), WCN7850 BIT(3) | BIT(CNSS_PCIE_PERST_NO_PULL_V01 4).
+   */
+  readonly cnssFeatureBitmap?: number;
+  /** hw_params.global_reset: HOST_CAP nm_modem carries PLATFORM_CAP_PCIE_GLOBAL_RESET (0x08). */
+  readonly globalReset: boolean;
   /** Loads M3 through the driver: HOST_CAP m3_support/m3_cache_support and M3_INFO with a real address. */
   readonly m3: boolean;
   /** HOST_CAP mem_cfg_mode (hw_params.fw_mem_mode). */
@@ -61,7 +68,7 @@ export interface WlfwChipParams {
   readonly supportsRegdb: boolean;
   /** The board file is an ELF image (type 1) rather than a BIN (type 0); ELF chips take no caldata. */
   readonly boardElf: boolean;
-  /** Caldata after the board file: ath11k type 2 (CALDATA) for BIN chips, ath12k type 5 (CALIBRATION) when set. */
+  /** Caldata after the board file, sent as type 2 (CALDATA) or 3 (EEPROM) by both families (ath12k download_calib). */
   readonly caldata: boolean;
   /** Send WLAN_INI (enablefwlog) before WLAN_CFG (hw_params.fw_wmi_diag_event; always for ath12k). */
   readonly wlanIni: boolean;
@@ -83,7 +90,6 @@ export const BdfType = {
   CALDATA: 2,
   EEPROM: 3,
   REGDB: 4,
-  CALIBRATION: 5,
 } as const;
 
 /** WLAN_MODE modes. */
@@ -120,45 +126,26 @@ export function identifyChip(candidates: readonly WlfwChipParams[], socId: numbe
   return candidates.find((c) => c.socIds.some((id) => ((socId ^ id) & c.socIdMask) === 0));
 }
 
-/** A shared copy-engine layout modelled on ath11k's target_ce_config tables (8 pipes + diag). */
-export function standardTargetCe(variant: 'pci' | 'ahb'): CePipeConfig[] {
-  const big = variant === 'ahb' ? 2048 : 2048;
-  return [
-    { pipe_num: 0, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 1, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 2, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 3, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 4, pipe_dir: 1, nentries: 256, nbytes_max: 256, flags: 4 },
-    { pipe_num: 5, pipe_dir: 1, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 6, pipe_dir: 1, nentries: 32, nbytes_max: 65535, flags: 0x10 },
-    { pipe_num: 7, pipe_dir: 2, nentries: 32, nbytes_max: big, flags: 0 },
-    { pipe_num: 8, pipe_dir: 3, nentries: 32, nbytes_max: 16384, flags: 0 },
-  ];
-}
+/** CE pipe directions (ath11k/ce.h, ath12k/ce.h PIPEDIR_*). */
+export const PipeDir = { NONE: 0, IN: 1, OUT: 2, INOUT: 3, INOUT_H2H: 4 } as const;
 
-/** HTC service ids (WMI control, data) mapped to pipes, as ath11k's target_service_to_ce_map. */
-export function standardServiceMap(): CeServiceMap[] {
-  const WMI_CONTROL = 0x100;
-  const WMI_DATA_BE = 0x101;
-  const WMI_DATA_BK = 0x102;
-  const WMI_DATA_VI = 0x103;
-  const WMI_DATA_VO = 0x104;
-  const HTT_DATA = 0x300;
-  const HTC_CTRL = 0x001;
-  const PKT_LOG = 0x700;
-  const rows: CeServiceMap[] = [];
-  for (const id of [WMI_DATA_VO, WMI_DATA_BK, WMI_DATA_BE, WMI_DATA_VI, WMI_CONTROL]) {
-    rows.push({ service_id: id, pipe_dir: 2, pipe_num: 3 }, { service_id: id, pipe_dir: 1, pipe_num: 2 });
-  }
-  rows.push(
-    { service_id: HTC_CTRL, pipe_dir: 2, pipe_num: 0 },
-    { service_id: HTC_CTRL, pipe_dir: 1, pipe_num: 2 },
-    { service_id: HTT_DATA, pipe_dir: 2, pipe_num: 4 },
-    { service_id: HTT_DATA, pipe_dir: 1, pipe_num: 1 },
-    { service_id: PKT_LOG, pipe_dir: 1, pipe_num: 5 },
-  );
-  return rows;
-}
+/** CE attribute flags (ath11k/ce.h): CE_ATTR_FLAGS is 0 on little-endian hosts, CE_ATTR_DIS_INTR 8. */
+export const CeAttr = { FLAGS: 0, DIS_INTR: 8 } as const;
+
+/** HTC service ids, SVC(group, idx) = group << 8 | idx (ath11k/htc.h, ath12k/htc.h enum ath1xk_htc_svc_id). */
+export const HtcService = {
+  RSVD_CTRL: 0x0001,
+  WMI_CONTROL: 0x0100,
+  WMI_DATA_BE: 0x0101,
+  WMI_DATA_BK: 0x0102,
+  WMI_DATA_VI: 0x0103,
+  WMI_DATA_VO: 0x0104,
+  WMI_CONTROL_MAC1: 0x0105,
+  WMI_CONTROL_MAC2: 0x0106,
+  HTT_DATA_MSG: 0x0300,
+  PKT_LOG: 0x0600,
+  TEST_RAW_STREAMS: 0xfe00,
+} as const;
 
 /** Shadow register addresses (HAL ring head/tail pointers); `count` of them from a base. */
 export function shadowRegisterList(base: number, count: number): number[] {

@@ -337,7 +337,7 @@ export class WlfwCard {
       cal_done: 0,
       mem_cfg_mode: chip.memCfgMode,
     };
-    if (chip.internalSleepClock) value.nm_modem = chip.family === 'ath12k' ? 0x02 | 0x04 | 0x08 : 0x02;
+    if (chip.internalSleepClock) value.nm_modem = nmModem(chip);
     if (chip.m3) {
       value.m3_support = 1;
       value.m3_cache_support = 1;
@@ -354,8 +354,8 @@ export class WlfwCard {
         hw_link_id: Uint8Array.of(2 * i, 2 * i + 1),
         valid_mlo_link_id: Uint8Array.of(i < group.size ? 1 : 0, i < group.size ? 1 : 0),
       }));
-      value.feature_list = 0n;
     }
+    if (chip.family === 'ath12k') value.feature_list = BigInt(chip.cnssFeatureBitmap ?? 0);
     return value as QmiValue<typeof wlfw.wlfw_host_cap_req>;
   }
 
@@ -417,7 +417,8 @@ export class WlfwCard {
         // dev_name(): the PCI address for PCI cards, whatever link carries the card.
         const dev = identity?.address ?? splitKey(this.key)[1];
         const cal = await store.caldata(chip, busOf(chip), dev, this.key);
-        files.push({ type: chip.family === 'ath12k' ? BdfType.CALIBRATION : BdfType.CALDATA, data: cal.data });
+        // ath12k's ATH12K_QMI_BDF_TYPE_CALIBRATION is only a switch label in ath12k_qmi_load_bdf_qmi: the wire type is the file type, CALDATA 2.
+        files.push({ type: BdfType.CALDATA, data: cal.data });
         this.patch({ caldataFile: cal.path });
       }
     }
@@ -528,4 +529,17 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     }, { once: true });
   });
+}
+
+/** HOST_CAP nm_modem platform bits (ath11k/qmi.h, ath12k/qmi.h QMI_WLFW_HOST_PCIE_GEN_SWITCH et al.). */
+const NmModem = { SLEEP_CLOCK_SELECT_INTERNAL: 0x02, HOST_CSTATE: 0x04, PCIE_GLOBAL_RESET: 0x08, PCIE_PME_D3COLD: 0x10 } as const;
+
+/**
+ * The nm_modem value of an internal-sleep-clock chip: ath11k_qmi_host_cap_send sends HOST_CSTATE | internal
+ * sleep clock | PME_D3COLD, plus GLOBAL_RESET where hw_params.global_reset (0x1E on QCA6390/WCN6855);
+ * ath12k_qmi_host_cap_send sends internal sleep clock | HOST_CSTATE | GLOBAL_RESET (0x0E).
+ */
+export function nmModem(chip: WlfwChipParams): number {
+  if (chip.family === 'ath12k') return NmModem.SLEEP_CLOCK_SELECT_INTERNAL | NmModem.HOST_CSTATE | NmModem.PCIE_GLOBAL_RESET;
+  return NmModem.HOST_CSTATE | NmModem.SLEEP_CLOCK_SELECT_INTERNAL | (chip.globalReset ? NmModem.PCIE_GLOBAL_RESET : 0) | NmModem.PCIE_PME_D3COLD;
 }
