@@ -18,8 +18,9 @@ Options:
   --socket PATH        serve local clients (qrtr CLI, out-of-process plugins) on this
                        UNIX socket (docs/local-client-protocol.md)
   --node ID            this router's node id (default 1)
-  --firmware-dir DIR   firmware tree (<dir>/ath11k/<CHIP>/<hw>/...); default: a temporary
-                       directory of synthetic files for the simulated cards
+  --firmware-dir DIR   firmware tree (<dir>/ath11k/<CHIP>/<hw>/...) for real cards; only
+                       ever read (simulated cards load synthetic files qrtrd writes to a
+                       temporary directory of its own, removed at exit)
   --kernel             run QMI handles and plugins over the kernel's AF_QIPCRTR sockets
                        (needs the native addon and a kernel with QRTR; docs/kernel.md)
   --tun [DEV]          bridge into the kernel as a remote node through /dev/qrtr-tun

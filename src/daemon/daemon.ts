@@ -146,6 +146,9 @@ export class QrtrdDaemon {
     const simulation = await this.simulationContext();
     this.shareDaemonKeys();
     await this.simulations.prepare(this.plugins, simulation);
+    if (this.config.firmwareDir && this.simulations.count > 0) {
+      log.info({ component: 'simulation', firmwareDir: this.config.firmwareDir, workDir: simulation.workDir }, 'simulated devices load synthetic firmware from the work directory; firmwareDir is only read, by plugins without simulated devices');
+    }
     await this.plugins.startAll();
     this.subscriptions.add(sectionChanges$(this.plugins).subscribe(() => this.sectionsChanged.next()));
     if (this.simulations.count > 0) {
@@ -281,15 +284,21 @@ export class QrtrdDaemon {
   /**
    * Daemon-wide keys a plugin's section may declare (CONFIG_SECTION keys) and leave unset: the
    * plugin gets the daemon's value, so `--firmware-dir` reaches every loader that reads firmware
-   * and `cardIdentities` every loader that takes `identities`.
+   * and `cardIdentities` every loader that takes `identities`. A plugin that simulates devices
+   * loads the synthetic firmware its simulation wrote under the daemon's own work directory,
+   * not `--firmware-dir`: that directory is the user's and is only ever read.
    */
   private shareDaemonKeys(): void {
     const shared: Record<string, unknown> = {};
     if (this.config.firmwareDir) shared.firmwareDir = this.config.firmwareDir;
     if (this.config.cardIdentities.length > 0) shared.identities = this.config.cardIdentities;
+    const simulating = this.simulations?.simulatingPlugins ?? new Set<string>();
     for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) {
       const section = { ...this.plugins.configOf(plugin) };
-      for (const [key, value] of Object.entries(shared)) if (key in contribution.keys && section[key] === undefined) section[key] = value;
+      for (const [key, value] of Object.entries(shared)) {
+        if (key === 'firmwareDir' && simulating.has(plugin)) continue;
+        if (key in contribution.keys && section[key] === undefined) section[key] = value;
+      }
       this.plugins.configure(plugin, section);
     }
   }
@@ -300,7 +309,7 @@ export class QrtrdDaemon {
       router: this.router,
       kernelProvider: this.kernelProvider,
       workDir: this.workDir,
-      firmwareDir: this.config.firmwareDir,
+      firmwareDir: null,
       logger: this.logger.child({ component: 'simulation' }),
     };
   }
