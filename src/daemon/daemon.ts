@@ -216,8 +216,8 @@ export class QrtrdDaemon {
 
   /**
    * Clean shutdown: plugins stop (their QMI handles close), simulated devices go,
-   * backends close, the router sends DEL_CLIENT for every port and BYE to every
-   * endpoint, the capture file is flushed.
+   * the router sends DEL_CLIENT for every port and BYE to every endpoint, then the
+   * backends close and the capture file is flushed.
    */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -229,8 +229,10 @@ export class QrtrdDaemon {
     await this.stopTun();
     await this.pluginHost?.stopAll();
     await this.simulations?.stop();
-    for (const backend of this.backends.reverse()) await backend.stop();
+    // The router first, while every link is still open: BYE reaches each remote peer and
+    // DEL_CLIENT each local port's watchers, as the kernel does on shutdown; then the backends close.
     this.router.shutdown();
+    for (const backend of this.backends.reverse()) await backend.stop();
     await this.capture?.stop();
     this.sectionsChanged.complete();
     if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
