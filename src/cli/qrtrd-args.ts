@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { checkInputPaths } from '../daemon/input-paths';
 import { ConfigError, DEFAULT_CONFIG, loadConfigFile, parseConfig, type QrtrdConfig } from '../daemon/config';
 
 export const HELP = `qrtrd: userspace QRTR router, endpoint-aware name service and QMI host
@@ -112,6 +113,8 @@ export function configFromArgs(argv: readonly string[]): QrtrdConfig | 'help' {
   if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
   if (values['log-file'] !== undefined) overrides.logFile = values['log-file'];
   if (values.quiet) overrides.console = false;
-  return parseConfig(overrides, 'command line', base);
+  const config = parseConfig(overrides, 'command line', base);
+  checkInputPaths(config);
+  return config;
 }
 

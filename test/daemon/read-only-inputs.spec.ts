@@ -94,3 +94,34 @@ describe('qrtrd never writes its inputs', function () {
     for (const dir of written) expect(existsSync(dir), `${dir} removed at exit`).to.equal(false);
   });
 });
+
+describe('qrtrd refuses unusable paths at start', function () {
+  this.timeout(20_000);
+
+  function runQrtrd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((res, rej) => {
+      const p = spawn(process.execPath, [QRTRD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('error', rej);
+      p.on('exit', (code) => res({ code, stdout, stderr }));
+    });
+  }
+
+  for (const [flag, path, reason] of [
+    ['--capture', '/nonexistent-dir/x.pcap', 'directory /nonexistent-dir does not exist'],
+    ['--socket', '/nonexistent-dir/qrtrd.sock', 'directory /nonexistent-dir does not exist'],
+    ['--listen', '/nonexistent-dir/remote.sock', 'directory /nonexistent-dir does not exist'],
+    ['--firmware-dir', '/nonexistent-dir', 'does not exist'],
+    ['--firmware-dir', '/etc/hostname', 'is not a directory'],
+  ] as const) {
+    it(`should refuse ${flag} ${path} before starting: exit 2, one line naming it`, async () => {
+      const result = await runQrtrd([flag, path]);
+      expect(result.code).to.equal(2);
+      expect(result.stdout).to.equal('');
+      expect(result.stderr.split('\n')[0]).to.equal(`qrtrd: ${flag} ${path}: ${reason}`);
+    });
+  }
+});
