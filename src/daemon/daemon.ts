@@ -21,7 +21,15 @@ import { KernelSocketProvider } from '../kernel/kernel-socket-provider';
 import { TunBridge, openTunDevice } from '../links/tun';
 import type { DropReason, EndpointIdStats } from '../router';
 import { IncidentLog } from './incident-log';
+import { QrtrdError } from '../common/errors';
 import { installLastResort, type LastResortCounters } from './last-resort';
+
+/** start() gave up because stop() was asked for meanwhile (a signal during start): not a failure. */
+export class DaemonStoppedError extends QrtrdError {
+  constructor() {
+    super('QRTRD_STOPPED_DURING_START', 'qrtrd was asked to stop while starting', {});
+  }
+}
 
 function memory(): { rssBytes: number; heapUsedBytes: number } {
   const m = process.memoryUsage();
@@ -75,6 +83,9 @@ export class QrtrdDaemon {
   private readonly subscriptions = new Subscription();
   private readonly sectionsChanged = new Subject<void>();
   private stopping: Promise<void> | null = null;
+  /** start() in flight: stop() waits for it to reach its next step and give up. */
+  private starting: Promise<void> | null = null;
+  private stopRequested = false;
   /** Kernel mode (`--kernel`): where plugins and hosted QMI services open their sockets. */
   private kernelProvider: KernelSocketProvider | null = null;
   /** `--tun`: the in-process router presented to the kernel as a remote node. */
@@ -118,7 +129,21 @@ export class QrtrdDaemon {
     return this.pluginHost;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Brings every layer up. A stop() requested meanwhile makes start give up at its next step
+   * with DaemonStoppedError (stop then undoes what was done).
+   */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Between the steps of start: give up once stop() was asked for. */
+  private stillStarting(): void {
+    if (this.stopRequested) throw new DaemonStoppedError();
+  }
+
+  private async doStart(): Promise<void> {
     const log = this.logger;
     // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
     if (this.config.kernel) this.openKernel();
@@ -131,6 +156,7 @@ export class QrtrdDaemon {
     for (const backend of getContributions<BackendContribution>(this.container, BACKEND_CONTRIBUTION)) {
       await backend.start(this.router);
       this.backends.push(backend);
+      this.stillStarting();
       log.info({ component: 'backends', kind: backend.kind }, 'backend started');
     }
     this.pluginHost = new PluginHost({
@@ -144,15 +170,19 @@ export class QrtrdDaemon {
     this.checkPluginConfig();
     this.simulations = new DaemonSimulations(this.plugins, this.config);
     const simulation = await this.simulationContext();
+    this.stillStarting();
     this.shareDaemonKeys();
     await this.simulations.prepare(this.plugins, simulation);
+    this.stillStarting();
     if (this.config.firmwareDir && this.simulations.count > 0) {
       log.info({ component: 'simulation', firmwareDir: this.config.firmwareDir, workDir: simulation.workDir }, 'simulated devices load synthetic firmware from the work directory; firmwareDir is only read, by plugins without simulated devices');
     }
     await this.plugins.startAll();
+    this.stillStarting();
     this.subscriptions.add(sectionChanges$(this.plugins).subscribe(() => this.sectionsChanged.next()));
     if (this.simulations.count > 0) {
       await this.simulations.start(simulation);
+      this.stillStarting();
       log.info({ component: 'simulation', devices: this.simulations.count }, 'simulated devices attached');
     }
     if (this.config.tun) await this.startTunBridge(this.config.tun);
@@ -225,6 +255,9 @@ export class QrtrdDaemon {
   }
 
   private async doStop(): Promise<void> {
+    // A start in flight gives up at its next step; undo only once it has (nothing attaches after).
+    this.stopRequested = true;
+    await this.starting?.catch(() => undefined);
     this.subscriptions.unsubscribe();
     await this.stopTun();
     await this.pluginHost?.stopAll();
