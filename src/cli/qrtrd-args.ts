@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { checkInputPaths } from '../daemon/input-paths';
 import { ConfigError, DEFAULT_CONFIG, loadConfigFile, parseConfig, type QrtrdConfig } from '../daemon/config';
 
 export const HELP = `qrtrd: userspace QRTR router, endpoint-aware name service and QMI host
@@ -18,8 +19,9 @@ Options:
   --socket PATH        serve local clients (qrtr CLI, out-of-process plugins) on this
                        UNIX socket (docs/local-client-protocol.md)
   --node ID            this router's node id (default 1)
-  --firmware-dir DIR   firmware tree (<dir>/ath11k/<CHIP>/<hw>/...); default: a temporary
-                       directory of synthetic files for the simulated cards
+  --firmware-dir DIR   firmware tree (<dir>/ath11k/<CHIP>/<hw>/...) for real cards; only
+                       ever read (simulated cards load synthetic files qrtrd writes to a
+                       temporary directory of its own, removed at exit)
   --kernel             run QMI handles and plugins over the kernel's AF_QIPCRTR sockets
                        (needs the native addon and a kernel with QRTR; docs/kernel.md)
   --tun [DEV]          bridge into the kernel as a remote node through /dev/qrtr-tun
@@ -111,6 +113,8 @@ export function configFromArgs(argv: readonly string[]): QrtrdConfig | 'help' {
   if (values['log-level'] !== undefined) overrides.logLevel = values['log-level'];
   if (values['log-file'] !== undefined) overrides.logFile = values['log-file'];
   if (values.quiet) overrides.console = false;
-  return parseConfig(overrides, 'command line', base);
+  const config = parseConfig(overrides, 'command line', base);
+  checkInputPaths(config);
+  return config;
 }
 

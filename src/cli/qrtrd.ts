@@ -38,8 +38,12 @@ async function main(): Promise<number> {
   let view = config.console ? new ConsoleView(daemon, process.stdout) : null;
 
   let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
+  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
+    if (stopping) {
+      // A second signal: the user does not want to wait for the orderly stop.
+      process.stderr.write(`qrtrd: ${signal} again, exiting without cleaning up\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     view?.stop();
@@ -55,8 +59,10 @@ async function main(): Promise<number> {
       setTimeout(() => process.exit(process.exitCode ?? 0), 50).unref();
     }
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // Handlers replace an inherited SIG_IGN (a shell's background job ignores SIGINT): qrtrd stops
+  // cleanly on either signal however it was started.
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   try {
     view?.start();
@@ -71,6 +77,8 @@ async function main(): Promise<number> {
     view?.finish();
   } catch (err) {
     view?.stop();
+    // A signal during start: start gave up, shutdown() undoes it and exits 0.
+    if (stopping) return -1;
     const e = err as Error;
     const code = err instanceof QrtrdError ? ` [${err.code}]` : '';
     logger.fatal({ err: e.message, code: (err as QrtrdError).code }, 'start failed');

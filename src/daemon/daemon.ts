@@ -22,7 +22,15 @@ import { peerCredentialsAvailable, readPeerCredentials } from '../kernel/native-
 import { TunBridge, openTunDevice } from '../links/tun';
 import type { DropReason, EndpointIdStats } from '../router';
 import { IncidentLog } from './incident-log';
+import { QrtrdError } from '../common/errors';
 import { installLastResort, type LastResortCounters } from './last-resort';
+
+/** start() gave up because stop() was asked for meanwhile (a signal during start): not a failure. */
+export class DaemonStoppedError extends QrtrdError {
+  constructor() {
+    super('QRTRD_STOPPED_DURING_START', 'qrtrd was asked to stop while starting', {});
+  }
+}
 
 function memory(): { rssBytes: number; heapUsedBytes: number } {
   const m = process.memoryUsage();
@@ -76,6 +84,9 @@ export class QrtrdDaemon {
   private readonly subscriptions = new Subscription();
   private readonly sectionsChanged = new Subject<void>();
   private stopping: Promise<void> | null = null;
+  /** start() in flight: stop() waits for it to reach its next step and give up. */
+  private starting: Promise<void> | null = null;
+  private stopRequested = false;
   /** Kernel mode (`--kernel`): where plugins and hosted QMI services open their sockets. */
   private kernelProvider: KernelSocketProvider | null = null;
   /** `--tun`: the in-process router presented to the kernel as a remote node. */
@@ -119,7 +130,21 @@ export class QrtrdDaemon {
     return this.pluginHost;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Brings every layer up. A stop() requested meanwhile makes start give up at its next step
+   * with DaemonStoppedError (stop then undoes what was done).
+   */
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Between the steps of start: give up once stop() was asked for. */
+  private stillStarting(): void {
+    if (this.stopRequested) throw new DaemonStoppedError();
+  }
+
+  private async doStart(): Promise<void> {
     const log = this.logger;
     // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
     if (this.config.kernel) this.openKernel();
@@ -132,6 +157,7 @@ export class QrtrdDaemon {
     for (const backend of getContributions<BackendContribution>(this.container, BACKEND_CONTRIBUTION)) {
       await backend.start(this.router);
       this.backends.push(backend);
+      this.stillStarting();
       log.info({ component: 'backends', kind: backend.kind }, 'backend started');
     }
     this.pluginHost = new PluginHost({
@@ -145,12 +171,19 @@ export class QrtrdDaemon {
     this.checkPluginConfig();
     this.simulations = new DaemonSimulations(this.plugins, this.config);
     const simulation = await this.simulationContext();
+    this.stillStarting();
     this.shareDaemonKeys();
     await this.simulations.prepare(this.plugins, simulation);
+    this.stillStarting();
+    if (this.config.firmwareDir && this.simulations.count > 0) {
+      log.info({ component: 'simulation', firmwareDir: this.config.firmwareDir, workDir: simulation.workDir }, 'simulated devices load synthetic firmware from the work directory; firmwareDir is only read, by plugins without simulated devices');
+    }
     await this.plugins.startAll();
+    this.stillStarting();
     this.subscriptions.add(sectionChanges$(this.plugins).subscribe(() => this.sectionsChanged.next()));
     if (this.simulations.count > 0) {
       await this.simulations.start(simulation);
+      this.stillStarting();
       log.info({ component: 'simulation', devices: this.simulations.count }, 'simulated devices attached');
     }
     if (this.config.tun) await this.startTunBridge(this.config.tun);
@@ -214,8 +247,8 @@ export class QrtrdDaemon {
 
   /**
    * Clean shutdown: plugins stop (their QMI handles close), simulated devices go,
-   * backends close, the router sends DEL_CLIENT for every port and BYE to every
-   * endpoint, the capture file is flushed.
+   * the router sends DEL_CLIENT for every port and BYE to every endpoint, then the
+   * backends close and the capture file is flushed.
    */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
@@ -223,12 +256,17 @@ export class QrtrdDaemon {
   }
 
   private async doStop(): Promise<void> {
+    // A start in flight gives up at its next step; undo only once it has (nothing attaches after).
+    this.stopRequested = true;
+    await this.starting?.catch(() => undefined);
     this.subscriptions.unsubscribe();
     await this.stopTun();
     await this.pluginHost?.stopAll();
     await this.simulations?.stop();
-    for (const backend of this.backends.reverse()) await backend.stop();
+    // The router first, while every link is still open: BYE reaches each remote peer and
+    // DEL_CLIENT each local port's watchers, as the kernel does on shutdown; then the backends close.
     this.router.shutdown();
+    for (const backend of this.backends.reverse()) await backend.stop();
     await this.capture?.stop();
     this.sectionsChanged.complete();
     if (this.workDir) await rm(this.workDir, { recursive: true, force: true });
@@ -282,15 +320,21 @@ export class QrtrdDaemon {
   /**
    * Daemon-wide keys a plugin's section may declare (CONFIG_SECTION keys) and leave unset: the
    * plugin gets the daemon's value, so `--firmware-dir` reaches every loader that reads firmware
-   * and `cardIdentities` every loader that takes `identities`.
+   * and `cardIdentities` every loader that takes `identities`. A plugin that simulates devices
+   * loads the synthetic firmware its simulation wrote under the daemon's own work directory,
+   * not `--firmware-dir`: that directory is the user's and is only ever read.
    */
   private shareDaemonKeys(): void {
     const shared: Record<string, unknown> = {};
     if (this.config.firmwareDir) shared.firmwareDir = this.config.firmwareDir;
     if (this.config.cardIdentities.length > 0) shared.identities = this.config.cardIdentities;
+    const simulating = this.simulations?.simulatingPlugins ?? new Set<string>();
     for (const { plugin, contribution } of this.plugins.contributions(CONFIG_SECTION)) {
       const section = { ...this.plugins.configOf(plugin) };
-      for (const [key, value] of Object.entries(shared)) if (key in contribution.keys && section[key] === undefined) section[key] = value;
+      for (const [key, value] of Object.entries(shared)) {
+        if (key === 'firmwareDir' && simulating.has(plugin)) continue;
+        if (key in contribution.keys && section[key] === undefined) section[key] = value;
+      }
       this.plugins.configure(plugin, section);
     }
   }
@@ -301,7 +345,7 @@ export class QrtrdDaemon {
       router: this.router,
       kernelProvider: this.kernelProvider,
       workDir: this.workDir,
-      firmwareDir: this.config.firmwareDir,
+      firmwareDir: null,
       logger: this.logger.child({ component: 'simulation' }),
     };
   }

@@ -45,6 +45,11 @@ export class DaemonSimulations {
     }
   }
 
+  /** The plugins that simulate at least one configured device (their loaders read the synthetic firmware). */
+  get simulatingPlugins(): ReadonlySet<string> {
+    return new Set(this.groups.map((g) => g.plugin));
+  }
+
   get count(): number {
     return this.groups.reduce((n, g) => n + g.specs.length, 0);
   }

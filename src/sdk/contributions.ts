@@ -97,10 +97,17 @@ export interface SimulationContext {
   readonly router: Router;
   /** Kernel mode: the provider services should also register with (AF_QIPCRTR), else null. */
   readonly kernelProvider: QrtrSocketProvider | null;
-  /** A directory of the daemon's own for this run (synthetic firmware and such), removed at stop. */
+  /**
+   * A directory of the daemon's own for this run (synthetic firmware and such), removed at stop.
+   * The only place a simulation may write: every path the user configures is input and read-only.
+   */
   readonly workDir: string;
-  /** The configured firmware root (`firmwareDir`), where simulations write synthetic firmware; null: use workDir. */
-  readonly firmwareDir: string | null;
+  /**
+   * Where a simulation writes synthetic firmware when not under workDir. The daemon always
+   * passes null: a configured `firmwareDir` is the user's input and never written
+   * (simulated devices load the synthetic files from workDir instead).
+   */
+  readonly firmwareDir: null;
   readonly logger: PluginLogger;
 }
 
