@@ -45,6 +45,12 @@ export interface BackendDevice {
   readonly subsystemDevice?: number;
   /** Board-data variant (DT qcom,ath11k-calibration-variant, SMBIOS bdf_ext). */
   readonly variant?: string;
+  /** The SoC's TCSR_SOC_HW_VERSION register as the link reads it from the device (ath11k 0x0224, ath12k 0x1B00000). */
+  readonly socHwVersion?: number;
+  /** TCSR_SOC_HW_SUB_VER (ath11k 0x1910010), read for WCN6855-class parts with minor 0x10/0x11. */
+  readonly socHwSubVersion?: number;
+  /** AHB/platform devices: the device-tree compatible that binds the driver ('qcom,ipq8074-wifi'). */
+  readonly compatible?: string;
 }
 
 export function sameBackendKey(a: BackendKey, b: BackendKey): boolean {

@@ -90,3 +90,42 @@ export const SERVICE_MAP_IPQ8074: readonly CeServiceMap[] = [
   svc(S.HTT_DATA_MSG, PipeDir.IN, 1),
   svc(S.PKT_LOG, PipeDir.IN, 5),
 ];
+
+/** ath11k/hw.c `ath11k_target_ce_config_wlan_ipq5018` (IPQ5018, QCN6122; TARGET_CE_CNT_5018 9): CE7 OUT with flags 0x2000. */
+export const TARGET_CE_IPQ5018: readonly CePipeConfig[] = [
+  pipe(0, PipeDir.OUT, 32, 2048),
+  pipe(1, PipeDir.IN, 32, 2048),
+  pipe(2, PipeDir.IN, 32, 2048),
+  pipe(3, PipeDir.OUT, 32, 2048),
+  pipe(4, PipeDir.OUT, 256, 256, CeAttr.FLAGS | CeAttr.DIS_INTR),
+  pipe(5, PipeDir.IN, 32, 2048),
+  pipe(6, PipeDir.INOUT, 32, 16384),
+  pipe(7, PipeDir.OUT, 32, 2048, 0x2000),
+  pipe(8, PipeDir.INOUT, 32, 16384),
+];
+
+/** ath11k/hw.c `ath11k_target_service_to_ce_map_wlan_ipq6018`, svc_to_ce_map_len 19 (MAC1 on pipe 7, no MAC2). */
+export const SERVICE_MAP_IPQ6018: readonly CeServiceMap[] = [
+  ...wmiRows(),
+  svc(S.WMI_CONTROL_MAC1, PipeDir.OUT, 7),
+  svc(S.WMI_CONTROL_MAC1, PipeDir.IN, 2),
+  svc(S.RSVD_CTRL, PipeDir.OUT, 0),
+  svc(S.RSVD_CTRL, PipeDir.IN, 1),
+  svc(S.TEST_RAW_STREAMS, PipeDir.OUT, 0),
+  svc(S.TEST_RAW_STREAMS, PipeDir.IN, 1),
+  svc(S.HTT_DATA_MSG, PipeDir.OUT, 4),
+  svc(S.HTT_DATA_MSG, PipeDir.IN, 1),
+  svc(S.PKT_LOG, PipeDir.IN, 5),
+];
+
+/** ath11k/hw.c `ath11k_target_service_to_ce_map_wlan_ipq5018`, SVC_CE_MAP_LEN_5018 17 (core.h). */
+export const SERVICE_MAP_IPQ5018: readonly CeServiceMap[] = [
+  ...wmiRows(),
+  svc(S.RSVD_CTRL, PipeDir.OUT, 0),
+  svc(S.RSVD_CTRL, PipeDir.IN, 1),
+  svc(S.TEST_RAW_STREAMS, PipeDir.OUT, 0),
+  svc(S.TEST_RAW_STREAMS, PipeDir.IN, 1),
+  svc(S.HTT_DATA_MSG, PipeDir.OUT, 4),
+  svc(S.HTT_DATA_MSG, PipeDir.IN, 1),
+  svc(S.PKT_LOG, PipeDir.IN, 5),
+];

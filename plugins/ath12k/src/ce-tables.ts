@@ -65,3 +65,32 @@ export const SERVICE_MAP_WCN7850: readonly CeServiceMap[] = [
   svc(S.HTT_DATA_MSG, PipeDir.OUT, 4),
   svc(S.HTT_DATA_MSG, PipeDir.IN, 1),
 ];
+
+/** ath12k/hw.c `ath12k_target_ce_config_wlan_ipq5332`: twelve pipes, CE9 IN (WMI diag), CE10/11 PIPEDIR_NONE. */
+export const TARGET_CE_IPQ5332: readonly CePipeConfig[] = [
+  pipe(0, PipeDir.OUT, 32, 2048),
+  pipe(1, PipeDir.IN, 32, 2048),
+  pipe(2, PipeDir.IN, 32, 2048),
+  pipe(3, PipeDir.OUT, 32, 2048),
+  pipe(4, PipeDir.OUT, 256, 256, CeAttr.FLAGS | CeAttr.DIS_INTR),
+  pipe(5, PipeDir.IN, 32, 2048),
+  pipe(6, PipeDir.INOUT, 32, 16384),
+  pipe(7, PipeDir.OUT, 32, 2048),
+  pipe(8, PipeDir.INOUT, 32, 16384),
+  pipe(9, PipeDir.IN, 32, 2048),
+  pipe(10, PipeDir.NONE, 0, 0, 0),
+  pipe(11, PipeDir.NONE, 0, 0, 0),
+];
+
+/** ath12k/hw.c `ath12k_target_service_to_ce_map_wlan_ipq5332`, svc_to_ce_map_len 18 (the terminator is not sent). */
+export const SERVICE_MAP_IPQ5332: readonly CeServiceMap[] = [
+  ...wmiRows(),
+  svc(S.RSVD_CTRL, PipeDir.OUT, 0),
+  svc(S.RSVD_CTRL, PipeDir.IN, 1),
+  svc(S.TEST_RAW_STREAMS, PipeDir.OUT, 0),
+  svc(S.TEST_RAW_STREAMS, PipeDir.IN, 1),
+  svc(S.HTT_DATA_MSG, PipeDir.OUT, 4),
+  svc(S.HTT_DATA_MSG, PipeDir.IN, 1),
+  svc(S.PKT_LOG, PipeDir.IN, 5),
+  svc(S.WMI_CONTROL_DIAG, PipeDir.IN, 9),
+];

@@ -20,6 +20,7 @@ export type WlfwCardState =
   | 'downloading'
   | 'm3'
   | 'firmware-init'
+  | 'calibrating'
   | 'configuring'
   | 'ready'
   | 'recovering'
@@ -73,6 +74,15 @@ export interface WlfwCardStatus {
   readonly m3File?: string;
   /** For ath12k: the MLO group the card was released with. */
   readonly group?: string;
+  /** The hw revision the identity selected ('hw2.1') and how: PCI id + SoC version, PCI id alone (first revision), DT compatible, or the instance/soc_id fallback. */
+  readonly hwRev?: string;
+  readonly chipBy?: 'pci' | 'pci-default-revision' | 'compatible' | 'instance';
+  /** Cold-boot calibration is done (HOST_CAP cal_done = 1 from now on). */
+  readonly calDone?: boolean;
+  /** ath12k: radios from PHY_CAP num_phy, else hw_params.def_num_link. */
+  readonly numRadios?: number;
+  /** firmware-2.bin features (bit numbers), when the file exists. */
+  readonly fwFeatures?: readonly number[];
 }
 
 export function initialStatus(key: string, endpoint: number, family: WlfwFamily): WlfwCardStatus {

@@ -76,11 +76,79 @@ export interface WlfwChipParams {
   readonly shadowRegs: 'none' | 'v2' | 'v3';
   /** Hybrid-bus chips query DEVICE_INFO (0x4C) after CAP. */
   readonly deviceInfo: boolean;
-  /** Largest board file accepted (bytes); larger files are reported as corrupt. */
-  readonly maxBoardSize: number;
   readonly targetCe: readonly CePipeConfig[];
   readonly serviceMap: readonly CeServiceMap[];
+  /** The shadow register list WLAN_CFG carries: the target HP/TP register of each SRNG, from `shadowLayout`. */
   readonly shadowRegAddrs: readonly number[];
+  /** The kernel's name of the row (`hw_params.name`), e.g. 'wcn6855 hw2.1'. */
+  readonly kernelName: string;
+  /** Where the row comes from: kernel file and symbol, e.g. 'ath11k/core.c ath11k_hw_params[ATH11K_HW_WCN6855_HW21]'. */
+  readonly kernelRef: string;
+  /** hw_params.coldboot_cal_mm / coldboot_cal_ftm: run cold-boot calibration (WLAN_MODE 7) first, in mission / FTM mode. */
+  readonly coldbootCalMm: boolean;
+  readonly coldbootCalFtm: boolean;
+  /** hw_params.cbcal_restart_fw: after calibration the bus power-cycles the firmware (ath11k_qmi_fwreset_from_cold_boot). */
+  readonly cbcalRestartFw: boolean;
+  /** hw_params.fw.board_size: board/caldata bytes sent are min(file, board_size) (truncation, not rejection). */
+  readonly boardSize: number;
+  /** hw_params.fw.cal_offset: where caldata goes in the reserved BDF region of fixed-BDF chips. */
+  readonly calOffset: number;
+  /** hw_params.bdf_addr (ath11k) / bdf_addr_offset (ath12k) of fixed-BDF chips. */
+  readonly bdfAddr?: number;
+  /**
+   * How the PCI probe picks this row among rows sharing a device id, from TCSR_SOC_HW_VERSION
+   * (and TCSR_SOC_HW_SUB_VER): ath11k_pci_probe / ath12k_pci_probe.
+   */
+  readonly socVersion?: SocVersionRule;
+  /** AHB chips: the device-tree compatible that binds the driver (ath11k/ahb.c ath11k_ahb_of_match, ath12k/ahb.c). */
+  readonly ahbCompatible?: string;
+  /**
+   * WLFW instance shift of multi-card hosts: 'multi-qrtr-id' (ath12k_pci_... with firmware-2.bin
+   * ATH12K_FW_FEATURE_MULTI_QRTR_ID: + (domain << 4 | bus)), 'qcn9074' (ath11k/pci.c
+   * ath11k_pci_..._ce_config for ATH11K_HW_QCN9074_HW10: + ((domain & 0xF) << 4 | (bus & 0xF)), in the
+   * v6.18 OpenWrt tree), or 'none'.
+   */
+  readonly instanceShift: 'none' | 'qcn9074' | 'multi-qrtr-id';
+  /** ath12k hw_params.max_mlo_peer (HOST_CAP max_mlo_peer). */
+  readonly maxMloPeer?: number;
+  /** ath12k hw_params.def_num_link: the radio count when PHY_CAP fails or lacks num_phy. */
+  readonly defNumLink?: number;
+}
+
+/** One hw revision's TCSR_SOC_HW_VERSION (major 11:8, minor: ath11k 7:0, ath12k 7:4) / TCSR_SOC_HW_SUB_VER match. */
+export interface SocVersionRule {
+  readonly major: number;
+  /** Minor values that select the row; absent: any minor. */
+  readonly minors?: readonly number[];
+  /** TCSR_SOC_HW_SUB_VER values that select the row; 'other' = any sub version no other row claims. */
+  readonly subVersions?: readonly number[] | 'other';
+}
+
+/** One SRNG type in the order ath1xk_hal_srng_shadow_config walks it: `count` rings from `hp`, `stride` apart. */
+export interface SrngShadowGroup {
+  /** The kernel's enum hal_ring_type name, for messages. */
+  readonly ring: string;
+  readonly count: number;
+  /** srng_config.reg_start[HAL_HP_OFFSET_IN_REG_START] of ring 0. */
+  readonly hp: number;
+  /** srng_config.reg_size[1]: distance between rings. */
+  readonly stride: number;
+  /** HAL_SRNG_DIR_DST rings shadow the TP (HP + HAL_OFFSET_FROM_HP_TO_TP 4). */
+  readonly dst: boolean;
+}
+
+/**
+ * The shadow register list as ath1xk_ce_get_shadow_config builds it: every non-CE, non-LMAC SRNG
+ * first (ath1xk_hal_srng_shadow_config), then per CE pipe SRC / DST + DST_STATUS
+ * (ath1xk_ce_shadow_config), each entry the target HP (source ring) or TP (destination ring)
+ * register, stopping at HAL_SHADOW_NUM_REGS (ath11k 36, ath12k 40).
+ */
+export function shadowRegistersFromLayout(groups: readonly SrngShadowGroup[], max: number): number[] {
+  const out: number[] = [];
+  for (const g of groups) {
+    for (let i = 0; i < g.count && out.length < max; i++) out.push(g.hp + g.stride * i + (g.dst ? 4 : 0));
+  }
+  return out;
 }
 
 /** BDF file types of BDF_DOWNLOAD TLV 0x15 (reference §4.3). */
@@ -142,12 +210,14 @@ export const HtcService = {
   WMI_DATA_VO: 0x0104,
   WMI_CONTROL_MAC1: 0x0105,
   WMI_CONTROL_MAC2: 0x0106,
+  WMI_CONTROL_DIAG: 0x0107,
   HTT_DATA_MSG: 0x0300,
   PKT_LOG: 0x0600,
   TEST_RAW_STREAMS: 0xfe00,
 } as const;
 
-/** Shadow register addresses (HAL ring head/tail pointers); `count` of them from a base. */
-export function shadowRegisterList(base: number, count: number): number[] {
-  return Array.from({ length: count }, (_, i) => base + 4 * i);
-}
+/** The kernel's HOST_CAP mlo_group_id of a device in no hardware group (ATH12K_INVALID_GROUP_ID). */
+export const INVALID_GROUP_ID = 0xff;
+
+/** ATH11K/ATH12K_COLD_BOOT_FW_RESET_DELAY: how long the drivers wait for CAL_DONE / FW_READY. */
+export const COLD_BOOT_CAL_TIMEOUT_MS = 60_000;

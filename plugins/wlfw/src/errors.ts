@@ -110,3 +110,50 @@ export class WlfwUnknownPciDeviceError extends WlfwError {
     super('WLFW_UNKNOWN_PCI_DEVICE', `Card ${card}: PCI device 0x${device.toString(16).padStart(4, '0')} is in no ath11k/ath12k PCI id table`, { card, device });
   }
 }
+
+/**
+ * A card with no identity (no PCI ids, no DT compatible) registered a WLFW instance both families use:
+ * the kernel knows the family from the bus before any QMI, so qrtrd needs `identities` to name it
+ * (or `probeFamily: true`, the non-kernel PHY_CAP probe).
+ */
+export class WlfwIdentityRequiredError extends WlfwError {
+  constructor(card: string, instance: number) {
+    super(
+      'WLFW_IDENTITY_REQUIRED',
+      `Card ${card}: WLFW instance ${instance} is used by ath11k and ath12k chips and the card has no identity; add it to cardIdentities (PCI ids or DT compatible) or set probeFamily`,
+      { card, instance },
+    );
+  }
+}
+
+/** The PCI probe found a SoC version the driver does not support (ath1xk_pci_probe: -EOPNOTSUPP). */
+export class WlfwUnsupportedSocError extends WlfwError {
+  constructor(card: string, device: number, socHwVersion: number, socHwSubVersion: number | undefined) {
+    super(
+      'WLFW_UNSUPPORTED_SOC',
+      `Card ${card}: PCI device 0x${device.toString(16)} reports TCSR_SOC_HW_VERSION 0x${socHwVersion.toString(16)}${socHwSubVersion === undefined ? '' : ` (sub 0x${socHwSubVersion.toString(16)})`}, which no hw revision matches`,
+      { card, device, socHwVersion, socHwSubVersion },
+    );
+  }
+}
+
+/** The firmware registered another WLFW instance than the one its chip and PCI address give. */
+export class WlfwInstanceMismatchError extends WlfwError {
+  constructor(card: string, chip: string, instance: number, expected: number) {
+    super('WLFW_INSTANCE_MISMATCH', `Card ${card} (${chip}): firmware registered WLFW instance ${instance}, expected ${expected}`, { card, chip, instance, expected });
+  }
+}
+
+/** Cold-boot calibration did not report CAL_DONE or FW_READY in time (ath11k_qmi_fwreset_from_cold_boot: -ETIMEDOUT). */
+export class WlfwColdBootCalTimeoutError extends WlfwError {
+  constructor(card: string, timeoutMs: number) {
+    super('WLFW_COLD_BOOT_CAL_TIMEOUT', `Card ${card}: cold-boot calibration reported neither CAL_DONE nor FW_READY within ${timeoutMs} ms`, { card, timeoutMs });
+  }
+}
+
+/** The card must be power-cycled (cold-boot calibration restart) but its link offers no way to do it. */
+export class WlfwCannotResetError extends WlfwError {
+  constructor(card: string, why: string) {
+    super('WLFW_CANNOT_RESET', `Card ${card}: cannot power-cycle the device: ${why}`, { card, why });
+  }
+}

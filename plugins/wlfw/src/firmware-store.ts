@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BOARD_MAGIC, BoardIe, findBoardEntry, parseBoardContainer, type BoardEntry } from './board-container';
 import type { WlfwChipParams } from './chip-params';
+import { FW_API2_FILE, FwContainerError, parseFwContainer, type FwContainer } from './fw-container';
 import { BoardDataNotFoundError, FirmwareFileCorruptError, FirmwareFileMissingError, type BoardSearchStep } from './errors';
 
 /** ATH11K_BOARD_API2_FILE / ATH11K_DEFAULT_BOARD_FILE (ath11k/hw.h; ath12k the same). */
@@ -31,6 +32,8 @@ export interface BoardDataFile extends FirmwareFile {
   readonly source: string;
   /** The name that matched in board-2.bin; absent for API 1 files. */
   readonly boardName?: string;
+  /** Set when the file was longer than the chip's board_size and only its first board_size bytes are sent. */
+  readonly truncatedFrom?: number;
 }
 
 /**
@@ -69,7 +72,9 @@ export class FirmwareStore {
   async board(chip: WlfwChipParams, names: readonly string[], card: string): Promise<BoardDataFile> {
     const found = await this.search(chip, BoardIe.BOARD, names, BOARD_API1_FILE, card);
     if (!found.file) throw new BoardDataNotFoundError(card, 'board', found.tried);
-    this.checkSize(found.file.data, found.file.path, 'board', card, chip.maxBoardSize);
+    // The drivers send min(file, hw_params.fw.board_size) bytes: a larger file is truncated, not refused.
+    if (found.file.data.length === 0) throw new FirmwareFileCorruptError(card, 'board', found.file.path, 'it is empty');
+    if (found.file.data.length > chip.boardSize) return { ...found.file, data: found.file.data.subarray(0, chip.boardSize), truncatedFrom: found.file.data.length };
     return found.file;
   }
 
@@ -92,6 +97,24 @@ export class FirmwareStore {
     if (!data) throw new FirmwareFileMissingError(card, 'caldata', `${own} (nor ${file})`);
     this.checkSize(data, file, 'caldata', card, MAX_CALDATA);
     return { path: file, data };
+  }
+
+  /**
+   * firmware-2.bin of the chip (ath1xk_fw_map): undefined when absent; a file that does not
+   * parse is reported through `onMalformed` and treated as absent, as the kernel falls back to
+   * API 1 (separate amss.bin/m3.bin) when ath1xk_fw_request_firmware_api_n fails.
+   */
+  async firmware2(chip: WlfwChipParams, card: string, onMalformed: (file: string, err: FwContainerError) => void): Promise<(FwContainer & { path: string }) | undefined> {
+    const file = path.join(this.dirOf(chip), FW_API2_FILE);
+    const data = await this.readOptional(file, 'firmware-2', card);
+    if (!data) return undefined;
+    try {
+      return { ...parseFwContainer(data, chip.family), path: file };
+    } catch (err) {
+      if (!(err instanceof FwContainerError)) throw err;
+      onMalformed(file, err);
+      return undefined;
+    }
   }
 
   async m3(chip: WlfwChipParams, card: string): Promise<FirmwareFile> {

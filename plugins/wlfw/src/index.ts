@@ -13,3 +13,5 @@ export * from './wlfw-plugin-factory';
 export * from './board-container';
 export * from './board-names';
 export * from './card-identity';
+export * from './fw-container';
+export * from './link-control';

@@ -26,10 +26,24 @@ export interface WlfwLoaderOptions {
    */
   readonly messageIds: 'current' | 'pre-2022';
   /**
-   * Ask PHY_CAP before anything else to tell ath12k firmware (answers) from ath11k
-   * firmware (INVALID_QMI_COMMAND) when instance ids overlap (default true).
+   * For cards with no identity (no PCI ids, no DT compatible) on an instance both families
+   * use (1, 2, 7): ask PHY_CAP first to tell ath12k firmware (answers) from ath11k firmware
+   * (INVALID_QMI_COMMAND). Not what the kernel does (it knows the family from the bus before
+   * any QMI and never sends PHY_CAP to ath11k firmware), hence off by default: such a card is
+   * then refused with WLFW_IDENTITY_REQUIRED until `identities` names it.
    */
   readonly probeFamily: boolean;
+  /** The drivers' `ftm_mode` module parameter: mission mode is FTM (1), caldata is optional (default false). */
+  readonly ftmMode: boolean;
+  /** ath11k's `cold_boot_cal` module parameter (default true): calibrate first on chips whose hw_params ask for it. */
+  readonly coldBootCal: boolean;
+  /** How long to wait for CAL_DONE / FW_READY after WLAN_MODE(COLD_BOOT) (ATH11K_COLD_BOOT_FW_RESET_DELAY 60 s). */
+  readonly coldBootCalTimeoutMs: number;
+  /**
+   * Match QCN9074 cards at instance 7 + ((domain & 0xF) << 4 | (bus & 0xF)), the OpenWrt ath11k
+   * multi-card patch (in the v6.18 OpenWrt tree, not mainline). Default false.
+   */
+  readonly qcn9074InstanceShift: boolean;
   /** Largest DMA segment the host can allocate; larger requests get the delayed empty answer. */
   readonly dmaChunkLimit: number;
   readonly requestTimeoutMs: number;
@@ -59,7 +73,11 @@ export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
   firmwareDir: '/lib/firmware',
   bindEndpoints: true,
   messageIds: 'current',
-  probeFamily: true,
+  probeFamily: false,
+  ftmMode: false,
+  coldBootCal: true,
+  coldBootCalTimeoutMs: 60_000,
+  qcn9074InstanceShift: false,
   dmaChunkLimit: 2 * 1024 * 1024,
   requestTimeoutMs: 10_000,
   indicationTimeoutMs: 15_000,
@@ -87,6 +105,10 @@ export function parseLoaderOptions(plugin: string, config: Readonly<Record<strin
   check('bindEndpoints', (v) => typeof v === 'boolean', 'a boolean');
   check('messageIds', (v) => v === 'current' || v === 'pre-2022', "'current' or 'pre-2022'");
   check('probeFamily', (v) => typeof v === 'boolean', 'a boolean');
+  check('ftmMode', (v) => typeof v === 'boolean', 'a boolean');
+  check('coldBootCal', (v) => typeof v === 'boolean', 'a boolean');
+  check('coldBootCalTimeoutMs', positive, 'a positive number of milliseconds');
+  check('qcn9074InstanceShift', (v) => typeof v === 'boolean', 'a boolean');
   check('dmaChunkLimit', positive, 'a positive number of bytes');
   check('requestTimeoutMs', positive, 'a positive number of milliseconds');
   check('indicationTimeoutMs', positive, 'a positive number of milliseconds');
@@ -105,8 +127,10 @@ export function parseLoaderOptions(plugin: string, config: Readonly<Record<strin
 }
 
 const ID_FIELDS = ['vendor', 'device', 'subsystemVendor', 'subsystemDevice'] as const;
+/** Register values (32 bits): TCSR_SOC_HW_VERSION / TCSR_SOC_HW_SUB_VER as read from the card. */
+const REGISTER_FIELDS = ['socHwVersion', 'socHwSubVersion'] as const;
 const IDENTITY_EXPECTED =
-  "an array of { key | node | instance, bus?: 'pci'|'ahb', address?, vendor?, device?, subsystemVendor?, subsystemDevice? (0..0xffff or '0x17cb'), variant? }";
+  "an array of { key | node | instance, bus?: 'pci'|'ahb', address?, vendor?, device?, subsystemVendor?, subsystemDevice? (0..0xffff or '0x17cb'), socHwVersion?, socHwSubVersion? (registers), compatible?, variant? }";
 
 /** A PCI id given as a number or a hex string ('0x17cb' or '17cb'). */
 function pciId(v: unknown): number | undefined {
@@ -120,9 +144,9 @@ export function parseIdentities(plugin: string, raw: unknown): WlfwIdentityRule[
   return raw.map((entry: unknown, i): WlfwIdentityRule => {
     const at = `identities[${i}]`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new PluginConfigError(plugin, at, IDENTITY_EXPECTED, entry);
-    const e = entry as Record<string, unknown>;
+    const e: Record<string, unknown> = { ...(entry as Record<string, unknown>) };
     for (const k of Object.keys(e)) {
-      if (!['key', 'node', 'instance', 'bus', 'address', 'variant', ...ID_FIELDS].includes(k)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a known identity field', e[k]);
+      if (!['key', 'node', 'instance', 'bus', 'address', 'variant', 'compatible', ...ID_FIELDS, ...REGISTER_FIELDS].includes(k)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a known identity field', e[k]);
     }
     if (e.key !== undefined && (typeof e.key !== 'string' || !e.key.includes(':'))) throw new PluginConfigError(plugin, `${at}.key`, "a backend key such as 'socket:1234'", e.key);
     for (const k of ['node', 'instance'] as const) {
@@ -130,10 +154,24 @@ export function parseIdentities(plugin: string, raw: unknown): WlfwIdentityRule[
     }
     if (e.key === undefined && e.node === undefined && e.instance === undefined) throw new PluginConfigError(plugin, at, 'a selector: key, node or instance', entry);
     if (e.bus !== undefined && e.bus !== 'pci' && e.bus !== 'ahb') throw new PluginConfigError(plugin, `${at}.bus`, "'pci' or 'ahb'", e.bus);
-    for (const k of ['address', 'variant'] as const) {
+    for (const k of REGISTER_FIELDS) {
+      const v = e[k];
+      if (v === undefined) continue;
+      const n = typeof v === 'string' && /^0x[0-9a-f]{1,8}$/i.test(v) ? parseInt(v.slice(2), 16) : v;
+      if (!(typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 0xffffffff)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a 32-bit register value', v);
+      e[k] = n;
+    }
+    for (const k of ['address', 'variant', 'compatible'] as const) {
       if (e[k] !== undefined && (typeof e[k] !== 'string' || !(e[k] as string).length)) throw new PluginConfigError(plugin, `${at}.${k}`, 'a non-empty string', e[k]);
     }
-    const identity: Record<string, unknown> = { bus: e.bus ?? 'pci', address: e.address, variant: e.variant };
+    const identity: Record<string, unknown> = {
+      bus: e.bus ?? (e.compatible !== undefined ? 'ahb' : 'pci'),
+      address: e.address,
+      variant: e.variant,
+      compatible: e.compatible,
+      socHwVersion: e.socHwVersion,
+      socHwSubVersion: e.socHwSubVersion,
+    };
     for (const k of ID_FIELDS) {
       if (e[k] === undefined) continue;
       const n = pciId(e[k]);

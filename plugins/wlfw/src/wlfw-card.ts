@@ -5,6 +5,7 @@ import {
   BDF_SEGMENT_SIZE,
   BdfType,
   DEFAULT_BOARD_ID,
+  INVALID_GROUP_ID,
   WlanMode,
   chipsForInstance,
   identifyChip,
@@ -21,11 +22,19 @@ import {
   WlfwStepFailedError,
   WlfwUnknownChipError,
   WlfwUnknownPciDeviceError,
+  WlfwUnsupportedSocError,
+  WlfwInstanceMismatchError,
+  WlfwIdentityRequiredError,
+  WlfwColdBootCalTimeoutError,
+  WlfwCannotResetError,
   BoardDataNotFoundError,
+  FirmwareFileMissingError,
 } from './errors';
 import { isElf, type FirmwareStore } from './firmware-store';
 import { busOf, boardSearchNames, regdbSearchNames, type BoardNameInputs } from './board-names';
-import { matchPciDevice, type CardIdentity } from './card-identity';
+import { SHARED_INSTANCES, expectedInstance, matchPciDevice, type CardIdentity } from './card-identity';
+import { Ath12kFwFeature } from './fw-container';
+import type { WlfwLinkControl } from './link-control';
 import type { GroupBarrier, GroupRelease } from './group-barrier';
 import type { WlfwLoaderOptions } from './loader-options';
 
@@ -41,12 +50,17 @@ export interface WlfwCardDeps {
   onDecline(card: WlfwCard, server: ServerInfo): void;
   /** The card's identity (backend data completed by configuration), looked up at each bring-up. */
   identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined;
+  /** The power control of the card's link, if it has one (cold-boot calibration restart). */
+  linkControl(card: WlfwCard): WlfwLinkControl | undefined;
 }
 
 interface RawIndication {
   readonly msgId: number;
   readonly body: Uint8Array;
 }
+
+/** ATH11K_QMI_MAX_BDF_FILE_NAME_SIZE: the total_size of the data-less EEPROM BDF_DOWNLOAD. */
+const EEPROM_TOTAL_SIZE = 64;
 
 /** Indication ids the sequence reacts to (reference §4.2). */
 const IND = { FW_READY: 0x21, REQUEST_MEM: 0x35, FW_MEM_READY: 0x37, FW_INIT_DONE: 0x38, REJUVENATE: 0x39, CAL_DONE: 0x3e } as const;
@@ -59,6 +73,11 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
   'WLFW_UNKNOWN_PCI_DEVICE',
   'WLFW_BOARD_DATA_NOT_FOUND',
   'WLFW_BOARD_CONTAINER_MALFORMED',
+  'WLFW_IDENTITY_REQUIRED',
+  'WLFW_UNSUPPORTED_SOC',
+  'WLFW_INSTANCE_MISMATCH',
+  'WLFW_COLD_BOOT_CAL_TIMEOUT',
+  'WLFW_CANNOT_RESET',
 ]);
 
 class DeclinedError extends WlfwError {
@@ -85,6 +104,10 @@ export class WlfwCard {
   private readonly dmaBase: bigint;
   private nextDmaAddr: bigint;
   private readonly log: PluginLogger;
+  /** ab->qmi.cal_done: survives firmware restarts (set by cold-boot calibration, never cleared). */
+  private calDone = false;
+  /** The card was power-cycled after calibration; its server going away is expected. */
+  private restartPending = false;
 
   readonly status$: Observable<WlfwCardStatus>;
 
@@ -126,13 +149,27 @@ export class WlfwCard {
   /** Cancels any bring-up and closes the client. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
+    const wasReady = this.status.state === 'ready';
     this.stopped = true;
     this.attempt?.abort(new WlfwCancelledError(this.key));
+    if (wasReady && this.client.server) await this.firmwareStop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.client.close();
     await this.running?.catch(() => undefined);
     this.patch({ state: 'stopped' });
     this.statusSubject.complete();
+  }
+
+  /**
+   * ath1xk_qmi_firmware_stop: WLAN_MODE(OFF) to running firmware; a firmware whose service is
+   * already gone (the kernel's -ENETRESET) or that does not answer is not an error.
+   */
+  private async firmwareStop(): Promise<void> {
+    try {
+      await this.client.request(wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode: WlanMode.OFF, hw_debug: 0 }, { timeout: Math.min(1000, this.deps.options.requestTimeoutMs) });
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'WLAN_MODE(OFF) not acknowledged; the firmware service is gone');
+    }
   }
 
   private patch(change: Partial<WlfwCardStatus>): void {
@@ -147,6 +184,14 @@ export class WlfwCard {
   private crash(how: string): void {
     if (this.stopped) return;
     const state = this.status.state;
+    if (this.restartPending) {
+      // The calibration power cycle (ath11k_qmi_fwreset_from_cold_boot), not a crash.
+      this.restartPending = false;
+      this.log.info({ how }, 'firmware restarting after cold-boot calibration');
+      this.attempt?.abort(new WlfwFirmwareCrashError(this.key, 'restart after cold-boot calibration'));
+      this.patch({ state: 'waiting' });
+      return;
+    }
     if (state === 'waiting' || state === 'declined' || state === 'recovering') return;
     this.log.warn({ how, state }, 'firmware went away; the card will be brought up again when it returns');
     this.attempt?.abort(new WlfwFirmwareCrashError(this.key, how));
@@ -209,44 +254,61 @@ export class WlfwCard {
     this.patch({ bytesDownloaded: 0, bytesTotal: 0, memorySegments: 0, memoryBytes: 0 });
     const identity = this.deps.identify(this, server);
     this.patch({ identity });
-    // The chip comes from the PCI device id when the card has an identity (ath11k_pci_probe);
-    // only a card without one is told apart by instance, PHY_CAP probe and soc_id.
+    // Identity first, as ath11k_pci_probe / ath12k_pci_probe / the AHB probes: the family, chip and hw
+    // revision come from the bus (PCI device id + TCSR_SOC_HW_VERSION, or the DT compatible) before any QMI.
     const pci = matchPciDevice(family, this.deps.chips, identity);
     if (pci.kind === 'other-family') throw new DeclinedError(this.key);
     if (pci.kind === 'unknown') throw new WlfwUnknownPciDeviceError(this.key, pci.device);
-    const candidates = pci.kind === 'chip' ? [pci.chip] : chipsForInstance(this.deps.chips, server.instance);
+    if (pci.kind === 'unsupported-soc') throw new WlfwUnsupportedSocError(this.key, pci.device, pci.socHwVersion, pci.socHwSubVersion);
+    const known = pci.kind === 'chip' ? pci.chip : undefined;
+    const candidates = known ? [known] : chipsForInstance(this.deps.chips, server.instance);
     if (candidates.length === 0) throw new WlfwUnknownChipError(this.key, server.instance, undefined, this.deps.chips.map((c) => c.chip));
     const base = candidates[0];
+    if (known) this.patch({ chip: known.chip, hwRev: known.hwRev, chipBy: pci.kind === 'chip' ? pci.by : undefined });
 
-    if (pci.kind === 'chip' && family === 'ath12k') {
-      // ath12k_qmi_phy_cap_send: always sent, a failure only means default link counts.
-      this.setState('probing');
-      await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch(() => undefined);
-    } else if (pci.kind === 'no-ids' && (family === 'ath12k' || options.probeFamily)) {
+    // firmware-2.bin (ath1xk_fw_map): FEATURES decide the ath12k instance shift and single-device MLO.
+    const fw2 = await this.deps.store.firmware2(base, this.key, (file, err) => this.log.warn({ file, err: err.message }, 'firmware-2.bin does not parse; using API 1 files'));
+    const features = fw2?.features ?? new Set<number>();
+    this.patch({ fwFeatures: fw2 ? [...features].sort((x, y) => x - y) : undefined });
+    if (known) {
+      const expected = expectedInstance(known, identity, { multiQrtrId: features.has(Ath12kFwFeature.MULTI_QRTR_ID), qcn9074: options.qcn9074InstanceShift });
+      if (server.instance !== expected) throw new WlfwInstanceMismatchError(this.key, known.chip, server.instance, expected);
+    } else if (SHARED_INSTANCES.has(server.instance)) {
+      // No identity and an instance both families register: the kernel never faces this (the bus
+      // decides first). Without the opt-in probe, ath12k leaves the card to ath11k, which reports it.
+      if (!options.probeFamily) {
+        if (family === 'ath12k') throw new DeclinedError(this.key);
+        throw new WlfwIdentityRequiredError(this.key, server.instance);
+      }
+      await this.probeFamily(signal);
+    }
+
+    // ath12k_qmi_event_server_arrive: PHY_CAP before IND_REGISTER; any failure means def_num_link (older firmware lacks it).
+    let numRadios: number | undefined;
+    let singleChipMlo = false;
+    if (family === 'ath12k') {
       this.setState('probing');
       const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch((err: unknown) => {
-        // Firmware that ignores unknown messages instead of answering INVALID_QMI_COMMAND is not ath12k firmware.
-        const timedOut = (err as { details?: { step?: string }; cause?: { code?: string } }).cause?.code === 'QMI_TIMEOUT';
-        if (family === 'ath11k' && timedOut) return undefined;
-        throw err;
+        if (signal.aborted) throw err;
+        this.log.info({ err: (err as Error).message }, 'PHY_CAP failed; using the default link count');
+        return undefined;
       });
-      const answered = phy?.resp.result === 0;
-      if (answered !== (family === 'ath12k')) throw new DeclinedError(this.key);
+      const ok = phy?.resp.result === 0;
+      numRadios = ok && phy.num_phy !== undefined ? phy.num_phy : base.defNumLink ?? 0;
+      singleChipMlo = ok && phy.single_chip_mlo_support === 1;
+      this.patch({ numRadios });
     }
 
     this.setState('registering');
     const current = options.messageIds === 'current';
     const memInds = !base.fixedFwMem;
+    // ath1xk_qmi_fw_ind_register_send: only the TLVs it marks valid (no initiate_cal_*, msa_ready, pin_connect_result).
     await this.call(
       'IND_REGISTER',
       wlfw.wlfw_ind_register_req,
       wlfw.wlfw_ind_register_resp,
       {
         fw_ready_enable: 1,
-        initiate_cal_download_enable: 0,
-        initiate_cal_update_enable: 0,
-        msa_ready_enable: 0,
-        pin_connect_result_enable: 0,
         client_id: ATH_CLIENT_ID,
         request_mem_enable: memInds ? 1 : undefined,
         fw_mem_ready_enable: memInds ? 1 : undefined,
@@ -257,16 +319,18 @@ export class WlfwCard {
     );
 
     let group: GroupRelease | undefined;
-    if (family === 'ath12k') {
+    const groupId = family === 'ath12k' ? this.deps.groups.configuredGroupOf(this.key) : undefined;
+    if (groupId !== undefined) {
+      // Hardware groups exist only where configured (the kernel: device-tree WSI wiring).
       this.setState('group-wait');
-      const groupId = this.deps.groups.configuredGroupOf(this.key) ?? `${family}:${base.chip}`;
       group = await this.deps.groups.arrive(groupId, this.key, signal);
       this.patch({ group: groupId });
       if (group.partial) this.log.warn({ group: groupId, size: group.size }, 'group wait timed out; going ahead with the cards present');
     }
+    const mlo = family === 'ath12k' ? this.mloBlock(base, group, numRadios ?? 0, fw2?.featuresValid ? features.has(Ath12kFwFeature.MLO) : singleChipMlo) : undefined;
 
     this.setState('host-cap');
-    await this.call('host capability', wlfw.wlfw_host_cap_req, wlfw.wlfw_host_cap_resp, this.hostCap(base, group), signal);
+    await this.call('host capability', wlfw.wlfw_host_cap_req, wlfw.wlfw_host_cap_resp, this.hostCap(base, mlo), signal);
 
     if (!base.fixedFwMem) {
       this.setState('memory');
@@ -276,12 +340,14 @@ export class WlfwCard {
 
     this.setState('capability');
     const cap = await this.call('target capability', wlfw.wlfw_cap_req, wlfw.wlfw_cap_resp, {}, signal);
-    const chip = identifyChip(candidates, cap.soc_info?.soc_id);
+    const chip = known ?? identifyChip(candidates, cap.soc_info?.soc_id);
     if (!chip) throw new WlfwUnknownChipError(this.key, server.instance, cap.soc_info?.soc_id, candidates.map((c) => c.chip));
     // The drivers name board data by CAP's chip id and board id (0xFF without board_info); PHY_CAP's board id is only logged.
     const boardId = cap.board_info?.board_id ?? DEFAULT_BOARD_ID;
     this.patch({
       chip: chip.chip,
+      hwRev: chip.hwRev,
+      chipBy: known ? this.status.chipBy : 'instance',
       chipId: cap.chip_info?.chip_id,
       chipFamily: cap.chip_info?.chip_family,
       socId: cap.soc_info?.soc_id,
@@ -309,10 +375,15 @@ export class WlfwCard {
     this.setState('firmware-init');
     await this.waitIndication(current ? 'FW_INIT_DONE' : 'FW_READY (0x38, pre-2022 naming)', [IND.FW_INIT_DONE], signal);
 
-    this.setState('configuring');
-    if (chip.wlanIni || family === 'ath12k') {
-      await this.call('WLAN ini', wlfw.wlfw_wlan_ini_req, wlfw.wlfw_wlan_ini_resp, { enablefwlog: 1 }, signal);
+    if (this.coldBootCalibrates(chip)) {
+      await this.calibrate(chip, signal);
+      // cbcal_restart_fw chips were power-cycled: the next incarnation continues with cal_done = 1.
+      if (chip.cbcalRestartFw) return this.waitForRestart(signal);
     }
+
+    this.setState('configuring');
+    // WLAN_INI only where hw_params.fw_wmi_diag_event (ath11k_qmi_firmware_start); ath12k always.
+    if (chip.wlanIni) await this.call('WLAN ini', wlfw.wlfw_wlan_ini_req, wlfw.wlfw_wlan_ini_resp, { enablefwlog: 1 }, signal);
     const shadow = chip.shadowRegAddrs.map((addr) => ({ addr }));
     await this.call(
       'WLAN cfg',
@@ -327,14 +398,100 @@ export class WlfwCard {
       },
       signal,
     );
-    await this.call('WLAN mode', wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode: WlanMode.NORMAL, hw_debug: 0 }, signal);
+    const mode = options.ftmMode ? WlanMode.FTM : WlanMode.NORMAL;
+    await this.call('WLAN mode', wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode, hw_debug: 0 }, signal);
   }
 
-  private hostCap(chip: WlfwChipParams, group: GroupRelease | undefined): QmiValue<typeof wlfw.wlfw_host_cap_req> {
+  /** The opt-in, non-kernel family probe for unidentified cards: ath12k firmware answers PHY_CAP, ath11k's refuses it. */
+  private async probeFamily(signal: AbortSignal): Promise<void> {
+    const { family } = this.deps;
+    this.setState('probing');
+    const phy = await this.call('PHY_CAP', wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, {}, signal, false).catch((err: unknown) => {
+      // Firmware that ignores unknown messages instead of answering INVALID_QMI_COMMAND is not ath12k firmware.
+      const timedOut = (err as { cause?: { code?: string } }).cause?.code === 'QMI_TIMEOUT';
+      if (family === 'ath11k' && timedOut) return undefined;
+      throw err;
+    });
+    const answered = phy?.resp.result === 0;
+    if (answered !== (family === 'ath12k')) throw new DeclinedError(this.key);
+  }
+
+  /** ath11k_core_coldboot_cal_support: the cold_boot_cal parameter and the chip's coldboot_cal_mm / _ftm; once per card. */
+  private coldBootCalibrates(chip: WlfwChipParams): boolean {
+    const { options } = this.deps;
+    if (this.calDone || !options.coldBootCal) return false;
+    return options.ftmMode ? chip.coldbootCalFtm : chip.coldbootCalMm;
+  }
+
+  /**
+   * ath11k_qmi_process_coldboot_calibration: WLAN_MODE(COLD_BOOT), then wait for CAL_DONE (0x3E)
+   * or FW_READY (0x21); on cbcal_restart_fw chips the bus then power-cycles the firmware
+   * (ath11k_qmi_fwreset_from_cold_boot), and the new incarnation runs mission mode with
+   * cal_done = 1 in HOST_CAP. No WLAN_MODE(OFF) is sent in between.
+   */
+  private async calibrate(chip: WlfwChipParams, signal: AbortSignal): Promise<void> {
+    const timeoutMs = this.deps.options.coldBootCalTimeoutMs;
+    this.setState('calibrating');
+    await this.call('WLAN mode (cold-boot calibration)', wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode: WlanMode.COLD_BOOT, hw_debug: 0 }, signal);
+    await this.waitIndication('CAL_DONE or FW_READY', [IND.CAL_DONE, IND.FW_READY], signal, timeoutMs).catch((err: unknown) => {
+      if (err instanceof WlfwIndicationTimeoutError) throw new WlfwColdBootCalTimeoutError(this.key, timeoutMs);
+      throw err;
+    });
+    this.calDone = true;
+    this.patch({ calDone: true });
+    this.log.info({ chip: chip.chip }, 'cold-boot calibration done');
+    if (!chip.cbcalRestartFw) return;
+    const control = this.deps.linkControl(this);
+    if (!control) throw new WlfwCannotResetError(this.key, 'its link registered no power control (WlfwLinkControls)');
+    this.restartPending = true;
+    await control.powerCycle().catch((err: unknown) => {
+      this.restartPending = false;
+      throw new WlfwCannotResetError(this.key, (err as Error).message ?? String(err));
+    });
+  }
+
+  /** After the calibration power cycle: this incarnation is over; the server's return starts the next. */
+  private waitForRestart(signal: AbortSignal): Promise<void> {
+    return new Promise((_resolve, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  /**
+   * ath12k_host_cap_parse_mlo: only when the hardware group is MLO-capable
+   * (ath12k_core_hw_group_set_mlo_capable: a lone device by firmware-2.bin FW_FEATURE_MLO when the
+   * file has features, else PHY_CAP single_chip_mlo_support; a configured group by its members'
+   * MLO feature) and num_radios is neither 0 nor 0xFF. A lone device is group 0xFF, device 0.
+   */
+  private mloBlock(chip: WlfwChipParams, group: GroupRelease | undefined, numRadios: number, mloFeature: boolean): Record<string, unknown> | undefined {
+    if (!mloFeature || numRadios === 0 || numRadios === 0xff) return undefined;
+    const devices = group?.size ?? 1;
+    const deviceId = group?.index ?? 0;
+    const groupIndex = group ? this.deps.options.groups.findIndex((g) => g.id === group.group) : -1;
+    // hw_link_id_base = the radios of lower devices; members are taken to have as many radios as this one.
+    return {
+      mlo_capable: 1,
+      mlo_chip_id: deviceId,
+      mlo_group_id: group ? Math.max(0, groupIndex) : INVALID_GROUP_ID,
+      max_mlo_peer: chip.maxMloPeer ?? 0,
+      mlo_num_chips: devices,
+      mlo_chip_info: Array.from({ length: 3 }, (_, i) => ({
+        chip_id: i < devices ? i : 0,
+        num_local_links: i < devices ? numRadios : 0,
+        hw_link_id: Uint8Array.of(...[0, 1].map((j) => (i < devices && j < numRadios ? i * numRadios + j : 0))),
+        valid_mlo_link_id: Uint8Array.of(...[0, 1].map((j) => (i < devices && j < numRadios ? 1 : 0))),
+      })),
+    };
+  }
+
+  /** ath11k_qmi_host_cap_send / ath12k_qmi_host_cap_send, field for field. */
+  private hostCap(chip: WlfwChipParams, mlo: Record<string, unknown> | undefined): QmiValue<typeof wlfw.wlfw_host_cap_req> {
     const value: Record<string, unknown> = {
       num_clients: 1,
       bdf_support: 1,
-      cal_done: 0,
+      // ath11k: qmi.cal_done (1 after cold-boot calibration); ath12k v6.18 always 0.
+      cal_done: chip.family === 'ath11k' && this.calDone ? 1 : 0,
       mem_cfg_mode: chip.memCfgMode,
     };
     if (chip.internalSleepClock) value.nm_modem = nmModem(chip);
@@ -342,19 +499,7 @@ export class WlfwCard {
       value.m3_support = 1;
       value.m3_cache_support = 1;
     }
-    if (group) {
-      value.mlo_capable = 1;
-      value.mlo_chip_id = group.index;
-      value.mlo_group_id = 0;
-      value.max_mlo_peer = 256;
-      value.mlo_num_chips = group.size;
-      value.mlo_chip_info = Array.from({ length: 3 }, (_, i) => ({
-        chip_id: i,
-        num_local_links: i < group.size ? 2 : 0,
-        hw_link_id: Uint8Array.of(2 * i, 2 * i + 1),
-        valid_mlo_link_id: Uint8Array.of(i < group.size ? 1 : 0, i < group.size ? 1 : 0),
-      }));
-    }
+    if (mlo) Object.assign(value, mlo);
     if (chip.family === 'ath12k') value.feature_list = BigInt(chip.cnssFeatureBitmap ?? 0);
     return value as QmiValue<typeof wlfw.wlfw_host_cap_req>;
   }
@@ -407,19 +552,29 @@ export class WlfwCard {
     }
     const board = await store.board(chip, boardSearchNames(inputs), this.key);
     this.patch({ boardName: board.boardName, boardFile: board.path, boardSource: board.source });
+    if (board.truncatedFrom !== undefined) this.log.warn({ file: board.path, size: board.truncatedFrom, sent: board.data.length }, 'board file larger than board_size; sending its first board_size bytes as the kernel does');
+    // ELF or BIN by the file's magic, whatever the chip (ath1xk_qmi_load_bdf_qmi).
     const boardType = isElf(board.data) ? BdfType.ELF : BdfType.BIN;
     files.push({ type: boardType, data: board.data });
-    if (chip.caldata && boardType === BdfType.BIN) {
-      if (eeprom && chip.family === 'ath11k') {
+    // Caldata follows a BIN board: on every ath11k chip; on ath12k where hw_params.download_calib.
+    if (boardType === BdfType.BIN && (chip.family === 'ath11k' || chip.caldata)) {
+      if (eeprom) {
         files.push({ type: BdfType.EEPROM, data: undefined });
         this.patch({ caldataFile: 'eeprom' });
       } else {
         // dev_name(): the PCI address for PCI cards, whatever link carries the card.
         const dev = identity?.address ?? splitKey(this.key)[1];
-        const cal = await store.caldata(chip, busOf(chip), dev, this.key);
-        // ath12k's ATH12K_QMI_BDF_TYPE_CALIBRATION is only a switch label in ath12k_qmi_load_bdf_qmi: the wire type is the file type, CALDATA 2.
-        files.push({ type: BdfType.CALDATA, data: cal.data });
-        this.patch({ caldataFile: cal.path });
+        const cal = await store.caldata(chip, busOf(chip), dev, this.key).catch((err: unknown) => {
+          // ath11k: fatal except in FTM mode; ath12k: only a warning.
+          if (!(err instanceof FirmwareFileMissingError) || (chip.family === 'ath11k' && !this.deps.options.ftmMode)) throw err;
+          this.log.warn({ err: err.message }, 'no caldata; going on without it as the kernel does');
+          return undefined;
+        });
+        if (cal) {
+          // ath12k's ATH12K_QMI_BDF_TYPE_CALIBRATION is only a switch label in ath12k_qmi_load_bdf_qmi: the wire type is the file type, CALDATA 2.
+          files.push({ type: BdfType.CALDATA, data: cal.data.length > chip.boardSize ? cal.data.subarray(0, chip.boardSize) : cal.data });
+          this.patch({ caldataFile: cal.path });
+        }
       }
     }
     this.patch({ bytesTotal: files.reduce((n, f) => n + (f.data?.length ?? 0), 0), bytesDownloaded: 0 });
@@ -430,8 +585,9 @@ export class WlfwCard {
   private async sendFile(chip: WlfwChipParams, boardId: number, type: number, data: Uint8Array | undefined, signal: AbortSignal): Promise<void> {
     if (!data || chip.fixedBdfAddr) {
       // EEPROM caldata, or AHB chips whose board data goes to reserved memory: one message, no data.
+      // EEPROM: ath1xk_qmi_load_file_target_mem with no data and size ATH11K_QMI_MAX_BDF_FILE_NAME_SIZE (64).
       await this.call('BDF download', wlfw.wlfw_bdf_download_req, wlfw.wlfw_bdf_download_resp, {
-        valid: 1, file_id: boardId, total_size: data?.length ?? 0, seg_id: 0, end: 1, bdf_type: type,
+        valid: 1, file_id: boardId, total_size: data?.length ?? EEPROM_TOTAL_SIZE, seg_id: 0, end: 1, bdf_type: type,
       }, signal);
       this.patch({ bytesDownloaded: this.status.bytesDownloaded + (data?.length ?? 0) });
       return;
@@ -476,8 +632,7 @@ export class WlfwCard {
     }
   }
 
-  private waitIndication(name: string, ids: readonly number[], signal: AbortSignal): Promise<Uint8Array> {
-    const timeoutMs = this.deps.options.indicationTimeoutMs;
+  private waitIndication(name: string, ids: readonly number[], signal: AbortSignal, timeoutMs = this.deps.options.indicationTimeoutMs): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
       const take = (): boolean => {
         const i = this.indications.findIndex((ind) => ids.includes(ind.msgId));

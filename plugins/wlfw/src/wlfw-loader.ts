@@ -10,7 +10,8 @@ import {
 } from '../../../src/sdk';
 import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
 import type { WlfwCardStatus } from './card-status';
-import { resolveIdentity, type CardIdentity } from './card-identity';
+import { matchPciDevice, pciDomainBus, resolveIdentity, type CardIdentity } from './card-identity';
+import { WLFW_LINK_CONTROLS, type WlfwLinkControls } from './link-control';
 import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
@@ -76,6 +77,7 @@ export class WlfwLoader {
     readonly family: WlfwFamily,
     readonly chips: readonly WlfwChipParams[],
     private readonly context: PluginContext,
+    private readonly linkControls: WlfwLinkControls = WLFW_LINK_CONTROLS,
   ) {
     this.options = parseLoaderOptions(context.name, context.config);
     this.store = new FirmwareStore(this.options.firmwareDir);
@@ -171,12 +173,28 @@ export class WlfwLoader {
     });
   }
 
+  /**
+   * Whether `instance` can be one of this family's cards: a chip's own instance, or, for a card
+   * whose identity gives a chip with an instance shift, that instance plus its PCI domain/bus
+   * offset (checked exactly at bring-up, once firmware-2.bin's features are known).
+   */
+  private answers(instance: number, key: string, server: ServerInfo, device: CardIdentity | undefined): boolean {
+    if (this.instances.includes(instance)) return true;
+    const identity = resolveIdentity(this.options.identities, key, server, device);
+    const pci = pciDomainBus(identity?.address);
+    if (!pci) return false;
+    const match = matchPciDevice(this.family, this.chips, identity);
+    const offset = ((pci.domain & 0xf) << 4) | (pci.bus & 0xf);
+    return match.kind === 'chip' && match.chip.instanceShift !== 'none' && match.chip.serviceInstance + offset === instance;
+  }
+
   private onServer(server: ServerInfo): void {
-    if (!this.started || this.stopping || !this.instances.includes(server.instance)) return;
+    if (!this.started || this.stopping) return;
     const slot = slotOf(server.endpoint, server.node);
     if (this.cardsBySlot.has(slot) || this.opening.has(slot)) return;
     if (this.declined.get(slot) === `${server.node}:${server.port}`) return;
     const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === server.endpoint) : undefined;
+    if (!this.answers(server.instance, info ? formatBackendKey(info.key) : '', server, info?.device)) return;
     const key = cardKeyOf(server, info?.key);
     // Held while the card is served; released when the device stays away past the grace
     // period (at once for a key that cannot return), which closes the card.
@@ -220,6 +238,7 @@ export class WlfwLoader {
       logger: this.context.logger,
       onDecline: (c, server) => this.decline(c, server),
       identify: (c, server) => this.identify(c, server),
+      linkControl: (c) => this.linkControls.get(c.key),
     });
     const subscription = card.status$.subscribe(() => this.publish());
     const entry: CardEntry = { slot: slotOf(endpoint, where.node ?? 0), card, reservation, subscription };
@@ -228,16 +247,8 @@ export class WlfwLoader {
       return;
     }
     this.cardsBySlot.set(entry.slot, entry);
-    if (this.family === 'ath12k') this.expectInGroup(card, instance);
     card.start();
     this.publish();
-  }
-
-  private expectInGroup(card: WlfwCard, instance: number | undefined): void {
-    const configured = this.groups.configuredGroupOf(card.key);
-    if (configured) return;
-    const chip = this.chips.find((c) => c.serviceInstance === instance);
-    if (chip) this.groups.expect(`${this.family}:${chip.chip}`, card.key);
   }
 
   /** The card's backend data (the endpoint's device), completed by the configured identities. */

@@ -1,3 +1,4 @@
+import type { BackendDevice } from '../../router/endpoint';
 import { QrtrBackendError } from '../errors';
 
 /** Outcome of one MHI transfer, as the dl/ul transfer callbacks report it. */
@@ -35,6 +36,12 @@ export interface MhiController {
   readonly pciAddress: string;
   /** The PCI function's ids (sysfs vendor/device/subsystem_*), when the controller knows them. */
   readonly pciIds?: PciIds;
+  /**
+   * What else the controller reads from the device before any QMI (the SoC version registers
+   * TCSR_SOC_HW_VERSION / TCSR_SOC_HW_SUB_VER from BAR space), or, for a stand-in of a platform
+   * (AHB) device, its bus, name and DT compatible; merged over the PCI ids.
+   */
+  readonly deviceInfo?: Partial<BackendDevice>;
   /** Size of each RX buffer (mhi_cntrl->buffer_len); a DL packet must fit one. */
   readonly bufferLength: number;
   /** Registers the channel client that receives completions (probe). */

@@ -22,7 +22,7 @@ export class MhiQrtrEndpoint implements Endpoint, MhiChannelClient {
 
   private constructor(readonly controller: MhiController) {
     this.backendKey = { kind: 'mhi', key: controller.pciAddress };
-    this.device = { bus: 'pci', address: controller.pciAddress, ...controller.pciIds };
+    this.device = { bus: 'pci', address: controller.pciAddress, ...controller.pciIds, ...controller.deviceInfo };
     this.packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isClosed || this.subscriber) {
         subscriber.complete();

@@ -1,5 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
-import type { BackendKey, Endpoint } from '../../router/endpoint';
+import type { BackendDevice, BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkPacketTooLargeError } from '../errors';
 import { MhiChannelNotReadyError, MhiDeviceRemovedError, MhiRingFullError, type MhiChannelClient, type MhiController, type PciIds } from './mhi-controller';
@@ -16,6 +16,8 @@ export interface SimulatedMhiOptions {
   readonly trace?: (operation: string) => void;
   /** The simulated function's PCI ids. */
   readonly pciIds?: PciIds;
+  /** SoC version registers (or a platform device's identity) the controller reports; see MhiController.deviceInfo. */
+  readonly deviceInfo?: Partial<BackendDevice>;
 }
 
 interface UlTransfer {
@@ -48,6 +50,7 @@ export class SimulatedMhiController implements MhiController {
   private readonly backlogLimit: number;
   private readonly trace: (operation: string) => void;
   readonly pciIds: PciIds | undefined;
+  readonly deviceInfo: Partial<BackendDevice> | undefined;
 
   constructor(
     readonly pciAddress: string,
@@ -58,6 +61,7 @@ export class SimulatedMhiController implements MhiController {
     this.backlogLimit = options.deviceBacklog ?? 256;
     this.trace = options.trace ?? (() => undefined);
     this.pciIds = options.pciIds;
+    this.deviceInfo = options.deviceInfo;
     const key: BackendKey = { kind: 'mhi-device', key: pciAddress };
     const packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isRemoved || this.deviceSubscriber) {
