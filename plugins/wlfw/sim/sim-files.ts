@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { buildBoardContainer, simulatedBoardName, type SimBoardNaming } from './board-container-writer';
+import { FwIe, buildFwContainer, featureBytes } from '../src/fw-container';
 
 /** Deterministic pseudo-random bytes (xorshift32 seeded by FNV-1a of `seed`): synthetic, never real firmware. */
 export function pseudoRandomBytes(seed: string, length: number): Uint8Array {
@@ -93,7 +94,10 @@ export interface SimulatedCardFiles {
  * one board-2.bin holding every card's board data under its kernel board name,
  * regdb.bin, m3.bin and each card's `cal-pci-<address>.bin`.
  */
-export async function writeSimulatedFiles(dir: string, profile: SimFileSpec & SimBoardNaming & { readonly family: 'ath11k' | 'ath12k' }, cards: readonly SimulatedCardFiles[]): Promise<string[]> {
+export async function writeSimulatedFiles(
+  dir: string,
+  profile: SimFileSpec & SimBoardNaming & { readonly family: 'ath11k' | 'ath12k'; readonly ahb?: { readonly address: string }; readonly fwFeatures?: readonly number[] },
+  cards: readonly SimulatedCardFiles[]): Promise<string[]> {
   const chipDir = path.join(dir, profile.family, profile.chip, profile.hwRev);
   await fs.mkdir(chipDir, { recursive: true });
   const written: string[] = [];
@@ -105,12 +109,19 @@ export async function writeSimulatedFiles(dir: string, profile: SimFileSpec & Si
   };
   const entries = new Map<string, Uint8Array>();
   for (const card of cards) {
-    const files = simulatedFiles(profile, card.boardId, 'pci', card.pciAddress);
+    // dev_name(): the PCI address, or the AHB platform device's name ('c000000.wifi').
+    const bus = profile.ahb ? 'ahb' : 'pci';
+    const dev = profile.ahb?.address ?? card.pciAddress;
+    const files = simulatedFiles(profile, card.boardId, bus, dev);
     entries.set(simulatedBoardName(profile, card.boardId), files.board);
-    // dev_name() is the PCI address; AHB chips on a simulated link keep it as their device name.
-    await put(`cal-${profile.pci ? 'pci' : 'ahb'}-${card.pciAddress}.bin`, files.caldata);
+    await put(`cal-${bus}-${dev}.bin`, files.caldata);
     await put('regdb.bin', files.regdb);
     await put('m3.bin', files.m3);
+  }
+  // ath12k firmware-2.bin with the FEATURES IE (fw.c ath12k_fw_request_firmware_api_n), and the M3 IE.
+  if (profile.fwFeatures) {
+    const m3 = simulatedFiles(profile, 0, 'pci', '').m3;
+    await put('firmware-2.bin', buildFwContainer(profile.family, [{ id: FwIe.FEATURES, data: featureBytes(profile.fwFeatures) }, ...(m3 ? [{ id: FwIe.M3_IMAGE, data: m3 }] : [])]));
   }
   await put('board-2.bin', buildBoardContainer(profile.family, [...entries].map(([name, data]) => ({ ie: 0, names: [name], data }))));
   return written;

@@ -61,4 +61,25 @@ export interface SimChipProfile extends SimFileSpec {
   readonly eepromCaldata?: boolean;
   /** Board names carry the PCI ids (the kernel's ATH1xK_BDF_SEARCH_BUS_AND_BOARD chips). */
   readonly bdfSearchBusAndBoard: boolean;
+  /** TCSR_SOC_HW_VERSION / TCSR_SOC_HW_SUB_VER the card's BAR shows (PCI chips). */
+  readonly socHwVersion?: number;
+  readonly socHwSubVersion?: number;
+  /** AHB SoCs: the platform device the host sees (device name, DT compatible) instead of a PCI function. */
+  readonly ahb?: { readonly address: string; readonly compatible: string };
+  /**
+   * Cold-boot calibration the firmware insists on before mission mode (the kernel's
+   * coldboot_cal_mm with cbcal_restart_fw): 'restart' = after CAL_DONE the host power-cycles
+   * and the next boot must see HOST_CAP cal_done 1; 'continue' = mission mode follows in the same
+   * boot (WCN6750). Absent: no calibration.
+   */
+  readonly coldBoot?: 'restart' | 'continue';
+  /** The shadow register list (target HP/TP per SRNG) WLAN_CFG must carry, from the family's witness. */
+  readonly kernelShadow?: readonly number[];
+  /** ath12k HOST_CAP fields the firmware checks: feature_list and max_mlo_peer (from the witness). */
+  readonly featureList?: bigint;
+  readonly maxMloPeer?: number;
+  /** PHY_CAP single_chip_mlo_support the firmware answers (WCN7850 class). */
+  readonly singleChipMlo?: boolean;
+  /** ath12k firmware-2.bin FEATURES bits the simulated files carry (ATH12K_FW_FEATURE_MLO = 1 on QCN9274). */
+  readonly fwFeatures?: readonly number[];
 }

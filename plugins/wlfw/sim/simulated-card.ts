@@ -1,5 +1,7 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds } from '../../../src/testing/devices';
+import type { BackendDevice } from '../../../src/sdk';
+import { WLFW_LINK_CONTROLS } from '../src/link-control';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
@@ -10,8 +12,8 @@ import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } 
  * channel pair and the probe order of net/qrtr/mhi.c: the single place that
  * decides the transport of simulated cards.
  */
-export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds): AttachedEndpoint {
-  const card = createSimulatedMhiCard(host, pciAddress, { pciIds });
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, deviceInfo?: Partial<BackendDevice>): AttachedEndpoint {
+  const card = createSimulatedMhiCard(host, pciAddress, { pciIds, deviceInfo });
   device.attach(card.deviceEndpoint);
   return card.attached;
 }
@@ -30,6 +32,17 @@ export interface SimulatedCardOptions {
   readonly eepromCaldata?: boolean;
   /** QRTR node id of the firmware (default: the chip's). */
   readonly node?: number;
+  /**
+   * The host shifts the card's WLFW instance by its PCI domain and bus (ath12k MULTI_QRTR_ID, the
+   * OpenWrt QCN9074 scheme): the firmware registers instance + ((domain & 0xF) << 4 | (bus & 0xF)).
+   */
+  readonly instanceShift?: boolean;
+}
+
+/** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
+export function shiftedInstance(base: number, pciAddress: string): number {
+  const [domain, bus] = pciAddress.split(':').map((x) => parseInt(x, 16));
+  return base + (((domain & 0xf) << 4) | (bus & 0xf));
 }
 
 export type SimulatedCardState = 'off' | 'booting' | 'running' | 'crashed';
@@ -60,6 +73,15 @@ export class SimulatedCard {
   private socketPath: string | undefined;
   /** The card's PCI function ids, as its MHI controller reports them (undefined for AHB chips). */
   readonly pciIds: PciIds | undefined;
+  /** What else the link reports before QMI: SoC version registers, or an AHB device's name and compatible. */
+  readonly deviceInfo: Partial<BackendDevice> | undefined;
+  /** The WLFW instance the firmware registers. */
+  readonly instance: number;
+  /** Cold-boot calibration ran on an earlier boot (survives power cycles, as the host's cal_done does). */
+  private calibrated = false;
+  private unregisterControl: (() => void) | undefined;
+  /** Power cycles the host asked for through the link control. */
+  powerCycles = 0;
 
   constructor(options: SimulatedCardOptions) {
     this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
@@ -68,6 +90,13 @@ export class SimulatedCard {
     this.faults = options.faults ?? {};
     this.expectedFiles = options.expectedFiles;
     const pci = options.profile.pci;
+    this.instance = options.instanceShift ? shiftedInstance(options.profile.instance, options.pciAddress) : options.profile.instance;
+    const p = options.profile;
+    this.deviceInfo = p.ahb
+      ? { bus: 'ahb', address: p.ahb.address, compatible: p.ahb.compatible }
+      : p.socHwVersion !== undefined
+        ? { socHwVersion: p.socHwVersion, socHwSubVersion: p.socHwSubVersion }
+        : undefined;
     this.pciIds = pci && {
       vendor: 0x17cb,
       device: pci.device,
@@ -77,7 +106,7 @@ export class SimulatedCard {
   }
 
   private files(): SimulatedFileSet {
-    return this.expectedFiles ?? simulatedFiles(this.profile, this.boardId, 'pci', this.pciAddress);
+    return this.expectedFiles ?? simulatedFiles(this.profile, this.boardId, this.profile.ahb ? 'ahb' : 'pci', this.profile.ahb?.address ?? this.pciAddress);
   }
 
   get chip(): string {
@@ -121,7 +150,25 @@ export class SimulatedCard {
   async attach(host: Router): Promise<void> {
     this.host = host;
     await this.powerOn();
-    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds);
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo);
+    this.unregisterControl ??= WLFW_LINK_CONTROLS.register(this.key, { powerCycle: () => this.powerCycle() });
+  }
+
+  /**
+   * The host's power cycle through the link (ath11k_hif_power_down + power_up): the link and the
+   * firmware go away, and a fresh boot (keeping only what survives power, the calibration) attaches again.
+   */
+  powerCycle(): Promise<void> {
+    this.powerCycles++;
+    clearTimeout(this.restartTimer);
+    this.link?.detach();
+    this.link = undefined;
+    this.powerOff();
+    this.stateSubject.next('off');
+    this.restartTimer = setTimeout(() => {
+      if (this.host) void this.attach(this.host);
+    }, this.faults.crashAt?.restartAfterMs ?? 20);
+    return Promise.resolve();
   }
 
   /**
@@ -138,6 +185,8 @@ export class SimulatedCard {
   /** Unplugs the card (the link goes away) and powers the firmware off. */
   detach(): void {
     clearTimeout(this.restartTimer);
+    this.unregisterControl?.();
+    this.unregisterControl = undefined;
     this.link?.detach();
     this.link = undefined;
     this.powerOff();
@@ -166,11 +215,20 @@ export class SimulatedCard {
     const ns = new NameService(router);
     const files = this.files();
     const crashOn = this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined };
-    const firmware = new WlfwFirmware(p, this.boardId, files, crashOn, (mode) => void this.crash(mode), () => this.stateSubject.next('running'));
-    const service = await QmiService.start(router, { service: 0x45, version: 1, instance: p.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
+    const firmware = this.newFirmware(files, crashOn);
+    const service = await QmiService.start(router, { service: 0x45, version: 1, instance: this.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
     this.device = { router, ns, service, firmware };
     this.boots.push(firmware);
     this.stateSubject.next('booting');
+  }
+
+  private newFirmware(files: SimulatedFileSet, faults: SimFaults): WlfwFirmware {
+    return new WlfwFirmware(this.profile, this.boardId, files, faults, (mode) => void this.crash(mode), () => this.stateSubject.next('running'), {
+      calibrated: this.calibrated,
+      onCalibrated: () => {
+        this.calibrated = true;
+      },
+    });
   }
 
   private powerOff(): void {
@@ -208,8 +266,8 @@ export class SimulatedCard {
       if (!old || !this.link) return;
       void (async () => {
         const files = this.files();
-        const firmware = new WlfwFirmware(this.profile, this.boardId, files, this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined }, (m) => void this.crash(m), () => this.stateSubject.next('running'));
-        const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.profile.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
+        const firmware = this.newFirmware(files, this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined });
+        const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
         this.device = { router: old.router, ns: old.ns, service, firmware };
         this.boots.push(firmware);
         this.stateSubject.next('booting');

@@ -19,7 +19,8 @@ export type SimStep =
   | 'fw-init-done'
   | 'wlan-ini'
   | 'wlan-cfg'
-  | 'wlan-mode';
+  | 'wlan-mode'
+  | 'cal-done';
 
 /** Faults a simulated card can be told to show. */
 export interface SimFaults {
@@ -40,7 +41,17 @@ export interface SimFaults {
   /** Answer RESPOND_MEM with NO_MEMORY. */
   readonly refuseMemory?: boolean;
   /** Never send this indication (to exercise host timeouts). */
-  readonly withhold?: 'request-mem' | 'fw-mem-ready' | 'fw-init-done';
+  readonly withhold?: 'request-mem' | 'fw-mem-ready' | 'fw-init-done' | 'cal-done';
+  /** ath12k: answer PHY_CAP with an error (older firmware); the host must go on with def_num_link. */
+  readonly phyCapFails?: boolean;
+}
+
+/** What a boot knows from earlier boots of the same card (state that survives a power cycle). */
+export interface SimBootContext {
+  /** Cold-boot calibration ran on an earlier boot (the host then sends HOST_CAP cal_done = 1). */
+  readonly calibrated: boolean;
+  /** Called when this boot finishes cold-boot calibration. */
+  readonly onCalibrated: () => void;
 }
 
 /** One line of the firmware's log: what it received or sent, in order. */
@@ -61,9 +72,17 @@ export interface SimReceivedFile {
   readonly segments: number;
 }
 
-const ERR = { MALFORMED: 1, NO_MEMORY: 2, INVALID_ARGUMENT: 48, INCOMPATIBLE_STATE: 90 } as const;
+const ERR = { MALFORMED: 1, NO_MEMORY: 2, INVALID_ARGUMENT: 48, INVALID_QMI_COMMAND: 71, INCOMPATIBLE_STATE: 90 } as const;
 
-type Phase = 'boot' | 'host-cap' | 'mem-requested' | 'mem-ready' | 'cap' | 'bdf-done' | 'm3-done' | 'ini' | 'cfg' | 'running';
+/** total_size of the data-less EEPROM BDF_DOWNLOAD (ATH11K_QMI_MAX_BDF_FILE_NAME_SIZE). */
+const EEPROM_TOTAL_SIZE = 64;
+
+/** HOST_CAP mlo_group_id of a device in no group (ath12k ATH12K_INVALID_GROUP_ID). */
+const LONE_GROUP_ID = 0xff;
+/** ATH12K_FW_FEATURE_MLO. */
+const FW_FEATURE_MLO = 1;
+
+type Phase = 'boot' | 'host-cap' | 'mem-requested' | 'mem-ready' | 'cap' | 'bdf-done' | 'm3-done' | 'calibrating' | 'calibrated' | 'ini' | 'cfg' | 'running';
 
 const badCapResp = qmiResponse('wlfw_cap_resp_bad', wlfw.QMI_WLFW_CAP_V01, { resp: qmiResultField, chip_info: opt(0x10, u8) });
 const badHostCapResp = qmiResponse('wlfw_host_cap_resp_bad', wlfw.QMI_WLFW_HOST_CAP_V01, { resp: opt(0x02, u8) });
@@ -90,6 +109,9 @@ export class WlfwFirmware {
   private service: QmiService | undefined;
   private stopped = false;
   private hostCapValue: QmiValue<typeof wlfw.wlfw_host_cap_req> | undefined;
+  /** WLAN_MODE(OFF) arrived (the host's orderly stop). */
+  modeOffReceived = false;
+  private calibratedThisBoot = false;
 
   constructor(
     readonly profile: SimChipProfile,
@@ -99,6 +121,7 @@ export class WlfwFirmware {
     /** Called when a crash fault fires. */
     private readonly onCrash: (mode: 'detach' | 'service' | 'rejuvenate') => void,
     private readonly onRunning: () => void,
+    private readonly context: SimBootContext = { calibrated: false, onCalibrated: () => undefined },
   ) {
     const board = { type: profile.boardElf ? 1 : 0, data: files.board };
     this.expectedFiles = [
@@ -106,6 +129,11 @@ export class WlfwFirmware {
       board,
       ...(profile.eepromCaldata && !profile.boardElf ? [{ type: 3, data: undefined }] : files.caldata ? [{ type: profile.caldataType, data: files.caldata }] : []),
     ];
+  }
+
+  /** This boot must calibrate before mission mode (cold-boot chip, not yet calibrated). */
+  private get mustCalibrate(): boolean {
+    return this.profile.coldBoot !== undefined && !this.context.calibrated;
   }
 
   /** True once WLAN_MODE(NORMAL) was accepted. */
@@ -126,17 +154,23 @@ export class WlfwFirmware {
   install(service: QmiService): void {
     this.service = service;
     const p = this.profile;
-    if (p.phyCap) {
-      service.handle(wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, async (_r, ctx) => {
-        this.rx(wlfw.QMI_WLFW_PHY_CAP_V01, 'PHY_CAP', {}, ctx.peer);
-        await this.pause('phy-cap');
-        return { num_phy: p.numPhy, board_id: this.boardId, single_chip_mlo_support: 0 };
-      });
-    }
+    service.handle(wlfw.wlfw_phy_cap_req, wlfw.wlfw_phy_cap_resp, async (_r, ctx) => {
+      this.rx(wlfw.QMI_WLFW_PHY_CAP_V01, 'PHY_CAP', {}, ctx.peer);
+      await this.pause('phy-cap');
+      // ath11k never sends 0x57 (ath11k_qmi_event_server_arrive: IND_REGISTER, then HOST_CAP); its firmware does not know it.
+      if (!p.phyCap) this.refuse('PHY_CAP sent to ath11k firmware', ERR.INVALID_QMI_COMMAND);
+      if (this.phase !== 'boot' || this.peers.length > 0) this.refuse(`PHY_CAP in phase ${this.phase} (ath12k sends it before IND_REGISTER)`, ERR.INCOMPATIBLE_STATE);
+      if (this.faults.phyCapFails) throw new QmiResultError('PHY_CAP', 1, ERR.INVALID_QMI_COMMAND);
+      return { num_phy: p.numPhy, board_id: this.boardId, single_chip_mlo_support: p.singleChipMlo ? 1 : 0 };
+    });
     service.handle(wlfw.wlfw_ind_register_req, wlfw.wlfw_ind_register_resp, async (r, ctx) => {
       this.rx(wlfw.QMI_WLFW_IND_REGISTER_V01, 'IND_REGISTER', r, ctx.peer);
       await this.pause('ind-register');
       if (r.client_id !== 0x4b4e454c) this.refuse(`IND_REGISTER client_id ${r.client_id}`, ERR.INVALID_ARGUMENT);
+      // ath1xk_qmi_fw_ind_register_send leaves these invalid: a request carrying them is not the kernel's.
+      for (const k of ['initiate_cal_download_enable', 'initiate_cal_update_enable', 'msa_ready_enable', 'pin_connect_result_enable'] as const) {
+        if (r[k] !== undefined) this.refuse(`IND_REGISTER carries ${k}, which the kernel leaves out`, ERR.INVALID_ARGUMENT);
+      }
       if (r.fw_ready_enable !== 1 && r.fw_init_done_enable !== 1) this.refuse('IND_REGISTER enables neither fw_ready nor fw_init_done', ERR.INVALID_ARGUMENT);
       const memInds = p.memoryRequests.length > 0;
       if (memInds && (r.request_mem_enable !== 1 || r.fw_mem_ready_enable !== 1)) this.refuse('IND_REGISTER without request_mem/fw_mem_ready', ERR.INVALID_ARGUMENT);
@@ -155,7 +189,20 @@ export class WlfwFirmware {
         if ((r as Record<string, unknown>)[k] !== v) this.refuse(`HOST_CAP ${k}=${String((r as Record<string, unknown>)[k])}, expected ${v}`, ERR.INVALID_ARGUMENT);
       }
       if (!('nm_modem' in p.hostCap) && r.nm_modem !== undefined) this.refuse(`HOST_CAP nm_modem=${r.nm_modem} on a chip without internal sleep clock`, ERR.INVALID_ARGUMENT);
-      if (p.mlo && (r.mlo_capable !== 1 || r.mlo_num_chips === undefined || r.mlo_chip_id === undefined)) this.refuse('HOST_CAP without MLO fields', ERR.INVALID_ARGUMENT);
+      const m3Pair = p.m3 ? 1 : undefined;
+      if (r.m3_support !== m3Pair || r.m3_cache_support !== m3Pair) this.refuse(`HOST_CAP m3_support/m3_cache_support ${r.m3_support}/${r.m3_cache_support}, expected ${m3Pair ?? 'absent'}`, ERR.INVALID_ARGUMENT);
+      // ath11k: qmi.cal_done (1 once cold-boot calibration ran, across restarts); ath12k v6.18: always 0.
+      const calDone = p.family === 'ath11k' && p.coldBoot !== undefined && this.context.calibrated ? 1 : 0;
+      if (r.cal_done !== calDone) this.refuse(`HOST_CAP cal_done=${r.cal_done}, expected ${calDone}`, ERR.INVALID_ARGUMENT);
+      if (p.family === 'ath12k') {
+        if (r.feature_list !== p.featureList) this.refuse(`HOST_CAP feature_list=${r.feature_list}, expected ${p.featureList}`, ERR.INVALID_ARGUMENT);
+        if (r.mlo_capable !== undefined) {
+          const capable = (p.fwFeatures ?? []).includes(FW_FEATURE_MLO) || p.singleChipMlo === true;
+          if (!capable) this.refuse('HOST_CAP MLO block for firmware without MLO capability', ERR.INVALID_ARGUMENT);
+          if (r.max_mlo_peer !== p.maxMloPeer) this.refuse(`HOST_CAP max_mlo_peer=${r.max_mlo_peer}, expected ${p.maxMloPeer}`, ERR.INVALID_ARGUMENT);
+          if (r.mlo_num_chips === 1 && r.mlo_group_id !== LONE_GROUP_ID) this.refuse(`HOST_CAP mlo_group_id=${r.mlo_group_id} for a lone device, expected 0xff`, ERR.INVALID_ARGUMENT);
+        }
+      } else if (r.feature_list !== undefined || r.mlo_capable !== undefined) this.refuse('HOST_CAP carries ath12k-only fields', ERR.INVALID_ARGUMENT);
       this.hostCapValue = r;
       this.phase = 'host-cap';
       if (p.memoryRequests.length > 0) this.later('request-mem', () => this.requestMemory());
@@ -236,7 +283,7 @@ export class WlfwFirmware {
     service.handle(wlfw.wlfw_wlan_ini_req, wlfw.wlfw_wlan_ini_resp, async (r, ctx) => {
       this.rx(wlfw.QMI_WLFW_WLAN_INI_V01, 'WLAN_INI', r, ctx.peer);
       await this.pause('wlan-ini');
-      if (this.phase !== 'm3-done') this.refuse(`WLAN_INI in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+      if (this.phase !== 'm3-done' && !(this.phase === 'calibrated' && p.coldBoot === 'continue')) this.refuse(`WLAN_INI in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       if (r.enablefwlog !== 1) this.refuse('WLAN_INI without enablefwlog', ERR.INVALID_ARGUMENT);
       this.phase = 'ini';
       return {};
@@ -244,14 +291,19 @@ export class WlfwFirmware {
     service.handle(wlfw.wlfw_wlan_cfg_req, wlfw.wlfw_wlan_cfg_resp, async (r, ctx) => {
       this.rx(wlfw.QMI_WLFW_WLAN_CFG_V01, 'WLAN_CFG', r, ctx.peer);
       await this.pause('wlan-cfg');
-      const expected = p.expectWlanIni ? 'ini' : 'm3-done';
-      if (this.phase !== expected) this.refuse(`WLAN_CFG in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+      const ready = p.expectWlanIni ? this.phase === 'ini' : this.phase === 'm3-done' || (this.phase === 'calibrated' && p.coldBoot === 'continue');
+      if (!ready) this.refuse(`WLAN_CFG in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       if (r.host_version !== 'WIN' || !r.tgt_cfg?.length || !r.svc_cfg?.length) this.refuse('WLAN_CFG without host_version/CE tables', ERR.INVALID_ARGUMENT);
       const ceMismatch = kernelCeMismatch(p.kernelCe, r.tgt_cfg, r.svc_cfg);
       if (ceMismatch) this.refuse(`WLAN_CFG ${ceMismatch}`, ERR.INVALID_ARGUMENT);
       if ((p.shadow === 'v2') !== !!r.shadow_reg_v2?.length || (p.shadow === 'v3') !== !!r.shadow_reg_v3?.length) {
         this.refuse(`WLAN_CFG shadow registers: expected ${p.shadow}`, ERR.INVALID_ARGUMENT);
       }
+      const shadow = (r.shadow_reg_v2 ?? r.shadow_reg_v3 ?? []).map((x) => x.addr);
+      const want = p.kernelShadow ?? [];
+      const bad = shadow.length !== want.length ? -1 : shadow.findIndex((a, i) => a !== want[i]);
+      if (shadow.length !== want.length) this.refuse(`WLAN_CFG shadow list has ${shadow.length} registers, expected ${want.length}`, ERR.INVALID_ARGUMENT);
+      if (bad >= 0) this.refuse(`WLAN_CFG shadow register ${bad} is 0x${shadow[bad].toString(16)}, expected 0x${want[bad].toString(16)}`, ERR.INVALID_ARGUMENT);
       this.phase = 'cfg';
       return {};
     });
@@ -260,10 +312,27 @@ export class WlfwFirmware {
       await this.pause('wlan-mode');
       if (r.mode === 4) {
         this.phase = 'boot';
+        this.modeOffReceived = true;
+        return {};
+      }
+      if (r.mode === 7) {
+        // ATH11K_FIRMWARE_MODE_COLD_BOOT right after FW_INIT_DONE, only on chips that calibrate, once.
+        if (p.coldBoot === undefined) this.refuse('WLAN_MODE(COLD_BOOT) to a chip without cold-boot calibration', ERR.INVALID_ARGUMENT);
+        if (!this.mustCalibrate) this.refuse('WLAN_MODE(COLD_BOOT) after calibration was done', ERR.INCOMPATIBLE_STATE);
+        if (this.phase !== 'm3-done') this.refuse(`WLAN_MODE(COLD_BOOT) in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+        this.phase = 'calibrating';
+        this.later('cal-done', () => {
+          this.phase = 'calibrated';
+          this.calibratedThisBoot = true;
+          this.context.onCalibrated();
+          if (this.faults.withhold !== 'cal-done') void this.indicate(wlfw.wlfw_cal_done_ind, {}, 'CAL_DONE');
+        });
         return {};
       }
       if (this.phase !== 'cfg') this.refuse(`WLAN_MODE in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
-      if (r.mode !== 0) this.refuse(`WLAN_MODE ${r.mode}`, ERR.INVALID_ARGUMENT);
+      const calibrated = this.context.calibrated || (p.coldBoot === 'continue' && this.calibratedThisBoot);
+      if (p.coldBoot !== undefined && !calibrated) this.refuse('WLAN_MODE(mission) before cold-boot calibration', ERR.INCOMPATIBLE_STATE);
+      if (r.mode !== 0 && r.mode !== 1) this.refuse(`WLAN_MODE ${r.mode}`, ERR.INVALID_ARGUMENT);
       this.phase = 'running';
       this.onRunning();
       return {};
@@ -280,7 +349,7 @@ export class WlfwFirmware {
     const cur = this.current;
     const total = expected.data?.length ?? 0;
     if (r.seg_id !== cur.segments) this.refuse(`BDF_DOWNLOAD seg_id ${r.seg_id}, expected ${cur.segments}`, ERR.INVALID_ARGUMENT);
-    if (r.total_size !== total - (this.profile.fixedBdfAddr ? 0 : cur.size)) {
+    if (r.total_size !== (expected.data ? total - (this.profile.fixedBdfAddr ? 0 : cur.size) : EEPROM_TOTAL_SIZE)) {
       this.refuse(`BDF_DOWNLOAD total_size ${r.total_size}, expected ${total - cur.size} bytes remaining`, ERR.INVALID_ARGUMENT);
     }
     if (this.profile.fixedBdfAddr) {
@@ -316,7 +385,7 @@ export class WlfwFirmware {
     void this.indicate(wlfw.wlfw_request_mem_ind, { mem_seg: segs.map((s) => ({ size: s.size, type: s.type, mem_cfg: [] })) }, 'REQUEST_MEM');
   }
 
-  private async indicate<S extends typeof wlfw.wlfw_fw_mem_ready_ind | typeof wlfw.wlfw_request_mem_ind | typeof wlfw.wlfw_fw_init_done_ind | typeof wlfw.wlfw_rejuvenate_ind>(
+  private async indicate<S extends typeof wlfw.wlfw_fw_mem_ready_ind | typeof wlfw.wlfw_request_mem_ind | typeof wlfw.wlfw_fw_init_done_ind | typeof wlfw.wlfw_rejuvenate_ind | typeof wlfw.wlfw_cal_done_ind>(
     schema: S,
     value: QmiValue<S>,
     name: string,
