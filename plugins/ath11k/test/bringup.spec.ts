@@ -27,16 +27,43 @@ const CASES: Case[] = [
     board: { type: 1, regdb: true, elf: true },
   },
   {
+    // Cold-boot calibration (coldboot_cal_mm, cbcal_restart_fw): WLAN_MODE(7), CAL_DONE, power cycle,
+    // then the second boot runs the whole sequence again into mission mode.
     chip: 'IPQ8074',
-    order: [...PROBE, 'IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_CFG', 'WLAN_MODE'],
+    order: [
+      ...['IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_MODE'],
+      ...['IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_CFG', 'WLAN_MODE'],
+    ],
     board: { type: 0, regdb: false, cal: 2, elf: false },
   },
   {
+    // Cold-boot calibration without restart: WLAN_MODE(7), CAL_DONE, then mission mode in the same boot.
     chip: 'WCN6750',
-    order: [...PROBE, 'IND_REGISTER', 'HOST_CAP', 'CAP', 'DEVICE_INFO', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE'],
+    order: [...PROBE, 'IND_REGISTER', 'HOST_CAP', 'CAP', 'DEVICE_INFO', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_MODE', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE'],
     board: { type: 1, regdb: true, elf: true },
   },
+  {
+    // WCN6855 hw2.1: the revision from TCSR_SOC_HW_VERSION minor 0x10 (ath11k_pci_probe), files from WCN6855/hw2.1.
+    chip: 'WCN6855 hw2.1',
+    order: [...PROBE, 'IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE'],
+    board: { type: 1, regdb: true, elf: true },
+  },
+  {
+    chip: 'QCA2066',
+    order: [...PROBE, 'IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE'],
+    board: { type: 1, regdb: true, elf: true },
+  },
+  {
+    chip: 'IPQ6018',
+    order: [
+      ...['IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_MODE'],
+      ...['IND_REGISTER', 'HOST_CAP', 'RESPOND_MEM', 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_CFG', 'WLAN_MODE'],
+    ],
+    board: { type: 0, regdb: false, cal: 2, elf: false },
+  },
 ];
+
+const COLD_BOOT_RESTART = ['IPQ8074', 'IPQ6018'];
 
 /** Collapses runs of the same request (BDF segments) into one entry. */
 function collapse(names: string[]): string[] {
@@ -59,27 +86,36 @@ describe('ath11k loader against its firmware simulators', function () {
         throw new Error(`${e.message}; log: ${JSON.stringify(rig.logs.filter((l) => l.level !== 'debug').map((l) => l.obj))}`);
       });
 
-      expect(card.firmware!.violations).to.deep.equal([]);
+      expect(card.boots.flatMap((b) => b.violations)).to.deep.equal([]);
       expect(collapse(requestNames(card))).to.deep.equal(c.order);
+      const chipName = c.chip.split(' ')[0];
+      const restart = COLD_BOOT_RESTART.includes(c.chip);
+      expect(card.powerCycles).to.equal(restart ? 1 : 0);
 
       const [ind] = requestsNamed(card, 'IND_REGISTER');
       expect(ind).to.include({ fw_ready_enable: 1, client_id: 0x4b4e454c, fw_init_done_enable: 1, cal_done_enable: 1 });
+      // ath11k_qmi_fw_ind_register_send leaves these TLVs out.
+      for (const k of ['initiate_cal_download_enable', 'initiate_cal_update_enable', 'msa_ready_enable', 'pin_connect_result_enable']) expect(ind[k], k).to.equal(undefined);
       if (c.chip === 'WCN6750') expect(ind.request_mem_enable).to.equal(undefined);
       else expect(ind).to.include({ request_mem_enable: 1, fw_mem_ready_enable: 1 });
 
-      const [hostCap] = requestsNamed(card, 'HOST_CAP');
+      const hostCaps = requestsNamed(card, 'HOST_CAP');
+      const hostCap = hostCaps[hostCaps.length - 1];
       expect(hostCap).to.include({ num_clients: 1, bdf_support: 1 });
-      const m3 = ['QCA6390', 'WCN6855', 'QCN9074'].includes(c.chip);
+      // cal_done is 0 until cold-boot calibration ran, then 1 in the next boot's HOST_CAP.
+      expect(hostCaps.map((h) => h.cal_done)).to.deep.equal(restart ? [0, 1] : [0]);
+      const m3 = ['QCA6390', 'WCN6855', 'QCN9074', 'QCA2066'].includes(chipName);
       expect(hostCap.m3_support).to.equal(m3 ? 1 : undefined);
-      expect(hostCap.nm_modem).to.equal(['QCA6390', 'WCN6855'].includes(c.chip) ? 0x1e : undefined);
+      expect(hostCap.nm_modem).to.equal(['QCA6390', 'WCN6855', 'QCA2066'].includes(chipName) ? 0x1e : undefined);
       expect(hostCap.mem_cfg_mode).to.equal(c.chip === 'QCN9074' ? 2 : 0);
 
-      const bdf = requestsNamed(card, 'BDF_DOWNLOAD');
+      const lastBoot = card.boots[card.boots.length - 1];
+      const bdf = lastBoot.log.filter((l) => l.dir === 'rx' && l.name === 'BDF_DOWNLOAD').map((l) => l.value as Record<string, unknown>);
       const types = [...new Set(bdf.map((b) => b.bdf_type))];
       expect(types).to.deep.equal([...(c.board.regdb ? [4] : []), c.board.type, ...(c.board.cal !== undefined ? [c.board.cal] : [])]);
       for (const b of bdf) expect(b.file_id).to.equal(0x1a);
       const board = bdf.filter((b) => b.bdf_type === c.board.type);
-      if (c.chip === 'IPQ8074') {
+      if (restart) {
         expect(board).to.have.length(1);
         expect(board[0]).to.include({ end: 1, data: undefined });
       } else {
@@ -91,18 +127,23 @@ describe('ath11k loader against its firmware simulators', function () {
       }
       expect(card.firmware!.received.map((f) => f.bdfType)).to.deep.equal(types);
 
-      const [m3info] = requestsNamed(card, 'M3_INFO');
+      const m3info = requestsNamed(card, 'M3_INFO').pop()!;
       if (m3) expect(m3info.size).to.equal(64 * 1024);
       else expect(m3info).to.deep.equal({ addr: 0n, size: 0 });
 
       const [cfg] = requestsNamed(card, 'WLAN_CFG') as { host_version: string; tgt_cfg: unknown[]; shadow_reg_v2?: unknown[]; shadow_reg_v3?: unknown[] }[];
       expect(cfg.host_version).to.equal('WIN');
       expect(cfg.tgt_cfg.length).to.be.within(1, 12);
-      expect(cfg.shadow_reg_v2?.length ?? 0).to.equal(['QCA6390', 'WCN6855', 'WCN6750'].includes(c.chip) ? 36 : 0);
+      // One target HP/TP register per SRNG: 20 non-CE rings and 10 CE rings (of HAL_SHADOW_NUM_REGS 36).
+      expect(cfg.shadow_reg_v2?.length ?? 0).to.equal(['QCA6390', 'WCN6855', 'WCN6750', 'QCA2066'].includes(chipName) ? 30 : 0);
       expect(cfg.shadow_reg_v3).to.equal(undefined);
-      expect(requestsNamed(card, 'WLAN_MODE')).to.deep.equal([{ mode: 0, hw_debug: 0 }]);
+      const calibrates = restart || c.chip === 'WCN6750';
+      expect(requestsNamed(card, 'WLAN_MODE')).to.deep.equal([...(calibrates ? [{ mode: 7, hw_debug: 0 }] : []), { mode: 0, hw_debug: 0 }]);
 
-      expect(status).to.include({ state: 'ready', chip: c.chip, boardId: 0x1a, node: 7, family: 'ath11k' });
+      expect(status).to.include({ state: 'ready', chip: chipName, hwRev: card.profile.hwRev, boardId: 0x1a, node: 7, family: 'ath11k' });
+      expect(status.calDone).to.equal(calibrates ? true : undefined);
+      expect(status.chipBy).to.equal(card.profile.ahb ? 'compatible' : 'pci');
+      expect(status.recoveries).to.equal(0);
       expect(status.fwBuildId).to.not.match(/^QC_IMAGE_VERSION_STRING=/);
       expect(status.bytesDownloaded).to.equal(status.bytesTotal);
       const table = formatCardTable([status]).split('\n');
@@ -111,7 +152,7 @@ describe('ath11k loader against its firmware simulators', function () {
       expect(status.boardSource).to.equal('board-2.bin');
       expect(status.boardName).to.match(/^bus=(pci|ahb),/);
       expect(table[1]).to.contain(status.boardName!);
-      expect(table[1].split(/\s+/)).to.include.members([String(status.endpoint), 'mhi:0000:01:00.0', '7', c.chip, '0x1a', 'ready']);
+      expect(table[1].split(/\s+/)).to.include.members([String(status.endpoint), 'mhi:0000:01:00.0', '7', chipName, '0x1a', 'ready']);
     });
   }
 

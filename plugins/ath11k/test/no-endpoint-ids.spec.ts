@@ -51,14 +51,15 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
       router,
       provider: withoutEndpointIds(router),
       logger,
-      // Without a backend key the node a card presents selects its identity (and so its caldata, cal-pci-<address>.bin).
+      // Without a backend key the node a card presents selects its identity: the PCI ids that tell the family
+      // (instance 7 is QCN9074 or QCN9274) and the address (its caldata, cal-pci-<address>.bin).
       config: {
         ath11k: {
           firmwareDir: dir,
           requestTimeoutMs: 2000,
           indicationTimeoutMs: 2000,
           retryDelayMs: 20,
-          identities: [7, 8].map((node, i) => ({ node, address: `0000:0${i + 1}:00.0` })),
+          identities: [7, 8].map((node, i) => ({ node, address: `0000:0${i + 1}:00.0`, vendor: '0x17cb', device: '0x1104' })),
         },
       },
     });

@@ -28,15 +28,19 @@ describe('ath12k loader against its firmware simulators', function () {
       const mem = c.chip === 'WCN7850' ? ['RESPOND_MEM', 'RESPOND_MEM'] : ['RESPOND_MEM'];
       expect(collapse(requestNames(card))).to.deep.equal(['PHY_CAP', 'IND_REGISTER', 'HOST_CAP', ...mem, 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE']);
       const [hostCap] = requestsNamed(card, 'HOST_CAP');
-      expect(hostCap).to.include({ mlo_capable: 1, mlo_chip_id: 0, mlo_num_chips: 1, max_mlo_peer: 256, m3_support: 1 });
+      // A lone device: hardware group ATH12K_INVALID_GROUP_ID 0xff, device 0; MLO-capable by firmware-2.bin
+      // FW_FEATURE_MLO (QCN9274) or PHY_CAP single_chip_mlo_support (WCN7850); max_mlo_peer from hw_params.
+      expect(hostCap).to.include({ mlo_capable: 1, mlo_chip_id: 0, mlo_group_id: 0xff, mlo_num_chips: 1, max_mlo_peer: c.chip === 'WCN7850' ? 32 : 256, m3_support: 1, cal_done: 0 });
+      for (const k of ['initiate_cal_download_enable', 'initiate_cal_update_enable', 'msa_ready_enable', 'pin_connect_result_enable']) expect(requestsNamed(card, 'IND_REGISTER')[0][k], k).to.equal(undefined);
       expect(hostCap.nm_modem).to.equal(c.nm);
       // ath12k_hw_params.qmi_cnss_feature_bitmap: QCN9274 0x08, WCN7850 0x18.
       expect(hostCap.feature_list).to.equal(BigInt(c.chip === 'QCN9274' ? 0x08 : 0x18));
       expect([...new Set(requestsNamed(card, 'BDF_DOWNLOAD').map((b) => b.bdf_type))]).to.deep.equal(c.types);
       const [cfg] = requestsNamed(card, 'WLAN_CFG') as { shadow_reg_v2?: unknown[]; shadow_reg_v3?: unknown[] }[];
       expect(cfg.shadow_reg_v2).to.equal(undefined);
-      expect(cfg.shadow_reg_v3?.length ?? 0).to.equal(c.shadow === 'v3' ? 40 : 0);
-      expect(status).to.include({ state: 'ready', chip: c.chip, boardId: 0x2b, family: 'ath12k' });
+      // WCN7850: 29 UMAC rings + 7 CE rings, each its target HP/TP register.
+      expect(cfg.shadow_reg_v3?.length ?? 0).to.equal(c.shadow === 'v3' ? 36 : 0);
+      expect(status).to.include({ state: 'ready', chip: c.chip, boardId: 0x2b, family: 'ath12k', chipBy: 'pci', numRadios: c.chip === 'WCN7850' ? 1 : 2 });
     });
   }
 
@@ -103,7 +107,7 @@ describe('ath12k loader against its firmware simulators', function () {
     const a12 = await rig.loader('ath12k').whenReady([ath12kCard.key], 10_000);
     expect(a11.map((s) => s.chip)).to.deep.equal(['QCN9074', 'QCN9074', 'WCN6855']);
     expect(a12.map((s) => s.chip)).to.deep.equal(['WCN7850']);
-    // Each loader declined the other family's cards after the PHY_CAP probe.
+    // Each loader declined the other family's cards by PCI device id, before any QMI.
     expect(rig.loader('ath11k').snapshot().map((s) => s.key)).to.deep.equal(ath11kCards.map((c) => c.key));
     expect(rig.loader('ath12k').snapshot().map((s) => s.key)).to.deep.equal([ath12kCard.key]);
     for (const c of [...ath11kCards, ath12kCard]) expect(c.firmware!.violations, c.key).to.deep.equal([]);

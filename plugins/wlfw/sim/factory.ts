@@ -15,6 +15,7 @@ export interface SimulatedCardSpec {
   readonly expectedFiles?: SimulatedCardOptions['expectedFiles'];
   readonly eepromCaldata?: boolean;
   readonly node?: number;
+  readonly instanceShift?: boolean;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {
@@ -29,22 +30,31 @@ export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChi
 export async function writeSimulatedFirmwareDirFrom(
   profiles: Readonly<Record<string, SimChipProfile>>,
   dir: string,
-  cards: readonly Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'>[],
+  cards: readonly (Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'> & { readonly profile?: SimChipProfile })[],
 ): Promise<string[]> {
   const written: string[] = [];
+  // A SimulatedCard carries its profile (its chip name alone does not say the hw revision); a spec names the profile key.
+  const profileOf = (card: (typeof cards)[number]): SimChipProfile => {
+    const profile = card.profile ?? profiles[card.chip];
+    if (!profile) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, card.chip);
+    return profile;
+  };
+  const byDir = new Map<string, { profile: SimChipProfile; cards: (typeof cards)[number][] }>();
   for (const card of cards) {
-    if (!profiles[card.chip]) throw new InvalidArgumentError('chip', `one of ${Object.keys(profiles).join(', ')}`, card.chip);
+    const profile = profileOf(card);
+    const dirKey = `${profile.chip}/${profile.hwRev}`;
+    const entry = byDir.get(dirKey) ?? { profile, cards: [] };
+    entry.cards.push(card);
+    byDir.set(dirKey, entry);
   }
-  for (const chip of new Set(cards.map((c) => c.chip))) {
-    written.push(...(await writeSimulatedFiles(dir, profiles[chip], cards.filter((c) => c.chip === chip))));
-  }
+  for (const { profile, cards: group } of byDir.values()) written.push(...(await writeSimulatedFiles(dir, profile, group)));
   return [...new Set(written)];
 }
 
 /** A family's simulated cards: what plugins/ath11k/sim and plugins/ath12k/sim export, from the family's chip profiles. */
 export function simulatedFamily(profiles: Readonly<Record<string, SimChipProfile>>): {
   createSimulatedCard(spec: SimulatedCardSpec): SimulatedCard;
-  writeSimulatedFirmwareDir(dir: string, cards: readonly Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'>[]): Promise<string[]>;
+  writeSimulatedFirmwareDir(dir: string, cards: readonly (Pick<SimulatedCardSpec, 'chip' | 'pciAddress' | 'boardId'> & { readonly profile?: SimChipProfile })[]): Promise<string[]>;
 } {
   return {
     createSimulatedCard: (spec) => createSimulatedCardFrom(profiles, spec),

@@ -95,6 +95,8 @@ export function matchPciDevice(family: WlfwFamily, chips: readonly WlfwChipParam
     if (owner && owner !== family) return { kind: 'other-family', family: owner };
     return { kind: 'unknown', device: identity.device };
   }
+  // QCN9074: the probe sets the one revision without reading the SoC version.
+  if (rows.length === 1 && !rows[0].socVersion) return { kind: 'chip', chip: rows[0], by: 'pci' };
   if (identity.socHwVersion === undefined) return { kind: 'chip', chip: rows[0], by: 'pci-default-revision' };
   const chip = chipFromSocVersion(family, rows, identity.socHwVersion, identity.socHwSubVersion);
   if (!chip) return { kind: 'unsupported-soc', device: identity.device, socHwVersion: identity.socHwVersion, socHwSubVersion: identity.socHwSubVersion };
