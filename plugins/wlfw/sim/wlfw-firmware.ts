@@ -74,6 +74,9 @@ export interface SimReceivedFile {
 
 const ERR = { MALFORMED: 1, NO_MEMORY: 2, INVALID_ARGUMENT: 48, INVALID_QMI_COMMAND: 71, INCOMPATIBLE_STATE: 90 } as const;
 
+/** hw_params.fw.board_size of every ath11k and ath12k chip (256 * 1024). */
+const KERNEL_BOARD_SIZE = 256 * 1024;
+
 /** total_size of the data-less EEPROM BDF_DOWNLOAD (ATH11K_QMI_MAX_BDF_FILE_NAME_SIZE). */
 const EEPROM_TOTAL_SIZE = 64;
 
@@ -123,7 +126,8 @@ export class WlfwFirmware {
     private readonly onRunning: () => void,
     private readonly context: SimBootContext = { calibrated: false, onCalibrated: () => undefined },
   ) {
-    const board = { type: profile.boardElf ? 1 : 0, data: files.board };
+    // The host sends min(file, hw_params.fw.board_size): 256 KiB on every ath11k/ath12k chip (core.c / hw.c .fw.board_size).
+    const board = { type: profile.boardElf ? 1 : 0, data: files.board.subarray(0, KERNEL_BOARD_SIZE) };
     this.expectedFiles = [
       ...(files.regdb ? [{ type: 4, data: files.regdb }] : []),
       board,
