@@ -14,6 +14,24 @@ const WMI: SimKernelCe['svc'] = [
 
 /** Per chip (ath12k_hw_params[].target_ce_config / svc_to_ce_map). */
 export const ATH12K_KERNEL_CE: Readonly<Record<string, SimKernelCe>> = {
+  // ath12k_target_ce_config_wlan_ipq5332 (12 pipes, CE10/11 PIPEDIR_NONE), ..._service_to_ce_map_wlan_ipq5332 (len 18, ends with WMI_CONTROL_DIAG 0x107 IN 9).
+  IPQ5332: {
+    tgt: [
+      [0, 2, 32, 2048, 0],
+      [1, 1, 32, 2048, 0],
+      [2, 1, 32, 2048, 0],
+      [3, 2, 32, 2048, 0],
+      [4, 2, 256, 256, 8],
+      [5, 1, 32, 2048, 0],
+      [6, 3, 32, 16384, 0],
+      [7, 2, 32, 2048, 0],
+      [8, 3, 32, 16384, 0],
+      [9, 1, 32, 2048, 0],
+      [10, 0, 0, 0, 0],
+      [11, 0, 0, 0, 0],
+    ],
+    svc: [...WMI, [0x001, 2, 0], [0x001, 1, 1], [0xfe00, 2, 0], [0xfe00, 1, 1], [0x300, 2, 4], [0x300, 1, 1], [0x600, 1, 5], [0x107, 1, 9]],
+  },
   // ath12k_target_ce_config_wlan_qcn9274, ath12k_target_service_to_ce_map_wlan_qcn9274 (len 18).
   QCN9274: {
     tgt: [

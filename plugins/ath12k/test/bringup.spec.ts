@@ -15,6 +15,8 @@ describe('ath12k loader against its firmware simulators', function () {
   const cases = [
     { chip: 'QCN9274', types: [4, 0, 2], shadow: 'none', nm: undefined },
     { chip: 'WCN7850', types: [4, 1], shadow: 'v3', nm: 0x0e },
+    { chip: 'QCN9274 hw1.0', types: [4, 0, 2], shadow: 'none', nm: undefined },
+    { chip: 'IPQ5332', types: [4, 0, 2], shadow: 'none', nm: undefined },
   ];
   for (const c of cases) {
     it(`should bring up ${c.chip} with PHY_CAP first and the §4.4 sequence`, async () => {
@@ -27,20 +29,26 @@ describe('ath12k loader against its firmware simulators', function () {
       expect(card.firmware!.violations).to.deep.equal([]);
       const mem = c.chip === 'WCN7850' ? ['RESPOND_MEM', 'RESPOND_MEM'] : ['RESPOND_MEM'];
       expect(collapse(requestNames(card))).to.deep.equal(['PHY_CAP', 'IND_REGISTER', 'HOST_CAP', ...mem, 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE']);
+      expect(card.profile.hwRev).to.equal(c.chip === 'QCN9274 hw1.0' || c.chip === 'IPQ5332' ? 'hw1.0' : 'hw2.0');
       const [hostCap] = requestsNamed(card, 'HOST_CAP');
       // A lone device: hardware group ATH12K_INVALID_GROUP_ID 0xff, device 0; MLO-capable by firmware-2.bin
       // FW_FEATURE_MLO (QCN9274) or PHY_CAP single_chip_mlo_support (WCN7850); max_mlo_peer from hw_params.
-      expect(hostCap).to.include({ mlo_capable: 1, mlo_chip_id: 0, mlo_group_id: 0xff, mlo_num_chips: 1, max_mlo_peer: c.chip === 'WCN7850' ? 32 : 256, m3_support: 1, cal_done: 0 });
+      const chipName = c.chip.split(' ')[0];
+      // hw1.0 and IPQ5332 simulate firmware without firmware-2.bin MLO and without single_chip_mlo_support: no MLO block.
+      if (c.chip === 'QCN9274' || c.chip === 'WCN7850') {
+        expect(hostCap).to.include({ mlo_capable: 1, mlo_chip_id: 0, mlo_group_id: 0xff, mlo_num_chips: 1, max_mlo_peer: c.chip === 'WCN7850' ? 32 : 256, cal_done: 0 });
+      } else expect(hostCap.mlo_capable).to.equal(undefined);
+      expect(hostCap.m3_support).to.equal(c.chip === 'IPQ5332' ? undefined : 1);
       for (const k of ['initiate_cal_download_enable', 'initiate_cal_update_enable', 'msa_ready_enable', 'pin_connect_result_enable']) expect(requestsNamed(card, 'IND_REGISTER')[0][k], k).to.equal(undefined);
       expect(hostCap.nm_modem).to.equal(c.nm);
       // ath12k_hw_params.qmi_cnss_feature_bitmap: QCN9274 0x08, WCN7850 0x18.
-      expect(hostCap.feature_list).to.equal(BigInt(c.chip === 'QCN9274' ? 0x08 : 0x18));
+      expect(hostCap.feature_list).to.equal(BigInt(chipName === 'WCN7850' ? 0x18 : 0x08));
       expect([...new Set(requestsNamed(card, 'BDF_DOWNLOAD').map((b) => b.bdf_type))]).to.deep.equal(c.types);
       const [cfg] = requestsNamed(card, 'WLAN_CFG') as { shadow_reg_v2?: unknown[]; shadow_reg_v3?: unknown[] }[];
       expect(cfg.shadow_reg_v2).to.equal(undefined);
       // WCN7850: 29 UMAC rings + 7 CE rings, each its target HP/TP register.
       expect(cfg.shadow_reg_v3?.length ?? 0).to.equal(c.shadow === 'v3' ? 36 : 0);
-      expect(status).to.include({ state: 'ready', chip: c.chip, boardId: 0x2b, family: 'ath12k', chipBy: 'pci', numRadios: c.chip === 'WCN7850' ? 1 : 2 });
+      expect(status).to.include({ state: 'ready', chip: chipName, hwRev: card.profile.hwRev, boardId: 0x2b, family: 'ath12k', chipBy: c.chip === 'IPQ5332' ? 'compatible' : 'pci', numRadios: card.profile.numPhy });
     });
   }
 

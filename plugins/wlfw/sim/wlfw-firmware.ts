@@ -329,7 +329,11 @@ export class WlfwFirmware {
           this.phase = 'calibrated';
           this.calibratedThisBoot = true;
           this.context.onCalibrated();
-          if (this.faults.withhold !== 'cal-done') void this.indicate(wlfw.wlfw_cal_done_ind, {}, 'CAL_DONE');
+          if (this.faults.withhold === 'cal-done') return;
+          void this.indicate(wlfw.wlfw_cal_done_ind, {}, 'CAL_DONE').then(() => {
+            // Firmware that goes on without a restart (WCN6750) reports FW_READY next; the host starts mission mode on it.
+            if (p.coldBoot === 'continue' && !this.stopped) return this.indicate(wlfw.wlfw_fw_ready_ind, {}, 'FW_READY');
+          });
         });
         return {};
       }
@@ -389,7 +393,7 @@ export class WlfwFirmware {
     void this.indicate(wlfw.wlfw_request_mem_ind, { mem_seg: segs.map((s) => ({ size: s.size, type: s.type, mem_cfg: [] })) }, 'REQUEST_MEM');
   }
 
-  private async indicate<S extends typeof wlfw.wlfw_fw_mem_ready_ind | typeof wlfw.wlfw_request_mem_ind | typeof wlfw.wlfw_fw_init_done_ind | typeof wlfw.wlfw_rejuvenate_ind | typeof wlfw.wlfw_cal_done_ind>(
+  private async indicate<S extends typeof wlfw.wlfw_fw_mem_ready_ind | typeof wlfw.wlfw_request_mem_ind | typeof wlfw.wlfw_fw_init_done_ind | typeof wlfw.wlfw_rejuvenate_ind | typeof wlfw.wlfw_cal_done_ind | typeof wlfw.wlfw_fw_ready_ind>(
     schema: S,
     value: QmiValue<S>,
     name: string,

@@ -433,14 +433,18 @@ export class WlfwCard {
     const timeoutMs = this.deps.options.coldBootCalTimeoutMs;
     this.setState('calibrating');
     await this.call('WLAN mode (cold-boot calibration)', wlfw.wlfw_wlan_mode_req, wlfw.wlfw_wlan_mode_resp, { mode: WlanMode.COLD_BOOT, hw_debug: 0 }, signal);
-    await this.waitIndication('CAL_DONE or FW_READY', [IND.CAL_DONE, IND.FW_READY], signal, timeoutMs).catch((err: unknown) => {
+    const first = await this.waitIndicationId('CAL_DONE or FW_READY', [IND.CAL_DONE, IND.FW_READY], signal, timeoutMs).catch((err: unknown) => {
       if (err instanceof WlfwIndicationTimeoutError) throw new WlfwColdBootCalTimeoutError(this.key, timeoutMs);
       throw err;
     });
     this.calDone = true;
     this.patch({ calDone: true });
     this.log.info({ chip: chip.chip }, 'cold-boot calibration done');
-    if (!chip.cbcalRestartFw) return;
+    if (!chip.cbcalRestartFw) {
+      // Without a restart, mission mode starts on FW_READY (ATH11K_QMI_EVENT_FW_READY → ath11k_core_qmi_firmware_ready).
+      if (first !== IND.FW_READY) await this.waitIndication('FW_READY', [IND.FW_READY], signal);
+      return;
+    }
     const control = this.deps.linkControl(this);
     if (!control) throw new WlfwCannotResetError(this.key, 'its link registered no power control (WlfwLinkControls)');
     this.restartPending = true;
@@ -632,12 +636,22 @@ export class WlfwCard {
     }
   }
 
+  /** Like waitIndication, resolving with the id of the indication that came. */
+  private async waitIndicationId(name: string, ids: readonly number[], signal: AbortSignal, timeoutMs: number): Promise<number | undefined> {
+    await this.waitIndication(name, ids, signal, timeoutMs);
+    return this.lastTaken;
+  }
+
+  /** Message id of the indication the last wait took. */
+  private lastTaken: number | undefined;
+
   private waitIndication(name: string, ids: readonly number[], signal: AbortSignal, timeoutMs = this.deps.options.indicationTimeoutMs): Promise<Uint8Array> {
     return new Promise<Uint8Array>((resolve, reject) => {
       const take = (): boolean => {
         const i = this.indications.findIndex((ind) => ids.includes(ind.msgId));
         if (i < 0) return false;
         const [ind] = this.indications.splice(i, 1);
+        this.lastTaken = ind.msgId;
         finish();
         resolve(ind.body);
         return true;
