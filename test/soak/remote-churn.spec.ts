@@ -136,4 +136,7 @@ describeSoak('soak: remote-node churn over --listen', { short: 60_000, long: 900
     local.close();
     await steady.close();
   });
-});
+},
+// The churned WLFW peer is a bare node; like the kernel, the loaders need the card's PCI ids to take
+// instance 7 (ath11k QCN9074; ath12k declines it), given as the peer's identity.
+{ cardIdentities: [{ instance: 7, vendor: '0x17cb', device: '0x1104' }] });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectQrtrd, type QrtrdConnection } from '../../src/client';
@@ -167,15 +167,29 @@ export class DaemonUnderTest {
  * A soak suite against one qrtrd process: starts it before the suite, stops it
  * after, with the suite's timeout in its short or long form. The body gets the daemon.
  */
-export function describeSoak(title: string, timeouts: { short: number; long: number }, body: (daemon: () => DaemonUnderTest) => void): void {
+export function describeSoak(
+  title: string,
+  timeouts: { short: number; long: number },
+  body: (daemon: () => DaemonUnderTest) => void,
+  /** A qrtrd.json for this suite's daemon (passed with --config). */
+  config?: Readonly<Record<string, unknown>>,
+): void {
   describe(title, function () {
     this.timeout(scale(timeouts.short, timeouts.long));
     let daemon: DaemonUnderTest | undefined;
+    let configDir: string | undefined;
     before(async () => {
-      daemon = await DaemonUnderTest.start();
+      const args: string[] = [];
+      if (config) {
+        configDir = mkdtempSync(join(tmpdir(), 'qrtrd-soak-config-'));
+        writeFileSync(join(configDir, 'qrtrd.json'), JSON.stringify(config));
+        args.push('--config', join(configDir, 'qrtrd.json'));
+      }
+      daemon = await DaemonUnderTest.start(args);
     });
     after(async () => {
       await daemon?.stop();
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
     });
     body(() => daemon!);
   });

@@ -71,6 +71,9 @@ export const check: GuestCheck = {
           ],
           modem: { rpmsgDevice: 'IPCRTR-modem', node: 0, muxIds: [1, 2], trafficPps: 0 },
         },
+        // Behind the bridge the cards are bare nodes; instance 7 is QCN9074 or QCN9274, so the loaders
+        // need the PCI ids the kernel would have from the bus (ath12k declines, ath11k takes them).
+        cardIdentities: [{ instance: 7, vendor: '0x17cb', device: '0x1104' }],
       }),
     );
     const qrtrd = join(ctx.buildRoot, 'src', 'cli', 'qrtrd.js');
