@@ -4,9 +4,13 @@
  * a fresh firmware download, or remoteproc stop/start on AHB). Used after cold-boot
  * calibration on `cbcal_restart_fw` chips.
  *
- * Integration note: the link/memory owner (issue 17's reset-on-crash work) provides the real
- * hook on its MHI/AHB links; until it is wired here, a link registers itself by backend key
- * (the simulated cards do). A card whose link has no control fails with WLFW_CANNOT_RESET.
+ * Integration note: the link/memory owner (issue 17's reset-on-crash work, branch s2-ath-mem)
+ * gives links a `DeviceControl` on `Endpoint.control` with `reset?(): Promise<void>`; on merge the
+ * loader's `linkControl` dep should answer `{ powerCycle: () => control.reset() }` from the
+ * endpoint's control first and fall back to this registry, the simulated card's power cycle should
+ * be its simulated link's reset, and the calibration restart (WlfwCard.restartPending) must not
+ * count against the reset back-off. A link registers here by backend key (the simulated cards do).
+ * A card whose link has no control fails with WLFW_CANNOT_RESET.
  */
 export interface WlfwLinkControl {
   /** Powers the device down and up; resolves once the new firmware is booting. */
