@@ -15,6 +15,7 @@ export interface SimulatedCardSpec {
   readonly expectedFiles?: SimulatedCardOptions['expectedFiles'];
   readonly eepromCaldata?: boolean;
   readonly node?: number;
+  readonly mhi?: SimulatedCardOptions['mhi'];
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

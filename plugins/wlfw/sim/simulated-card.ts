@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds } from '../../../src/testing/devices';
+import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds, type SimulatedMhiOptions } from '../../../src/testing/devices';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
@@ -10,11 +10,14 @@ import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } 
  * channel pair and the probe order of net/qrtr/mhi.c: the single place that
  * decides the transport of simulated cards.
  */
-export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds): AttachedEndpoint {
-  const card = createSimulatedMhiCard(host, pciAddress, { pciIds });
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, mhi?: SimulatedCardMhi): AttachedEndpoint {
+  const card = createSimulatedMhiCard(host, pciAddress, { ...mhi, pciIds });
   device.attach(card.deviceEndpoint);
   return card.attached;
 }
+
+/** Ring sizes of a simulated card's MHI link (default: the `small` profile). */
+export type SimulatedCardMhi = Pick<SimulatedMhiOptions, 'rings' | 'ringSize' | 'ulRingSize' | 'dlRingSize' | 'bufferLength'>;
 
 export interface SimulatedCardOptions {
   readonly profile: SimChipProfile;
@@ -30,6 +33,8 @@ export interface SimulatedCardOptions {
   readonly eepromCaldata?: boolean;
   /** QRTR node id of the firmware (default: the chip's). */
   readonly node?: number;
+  /** The MHI link's ring sizes. */
+  readonly mhi?: SimulatedCardMhi;
 }
 
 export type SimulatedCardState = 'off' | 'booting' | 'running' | 'crashed';
@@ -60,8 +65,10 @@ export class SimulatedCard {
   private socketPath: string | undefined;
   /** The card's PCI function ids, as its MHI controller reports them (undefined for AHB chips). */
   readonly pciIds: PciIds | undefined;
+  private readonly mhi: SimulatedCardMhi | undefined;
 
   constructor(options: SimulatedCardOptions) {
+    this.mhi = options.mhi;
     this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
     this.pciAddress = options.pciAddress;
     this.boardId = options.boardId;
@@ -121,7 +128,7 @@ export class SimulatedCard {
   async attach(host: Router): Promise<void> {
     this.host = host;
     await this.powerOn();
-    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds);
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.mhi);
   }
 
   /**
