@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MHI_RX_BUFFERS, SIMULATED_MHI_RINGS } from '../../../src/testing/devices';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
-import { simulatedFiles } from '../../wlfw/sim';
+import { simulatedFiles, wlfwSimulation } from '../../wlfw/sim';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';
 import { createRig, requestNames, type Rig } from '../../wlfw/test/rig';
 
@@ -43,6 +43,23 @@ describe('ath11k cards on small MHI rings', function () {
     expect(MHI_RX_BUFFERS.freeBytes).to.equal(rings.dlRingSize * rings.bufferLength);
     await card.attach(rig.router);
     expect(MHI_RX_BUFFERS.freeBytes).to.equal(0);
+  });
+
+  it("should check a simulated card's MHI ring sizes in the daemon's simulation config", () => {
+    const simulation = wlfwSimulation('ath11k', ATH11K_SIM_PROFILES);
+    const card = { chip: 'QCN9074', pciAddress: pci(1), boardId: 1 };
+    expect(() => simulation.validate!({ ...card, mhi: { rings: 'kernel', ulRingSize: 8 } }, 'simulation.cards[0]')).to.not.throw();
+    const refused = (mhi: unknown): unknown => {
+      try {
+        simulation.validate!({ ...card, mhi } as never, 'simulation.cards[0]');
+      } catch (err) {
+        return (err as { details?: { key?: string } }).details?.key;
+      }
+      return 'accepted';
+    };
+    expect(refused({ rings: 'huge' })).to.equal('simulation.cards[0].mhi.rings');
+    expect(refused({ dlRingSize: 0 })).to.equal('simulation.cards[0].mhi.dlRingSize');
+    expect(refused('small')).to.equal('simulation.cards[0].mhi');
   });
 
   it('should share the firmware images of identical cards instead of copying them', () => {
