@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MHI_RX_BUFFERS, SIMULATED_MHI_RINGS } from '../../../src/testing/devices';
+import { MhiRxBufferPool, SIMULATED_MHI_RINGS } from '../../../src/testing/devices';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
 import { simulatedFiles, wlfwSimulation } from '../../wlfw/sim';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';
@@ -32,17 +32,17 @@ describe('ath11k cards on small MHI rings', function () {
   it("should give a detached card's DL buffers back at once, for the next card to reuse", async () => {
     rig = await createRig([plugin], { ath11k: { maxAttempts: 1 } });
     const rings = SIMULATED_MHI_RINGS.small;
-    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: pci(1), boardId: 1 });
+    const pool = new MhiRxBufferPool();
+    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: pci(1), boardId: 1, mhi: { rxBuffers: pool } });
     await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
     await rig.host.start('ath11k');
-    MHI_RX_BUFFERS.clear();
     await card.attach(rig.router);
     await rig.loader('ath11k').whenReady([card.key], 10_000);
-    expect(MHI_RX_BUFFERS.freeBytes).to.equal(0);
+    expect(pool.freeBytes).to.equal(0);
     card.detach();
-    expect(MHI_RX_BUFFERS.freeBytes).to.equal(rings.dlRingSize * rings.bufferLength);
+    expect(pool.freeBytes).to.equal(rings.dlRingSize * rings.bufferLength);
     await card.attach(rig.router);
-    expect(MHI_RX_BUFFERS.freeBytes).to.equal(0);
+    expect(pool.freeBytes).to.equal(0);
   });
 
   it("should check a simulated card's MHI ring sizes in the daemon's simulation config", () => {
@@ -60,6 +60,7 @@ describe('ath11k cards on small MHI rings', function () {
     expect(refused({ rings: 'huge' })).to.equal('simulation.cards[0].mhi.rings');
     expect(refused({ dlRingSize: 0 })).to.equal('simulation.cards[0].mhi.dlRingSize');
     expect(refused('small')).to.equal('simulation.cards[0].mhi');
+    expect(refused({ rxBuffers: {} })).to.equal('simulation.cards[0].mhi.rxBuffers');
   });
 
   it('should share the firmware images of identical cards instead of copying them', () => {

@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds, type SimulatedMhiOptions } from '../../../src/testing/devices';
+import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type MhiQrtrEndpointOptions, type PciIds, type SimulatedMhiOptions } from '../../../src/testing/devices';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
@@ -16,8 +16,8 @@ export function attachSimulatedCard(host: Router, pciAddress: string, device: Ro
   return card.attached;
 }
 
-/** Ring sizes of a simulated card's MHI link (default: the `small` profile). */
-export type SimulatedCardMhi = Pick<SimulatedMhiOptions, 'rings' | 'ringSize' | 'ulRingSize' | 'dlRingSize' | 'bufferLength'>;
+/** Ring sizes of a simulated card's MHI link (default: the `small` profile), and where its DL buffers come from. */
+export type SimulatedCardMhi = Pick<SimulatedMhiOptions, 'rings' | 'ringSize' | 'ulRingSize' | 'dlRingSize' | 'bufferLength'> & Pick<MhiQrtrEndpointOptions, 'rxBuffers'>;
 
 export interface SimulatedCardOptions {
   readonly profile: SimChipProfile;

@@ -5,6 +5,9 @@ import type { SimChipProfile } from './sim-profile';
 import type { SimulatedCardMhi } from './simulated-card';
 import { simulatedMhiRings } from '../../../src/testing/devices';
 
+/** What a daemon config may set of a simulated card's MHI link. */
+const MHI_CONFIG_KEYS = ['rings', 'ringSize', 'ulRingSize', 'dlRingSize', 'bufferLength'];
+
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
 function cardSpec(device: SimulatedDeviceSpec): SimulatedCardSpec {
@@ -27,6 +30,9 @@ export function wlfwSimulation(family: string, profiles: Readonly<Record<string,
       if (spec.mhi !== undefined) {
         const mhi = spec.mhi;
         if (typeof mhi !== 'object' || mhi === null || Array.isArray(mhi)) throw new PluginConfigError(family, `${at}.mhi`, '{ rings?, ulRingSize?, dlRingSize?, bufferLength? }', mhi);
+        for (const key of Object.keys(mhi)) {
+          if (!MHI_CONFIG_KEYS.includes(key)) throw new PluginConfigError(family, `${at}.mhi.${key}`, `one of ${MHI_CONFIG_KEYS.join(', ')}`, key);
+        }
         try {
           simulatedMhiRings(mhi as SimulatedCardMhi);
         } catch (err) {

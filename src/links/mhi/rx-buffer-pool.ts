@@ -5,13 +5,14 @@
  * completion of mhi_unprepare_from_transfer). Here "free" returns the buffer to this
  * pool, at once and without waiting for a garbage collection, so a card that goes away
  * gives its buffers to the next one probed instead of leaving them to the collector.
- * Free buffers are kept up to `maxFreeBytes`; past that they are dropped (and collected).
+ * Free buffers are kept up to `maxFreeBytes` (default 8 MiB: 256 cards of the `small`
+ * profile, 4 of the kernel one); past that they are dropped and left to the collector.
  */
 export class MhiRxBufferPool {
   private readonly free = new Map<number, Uint8Array[]>();
   private freeTotal = 0;
 
-  constructor(public maxFreeBytes = 32 * 1024 * 1024) {}
+  constructor(public maxFreeBytes = 8 * 1024 * 1024) {}
 
   /** A buffer of `length` bytes: a freed one when there is one, else a new one. Its contents are unspecified. */
   acquire(length: number): Uint8Array {
