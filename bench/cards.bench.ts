@@ -1,13 +1,21 @@
-// Bring-up of 1 simulated QCN9074 card vs 64 identical ones at once (same node id,
-// same WLFW instance, one endpoint each), in-process. Target: 64 cards in at most
-// 3x the wall time of one. Run: node dist/bench/cards.bench.js
+// Simulated QCN9074 cards (same node id, same WLFW instance, one MHI endpoint each), in-process:
+// 1. bring-up wall time of 1 card vs 64 at once (target: 64 in at most 3x the time of one);
+// 2. memory per card: RSS and heap after 1, 16 and 64 cards are up, each count in a fresh
+//    process (so the JIT, the module graph and the allocator start equal), the slope
+//    1 -> 64 against its target, and the same for the kernel's IPCR ring sizes (32 x 64 KiB
+//    DL buffers per card, `rings: 'kernel'`) measured in the same run as the comparison;
+// 3. peak RSS over 12 successive 64-card bring-ups in one process vs the peak of one
+//    64-card bring-up in a fresh process (dead cards' memory must not pile up).
+// Run: node dist/bench/cards.bench.js   (QRTRD_CARDS_BENCH_ROUNDS: fresh processes per point, default 3)
 import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { NameService, PluginHost, Router } from '../src/testing';
+import { NameService, PluginHost, Router, type SimulatedMhiRingProfile } from '../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir, WLFW_LOADER_LIFECYCLE, type WlfwLoaderLifecycle } from '../plugins/ath11k';
 import type { SimFaults } from '../plugins/ath11k/sim';
+import { printTable, verdict } from './lib';
 
 /**
  * Firmware processing time per step (ms): memory request after boot, memory
@@ -28,7 +36,22 @@ const FIRMWARE_LATENCY: SimFaults['delayMs'] = {
   'wlan-mode': 5,
 };
 
-async function bringUp(count: number, dir: string, latency: SimFaults['delayMs']): Promise<{ ms: number; peakRss: number }> {
+const MIB = 1024 * 1024;
+const RSS_PER_CARD_TARGET_MIB = 0.5;
+const SUCCESSIVE_TARGET = 1.1;
+const SUCCESSIVE_RUNS = 12;
+
+const pciAddress = (i: number): string => `0000:${(i >> 4).toString(16).padStart(2, '0')}:${(i & 15).toString(16).padStart(2, '0')}.0`;
+
+interface BringUp {
+  ms: number;
+  peakRss: number;
+  /** RSS and heap with every card up, after a full collection (when gc is exposed). */
+  rss: number;
+  heap: number;
+}
+
+async function bringUp(count: number, dir: string, latency: SimFaults['delayMs'], rings?: SimulatedMhiRingProfile): Promise<BringUp> {
   const router = new Router();
   const ns = new NameService(router);
   const host = new PluginHost({ router, config: { ath11k: { firmwareDir: dir, probeFamily: false } } });
@@ -36,7 +59,7 @@ async function bringUp(count: number, dir: string, latency: SimFaults['delayMs']
   await host.start('ath11k');
   const loader = host.containerOf('ath11k').get<WlfwLoaderLifecycle>(WLFW_LOADER_LIFECYCLE).loader!;
   const cards = Array.from({ length: count }, (_, i) =>
-    createSimulatedCard({ chip: 'QCN9074', pciAddress: `0000:${(i >> 4).toString(16).padStart(2, '0')}:${(i & 15).toString(16).padStart(2, '0')}.0`, boardId: i % 8, faults: { delayMs: latency } }),
+    createSimulatedCard({ chip: 'QCN9074', pciAddress: pciAddress(i), boardId: i % 8, faults: { delayMs: latency }, mhi: rings ? { rings } : undefined }),
   );
   // Simulator construction (64 device routers and name services) is not host work: do it before timing.
   await Promise.all(cards.map((c) => c.powerOn()));
@@ -48,46 +71,135 @@ async function bringUp(count: number, dir: string, latency: SimFaults['delayMs']
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const { rss, heapUsed } = process.memoryUsage();
   await host.stopAll();
   for (const c of cards) c.detach();
   ns.close();
   router.shutdown();
-  return { ms, peakRss };
+  return { ms, peakRss, rss, heap: heapUsed };
 }
 
-async function main(): Promise<void> {
+async function firmwareDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qrtrd-cards-bench-'));
-  const specs = Array.from({ length: 64 }, (_, i) => ({
-    chip: 'QCN9074',
-    pciAddress: `0000:${(i >> 4).toString(16).padStart(2, '0')}:${(i & 15).toString(16).padStart(2, '0')}.0`,
-    boardId: i % 8,
-  }));
-  await writeSimulatedFirmwareDir(dir, specs);
+  await writeSimulatedFirmwareDir(dir, Array.from({ length: 64 }, (_, i) => ({ chip: 'QCN9074', pciAddress: pciAddress(i), boardId: i % 8 })));
+  return dir;
+}
+
+/** One measurement in this (fresh) process; prints one JSON line. */
+async function child(kind: string, count: number, dir: string, rings: SimulatedMhiRingProfile): Promise<void> {
+  if (kind === 'memory') {
+    const r = await bringUp(count, dir, {}, rings);
+    console.log(JSON.stringify({ rss: r.rss, heap: r.heap, peakRss: r.peakRss }));
+    return;
+  }
+  // successive: the peak RSS over SUCCESSIVE_RUNS bring-ups of `count` cards, one after the other.
+  let peak = 0;
+  for (let i = 0; i < SUCCESSIVE_RUNS; i++) peak = Math.max(peak, (await bringUp(count, dir, {}, rings)).peakRss);
+  console.log(JSON.stringify({ peakRss: peak }));
+}
+
+function inFreshProcess(args: string[]): { rss: number; heap: number; peakRss: number } {
+  const run = spawnSync(process.execPath, ['--expose-gc', __filename, '--child', ...args], { encoding: 'utf8', maxBuffer: 16 * MIB });
+  if (run.status !== 0) throw new Error(`child ${args.join(' ')} failed (${String(run.status)}): ${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split('\n').pop()!) as { rss: number; heap: number; peakRss: number };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const spread = (xs: number[]): string => `${(Math.min(...xs) / MIB).toFixed(1)}-${(Math.max(...xs) / MIB).toFixed(1)}`;
+
+async function timing(dir: string): Promise<void> {
   await bringUp(1, dir, {}); // warm-up (JIT, file cache)
   await bringUp(64, dir, {});
-  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const measure = async (latency: SimFaults['delayMs'], runs: number): Promise<{ t1: number; t64: number; peak: number }> => {
+  const measure = async (latency: SimFaults['delayMs'], runs: number): Promise<{ t1: number; t64: number }> => {
     const one: number[] = [];
     const many: number[] = [];
-    let peak = 0;
     for (let r = 0; r < runs; r++) {
       one.push((await bringUp(1, dir, latency)).ms);
-      const m = await bringUp(64, dir, latency);
-      many.push(m.ms);
-      peak = Math.max(peak, m.peakRss);
+      many.push((await bringUp(64, dir, latency)).ms);
     }
-    return { t1: median(one), t64: median(many), peak };
+    return { t1: median(one), t64: median(many) };
   };
   const real = await measure(FIRMWARE_LATENCY, 5);
   const zero = await measure({}, 7);
-  const rows: string[][] = [
-    ['case', '1 card ms', '64 cards ms', 'ratio', 'target', 'met'],
-    ['firmware latency', real.t1.toFixed(1), real.t64.toFixed(1), (real.t64 / real.t1).toFixed(2), '<= 3.00', real.t64 / real.t1 <= 3 ? 'yes' : 'no'],
-    ['zero latency', zero.t1.toFixed(1), zero.t64.toFixed(1), (zero.t64 / zero.t1).toFixed(2), 'info', `${((zero.t64 - zero.t1) / 63).toFixed(2)} ms CPU/card`],
-    ['peak RSS (64)', '', `${(Math.max(real.peak, zero.peak) / 1048576).toFixed(1)} MiB`, '', '', ''],
-  ];
-  for (const row of rows) console.log(row.map((c, i) => c.padEnd(i === 0 ? 18 : 13)).join(''));
-  await fs.rm(dir, { recursive: true, force: true });
+  printTable('bring-up wall time, 1 card vs 64 at once (medians)', [
+    { case: 'firmware latency', '1 card ms': real.t1, '64 cards ms': real.t64, ratio: real.t64 / real.t1, target: '<= 3.00', met: verdict(real.t64 / real.t1 <= 3) },
+    { case: 'zero latency', '1 card ms': zero.t1, '64 cards ms': zero.t64, ratio: zero.t64 / zero.t1, target: 'info', met: `${((zero.t64 - zero.t1) / 63).toFixed(2)} ms CPU/card` },
+  ]);
+}
+
+async function memory(dir: string): Promise<void> {
+  const rounds = Number(process.env.QRTRD_CARDS_BENCH_ROUNDS ?? 3);
+  const counts = [1, 16, 64];
+  const profiles: SimulatedMhiRingProfile[] = ['small', 'kernel'];
+  const samples = new Map<string, { rss: number[]; heap: number[] }>();
+  // Interleaved: every round measures every (profile, count) once, each in its own process.
+  for (let r = 0; r < rounds; r++) {
+    for (const rings of profiles) {
+      for (const count of counts) {
+        const m = inFreshProcess(['memory', String(count), dir, rings]);
+        const key = `${rings}/${count}`;
+        const s = samples.get(key) ?? { rss: [], heap: [] };
+        s.rss.push(m.rss);
+        s.heap.push(m.heap);
+        samples.set(key, s);
+      }
+    }
+  }
+  const rows = [];
+  for (const rings of profiles) {
+    const at = (count: number): { rss: number; heap: number } => ({ rss: median(samples.get(`${rings}/${count}`)!.rss), heap: median(samples.get(`${rings}/${count}`)!.heap) });
+    const slope = (at(64).rss - at(1).rss) / 63 / MIB;
+    const heapSlope = (at(64).heap - at(1).heap) / 63 / MIB;
+    for (const count of counts) {
+      const s = samples.get(`${rings}/${count}`)!;
+      rows.push({ rings, cards: count, 'RSS MiB': at(count).rss / MIB, 'RSS range': spread(s.rss), 'heap MiB': at(count).heap / MIB, 'heap range': spread(s.heap), 'MiB/card (1->64)': '', target: '', met: '' });
+    }
+    rows.push({
+      rings,
+      cards: '1->64',
+      'RSS MiB': '',
+      'RSS range': '',
+      'heap MiB': '',
+      'heap range': '',
+      'MiB/card (1->64)': `RSS ${slope.toFixed(3)}, heap ${heapSlope.toFixed(3)}`,
+      target: rings === 'small' ? `RSS <= ${RSS_PER_CARD_TARGET_MIB}` : 'comparison',
+      met: rings === 'small' ? verdict(slope <= RSS_PER_CARD_TARGET_MIB) : '',
+    });
+  }
+  printTable(`memory per simulated card: each count in a fresh process, after a full GC; medians of ${rounds} (QCN9074, MHI ring profiles 'small' = default and 'kernel')`, rows);
+
+  const one: number[] = [];
+  const successive: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    one.push(inFreshProcess(['memory', '64', dir, 'small']).peakRss);
+    successive.push(inFreshProcess(['successive', '64', dir, 'small']).peakRss);
+  }
+  const ratio = median(successive) / median(one);
+  printTable(`peak RSS: ${SUCCESSIVE_RUNS} successive 64-card bring-ups in one process vs one 64-card bring-up (fresh processes, medians of ${rounds})`, [
+    { case: 'one bring-up', 'peak RSS MiB': median(one) / MIB, range: spread(one), ratio: '', target: '', met: '' },
+    { case: `${SUCCESSIVE_RUNS} successive`, 'peak RSS MiB': median(successive) / MIB, range: spread(successive), ratio, target: `<= ${SUCCESSIVE_TARGET}`, met: verdict(ratio <= SUCCESSIVE_TARGET) },
+  ]);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    await child(argv[1], Number(argv[2]), argv[3], argv[4] as SimulatedMhiRingProfile);
+    return;
+  }
+  const dir = await firmwareDir();
+  try {
+    const only = process.env.QRTRD_CARDS_BENCH_ONLY;
+    if (only !== 'memory') await timing(dir);
+    if (only !== 'timing') await memory(dir);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
 }
 
 void main().catch((err) => {

@@ -12,6 +12,8 @@ export interface SimulatedCardConfig {
   readonly chip: string;
   readonly pciAddress: string;
   readonly boardId: number;
+  /** MHI ring sizes of the card's simulated link (`{ rings?, ulRingSize?, dlRingSize?, bufferLength? }`), checked by the family. */
+  readonly mhi?: Readonly<Record<string, unknown>>;
 }
 
 export type { SimulatedModemConfig } from '../sdk/netdev';
@@ -231,7 +233,8 @@ function parseSimulation(raw: unknown, v: Validator): SimulationConfig {
     }
     const boardId = v.int(c, 'boardId', `${at}.boardId`, 0, 0xffff);
     if (boardId === undefined) v.fail(`${at}.boardId`, 'an integer 0..65535', undefined);
-    return { family: c.family, chip: c.chip, pciAddress: c.pciAddress, boardId };
+    if (c.mhi !== undefined && !isObject(c.mhi)) v.fail(`${at}.mhi`, 'an object', c.mhi);
+    return { family: c.family, chip: c.chip, pciAddress: c.pciAddress, boardId, ...(c.mhi !== undefined ? { mhi: c.mhi as Record<string, unknown> } : {}) };
   });
   const addresses = new Set<string>();
   cards.forEach((c, i) => {

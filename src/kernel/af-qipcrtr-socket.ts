@@ -10,7 +10,7 @@ import {
   type KernelSocketError,
 } from './errors';
 import { contractSendError } from './contract-errors';
-import { ensureAreas, receiveCopier, RX_META, RX_SLOTS, txBatcher, type TxOwner } from './io-areas';
+import { ensureAreas, receiveCopier, RX_AREA, RX_META, RX_SLOTS, txBatcher, type TxOwner } from './io-areas';
 import {
   loadNativeBinding,
   NATIVE_POLL_READABLE,
@@ -49,6 +49,71 @@ class ReceivedDatagram implements KernelQrtrMessage {
     readonly port: number,
     readonly endpoint: number,
   ) {}
+}
+
+/**
+ * The datagrams of one recvmmsg, lent to `batches$` subscribers without a copy or an object
+ * per datagram: datagram i is `bytes[offset(i) .. offset(i) + length(i))`. Everything here
+ * is valid only until the subscriber returns (the next batch reuses the memory): copy what
+ * must be kept (`datagram(i).slice()`).
+ */
+export interface KernelDatagramBatch {
+  /** Datagrams in this batch (1..32). */
+  readonly count: number;
+  /** The receive area the batch is packed into, datagrams back to back. */
+  readonly bytes: Uint8Array;
+  offset(i: number): number;
+  length(i: number): number;
+  /** Source node and port of datagram i. */
+  node(i: number): number;
+  port(i: number): number;
+  /** Endpoint id from QRTR_ENDPOINT, 0 when not reported. */
+  endpoint(i: number): number;
+  /** A view of datagram i (one allocation; valid until return like the rest). */
+  datagram(i: number): Uint8Array;
+}
+
+/** The one batch object: its fields are rewritten per recvmmsg (RX_META is per process, like the area). */
+class LentBatch implements KernelDatagramBatch {
+  count = 0;
+  readonly bytes: Uint8Array = RX_AREA;
+  private readonly offsets = new Uint32Array(RX_SLOTS + 1);
+
+  /** Prefix sums of the lengths: the addon packed the datagrams from the area's start. */
+  load(count: number): void {
+    this.count = count;
+    const offsets = this.offsets;
+    let at = 0;
+    for (let i = 0, m = 0; i < count; i++, m += 5) {
+      offsets[i] = at;
+      at += RX_META[m];
+    }
+    offsets[count] = at;
+  }
+
+  offset(i: number): number {
+    return this.offsets[i];
+  }
+
+  length(i: number): number {
+    return RX_META[i * 5];
+  }
+
+  node(i: number): number {
+    return RX_META[i * 5 + 1];
+  }
+
+  port(i: number): number {
+    return RX_META[i * 5 + 2];
+  }
+
+  endpoint(i: number): number {
+    return RX_META[i * 5 + 3];
+  }
+
+  datagram(i: number): Uint8Array {
+    return RX_AREA.subarray(this.offsets[i], this.offsets[i] + RX_META[i * 5]);
+  }
 }
 
 /** A kernel QRTR address. */
@@ -124,6 +189,13 @@ export class AfQipcrtrSocket {
    * with other datagrams (a 64 KiB receive chunk, or the batch's own buffer for large ones).
    */
   readonly messages$: Observable<KernelQrtrMessage>;
+  /**
+   * The same datagrams, one emission per recvmmsg batch and lent rather than copied
+   * (see KernelDatagramBatch): for consumers that look at each datagram once, such as a
+   * bridge or a counter, without an object, a view and a Subscriber call per datagram.
+   * Datagrams received while there are only `messages$` subscribers are not replayed here.
+   */
+  readonly batches$: Observable<KernelDatagramBatch>;
 
   private readonly binding?: NativeQrtrBinding;
   private readonly maxReads: number;
@@ -138,6 +210,8 @@ export class AfQipcrtrSocket {
   private endpointSupport?: boolean;
   // An array, not a Set: the per-datagram dispatch loop allocates no iterator.
   private subscribers: Array<Subscriber<KernelQrtrMessage>> = [];
+  private batchSubscribers: Array<Subscriber<KernelDatagramBatch>> = [];
+  private readonly batch = new LentBatch();
   private readonly writableWaiters: Array<() => void> = [];
   private readonly backlog: KernelQrtrMessage[] = [];
   private readonly scratch = new Uint32Array(2);
@@ -173,6 +247,18 @@ export class AfQipcrtrSocket {
       this.updatePolling();
       return () => {
         this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+        this.updatePolling();
+      };
+    });
+    this.batches$ = new Observable<KernelDatagramBatch>((subscriber) => {
+      if (this.state === 'closed') {
+        subscriber.complete();
+        return undefined;
+      }
+      this.batchSubscribers = [...this.batchSubscribers, subscriber];
+      this.updatePolling();
+      return () => {
+        this.batchSubscribers = this.batchSubscribers.filter((s) => s !== subscriber);
         this.updatePolling();
       };
     });
@@ -368,6 +454,9 @@ export class AfQipcrtrSocket {
     const subscribers = this.subscribers;
     this.subscribers = [];
     for (const subscriber of subscribers) subscriber.complete();
+    const batchSubscribers = this.batchSubscribers;
+    this.batchSubscribers = [];
+    for (const subscriber of batchSubscribers) subscriber.complete();
     this.backlog.length = 0;
     for (const wake of this.writableWaiters.splice(0)) wake();
     this.cancelInFlight?.();
@@ -465,7 +554,7 @@ export class AfQipcrtrSocket {
 
   private updatePolling(): void {
     if (!this.poller) return;
-    const events = (this.subscribers.length > 0 ? NATIVE_POLL_READABLE : 0) | (this.writableWaiters.length > 0 ? NATIVE_POLL_WRITABLE : 0);
+    const events = (this.subscribers.length > 0 || this.batchSubscribers.length > 0 ? NATIVE_POLL_READABLE : 0) | (this.writableWaiters.length > 0 ? NATIVE_POLL_WRITABLE : 0);
     if (events === this.pollEvents) return;
     this.pollEvents = events;
     const rc = this.poller.start(events);
@@ -499,7 +588,7 @@ export class AfQipcrtrSocket {
         this.dispatch(count);
         budget -= count;
         // A short batch emptied the queue; without subscribers, the rest stays in the kernel.
-        if (count < max || this.subscribers.length === 0 || this.state !== 'open') return;
+        if (count < max || (this.subscribers.length === 0 && this.batchSubscribers.length === 0) || this.state !== 'open') return;
         // A full batch: datagrams are streaming in and this loop reads on. Out of the
         // poll set meanwhile, each one queued skips the kernel's poll wake-up (about a
         // tenth of a small datagram's cost under emulation).
@@ -515,8 +604,16 @@ export class AfQipcrtrSocket {
     }
   }
 
-  /** Delivers the `count` datagrams of the last recvBatch. */
+  /** Delivers the `count` datagrams of the last recvBatch: lent to batch subscribers first, then copied for message subscribers. */
   private dispatch(count: number): void {
+    const batchSubscribers = this.batchSubscribers;
+    if (batchSubscribers.length > 0) {
+      const batch = this.batch;
+      batch.load(count);
+      for (let k = 0; k < batchSubscribers.length; k++) batchSubscribers[k].next(batch);
+      // Only batch subscribers: nothing is copied, nothing kept for messages$.
+      if (this.subscribers.length === 0) return;
+    }
     // The addon packed the datagrams back to back at the area's start: one copy out per
     // batch, then a view per datagram.
     let total = 0;
@@ -544,6 +641,9 @@ export class AfQipcrtrSocket {
     const subscribers = this.subscribers;
     this.subscribers = [];
     for (const subscriber of subscribers) subscriber.error(error);
+    const batchSubscribers = this.batchSubscribers;
+    this.batchSubscribers = [];
+    for (const subscriber of batchSubscribers) subscriber.error(error);
     this.close();
   }
 }

@@ -11,6 +11,6 @@ export { Router, createMemoryLink, MemoryEndpoint, DEFAULT_ROUTER_OPTIONS, type 
 export { StreamSocketListener, connectRemoteEndpoint } from '../links/stream-socket';
 export { NameService, watchServers$, lookupServers } from '../ns';
 export { QmiClient, QmiService } from '../qmi';
-export { createSimulatedMhiCard, SimulatedMhiController, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions } from '../links/mhi';
+export { createSimulatedMhiCard, simulatedMhiRings, SimulatedMhiController, SIMULATED_MHI_RINGS, MHI_RX_BUFFERS, MhiRxBufferPool, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions, type SimulatedMhiRingProfile, type SimulatedMhiRings, type MhiQrtrEndpointOptions } from '../links/mhi';
 // OS network interfaces (TUN) a modem simulation exposes its data plane as (qrtrd --netdev).
 export { NetTunDevice, hasNetAdminCapability } from '../kernel/net-tun';

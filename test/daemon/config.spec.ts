@@ -42,6 +42,13 @@ describe('qrtrd configuration', () => {
     expect(parseConfig({ tunBridgeNode: 42, tunNodeRange: { first: 300, last: 310 } }, 'f.json')).to.include({ tunBridgeNode: 42 });
   });
 
+  it("should keep a simulated card's MHI ring sizes for its family to check, and refuse a non-object", () => {
+    const card = { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1 };
+    expect(parseConfig({ simulation: { cards: [{ ...card, mhi: { rings: 'kernel' } }] } }, 'f.json').simulation.cards[0].mhi).to.deep.equal({ rings: 'kernel' });
+    expect(parseConfig({ simulation: { cards: [card] } }, 'f.json').simulation.cards[0]).to.not.have.property('mhi');
+    expect(configError(() => parseConfig({ simulation: { cards: [{ ...card, mhi: 4 }] } }, 'f.json'))).to.include({ key: 'simulation.cards[0].mhi' });
+  });
+
   it('should read a JSON file, reject unreadable or invalid ones with QRTRD_CONFIG_FILE, and let flags override it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'qrtrd-config-'));
     const file = join(dir, 'qrtrd.json');

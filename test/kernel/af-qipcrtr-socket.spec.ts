@@ -13,6 +13,7 @@ import {
   KernelQueueFullError,
   KernelSendAbortedError,
   KernelSocketClosedError,
+  KernelSocketError,
   type NativePoller,
   type NativeQrtrBinding,
 } from '../../src/kernel';
@@ -484,6 +485,46 @@ describe('AfQipcrtrSocket', function () {
         }),
         { numRuns: 60 },
       );
+    });
+
+    it('should lend the same datagrams through batches$ as messages$ copies, in batches of at most 32, byte-exact with sources', function () {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ maxLength: 2000 }), { maxLength: 100 }), (payloads) => {
+          const binding = new ScriptedBinding();
+          const socket = new AfQipcrtrSocket({ binding }).open();
+          const lent: Array<{ data: number[]; port: number; node: number; endpoint: number }> = [];
+          const copies: number[][] = [];
+          const sizes: number[] = [];
+          socket.batches$.subscribe((batch) => {
+            sizes.push(batch.count);
+            for (let i = 0; i < batch.count; i++) {
+              expect(batch.datagram(i).length).to.equal(batch.length(i));
+              lent.push({ data: [...batch.bytes.subarray(batch.offset(i), batch.offset(i) + batch.length(i))], port: batch.port(i), node: batch.node(i), endpoint: batch.endpoint(i) });
+            }
+          });
+          socket.messages$.subscribe((m) => copies.push([...m.data]));
+          binding.inbox.push(...payloads.map((p, i) => ({ data: [...p], node: 1, port: 0x4000 + i, endpoint: 7 })));
+          binding.pollCallback?.(0, 1);
+          socket.close();
+          expect(lent).to.deep.equal(payloads.map((p, i) => ({ data: [...p], port: 0x4000 + i, node: 1, endpoint: 7 })));
+          expect(copies).to.deep.equal(payloads.map((p) => [...p]));
+          expect(sizes.every((n) => n >= 1 && n <= 32)).to.equal(true);
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('should end batches$ subscribers with the typed error when polling fails, and complete them on close', function () {
+      const binding = new ScriptedBinding();
+      const socket = new AfQipcrtrSocket({ binding }).open();
+      let error: unknown;
+      socket.batches$.subscribe({ error: (e) => (error = e) });
+      binding.pollCallback?.(-errno.EBADF, 0);
+      expect(error).to.be.instanceOf(KernelSocketError);
+      expect((error as { errno?: string }).errno).to.equal('EBADF');
+      let completed = false;
+      socket.batches$.subscribe({ complete: () => (completed = true) });
+      expect(completed, 'a closed socket completes new subscribers').to.equal(true);
     });
 
     it('should read on in batches of 32 while they come back full, up to maxReadsPerWakeup, including datagrams sent during dispatch', function () {

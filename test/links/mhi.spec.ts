@@ -3,6 +3,8 @@ import { Container } from 'inversify';
 import {
   MhiBackend,
   MhiQrtrEndpoint,
+  MhiRxBufferPool,
+  SIMULATED_MHI_RINGS,
   SimulatedMhiController,
   createSimulatedMhiCard,
   mhiBackendModule,
@@ -22,7 +24,7 @@ interface Card {
 }
 
 /** A simulated Wi-Fi card: its own router at node 7 with a WLFW-like echo server (service 69). */
-async function plugCard(host: Router, pci: string, options?: { ringSize?: number }): Promise<Card> {
+async function plugCard(host: Router, pci: string, options?: Parameters<typeof createSimulatedMhiCard>[2]): Promise<Card> {
   const card = createSimulatedMhiCard(host, pci, options);
   const router = new Router({ localNode: 7 });
   new NameService(router);
@@ -153,6 +155,56 @@ describe('MHI backend', () => {
     await backend.stop();
     expect(router.endpoints()).to.have.length(0);
     expect(() => (backend as MhiBackend).add(new SimulatedMhiController('0000:0b:00.0'))).to.throw().with.property('code', 'QRTR_BACKEND_NOT_STARTED');
+    router.shutdown();
+  });
+
+  it('should hold packets for a full UL ring and send them in order once descriptors free (back-pressure, none lost)', async () => {
+    const { router, ns } = createHost();
+    const a = await plugCard(router, '0000:0c:00.0', { ulRingSize: 1, dlRingSize: 1 });
+    await until(() => ns.servers({ service: 69 }).length === 1, 'the server');
+    const [server] = ns.servers({ service: 69 });
+    const client = await router.openSocket();
+    const received: string[] = [];
+    client.messages$.subscribe((m) => received.push(Buffer.from(m.data).toString()));
+    // Twenty datagrams in one tick through a one-descriptor UL ring: nineteen wait.
+    const sends = Array.from({ length: 20 }, (_, i) => client.send({ node: 7, port: server.port }, Buffer.from(`m${i}`), { endpoint: server.endpoint }));
+    expect(a.card.hostEndpoint.waitingTransfers).to.be.greaterThan(0);
+    await Promise.all(sends);
+    await until(() => received.length === 20, 'twenty echoes');
+    expect(received).to.deep.equal(Array.from({ length: 20 }, (_, i) => `m${i}`));
+    expect(a.card.hostEndpoint.waitingTransfers).to.equal(0);
+    router.shutdown();
+  });
+
+  it('should refuse a UL packet past the host backlog, and fail waiting packets when the link closes', async () => {
+    const { router } = createHost();
+    const controller = new SimulatedMhiController('0000:0d:00.0', { ulRingSize: 1 });
+    // No card router on the device side: nothing drains the UL ring.
+    const { endpoint } = MhiQrtrEndpoint.probe(router, controller, { txBacklog: 2 });
+    const outcomes = [1, 2, 3, 4].map(() => endpoint.transmit(new Uint8Array(16)).then(() => 'ok', (e) => e.code));
+    // The HELLO holds the only descriptor: two wait, the third is refused.
+    expect(endpoint.waitingTransfers).to.equal(2);
+    expect(await outcomes[2]).to.equal('MHI_RING_FULL');
+    router.shutdown();
+    expect(await Promise.all(outcomes)).to.deep.equal(['QRTR_LINK_CLOSED', 'QRTR_LINK_CLOSED', 'MHI_RING_FULL', 'MHI_RING_FULL']);
+  });
+
+  it('should size UL and DL rings apart, default to the small profile, and free every DL buffer at removal', () => {
+    const { router } = createHost();
+    const pool = new MhiRxBufferPool();
+    const small = new SimulatedMhiController('0000:0e:00.0');
+    expect([small.ulRingSize, small.dlRingSize, small.bufferLength]).to.deep.equal([4, 4, 8192]);
+    const kernel = new SimulatedMhiController('0000:0f:00.0', { rings: 'ath11k-qcn9074', ulRingSize: 2 });
+    expect([kernel.ulRingSize, kernel.dlRingSize, kernel.bufferLength]).to.deep.equal([2, SIMULATED_MHI_RINGS['ath11k-qcn9074'].dlRingSize, 0xffff]);
+    expect(() => new SimulatedMhiController('0000:10:00.0', { dlRingSize: 0 })).to.throw().with.property('code', 'QRTR_LINK_CONFIG_INVALID');
+    MhiQrtrEndpoint.probe(router, kernel, { rxBuffers: pool });
+    expect(kernel.queuedRxBuffers).to.equal(32);
+    kernel.remove();
+    expect(kernel.queuedRxBuffers).to.equal(0);
+    expect(pool.freeBytes).to.equal(32 * 0xffff);
+    // The next probe takes them back instead of allocating.
+    MhiQrtrEndpoint.probe(router, new SimulatedMhiController('0000:11:00.0', { rings: 'kernel' }), { rxBuffers: pool });
+    expect(pool.freeBytes).to.equal(0);
     router.shutdown();
   });
 });

@@ -16,6 +16,7 @@ export interface SimulatedCardSpec {
   readonly eepromCaldata?: boolean;
   readonly node?: number;
   readonly instanceShift?: boolean;
+  readonly mhi?: SimulatedCardOptions['mhi'];
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

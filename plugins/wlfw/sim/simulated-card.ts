@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type PciIds } from '../../../src/testing/devices';
+import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type MhiQrtrEndpointOptions, type PciIds, type SimulatedMhiOptions } from '../../../src/testing/devices';
 import type { BackendDevice } from '../../../src/sdk';
 import { WLFW_LINK_CONTROLS } from '../src/link-control';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
@@ -12,11 +12,14 @@ import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } 
  * channel pair and the probe order of net/qrtr/mhi.c: the single place that
  * decides the transport of simulated cards.
  */
-export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, deviceInfo?: Partial<BackendDevice>): AttachedEndpoint {
-  const card = createSimulatedMhiCard(host, pciAddress, { pciIds, deviceInfo });
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, deviceInfo?: Partial<BackendDevice>, mhi?: SimulatedCardMhi): AttachedEndpoint {
+  const card = createSimulatedMhiCard(host, pciAddress, { ...mhi, pciIds, deviceInfo });
   device.attach(card.deviceEndpoint);
   return card.attached;
 }
+
+/** Ring sizes of a simulated card's MHI link (default: the `small` profile), and where its DL buffers come from. */
+export type SimulatedCardMhi = Pick<SimulatedMhiOptions, 'rings' | 'ringSize' | 'ulRingSize' | 'dlRingSize' | 'bufferLength'> & Pick<MhiQrtrEndpointOptions, 'rxBuffers'>;
 
 export interface SimulatedCardOptions {
   readonly profile: SimChipProfile;
@@ -37,6 +40,8 @@ export interface SimulatedCardOptions {
    * OpenWrt QCN9074 scheme): the firmware registers instance + ((domain & 0xF) << 4 | (bus & 0xF)).
    */
   readonly instanceShift?: boolean;
+  /** The MHI link's ring sizes. */
+  readonly mhi?: SimulatedCardMhi;
 }
 
 /** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
@@ -82,8 +87,10 @@ export class SimulatedCard {
   private unregisterControl: (() => void) | undefined;
   /** Power cycles the host asked for through the link control. */
   powerCycles = 0;
+  private readonly mhi: SimulatedCardMhi | undefined;
 
   constructor(options: SimulatedCardOptions) {
+    this.mhi = options.mhi;
     this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
     this.pciAddress = options.pciAddress;
     this.boardId = options.boardId;
@@ -150,7 +157,7 @@ export class SimulatedCard {
   async attach(host: Router): Promise<void> {
     this.host = host;
     await this.powerOn();
-    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo);
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo, this.mhi);
     this.unregisterControl ??= WLFW_LINK_CONTROLS.register(this.key, { powerCycle: () => this.powerCycle() });
   }
 

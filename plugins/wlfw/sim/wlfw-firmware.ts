@@ -44,6 +44,11 @@ export interface SimFaults {
   readonly withhold?: 'request-mem' | 'fw-mem-ready' | 'fw-init-done' | 'cal-done';
   /** ath12k: answer PHY_CAP with an error (older firmware); the host must go on with def_num_link. */
   readonly phyCapFails?: boolean;
+  /**
+   * Act on this request but lose its answer, once per boot (as if the response never
+   * reached the host): the host times out while the firmware has moved on.
+   */
+  readonly loseResponse?: 'ind-register' | 'host-cap';
 }
 
 /** What a boot knows from earlier boots of the same card (state that survives a power cycle). */
@@ -115,6 +120,7 @@ export class WlfwFirmware {
   /** WLAN_MODE(OFF) arrived (the host's orderly stop). */
   modeOffReceived = false;
   private calibratedThisBoot = false;
+  private responseLost = false;
 
   constructor(
     readonly profile: SimChipProfile,
@@ -182,6 +188,7 @@ export class WlfwFirmware {
         this.refuse('IND_REGISTER enables memory indications on a fixed-memory chip', ERR.INVALID_ARGUMENT);
       }
       if (!this.peers.some((x) => samePeer(x, ctx.peer))) this.peers.push(ctx.peer);
+      await this.answer('ind-register');
       return { fw_status: 0n };
     });
     service.handle(wlfw.wlfw_host_cap_req, this.faults.wrongTlv === 'host-cap' ? (badHostCapResp as unknown as typeof wlfw.wlfw_host_cap_resp) : wlfw.wlfw_host_cap_resp, async (r, ctx) => {
@@ -211,6 +218,7 @@ export class WlfwFirmware {
       this.phase = 'host-cap';
       if (p.memoryRequests.length > 0) this.later('request-mem', () => this.requestMemory());
       else this.phase = 'mem-ready';
+      await this.answer('host-cap');
       if (this.faults.wrongTlv === 'host-cap') return { resp: 0 } as never;
       return {};
     });
@@ -435,6 +443,13 @@ export class WlfwFirmware {
     if (this.stopped) return new Promise<void>(() => undefined);
     const ms = this.faults.delayMs?.[step];
     return ms ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
+  }
+
+  /** The answer to `step` goes out, unless the loseResponse fault takes it (once per boot). */
+  private answer(step: NonNullable<SimFaults['loseResponse']>): Promise<void> {
+    if (this.faults.loseResponse !== step || this.responseLost) return Promise.resolve();
+    this.responseLost = true;
+    return new Promise<void>(() => undefined);
   }
 
   private later(step: SimStep, fn: () => void): void {

@@ -2,6 +2,11 @@ import { join } from 'node:path';
 import { PluginConfigError, type SimulatedDeviceSpec, type SimulationContribution, type SimulationContext, type SimulationHandle } from '../../../src/sdk';
 import { createSimulatedCardFrom, writeSimulatedFirmwareDirFrom, type SimulatedCardSpec } from './factory';
 import type { SimChipProfile } from './sim-profile';
+import type { SimulatedCardMhi } from './simulated-card';
+import { simulatedMhiRings } from '../../../src/testing/devices';
+
+/** What a daemon config may set of a simulated card's MHI link. */
+const MHI_CONFIG_KEYS = ['rings', 'ringSize', 'ulRingSize', 'dlRingSize', 'bufferLength'];
 
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
@@ -22,6 +27,19 @@ export function wlfwSimulation(family: string, profiles: Readonly<Record<string,
       if (typeof spec.pciAddress !== 'string' || !PCI_ADDRESS.test(spec.pciAddress)) throw new PluginConfigError(family, `${at}.pciAddress`, "a PCI address such as '0000:01:00.0'", spec.pciAddress);
       const boardId = spec.boardId;
       if (typeof boardId !== 'number' || !Number.isInteger(boardId) || boardId < 0 || boardId > 0xffff) throw new PluginConfigError(family, `${at}.boardId`, 'an integer 0..65535', boardId);
+      if (spec.mhi !== undefined) {
+        const mhi = spec.mhi;
+        if (typeof mhi !== 'object' || mhi === null || Array.isArray(mhi)) throw new PluginConfigError(family, `${at}.mhi`, '{ rings?, ulRingSize?, dlRingSize?, bufferLength? }', mhi);
+        for (const key of Object.keys(mhi)) {
+          if (!MHI_CONFIG_KEYS.includes(key)) throw new PluginConfigError(family, `${at}.mhi.${key}`, `one of ${MHI_CONFIG_KEYS.join(', ')}`, key);
+        }
+        try {
+          simulatedMhiRings(mhi as SimulatedCardMhi);
+        } catch (err) {
+          const key = (err as { details?: { key?: string; expected?: string } }).details;
+          throw new PluginConfigError(family, `${at}.mhi.${key?.key ?? ''}`, key?.expected ?? 'valid MHI ring sizes', (mhi as Record<string, unknown>)[key?.key ?? '']);
+        }
+      }
     },
     async prepare(devices, context: SimulationContext) {
       const firmwareDir = context.firmwareDir ?? join(context.workDir, 'firmware');

@@ -13,6 +13,8 @@ export type MhiTransferStatus =
 export interface MhiChannelClient {
   /** DL transfer completion (dl_xfer_cb): `bytes` of `buffer` hold one QRTR packet. */
   downlinkComplete(buffer: Uint8Array, bytes: number, status: MhiTransferStatus): void;
+  /** UL transfer completion (ul_xfer_cb): descriptors of the UL ring are free again. */
+  uplinkComplete(): void;
   /** The device is gone (MHI remove). */
   removed(): void;
 }
@@ -52,9 +54,11 @@ export interface MhiController {
   unprepareFromTransfer(): void;
   /** mhi_get_free_desc_count(mhi_dev, DMA_FROM_DEVICE). */
   freeRxDescriptors(): number;
+  /** mhi_get_free_desc_count(mhi_dev, DMA_TO_DEVICE): UL transfers that can be queued now. */
+  freeTxDescriptors(): number;
   /** mhi_queue_buf(DMA_FROM_DEVICE, buffer, bufferLength, MHI_EOT). @throws MhiError when not prepared or the ring is full. */
   queueRx(buffer: Uint8Array): void;
-  /** mhi_queue_skb(DMA_TO_DEVICE, packet, MHI_EOT); resolves on the UL completion. */
+  /** mhi_queue_skb(DMA_TO_DEVICE, packet, MHI_EOT); resolves on the UL completion. Rejects with MhiRingFullError (-EAGAIN) when no UL descriptor is free. */
   queueTx(packet: Uint8Array): Promise<void>;
 }
 

@@ -1,15 +1,62 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { BackendDevice, BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
-import { LinkPacketTooLargeError } from '../errors';
+import { LinkConfigError, LinkPacketTooLargeError } from '../errors';
 import { MhiChannelNotReadyError, MhiDeviceRemovedError, MhiRingFullError, type MhiChannelClient, type MhiController, type PciIds } from './mhi-controller';
-import { MhiQrtrEndpoint } from './mhi-qrtr-endpoint';
+import { MhiQrtrEndpoint, type MhiQrtrEndpointOptions } from './mhi-qrtr-endpoint';
+
+/** Sizes of a simulated IPCR channel pair: descriptors per ring and the DL buffer size. */
+export interface SimulatedMhiRings {
+  /** Descriptors of the UL ring (channel 20, host to device). */
+  readonly ulRingSize: number;
+  /** Descriptors of the DL ring (channel 21): one preallocated host buffer each. */
+  readonly dlRingSize: number;
+  /** DL buffer size (mhi_cntrl->buffer_len); a DL packet must fit one. */
+  readonly bufferLength: number;
+}
+
+/**
+ * Named ring sizes. `small` (the default) keeps a simulated card's memory low: 4 + 4
+ * descriptors of 8 KiB. The others are the kernel's IPCR channel configurations, from
+ * drivers/net/wireless/ath/ath11k/mhi.c: `ath11k_mhi_channels_qca6390` (channels 20/21,
+ * num_elements 64) with `ath11k_mhi_config_qca6390.buf_len` 8192, and
+ * `ath11k_mhi_channels_qcn9074` (num_elements 32) with `buf_len` 0, which
+ * drivers/bus/mhi/host/init.c `parse_config()` turns into MHI_MAX_MTU (0xffff).
+ * `kernel` is the QCN9074 one. 8 KiB DL buffers are what QCA6390/WCN6855 hosts run WLFW with.
+ */
+export const SIMULATED_MHI_RINGS = {
+  small: { ulRingSize: 4, dlRingSize: 4, bufferLength: 8192 },
+  'ath11k-qca6390': { ulRingSize: 64, dlRingSize: 64, bufferLength: 8192 },
+  'ath11k-qcn9074': { ulRingSize: 32, dlRingSize: 32, bufferLength: 0xffff },
+  kernel: { ulRingSize: 32, dlRingSize: 32, bufferLength: 0xffff },
+} as const satisfies Record<string, SimulatedMhiRings>;
+
+export type SimulatedMhiRingProfile = keyof typeof SIMULATED_MHI_RINGS;
+
+/** The ring sizes `options` name: a profile (default `small`), then any size given on its own. */
+export function simulatedMhiRings(options: Pick<SimulatedMhiOptions, 'rings' | 'ringSize' | 'ulRingSize' | 'dlRingSize' | 'bufferLength'> = {}): SimulatedMhiRings {
+  const base = SIMULATED_MHI_RINGS[options.rings ?? 'small'];
+  if (!base) throw new LinkConfigError('rings', `one of ${Object.keys(SIMULATED_MHI_RINGS).join(', ')}`, options.rings);
+  const rings = {
+    ulRingSize: options.ulRingSize ?? options.ringSize ?? base.ulRingSize,
+    dlRingSize: options.dlRingSize ?? options.ringSize ?? base.dlRingSize,
+    bufferLength: options.bufferLength ?? base.bufferLength,
+  };
+  for (const [name, value] of Object.entries(rings)) {
+    if (!Number.isInteger(value) || value < 1) throw new LinkConfigError(name, 'an integer >= 1', value);
+  }
+  return rings;
+}
 
 export interface SimulatedMhiOptions {
-  /** RX buffer size (mhi_cntrl->buffer_len). Default 65536 + 32: the largest QRTR packet fits. */
+  /** Named ring sizes (default `small`); the sizes below override single values of it. */
+  readonly rings?: SimulatedMhiRingProfile;
+  /** DL buffer size (mhi_cntrl->buffer_len). */
   readonly bufferLength?: number;
-  /** Descriptors per ring (UL and DL). Default 32. */
+  /** Descriptors of both rings (UL and DL), unless ulRingSize/dlRingSize say otherwise. */
   readonly ringSize?: number;
+  readonly ulRingSize?: number;
+  readonly dlRingSize?: number;
   /** Packets the device holds while the host has no RX buffer queued. Default 256. */
   readonly deviceBacklog?: number;
   /** Called with every call the driver makes (prepare, queue-rx, ...), for ordering checks. */
@@ -30,13 +77,16 @@ interface UlTransfer {
  * An MHI controller whose device is simulated in process: the host side is the
  * MhiController the QRTR driver uses, the device side is an Endpoint a simulated
  * card's own Router attaches to. It keeps the rules a real controller imposes:
- * transfers only on prepared channels, rings of bounded size, DL data only into
- * buffers the host queued (the device holds packets until buffers arrive), and
- * completions delivered later (on a microtask, like interrupts), never re-entrantly.
+ * transfers only on prepared channels, rings of bounded size (UL and DL sized apart),
+ * DL data only into buffers the host queued (the device holds packets until buffers
+ * arrive), a full UL ring refused like mhi_queue() does (-EAGAIN) with a UL completion
+ * (ul_xfer_cb) when descriptors free up, and completions delivered later (on a
+ * microtask, like interrupts), never re-entrantly.
  */
 export class SimulatedMhiController implements MhiController {
   readonly bufferLength: number;
-  readonly ringSize: number;
+  readonly ulRingSize: number;
+  readonly dlRingSize: number;
   /** The card side: attach it to the simulated card's router. */
   readonly deviceEndpoint: Endpoint;
   private client: MhiChannelClient | null = null;
@@ -56,8 +106,10 @@ export class SimulatedMhiController implements MhiController {
     readonly pciAddress: string,
     options: SimulatedMhiOptions = {},
   ) {
-    this.bufferLength = options.bufferLength ?? 65536 + 32;
-    this.ringSize = options.ringSize ?? 32;
+    const rings = simulatedMhiRings(options);
+    this.bufferLength = rings.bufferLength;
+    this.ulRingSize = rings.ulRingSize;
+    this.dlRingSize = rings.dlRingSize;
     this.backlogLimit = options.deviceBacklog ?? 256;
     this.trace = options.trace ?? (() => undefined);
     this.pciIds = options.pciIds;
@@ -125,12 +177,16 @@ export class SimulatedMhiController implements MhiController {
   }
 
   freeRxDescriptors(): number {
-    return this.ringSize - this.rxRing.length;
+    return this.dlRingSize - this.rxRing.length;
+  }
+
+  freeTxDescriptors(): number {
+    return this.ulRingSize - this.ulRing.length;
   }
 
   queueRx(buffer: Uint8Array): void {
     if (!this.prepared) throw new MhiChannelNotReadyError(this.pciAddress, 'DL');
-    if (this.rxRing.length >= this.ringSize) throw new MhiRingFullError(this.pciAddress, 'DL', this.ringSize);
+    if (this.rxRing.length >= this.dlRingSize) throw new MhiRingFullError(this.pciAddress, 'DL', this.dlRingSize);
     this.trace('queue-rx');
     this.rxRing.push(buffer);
     if (this.deviceBacklog.length > 0) this.scheduleFlush();
@@ -138,7 +194,7 @@ export class SimulatedMhiController implements MhiController {
 
   queueTx(packet: Uint8Array): Promise<void> {
     if (!this.prepared) return Promise.reject(new MhiChannelNotReadyError(this.pciAddress, 'UL'));
-    if (this.ulRing.length >= this.ringSize) return Promise.reject(new MhiRingFullError(this.pciAddress, 'UL', this.ringSize));
+    if (this.ulRing.length >= this.ulRingSize) return Promise.reject(new MhiRingFullError(this.pciAddress, 'UL', this.ulRingSize));
     return new Promise<void>((resolve, reject) => {
       this.ulRing.push({ packet, resolve, reject });
       this.scheduleFlush();
@@ -193,6 +249,8 @@ export class SimulatedMhiController implements MhiController {
         this.deviceSubscriber?.next(t.packet);
         t.resolve();
       }
+      // ul_xfer_cb: the descriptors are free again.
+      this.client?.uplinkComplete();
     }
     while (this.prepared && this.deviceBacklog.length > 0 && this.rxRing.length > 0) {
       const packet = this.deviceBacklog.shift()!;
@@ -216,8 +274,8 @@ export interface SimulatedMhiCard {
 }
 
 /** Plugs a simulated MHI card into `router` (probe order of net/qrtr/mhi.c). */
-export function createSimulatedMhiCard(router: Router, pciAddress: string, options?: SimulatedMhiOptions): SimulatedMhiCard {
+export function createSimulatedMhiCard(router: Router, pciAddress: string, options?: SimulatedMhiOptions & MhiQrtrEndpointOptions): SimulatedMhiCard {
   const controller = new SimulatedMhiController(pciAddress, options);
-  const { endpoint, attached } = MhiQrtrEndpoint.probe(router, controller);
+  const { endpoint, attached } = MhiQrtrEndpoint.probe(router, controller, options);
   return { controller, hostEndpoint: endpoint, attached, deviceEndpoint: controller.deviceEndpoint, remove: () => controller.remove() };
 }

@@ -25,7 +25,7 @@ function sendLocal(socket: AfQipcrtrSocket, port: number, datagrams: Uint8Array[
   }
 }
 
-async function latency(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
+async function latencyMessages(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
   const payload = new Uint8Array(SIZE).fill(0x5a);
   const aPort = a.address?.port ?? 0;
   const bPort = b.address?.port ?? 0;
@@ -58,7 +58,78 @@ async function latency(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number):
   return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
 }
 
-async function throughput(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
+/** latency() through batches$: each echo is sent straight from the lent receive area. */
+async function latencyBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
+  const payload = new Uint8Array(SIZE).fill(0x5a);
+  const aPort = a.address?.port ?? 0;
+  const bPort = b.address?.port ?? 0;
+  const one = [payload];
+  const echoed: Uint8Array[] = [payload];
+  const fail = (error: unknown): void => console.error(error);
+  const echo = b.batches$.subscribe((batch) => {
+    for (let i = 0; i < batch.count; i++) {
+      echoed[0] = batch.datagram(i);
+      sendLocal(b, aPort, echoed, 1, fail);
+    }
+  });
+  let trips = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
+    const back = a.batches$.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count; i++) {
+          trips++;
+          if ((trips & 63) === 0 && performance.now() >= end) {
+            back.unsubscribe();
+            resolve();
+            return;
+          }
+          sendLocal(a, bPort, one, 1, reject);
+        }
+      },
+      error: reject,
+    });
+    sendLocal(a, bPort, one, 1, reject);
+  });
+  echo.unsubscribe();
+  return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
+}
+
+/** throughput() through batches$: each datagram's length is checked in place, no object per datagram. */
+async function throughputBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
+  const payload = new Uint8Array(SIZE).fill(0x5a);
+  const bPort = b.address?.port ?? 0;
+  let received = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
+    const window = new Array<Uint8Array>(WINDOW).fill(payload);
+    const burst = (): void => sendLocal(a, bPort, window, WINDOW, reject);
+    const sink = b.batches$.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count; i++) {
+          if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
+        }
+        const before = received;
+        received += batch.count;
+        // A burst is drained when the count crosses a multiple of WINDOW.
+        if (Math.floor(received / WINDOW) === Math.floor(before / WINDOW)) return;
+        if (performance.now() >= end) {
+          sink.unsubscribe();
+          resolve();
+        } else {
+          burst();
+        }
+      },
+      error: reject,
+    });
+    burst();
+  });
+  return { datagramsPerSecond: received / ((performance.now() - start) / 1000), datagrams: received };
+}
+
+async function throughputMessages(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
   const payload = new Uint8Array(SIZE).fill(0x5a);
   const bPort = b.address?.port ?? 0;
   let received = 0;
@@ -110,6 +181,11 @@ async function warmUp(measure: (seconds: number) => Promise<number>, capSeconds:
 }
 
 async function main(): Promise<void> {
+  // --batch: receive through batches$ (one lent batch per recvmmsg) instead of messages$.
+  const batched = process.argv.includes('--batch');
+  const impl = batched ? 'addon-batch' : 'addon';
+  const latency = batched ? latencyBatched : latencyMessages;
+  const throughput = batched ? throughputBatched : throughputMessages;
   const a = openBound();
   const b = openBound();
   // The C and Python baselines run at full speed from their first datagram; the addon's
@@ -122,7 +198,7 @@ async function main(): Promise<void> {
     const seconds = Number(line);
     const l = await latency(a, b, seconds);
     const t = await throughput(a, b, seconds);
-    console.log(`QRTRD-BENCH ${JSON.stringify({ impl: 'addon', rttUs: Number(l.rttUs.toFixed(2)), trips: l.trips, datagramsPerSecond: Math.round(t.datagramsPerSecond), datagrams: t.datagrams, warmUpSeconds: Number(warmUpSeconds.toFixed(2)) })}`);
+    console.log(`QRTRD-BENCH ${JSON.stringify({ impl, rttUs: Number(l.rttUs.toFixed(2)), trips: l.trips, datagramsPerSecond: Math.round(t.datagramsPerSecond), datagrams: t.datagrams, warmUpSeconds: Number(warmUpSeconds.toFixed(2)) })}`);
   }
   a.close();
   b.close();

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     ['c', cProgram, []],
     ['python', '/usr/bin/python3', [pythonScript]],
     ['addon', process.execPath, [addonScript]],
+    ['addon-batch', process.execPath, [addonScript, '--batch']],
   ] as const) {
     const runner = start(name, command, args);
     await nextResult(runner, 'QRTRD-BENCH-READY');

@@ -1,0 +1,76 @@
+import { strict as assert } from 'node:assert';
+import { randomBytes } from 'node:crypto';
+import type { KernelDatagramBatch } from '../../../src/kernel';
+import type { GuestCheck } from '../harness/check-api';
+import { collect, openBound, sleep } from '../harness/guest-helpers';
+
+/** Copies out what a lent batch holds (the batch is only valid during the callback). */
+function copyBatch(batch: KernelDatagramBatch): Array<{ data: Buffer; node: number; port: number; endpoint: number; offset: number }> {
+  const out = [];
+  for (let i = 0; i < batch.count; i++) {
+    const view = batch.datagram(i);
+    assert.equal(view.length, batch.length(i));
+    assert.equal(view.byteOffset - batch.bytes.byteOffset, batch.offset(i));
+    out.push({ data: Buffer.from(view), node: batch.node(i), port: batch.port(i), endpoint: batch.endpoint(i), offset: batch.offset(i) });
+  }
+  return out;
+}
+
+export const check: GuestCheck = {
+  title: 'should lend received datagrams in recvmmsg batches through batches$: byte-exact, in order, with sources, beside messages$',
+  async run(ctx) {
+    const a = openBound();
+    const b = openBound();
+    try {
+      const bPort = b.address!.port;
+      const aPort = a.address!.port;
+      const burst = Array.from({ length: 100 }, (_, i) => new Uint8Array(randomBytes(1 + ((i * 53) % 700))));
+      const received: ReturnType<typeof copyBatch> = [];
+      const sizes: number[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out with ${received.length} of ${burst.length} datagrams`)), 10_000);
+        const sub = b.batches$.subscribe((batch) => {
+          sizes.push(batch.count);
+          received.push(...copyBatch(batch));
+          if (received.length >= burst.length) {
+            clearTimeout(timer);
+            sub.unsubscribe();
+            resolve();
+          }
+        });
+      });
+      // Queued before the socket is read: the drain takes them in batches of up to 32.
+      assert.equal(a.trySendLocal(bPort, burst), burst.length);
+      await done;
+      ctx.log(`batch sizes ${sizes.join(',')}`);
+      assert.ok(sizes.some((n) => n > 1), 'at least one batch holds several datagrams');
+      assert.ok(sizes.every((n) => n >= 1 && n <= 32));
+      received.forEach((m, i) => {
+        assert.deepEqual(m.data, Buffer.from(burst[i]), `datagram ${i}`);
+        assert.deepEqual([m.node, m.port, m.endpoint], [1, aPort, 0]);
+      });
+
+      // Both kinds of subscriber at once: each gets every datagram, messages$ as copies
+      // that stay valid after the batch is gone.
+      const lent: Buffer[] = [];
+      const sub = b.batches$.subscribe((batch) => lent.push(...copyBatch(batch).map((m) => m.data)));
+      const copies = collect(b.messages$, 10, 10_000, 'ten datagrams through messages$');
+      const ten = Array.from({ length: 10 }, (_, i) => Uint8Array.of(i, i, i));
+      assert.equal(a.trySendLocal(bPort, ten), 10);
+      const messages = await copies;
+      await sleep(10);
+      sub.unsubscribe();
+      assert.deepEqual(lent, ten.map((d) => Buffer.from(d)));
+      assert.deepEqual(messages.map((m) => [...m.data]), ten.map((d) => [...d]));
+
+      // Closing completes batches$ subscribers.
+      let completed = false;
+      b.batches$.subscribe({ complete: () => (completed = true) });
+      b.close();
+      assert.equal(completed, true);
+    } finally {
+      a.close();
+      b.close();
+    }
+  },
+};
