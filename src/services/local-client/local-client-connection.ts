@@ -62,6 +62,12 @@ export interface LocalClientLimits {
   readonly writeQueueLimitBytes: number;
   /** Live traces per client. */
   readonly tracesPerClient: number;
+  /**
+   * Bytes of datagrams waiting in one socket's queue for the client's credit; beyond
+   * it (or beyond the uid's `perUid.queuedBytes` over all its sockets) a datagram is
+   * dropped and counted on that socket, like a full kernel receive buffer.
+   */
+  readonly queuedBytesPerSocket: number;
 }
 
 /**
@@ -78,7 +84,30 @@ export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
   maxReceiveWindow: 1024,
   writeQueueLimitBytes: 8 * 1024 * 1024,
   tracesPerClient: 4,
+  queuedBytesPerSocket: 2 * 1024 * 1024,
 };
+
+/** Bookkeeping a queued datagram costs beyond its payload (the Datagram object, the queue slot). */
+const DATAGRAM_OVERHEAD_BYTES = 64;
+
+/** One client socket's queue and drop counters (LocalClientServer.clientStats). */
+export interface LocalClientSocketStats {
+  readonly handle: number;
+  readonly port: number;
+  readonly queuedBytes: number;
+  readonly dropped: number;
+}
+
+/** What one connection holds and has cost (LocalClientServer.clientStats). */
+export interface LocalClientConnectionStats {
+  readonly owner: string;
+  readonly uid: number | null;
+  /** Bytes received from the client. */
+  readonly receivedBytes: number;
+  /** Bytes the frame decoder copied to reassemble split frames (at most receivedBytes + 4 per frame). */
+  readonly reassemblyCopiedBytes: number;
+  readonly sockets: readonly LocalClientSocketStats[];
+}
 
 /** Trace events are dropped (and counted) while this many bytes wait to be written to the client. */
 const TRACE_BACKLOG_BYTES = 1024 * 1024;
@@ -88,6 +117,10 @@ interface ServedSocket {
   readonly socket: RouterSocket;
   credits: number;
   pulling: boolean;
+  /** Bytes (payload + overhead) admitted into the router socket's queue and not yet taken. */
+  queuedBytes: number;
+  /** Datagrams dropped because this socket's or its uid's queued-bytes bound was reached. */
+  dropped: number;
 }
 
 /** Why a client connection ended. */
@@ -262,11 +295,61 @@ export class LocalClientConnection {
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
     const socket = this.router.openSocketSync({ port, trusted: false });
     const handle = this.nextHandle++;
-    const served: ServedSocket = { handle, socket, credits: window, pulling: false };
+    const served: ServedSocket = { handle, socket, credits: window, pulling: false, queuedBytes: 0, dropped: 0 };
+    socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
     this.sockets.set(handle, served);
     this.security.usage.sockets++;
     this.write(encodeFrame(Op.RESULT, 0, frame.id, [handle, socket.address.node, socket.address.port]));
     this.pull(served);
+  }
+
+  /**
+   * Bounds what waits for a client's credit: per socket (every client) and per uid
+   * over all of the user's sockets (unprivileged users), so a client that reads but
+   * never returns credit cannot grow the daemon's memory. A drop is counted on this
+   * client's socket and its uid, and logged once per socket.
+   */
+  private admitQueued(served: ServedSocket, length: number): boolean {
+    const cost = length + DATAGRAM_OVERHEAD_BYTES;
+    const usage = this.security.usage;
+    const uidBound = !this.security.rights.full && this.security.rights.uid !== null;
+    if (served.queuedBytes + cost > this.limits.queuedBytesPerSocket || (uidBound && usage.queuedBytes + cost > this.security.perUid.queuedBytes)) {
+      if (served.dropped++ === 0) {
+        this.logger.warn(
+          { client: this.owner, uid: this.security.rights.uid, port: served.socket.address.port, queuedBytes: served.queuedBytes, uidQueuedBytes: usage.queuedBytes },
+          'local client socket is not returning credit: dropping datagrams beyond its queued-bytes bound',
+        );
+      }
+      usage.dropped++;
+      return false;
+    }
+    served.queuedBytes += cost;
+    usage.queuedBytes += cost;
+    return true;
+  }
+
+  /** A queued datagram was taken for the client; an empty queue resynchronises the count (the router may refuse one by its datagram bound after admission). */
+  private takenQueued(served: ServedSocket, length: number): void {
+    const cost = served.socket.queued === 0 ? served.queuedBytes : Math.min(served.queuedBytes, length + DATAGRAM_OVERHEAD_BYTES);
+    served.queuedBytes -= cost;
+    this.security.usage.queuedBytes -= cost;
+  }
+
+  /** Gives back what a closing socket still had queued. */
+  private forgetQueued(served: ServedSocket): void {
+    served.socket.admit = null;
+    this.security.usage.queuedBytes -= served.queuedBytes;
+    served.queuedBytes = 0;
+  }
+
+  stats(): LocalClientConnectionStats {
+    return {
+      owner: this.owner,
+      uid: this.security.peer?.uid ?? null,
+      receivedBytes: this.decoder.receivedBytes,
+      reassemblyCopiedBytes: this.decoder.copiedBytes,
+      sockets: [...this.sockets.values()].map((s) => ({ handle: s.handle, port: s.socket.address.port, queuedBytes: s.queuedBytes, dropped: s.dropped })),
+    };
   }
 
   private served(handle: number): ServedSocket {
@@ -306,7 +389,7 @@ export class LocalClientConnection {
         };
       }
       this.authorizeSend(served, to, frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined);
-      promise = served.socket.send(to, data, options);
+      promise = to.port === QRTR_PORT_CTRL && to.node === this.router.localNode ? this.sendToNameService(served, to, data, options) : served.socket.send(to, data, options);
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
       promise = Promise.reject(err);
@@ -321,6 +404,27 @@ export class LocalClientConnection {
       () => this.sendDone(id, null),
       (err) => this.sendDone(id, err),
     );
+  }
+
+  /**
+   * DATA to the local router's control port is a command for the name service, which
+   * handles it synchronously during the send. A command it refuses (BYE from a local
+   * socket, DEL_CLIENT for another client's port, ...) is reported as an incident;
+   * the send then fails with that error, so the client sees ERROR with the name
+   * service's code rather than RESULT (issue #18 item 6; root included).
+   */
+  private sendToNameService(served: ServedSocket, to: { node: number; port: number }, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
+    let refusal: unknown = null;
+    const port = served.socket.address.port;
+    const watch = this.ns.incidents$.subscribe((incident) => {
+      if (refusal === null && incident.from.node === this.router.localNode && incident.from.port === port) refusal = incident.error;
+    });
+    try {
+      const sent = served.socket.send(to, data, options);
+      return refusal !== null ? Promise.reject(refusal) : sent;
+    } finally {
+      watch.unsubscribe();
+    }
   }
 
   /**
@@ -358,6 +462,7 @@ export class LocalClientConnection {
     const served = this.served(handle);
     this.sockets.delete(handle);
     this.security.usage.sockets--;
+    this.forgetQueued(served);
     served.socket.close();
     this.write(encodeFrame(Op.RESULT, 0, id, []));
   }
@@ -380,6 +485,7 @@ export class LocalClientConnection {
     let message: QrtrMessage | undefined;
     while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
       served.credits--;
+      this.takenQueued(served, message.data.length);
       this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
       if (this.ended) return;
     }
@@ -401,6 +507,7 @@ export class LocalClientConnection {
           if (this.sockets.get(served.handle) === served) {
             this.sockets.delete(served.handle);
             this.security.usage.sockets--;
+            this.forgetQueued(served);
             this.write(encodeFrame(Op.SOCKET_CLOSED, 0, served.handle, []));
           }
           return;
@@ -538,7 +645,10 @@ export class LocalClientConnection {
     this.traces.clear();
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
-    for (const served of this.sockets.values()) served.socket.close();
+    for (const served of this.sockets.values()) {
+      this.forgetQueued(served);
+      served.socket.close();
+    }
     this.security.usage.sockets -= this.sockets.size;
     this.sockets.clear();
     for (const reservation of this.reservations.values()) reservation.release();

@@ -119,15 +119,26 @@ export function hexOp(op: number): string {
 }
 
 /**
- * Splits a byte stream into frames. Frames inside one chunk are views of it;
- * a frame split across chunks is assembled once. Throws a typed error (and stays
- * failed) on a length below the header or above the limit, or a nonzero reserved field.
+ * Splits a byte stream into frames in time linear in the bytes received, however
+ * they are split. Frames inside one chunk are views of it (no copy); a frame split
+ * across chunks is copied once into a buffer of its exact size, allocated as soon as
+ * its length field is complete, so each received byte is copied at most once (plus
+ * the 4 length bytes of a frame whose length field was itself split). A frame
+ * reassembled that way is delivered as a view of its own buffer. Throws a typed
+ * error (and stays failed) on a length below the header or above the limit, or a
+ * nonzero reserved field; the length is checked before anything is allocated.
  */
 export class FrameDecoder {
+  /** The frame being reassembled (exact size once its length is known, else the 4-byte length field). */
   private pending: Buffer | null = null;
   private pendingLength = 0;
+  private readonly lengthField = Buffer.alloc(4);
   private failure: Error | null = null;
   private readonly frame: Frame = { op: 0, flags: 0, id: 0, body: new Uint8Array(0) };
+  /** Bytes pushed so far. */
+  receivedBytes = 0;
+  /** Bytes copied into reassembly buffers so far (the decoder's work beyond views; at most receivedBytes + 4 per frame). */
+  copiedBytes = 0;
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
@@ -141,38 +152,84 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     if (this.failure) throw this.failure;
     try {
-      let data = chunk;
-      if (this.pendingLength > 0) {
-        data = Buffer.concat([this.pending!.subarray(0, this.pendingLength), chunk]);
-        this.pending = null;
-        this.pendingLength = 0;
-      }
+      this.receivedBytes += chunk.length;
       let offset = 0;
+      if (this.pendingLength > 0) {
+        offset = this.continuePending(chunk);
+        if (offset < 0) return;
+      }
+      const data = chunk;
       while (data.length - offset >= 4) {
-        const length = data.readUInt32LE(offset);
-        if (length < FRAME_HEADER_LENGTH - 4) throw new LocalClientMalformedFrameError(`frame length ${length} is shorter than the 8-byte header`, { length });
-        if (length + 4 > this.maxLength) throw new LocalClientFrameTooLargeError(length + 4, this.maxLength);
+        const length = this.checkLength(data.readUInt32LE(offset));
         if (data.length - offset < length + 4) break;
-        const f = this.frame;
-        f.op = data[offset + 4];
-        f.flags = data[offset + 5];
-        if (data.readUInt16LE(offset + 6) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
-        f.id = data.readUInt32LE(offset + 8);
-        f.body = data.subarray(offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+        this.emit(data, offset, length);
         offset += 4 + length;
-        this.onFrame(f);
       }
-      if (offset < data.length) {
-        const rest = data.subarray(offset);
-        this.pending = Buffer.from(rest);
-        this.pendingLength = rest.length;
-      }
+      if (offset < data.length) this.startPending(data, offset);
     } catch (err) {
       this.failure = err as Error;
       this.pending = null;
       this.pendingLength = 0;
       throw err;
     }
+  }
+
+  private checkLength(length: number): number {
+    if (length < FRAME_HEADER_LENGTH - 4) throw new LocalClientMalformedFrameError(`frame length ${length} is shorter than the 8-byte header`, { length });
+    if (length + 4 > this.maxLength) throw new LocalClientFrameTooLargeError(length + 4, this.maxLength);
+    return length;
+  }
+
+  /** Keeps the tail of a chunk that holds the start of a frame. */
+  private startPending(data: Buffer, offset: number): void {
+    const rest = data.length - offset;
+    if (rest >= 4) {
+      const total = this.checkLength(data.readUInt32LE(offset)) + 4;
+      this.pending = Buffer.allocUnsafe(total);
+    } else {
+      this.pending = this.lengthField;
+    }
+    data.copy(this.pending, 0, offset);
+    this.pendingLength = rest;
+    this.copiedBytes += rest;
+  }
+
+  /** Feeds the frame being reassembled; returns the chunk offset after it, or -1 if the chunk was used up. */
+  private continuePending(chunk: Buffer): number {
+    let offset = 0;
+    if (this.pending === this.lengthField) {
+      const take = Math.min(4 - this.pendingLength, chunk.length);
+      chunk.copy(this.lengthField, this.pendingLength, 0, take);
+      this.pendingLength += take;
+      this.copiedBytes += take;
+      offset = take;
+      if (this.pendingLength < 4) return -1;
+      const total = this.checkLength(this.lengthField.readUInt32LE(0)) + 4;
+      this.pending = Buffer.allocUnsafe(total);
+      this.lengthField.copy(this.pending, 0);
+      this.copiedBytes += 4;
+    }
+    const pending = this.pending!;
+    const take = Math.min(pending.length - this.pendingLength, chunk.length - offset);
+    chunk.copy(pending, this.pendingLength, offset, offset + take);
+    this.pendingLength += take;
+    this.copiedBytes += take;
+    offset += take;
+    if (this.pendingLength < pending.length) return -1;
+    this.pending = null;
+    this.pendingLength = 0;
+    this.emit(pending, 0, pending.length - 4);
+    return offset;
+  }
+
+  private emit(data: Buffer, offset: number, length: number): void {
+    const f = this.frame;
+    f.op = data[offset + 4];
+    f.flags = data[offset + 5];
+    if ((data[offset + 6] | data[offset + 7]) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
+    f.id = data.readUInt32LE(offset + 8);
+    f.body = data.subarray(offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+    this.onFrame(f);
   }
 }
 
