@@ -45,7 +45,8 @@ export interface RemoteEndpointReservation {
 
 interface Pending {
   readonly op: number;
-  resolve(frame: Frame): void;
+  /** Called with the reply frame, or with nothing for a SEND (whose promise is void). */
+  resolve(frame: Frame | undefined): void;
   reject(err: QrtrdError): void;
 }
 
@@ -214,7 +215,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   /** Closes the connection; the daemon closes every socket and releases every reservation and lookup. */
   close(): void {
     this.shutdown(new LocalClientDisconnectedError('closed by the client'), true);
-    this.conn.end();
+    this.writer.end();
   }
 
   // ---------------------------------------------------------- RemoteSocketHost
@@ -230,9 +231,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       flags |= SEND_FLAG_ABORTABLE;
     }
     const id = this.allocateId();
-    // One promise per send: the reply settles it directly (no chained .then).
-    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: () => resolve(), reject }));
-    this.writer.write(encodeFrame(Op.SEND, flags, id, [handle, to.node, to.port, options?.endpoint ?? 0], data));
+    // One promise per send: the reply settles it directly (no chained .then, no wrapper closure).
+    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: resolve as (frame: Frame | undefined) => void, reject }));
+    this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, options?.endpoint ?? 0, data);
     if (!signal) return promise;
     // The server aborts its wait and answers QrtrAbortedError; the reply settles the promise.
     const onAbort = (): void => {
@@ -251,7 +252,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   }
 
   socketCredit(handle: number, count: number): void {
-    if (!this.closeError) this.writer.write(encodeFrame(Op.CREDIT, 0, handle, [count]));
+    if (!this.closeError) this.writer.frame(Op.CREDIT, 0, handle, 1, count);
   }
 
   socketClose(handle: number): void {
@@ -279,7 +280,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   }
 
   private expect(id: number, op: number): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve, reject }));
+    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve: resolve as (frame: Frame | undefined) => void, reject }));
   }
 
   private readonly onFrame = (frame: Frame): void => {
@@ -294,6 +295,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
         if (!pending) throw new LocalClientMalformedFrameError(`reply to unknown request ${frame.id}`, { id: frame.id, op: frame.op });
         this.pending.delete(frame.id);
         if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
+        if (pending.op === Op.SEND) return pending.resolve(undefined);
         if (frame.op === Op.WELCOME) this.welcome(frame);
         // The frame object is reused by the decoder: hand over a copy of its fields.
         return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: frame.body });

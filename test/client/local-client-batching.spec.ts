@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { Writable } from 'node:stream';
 import { LocalClientServer } from '../../src/services/local-client';
-import { FrameWriter } from '../../src/services/local-client/protocol';
+import * as net from 'node:net';
+import { FrameWriter, encodeFrame } from '../../src/services/local-client/protocol';
 import { connectQrtrd, type QrtrdConnection } from '../../src/client';
 import type { QrtrMessage } from '../../src/router';
 import { createHost } from '../helpers/host';
@@ -29,19 +30,70 @@ class RecordingStream extends Writable {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('FrameWriter (batched local-client writes)', () => {
-  it('should hand every frame of one event-loop turn down in one writev, in order, including frames queued by promise continuations', async () => {
+  it('should hand every frame of one event-loop turn down in one write, in order, including frames queued by promise continuations', async () => {
     const stream = new RecordingStream();
     const writer = new FrameWriter(stream);
     for (let i = 0; i < 50; i++) writer.write(Buffer.from([i]));
     await Promise.resolve().then(() => writer.write(Buffer.from([50])));
     expect(stream.calls).to.have.length(0);
-    expect(stream.writableLength).to.equal(51); // the per-client byte bound still sees corked frames
+    expect(writer.queuedBytes).to.equal(51); // the per-client byte bound sees frames not yet written
     await turn();
     expect(stream.calls).to.have.length(1);
-    expect(stream.calls[0].map((b) => b[0])).to.deep.equal([...Array(51).keys()]);
+    expect([...Buffer.concat(stream.calls[0])]).to.deep.equal([...Array(51).keys()]);
     writer.write(Buffer.from([51]));
     await turn();
-    expect(stream.calls.map((c) => c.map((b) => b[0]))).to.deep.equal([[...Array(51).keys()], [51]]);
+    expect(stream.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[...Array(51).keys()], [51]]);
+  });
+
+  it('should encode frames into its buffer exactly as encodeFrame does', async () => {
+    const stream = new RecordingStream();
+    const writer = new FrameWriter(stream);
+    const tail = Buffer.from('payload');
+    writer.frame(0x83, 1, 7, 3, 10, 20, 0xffffffff, 0, tail);
+    writer.frame(0x81, 0, 8, 0);
+    writer.frame(0x04, 2, 9, 4, 1, 2, 3, 4, new Uint8Array(0));
+    await turn();
+    const expected = Buffer.concat([encodeFrame(0x83, 1, 7, [10, 20, 0xffffffff], tail), encodeFrame(0x81, 0, 8, []), encodeFrame(0x04, 2, 9, [1, 2, 3, 4])]);
+    expect(Buffer.concat(stream.calls.flat()).equals(expected)).to.equal(true);
+  });
+
+  it('should not overwrite bytes a real socket still holds: frames written while the peer does not read arrive intact', async () => {
+    const tmpSock = tempDir('writer');
+    const serverSocket = await new Promise<{ server: net.Server; peer: Promise<net.Socket> }>((resolve) => {
+      let accept!: (s: net.Socket) => void;
+      const peer = new Promise<net.Socket>((r) => (accept = r));
+      const server = net.createServer((c) => accept(c));
+      server.listen(path.join(tmpSock.dir, 'w.sock'), () => resolve({ server, peer }));
+    });
+    const client = net.createConnection(path.join(tmpSock.dir, 'w.sock'));
+    const peer = await serverSocket.peer;
+    peer.pause();
+    const writer = new FrameWriter(client);
+    const expected: Buffer[] = [];
+    for (let turnNo = 0; turnNo < 200; turnNo++) {
+      const tail = Buffer.alloc(4000, turnNo & 0xff);
+      for (let i = 0; i < 4; i++) {
+        writer.frame(0x83, 0, turnNo, 1, i, 0, 0, 0, tail);
+        expected.push(encodeFrame(0x83, 0, turnNo, [i], tail));
+      }
+      await turn();
+    }
+    const want = Buffer.concat(expected);
+    const got: Buffer[] = [];
+    let length = 0;
+    await new Promise<void>((resolve) => {
+      peer.on('data', (d: Buffer) => {
+        got.push(d);
+        length += d.length;
+        if (length >= want.length) resolve();
+      });
+      peer.resume();
+    });
+    expect(Buffer.concat(got).equals(want)).to.equal(true);
+    client.destroy();
+    peer.destroy();
+    serverSocket.server.close();
+    tmpSock.remove();
   });
 
   it('should flush what is queued when the stream is ended in the same turn', async () => {
@@ -49,8 +101,9 @@ describe('FrameWriter (batched local-client writes)', () => {
     const writer = new FrameWriter(stream);
     writer.write(Buffer.from([1]));
     writer.write(Buffer.from([2]));
-    await new Promise<void>((resolve) => stream.end(resolve));
-    expect(stream.calls.flat().map((b) => b[0])).to.deep.equal([1, 2]);
+    writer.end();
+    await new Promise<void>((resolve) => stream.once('finish', resolve));
+    expect([...Buffer.concat(stream.calls.flat())]).to.deep.equal([1, 2]);
   });
 });
 

@@ -33,8 +33,8 @@ import type { EndpointReservation } from '../../router/endpoint-ids';
 import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
 import type { Router } from '../../router/router';
 import { formatBackendKey } from '../../router/endpoint';
-import type { RouterSocket } from '../../router/router-socket';
-import type { QrtrMessage, SendOptions } from '../../router/socket';
+import { Datagram, type RouterSocket } from '../../router/router-socket';
+import { NO_ENDPOINT_ID, SEND_COMPLETED, type QrtrMessage, type SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
 import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY } from '../../wire/constants';
 import { FULL_RIGHTS, LocalClientPolicyDeniedError, LocalClientUidLimitError, UidUsage, DEFAULT_PER_UID_LIMITS, type ClientRights, type PerUidLimits, type PeerCredentials } from './policy';
@@ -299,7 +299,7 @@ export class LocalClientConnection {
     socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
     this.sockets.set(handle, served);
     this.security.usage.sockets++;
-    this.write(encodeFrame(Op.RESULT, 0, frame.id, [handle, socket.address.node, socket.address.port]));
+    this.frame(Op.RESULT, 0, frame.id, 3, handle, socket.address.node, socket.address.port);
     this.pull(served);
   }
 
@@ -363,7 +363,7 @@ export class LocalClientConnection {
     const endpoint = u32(frame, 1);
     if (!this.mayUseEndpoint(endpoint)) this.deny('bind to an endpoint the policy does not grant', { endpoint, key: this.endpointKey(endpoint) });
     served.socket.bindEndpoint(endpoint);
-    this.write(encodeFrame(Op.RESULT, 0, frame.id, []));
+    this.frame(Op.RESULT, 0, frame.id, 0);
   }
 
   private send(frame: Frame): void {
@@ -392,7 +392,15 @@ export class LocalClientConnection {
       promise = to.port === QRTR_PORT_CTRL && to.node === this.router.localNode ? this.sendToNameService(served, to, data, options) : served.socket.send(to, data, options);
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
-      promise = Promise.reject(err);
+      if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
+      this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+      return;
+    }
+    if (promise === SEND_COMPLETED) {
+      // The router completed it synchronously: RESULT now, no continuation, no pending count.
+      if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
+      this.frame(Op.RESULT, 0, id, 0);
+      return;
     }
     this.pendingSends++;
     if (this.pendingSends >= this.limits.pendingSendsPerClient && !this.readPaused) {
@@ -438,12 +446,16 @@ export class LocalClientConnection {
       if (!rights.control) this.deny('send to a control port or broadcast', { node: to.node, port: to.port });
     }
     if (rights.full) return;
+    if (to.node === this.router.localNode) return;
+    // What the router will route by: the named endpoint, else the binding; 0 (named or
+    // unbound) means "the node's owner", which the policy cannot vouch for.
     const bound = served.socket.endpointBinding;
-    if (named !== undefined && named !== bound && !this.mayUseEndpoint(named)) {
-      this.deny('send on an endpoint the policy does not grant', { endpoint: named, bound });
+    const wanted = named ?? bound;
+    if (wanted === NO_ENDPOINT_ID) {
+      this.deny('send off-node without a granted endpoint (bind the socket to one)', { node: to.node, named, bound });
     }
-    if (named === undefined && bound === 0 && to.node !== this.router.localNode) {
-      this.deny('send off-node from an unbound socket (bind it to a granted endpoint)', { node: to.node });
+    if (wanted !== bound && !this.mayUseEndpoint(wanted)) {
+      this.deny('send on an endpoint the policy does not grant', { endpoint: wanted, bound });
     }
   }
 
@@ -451,7 +463,8 @@ export class LocalClientConnection {
     this.pendingSends--;
     this.aborts.delete(id);
     if (this.ended) return;
-    this.write(err ? encodeJsonFrame(Op.ERROR, id, serializeError(err)) : encodeFrame(Op.RESULT, 0, id, []));
+    if (err) this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+    else this.frame(Op.RESULT, 0, id, 0);
     if (this.readPaused && this.pendingSends <= this.limits.pendingSendsPerClient >> 1) {
       this.readPaused = false;
       this.conn.resume();
@@ -464,7 +477,7 @@ export class LocalClientConnection {
     this.security.usage.sockets--;
     this.forgetQueued(served);
     served.socket.close();
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private credit(handle: number, count: number): void {
@@ -486,7 +499,7 @@ export class LocalClientConnection {
     while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
       served.credits--;
       this.takenQueued(served, message.data.length);
-      this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+      this.message(served.handle, message);
       if (this.ended) return;
     }
     if (served.credits <= 0 || served.socket.closed) return;
@@ -496,7 +509,7 @@ export class LocalClientConnection {
         served.pulling = false;
         if (this.ended) return;
         served.credits--;
-        this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+        this.message(served.handle, message);
         this.pull(served);
       },
       (err) => {
@@ -508,7 +521,7 @@ export class LocalClientConnection {
             this.sockets.delete(served.handle);
             this.security.usage.sockets--;
             this.forgetQueued(served);
-            this.write(encodeFrame(Op.SOCKET_CLOSED, 0, served.handle, []));
+            this.frame(Op.SOCKET_CLOSED, 0, served.handle, 0);
           }
           return;
         }
@@ -542,7 +555,7 @@ export class LocalClientConnection {
     this.reservations.delete(handle);
     this.security.usage.reservations--;
     reservation.release();
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private lookup(frame: Frame): void {
@@ -603,7 +616,7 @@ export class LocalClientConnection {
     let dropped = 0;
     const subscription = this.router.packets$.subscribe((trace) => {
       if (endpoint !== undefined && trace.endpoint !== endpoint) return;
-      if (this.conn.writableLength > TRACE_BACKLOG_BYTES) {
+      if (this.writer.queuedBytes > TRACE_BACKLOG_BYTES) {
         dropped++;
         return;
       }
@@ -616,14 +629,32 @@ export class LocalClientConnection {
       this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], tail));
     });
     this.traces.set(id, subscription);
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private write(frame: Buffer): void {
     if (this.ended) return;
     this.writer.write(frame);
-    if (this.conn.writableLength > this.limits.writeQueueLimitBytes) {
-      this.logger.warn({ client: this.owner, queued: this.conn.writableLength }, 'local client is not reading; disconnecting it');
+    this.checkBacklog();
+  }
+
+  /** Encodes a frame straight into the writer's arena (no Buffer per frame); see FrameWriter.frame. */
+  private frame(op: number, flags: number, id: number, count: number, f0 = 0, f1 = 0, f2 = 0, f3 = 0, tail?: Uint8Array): void {
+    if (this.ended) return;
+    this.writer.frame(op, flags, id, count, f0, f1, f2, f3, tail);
+    this.checkBacklog();
+  }
+
+  private message(handle: number, message: QrtrMessage): void {
+    // The router's Datagram carries the source as numbers; reading `from` would build an object.
+    if (message instanceof Datagram) this.frame(Op.MESSAGE, 0, handle, 3, message.srcNode, message.srcPort, message.endpoint, 0, message.data);
+    else this.frame(Op.MESSAGE, 0, handle, 3, message.from.node, message.from.port, message.endpoint, 0, message.data);
+  }
+
+  private checkBacklog(): void {
+    const queued = this.writer.queuedBytes;
+    if (queued > this.limits.writeQueueLimitBytes) {
+      this.logger.warn({ client: this.owner, queued }, 'local client is not reading; disconnecting it');
       this.end('not-reading');
     }
   }
@@ -654,7 +685,7 @@ export class LocalClientConnection {
     for (const reservation of this.reservations.values()) reservation.release();
     this.security.usage.reservations -= this.reservations.size;
     this.reservations.clear();
-    if (reason === 'protocol' || reason === 'server') this.conn.end();
+    if (reason === 'protocol' || reason === 'server') this.writer.end();
     else this.conn.destroy();
     this.onEnd(this, reason, error);
   }

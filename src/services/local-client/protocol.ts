@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { LocalClientFrameTooLargeError, LocalClientMalformedFrameError } from './errors';
 
@@ -233,31 +234,121 @@ export class FrameDecoder {
   }
 }
 
+/** Arena size a FrameWriter starts with and shrinks back to after a large turn. */
+const WRITER_ARENA_BYTES = 16 * 1024;
+const WRITER_ARENA_RETAINED_MAX = 1024 * 1024;
+
 /**
- * Coalesces every frame written to one stream during an event-loop turn into a
- * single writev: the stream is corked on the first write of the turn and uncorked
- * from setImmediate, i.e. after the I/O callbacks and promise continuations of
- * that turn have queued their frames. A profile of the daemon showed one write(2)
- * per frame as half of all samples (docs/performance.md). Frames keep their order;
- * `writableLength` still counts queued bytes, so the per-client bounds see them;
- * `end()` flushes what is corked, `destroy()` drops it (the peer is gone then).
+ * Encodes every frame written to one stream during an event-loop turn into one
+ * reused buffer (the arena) and hands it to the stream in a single write from
+ * setImmediate, i.e. after the I/O callbacks and promise continuations of that turn
+ * have queued their frames. A profile of the daemon showed one write(2) per frame as
+ * half of all samples, then a Buffer allocated per frame and one write request per
+ * chunk of a writev (docs/performance.md); here a frame costs no allocation.
+ *
+ * The arena is reused only by a net.Socket that took the previous turn's bytes at once
+ * (writableLength back to 0: the kernel has them): otherwise the stream still holds a
+ * view of it (a partial write, bytes queued behind earlier ones, or a Writable that
+ * keeps its chunks), and the next frames go to a fresh arena. Frames keep their order. `queuedBytes` counts what
+ * waits here and in the stream, so the per-client bounds see both; `end()` flushes
+ * first; a destroyed stream drops what is pending (the peer is gone).
  */
 export class FrameWriter {
+  private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  private used = 0;
   private scheduled = false;
+  private readonly reusable: boolean;
 
-  constructor(private readonly stream: Writable) {}
-
-  write(frame: Uint8Array): void {
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.stream.cork();
-      setImmediate(this.flush);
-    }
-    this.stream.write(frame);
+  constructor(private readonly stream: Writable) {
+    this.reusable = stream instanceof Socket;
   }
 
-  private readonly flush = (): void => {
+  /** Bytes encoded and not yet handed to the stream. */
+  get pendingBytes(): number {
+    return this.used;
+  }
+
+  /** Bytes waiting for the peer: pending here plus buffered by the stream. */
+  get queuedBytes(): number {
+    return this.used + this.stream.writableLength;
+  }
+
+  /**
+   * Encodes a frame with `count` (0..4) u32 fields f0..f3, then an optional tail
+   * (raw data or JSON bytes); positional numbers, so a frame costs no array.
+   */
+  frame(op: number, flags: number, id: number, count: number, f0 = 0, f1 = 0, f2 = 0, f3 = 0, tail?: Uint8Array): void {
+    const total = FRAME_HEADER_LENGTH + count * 4 + (tail ? tail.length : 0);
+    const b = this.reserve(total);
+    let o = this.used;
+    putU32(b, o, total - 4);
+    b[o + 4] = op;
+    b[o + 5] = flags;
+    b[o + 6] = 0;
+    b[o + 7] = 0;
+    putU32(b, o + 8, id);
+    o += FRAME_HEADER_LENGTH;
+    if (count > 0) {
+      putU32(b, o, f0);
+      if (count > 1) putU32(b, o + 4, f1);
+      if (count > 2) putU32(b, o + 8, f2);
+      if (count > 3) putU32(b, o + 12, f3);
+      o += count * 4;
+    }
+    if (tail && tail.length > 0) b.set(tail, o);
+    this.used += total;
+    this.schedule();
+  }
+
+  /** Queues an already encoded frame (rare control frames: JSON, FATAL). */
+  write(frame: Uint8Array): void {
+    const b = this.reserve(frame.length);
+    b.set(frame, this.used);
+    this.used += frame.length;
+    this.schedule();
+  }
+
+  /** Hands what is pending to the stream now. */
+  flush(): void {
+    if (this.used === 0) return;
+    const chunk = this.arena.subarray(0, this.used);
+    this.used = 0;
+    if (this.stream.destroyed) return;
+    this.stream.write(chunk);
+    // Still held by the stream (partial write, or queued behind earlier bytes): do not overwrite it.
+    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  }
+
+  /** Flushes, then ends the stream. */
+  end(): void {
+    this.flush();
+    this.stream.end();
+  }
+
+  private reserve(bytes: number): Buffer {
+    if (this.used + bytes > this.arena.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.used + bytes));
+      this.arena.copy(grown, 0, 0, this.used);
+      this.arena = grown;
+    }
+    return this.arena;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushTurn);
+  }
+
+  private readonly flushTurn = (): void => {
     this.scheduled = false;
-    this.stream.uncork();
+    this.flush();
   };
+}
+
+function putU32(b: Buffer, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
 }
