@@ -22,6 +22,7 @@ import {
   encodeJsonFrame,
   hexOp,
   jsonBody,
+  tail,
   u32,
   type Frame,
 } from '../services/local-client/protocol';
@@ -286,7 +287,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly onFrame = (frame: Frame): void => {
     switch (frame.op) {
       case Op.MESSAGE:
-        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), frame.body.subarray(12));
+        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), tail(frame, 12));
         return;
       case Op.RESULT:
       case Op.WELCOME:
@@ -313,16 +314,16 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       case Op.TRACE_EVENT: {
         const subscriber = this.traces.get(frame.id);
         if (!subscriber) return;
-        const tail = frame.body.subarray(20);
-        const kindLength = tail[0] ?? 0;
+        const rest = frame.body.subarray(20);
+        const kindLength = rest[0] ?? 0;
         subscriber.next({
           direction: TRACE_DIRECTIONS[u32(frame, 0)] ?? 'local',
           endpoint: u32(frame, 1),
           timestamp: u32(frame, 2) + u32(frame, 3) * 0x100000000,
           dropped: u32(frame, 4),
-          backendKind: Buffer.from(tail.subarray(1, 1 + kindLength)).toString('latin1'),
+          backendKind: Buffer.from(rest.subarray(1, 1 + kindLength)).toString('latin1'),
           // The decoder reuses its buffer: keep a copy of the packet.
-          packet: Uint8Array.from(tail.subarray(1 + kindLength)),
+          packet: Uint8Array.from(rest.subarray(1 + kindLength)),
         });
         return;
       }

@@ -16,6 +16,7 @@ import {
   encodeJsonFrame,
   hexOp,
   jsonBody,
+  tail,
   u32,
   type Frame,
 } from './protocol';
@@ -373,7 +374,7 @@ export class LocalClientConnection {
       const served = this.served(u32(frame, 0));
       const to = { node: u32(frame, 1), port: u32(frame, 2) };
       const endpoint = u32(frame, 3);
-      const data = frame.body.subarray(16);
+      const data = tail(frame, 16);
       let options: SendOptions | undefined;
       if (frame.flags !== 0) {
         let signal: AbortSignal | undefined;
@@ -621,12 +622,12 @@ export class LocalClientConnection {
         return;
       }
       const kind = Buffer.from(trace.backendKind.slice(0, 255), 'latin1');
-      const tail = Buffer.allocUnsafe(1 + kind.length + trace.packet.length);
-      tail[0] = kind.length;
-      kind.copy(tail, 1);
-      tail.set(trace.packet, 1 + kind.length);
+      const packet = Buffer.allocUnsafe(1 + kind.length + trace.packet.length);
+      packet[0] = kind.length;
+      kind.copy(packet, 1);
+      packet.set(trace.packet, 1 + kind.length);
       const direction = trace.direction === 'rx' ? 0 : trace.direction === 'tx' ? 1 : 2;
-      this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], tail));
+      this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], packet));
     });
     this.traces.set(id, subscription);
     this.frame(Op.RESULT, 0, id, 0);

@@ -89,9 +89,49 @@ export function encodeJsonFrame(op: number, id: number, value: unknown): Buffer 
   return encodeFrame(op, 0, id, [], Buffer.from(JSON.stringify(value), 'utf8'));
 }
 
+/**
+ * The frame object a FrameDecoder reuses for every frame: the op's fields are read
+ * straight from the received bytes, and `body` (a view) is made only when asked for,
+ * so a data frame costs one view (its payload), not two.
+ */
+export class DecodedFrame implements Frame {
+  op = 0;
+  flags = 0;
+  id = 0;
+  bytes: Buffer = Buffer.alloc(0);
+  /** Body start and end in `bytes`. */
+  start = 0;
+  end = 0;
+  private view: Buffer | null = null;
+
+  get body(): Buffer {
+    return (this.view ??= this.bytes.subarray(this.start, this.end));
+  }
+
+  set(bytes: Buffer, start: number, end: number): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.view = null;
+  }
+}
+
+/** The bytes of a frame's body after `skip` (raw data after the fixed fields), as a view. */
+export function tail(frame: Frame, skip: number): Buffer {
+  if (frame instanceof DecodedFrame) return frame.bytes.subarray(Math.min(frame.start + skip, frame.end), frame.end);
+  const body = frame.body;
+  return Buffer.from(body.buffer, body.byteOffset + Math.min(skip, body.length), Math.max(0, body.length - skip));
+}
+
 /** Reads the u32 field `index` of a body, checking the body is long enough. */
 export function u32(frame: Frame, index: number): number {
   const off = index * 4;
+  if (frame instanceof DecodedFrame) {
+    const at = frame.start + off;
+    if (frame.end < at + 4) throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} needs at least ${off + 4} body bytes`, { op: frame.op, length: frame.end - frame.start });
+    const b = frame.bytes;
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  }
   if (frame.body.length < off + 4) {
     throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} needs at least ${off + 4} body bytes`, { op: frame.op, length: frame.body.length });
   }
@@ -135,7 +175,7 @@ export class FrameDecoder {
   private pendingLength = 0;
   private readonly lengthField = Buffer.alloc(4);
   private failure: Error | null = null;
-  private readonly frame: Frame = { op: 0, flags: 0, id: 0, body: new Uint8Array(0) };
+  private readonly frame = new DecodedFrame();
   /** Bytes pushed so far. */
   receivedBytes = 0;
   /** Bytes copied into reassembly buffers so far (the decoder's work beyond views; at most receivedBytes + 4 per frame). */
@@ -228,8 +268,8 @@ export class FrameDecoder {
     f.op = data[offset + 4];
     f.flags = data[offset + 5];
     if ((data[offset + 6] | data[offset + 7]) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
-    f.id = data.readUInt32LE(offset + 8);
-    f.body = data.subarray(offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+    f.id = (data[offset + 8] | (data[offset + 9] << 8) | (data[offset + 10] << 16) | (data[offset + 11] << 24)) >>> 0;
+    f.set(data, offset + FRAME_HEADER_LENGTH, offset + 4 + length);
     this.onFrame(f);
   }
 }
