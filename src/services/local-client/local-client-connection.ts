@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import type { Subscription } from 'rxjs';
+import type { Observer, Subscription } from 'rxjs';
 import type { QrtrdError } from '../../common/errors';
 import { InvalidArgumentError } from '../../common/errors';
 import {
@@ -31,7 +31,7 @@ import { serializeError } from './revive-error';
 import type { NameService } from '../../ns/name-service';
 import type { LookupFilter } from '../../ns/types';
 import type { EndpointReservation } from '../../router/endpoint-ids';
-import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
+import { QrtrNetworkResetError } from '../../router/errors';
 import type { Router } from '../../router/router';
 import { formatBackendKey } from '../../router/endpoint';
 import { Datagram, type RouterSocket } from '../../router/router-socket';
@@ -117,7 +117,12 @@ interface ServedSocket {
   readonly handle: number;
   readonly socket: RouterSocket;
   credits: number;
-  pulling: boolean;
+  /** The messages$ subscription while the client has window and the queue is empty. */
+  listening: Subscription | null;
+  /** Set when the window was used up during a delivery, so that listening stops. */
+  exhausted: boolean;
+  /** Built once per socket: delivery costs a call, not a closure. */
+  observer: Partial<Observer<QrtrMessage>> | null;
   /** Bytes (payload + overhead) admitted into the router socket's queue and not yet taken. */
   queuedBytes: number;
   /** Datagrams dropped because this socket's or its uid's queued-bytes bound was reached. */
@@ -296,7 +301,7 @@ export class LocalClientConnection {
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
     const socket = this.router.openSocketSync({ port, trusted: false });
     const handle = this.nextHandle++;
-    const served: ServedSocket = { handle, socket, credits: window, pulling: false, queuedBytes: 0, dropped: 0 };
+    const served: ServedSocket = { handle, socket, credits: window, listening: null, exhausted: false, observer: null, queuedBytes: 0, dropped: 0 };
     socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
     this.sockets.set(handle, served);
     this.security.usage.sockets++;
@@ -489,13 +494,16 @@ export class LocalClientConnection {
   }
 
   /**
-   * Moves one datagram at a time from the router socket to the client while the
-   * client has window left. The router sends RESUME_TX (if asked for) when the
-   * datagram is taken here, i.e. when it enters the client's window.
+   * Moves datagrams from the router socket to the client while the client has window
+   * left, synchronously and without a promise each: queued ones are taken with
+   * tryReceive(), and while the queue is empty the connection listens on messages$
+   * (a direct call per datagram) until the window is used up, then stops listening so
+   * that further datagrams wait in the router socket's (bounded) queue. The router
+   * sends RESUME_TX (if asked for) when a datagram is handed over here, i.e. when it
+   * enters the client's window.
    */
   private pull(served: ServedSocket): void {
-    if (served.pulling || served.credits <= 0 || served.socket.closed || this.ended) return;
-    // Queued datagrams go out synchronously, without a promise each; only an empty queue waits.
+    if (served.listening !== null || served.credits <= 0 || served.socket.closed || this.ended) return;
     let message: QrtrMessage | undefined;
     while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
       served.credits--;
@@ -504,34 +512,47 @@ export class LocalClientConnection {
       if (this.ended) return;
     }
     if (served.credits <= 0 || served.socket.closed) return;
-    served.pulling = true;
-    served.socket.receive().then(
-      (message) => {
-        served.pulling = false;
+    served.exhausted = false;
+    const subscription = served.socket.messages$.subscribe(served.observer ?? (served.observer = this.observerFor(served)));
+    // The window may have been used up during subscribe (it hands over what is queued).
+    if (served.exhausted || subscription.closed) subscription.unsubscribe();
+    else served.listening = subscription;
+  }
+
+  private observerFor(served: ServedSocket): Partial<Observer<QrtrMessage>> {
+    const stopListening = (): void => {
+      served.exhausted = true;
+      const listening = served.listening;
+      served.listening = null;
+      listening?.unsubscribe();
+    };
+    return {
+      next: (message) => {
         if (this.ended) return;
         served.credits--;
         this.message(served.handle, message);
-        this.pull(served);
+        if (served.credits <= 0) stopListening();
       },
-      (err) => {
-        served.pulling = false;
+      complete: () => {
+        served.listening = null;
         if (this.ended) return;
-        if (err instanceof QrtrSocketClosedError) {
-          // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
-          if (this.sockets.get(served.handle) === served) {
-            this.sockets.delete(served.handle);
-            this.security.usage.sockets--;
-            this.forgetQueued(served);
-            this.frame(Op.SOCKET_CLOSED, 0, served.handle, 0);
-          }
-          return;
+        // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
+        if (this.sockets.get(served.handle) === served) {
+          this.sockets.delete(served.handle);
+          this.security.usage.sockets--;
+          this.forgetQueued(served);
+          this.frame(Op.SOCKET_CLOSED, 0, served.handle, 0);
         }
+      },
+      error: (err: unknown) => {
+        served.listening = null;
+        if (this.ended) return;
         if (err instanceof QrtrNetworkResetError) {
           this.write(encodeJsonFrame(Op.SOCKET_ERROR, served.handle, serializeError(err)));
           this.pull(served);
         }
       },
-    );
+    };
   }
 
   private reserve(frame: Frame): void {
