@@ -4,7 +4,7 @@ import { firstValueFrom } from 'rxjs';
 import { Writable } from 'node:stream';
 import { LocalClientServer } from '../../src/services/local-client';
 import * as net from 'node:net';
-import { FrameWriter, encodeFrame } from '../../src/services/local-client/protocol';
+import { FrameDecoder, FrameWriter, LOCAL_CLIENT_PROTOCOL_VERSION, MAX_SERVER_FRAME_LENGTH, Op, encodeFrame, encodeJsonFrame } from '../../src/services/local-client/protocol';
 import { connectQrtrd, type QrtrdConnection } from '../../src/client';
 import type { QrtrMessage } from '../../src/router';
 import { createHost } from '../helpers/host';
@@ -186,5 +186,74 @@ describe('local-client ordering and fairness under batching', () => {
     await Promise.all(flooding);
     await until(() => sunk === flood, 'the whole flood');
     expect(sunkAtReply, 'flood datagrams delivered before the quiet client was answered').to.be.below(flood);
+  });
+});
+
+describe('local-client bounds on what waits for a client (per socket and per connection)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let host: ReturnType<typeof createHost>;
+  let server: LocalClientServer;
+  let socketPath: string;
+
+  beforeEach(async () => {
+    tmp = tempDir('client-bounds');
+    socketPath = path.join(tmp.dir, 'qrtrd.sock');
+    host = createHost();
+    server = new LocalClientServer(host.router, host.ns, { path: socketPath, limits: { queuedBytesPerSocket: 256 * 1024, writeQueueLimitBytes: 512 * 1024 } });
+    await server.listen();
+  });
+
+  afterEach(async () => {
+    await server.close();
+    host.router.shutdown();
+    tmp.remove();
+  });
+
+  /** A raw protocol client: HELLO, then OPEN with `window`; returns the stream and the socket's port. */
+  async function rawClient(window: number): Promise<{ conn: net.Socket; port: number }> {
+    const conn = net.createConnection(socketPath);
+    await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
+    const frames: { op: number; body: Buffer }[] = [];
+    const decoder = new FrameDecoder((f) => frames.push({ op: f.op, body: Buffer.from(f.body) }), MAX_SERVER_FRAME_LENGTH);
+    const onData = (chunk: Buffer): void => decoder.push(chunk);
+    conn.on('data', onData);
+    conn.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION }));
+    conn.write(encodeFrame(Op.OPEN, 0, 1, [0, window]));
+    await until(() => frames.some((f) => f.op === Op.RESULT), 'OPEN answered');
+    const port = frames.find((f) => f.op === Op.RESULT)!.body.readUInt32LE(8);
+    return { conn, port };
+  }
+
+  it('should drop and count, per socket, datagrams beyond its queued-bytes bound while the client withholds credit (root too)', async () => {
+    const { conn, port } = await rawClient(1);
+    const sender = host.router.openSocketSync();
+    const payload = new Uint8Array(60000);
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      await sender.send({ node: host.router.localNode, port }, payload).catch(() => void refused++);
+    }
+    const stats = server.clientStats().flatMap((c) => c.sockets).find((s) => s.port === port)!;
+    // One datagram is in the client's window; at most 256 KiB wait; the rest are refused to the local sender.
+    expect(stats.queuedBytes).to.be.at.most(256 * 1024);
+    expect(stats.queuedBytes).to.be.greaterThan(128 * 1024);
+    expect(stats.dropped).to.equal(refused);
+    expect(refused).to.equal(40 - 1 - Math.floor((256 * 1024) / (60000 + 64)));
+    conn.destroy();
+  });
+
+  it('should disconnect a client that stops reading once more than its write bound is queued, counting frames not yet written', async () => {
+    const { conn, port } = await rawClient(1024);
+    conn.pause();
+    const events: string[] = [];
+    server.events$.subscribe((e) => e.type === 'disconnected' && events.push(e.reason));
+    const sender = host.router.openSocketSync();
+    const payload = new Uint8Array(60000);
+    for (let i = 0; i < 200 && events.length === 0; i++) {
+      await sender.send({ node: host.router.localNode, port }, payload).catch(() => undefined);
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => events.length > 0, 'the client cut');
+    expect(events).to.deep.equal(['not-reading']);
+    conn.destroy();
   });
 });
