@@ -210,22 +210,23 @@ describe('local-client bounds on what waits for a client (per socket and per con
   });
 
   /** A raw protocol client: HELLO, then OPEN with `window`; returns the stream and the socket's port. */
-  async function rawClient(window: number): Promise<{ conn: net.Socket; port: number }> {
+  async function rawClient(window: number): Promise<{ conn: net.Socket; port: number; frames: { op: number; id: number; body: Buffer }[] }> {
     const conn = net.createConnection(socketPath);
     await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
-    const frames: { op: number; body: Buffer }[] = [];
-    const decoder = new FrameDecoder((f) => frames.push({ op: f.op, body: Buffer.from(f.body) }), MAX_SERVER_FRAME_LENGTH);
+    const frames: { op: number; id: number; body: Buffer }[] = [];
+    const decoder = new FrameDecoder((f) => frames.push({ op: f.op, id: f.id, body: Buffer.from(f.body) }), MAX_SERVER_FRAME_LENGTH);
     const onData = (chunk: Buffer): void => decoder.push(chunk);
     conn.on('data', onData);
     conn.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION }));
     conn.write(encodeFrame(Op.OPEN, 0, 1, [0, window]));
     await until(() => frames.some((f) => f.op === Op.RESULT), 'OPEN answered');
     const port = frames.find((f) => f.op === Op.RESULT)!.body.readUInt32LE(8);
-    return { conn, port };
+    return { conn, port, frames };
   }
 
   it('should drop and count, per socket, datagrams beyond its queued-bytes bound while the client withholds credit (root too)', async () => {
-    const { conn, port } = await rawClient(1);
+    const raw = await rawClient(1);
+    const { conn, port } = raw;
     const sender = host.router.openSocketSync();
     const payload = new Uint8Array(60000);
     let refused = 0;
@@ -238,6 +239,16 @@ describe('local-client bounds on what waits for a client (per socket and per con
     expect(stats.queuedBytes).to.be.greaterThan(128 * 1024);
     expect(stats.dropped).to.equal(refused);
     expect(refused).to.equal(40 - 1 - Math.floor((256 * 1024) / (60000 + 64)));
+    // The client is told through the `connection` query, which reports its own sockets only.
+    const root = await connectQrtrd(socketPath);
+    const mine = (await root.query('connection')) as { sockets: unknown[] };
+    expect(mine.sockets).to.deep.equal([]);
+    root.close();
+    conn.write(encodeJsonFrame(Op.QUERY, 9, { name: 'connection' }));
+    await until(() => raw.frames.some((f) => f.op === Op.RESULT && f.id === 9), 'the connection query answered');
+    const answer = raw.frames.find((f) => f.op === Op.RESULT && f.id === 9)!;
+    const reported = (JSON.parse(answer.body.toString()) as { result: { sockets: { port: number; dropped: number }[] } }).result;
+    expect(reported.sockets).to.deep.equal([{ handle: 1, port, queuedBytes: stats.queuedBytes, dropped: refused }]);
     conn.destroy();
   });
 

@@ -88,6 +88,9 @@ export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
   queuedBytesPerSocket: 2 * 1024 * 1024,
 };
 
+/** The QUERY every connection answers about itself (LocalClientConnectionStats). */
+export const CONNECTION_QUERY = 'connection';
+
 /** Bookkeeping a queued datagram costs beyond its payload (the Datagram object, the queue slot). */
 const DATAGRAM_OVERHEAD_BYTES = 64;
 
@@ -346,6 +349,11 @@ export class LocalClientConnection {
     served.socket.admit = null;
     this.security.usage.queuedBytes -= served.queuedBytes;
     served.queuedBytes = 0;
+  }
+
+  /** The `connection` query: this connection's stats and its uid's queued bytes and drops. */
+  private ownStats(): LocalClientConnectionStats & { readonly uidQueuedBytes: number; readonly uidDropped: number } {
+    return { ...this.stats(), uidQueuedBytes: this.security.usage.queuedBytes, uidDropped: this.security.usage.dropped };
   }
 
   stats(): LocalClientConnectionStats {
@@ -608,8 +616,9 @@ export class LocalClientConnection {
     const id = frame.id;
     const name = jsonBody(frame, MAX_CLIENT_JSON_LENGTH).name;
     this.request(id, () => {
-      const handler = typeof name === 'string' ? this.queries.get(name) : undefined;
-      if (!handler) throw new LocalClientUnknownQueryError(String(name), [...this.queries.keys()]);
+      // `connection` is served by the connection itself: what it holds and what its bounds dropped (its own only).
+      const handler = name === CONNECTION_QUERY ? () => this.ownStats() : typeof name === 'string' ? this.queries.get(name) : undefined;
+      if (!handler) throw new LocalClientUnknownQueryError(String(name), [CONNECTION_QUERY, ...this.queries.keys()]);
       Promise.resolve()
         .then(handler)
         .then(
