@@ -135,6 +135,19 @@ async function main(): Promise<void> {
   const b = await connectQrtrd(join(dir, 'q.sock'));
   const echoSocket = await b.openSocket();
   echoSocket.messages$.subscribe((m) => void echoSocket.send(m.from, m.data).catch(() => undefined));
+  if (process.env.BENCH_PROFILE_LC) {
+    // Profiling mode (node --cpu-prof): only the local-client path (BENCH_PROFILE_DEPTH in flight, default 32), no baselines.
+    const count = Number(process.env.BENCH_PROFILE_LC);
+    await localClientRoundTrips(a, echoSocket.address, 5000, 32);
+    const s = await localClientRoundTrips(a, echoSocket.address, count, Number(process.env.BENCH_PROFILE_DEPTH ?? 32));
+    console.log(`local-client only: ${Math.round(s.rate)} rt/s, ${s.cpuUs.toFixed(1)} µs CPU per round trip`);
+    a.close();
+    b.close();
+    await server.close();
+    router.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   const echo = await bareEcho(dir);
   const relay = await bareRelay(dir);
 

@@ -76,6 +76,8 @@ async function connect(socketPath: string): Promise<QrtrdConnection> {
   try {
     return await connectQrtrd(socketPath, { timeoutMs: 3000 });
   } catch (err) {
+    // The daemon is up but refused this connection (its FATAL): say why, not "no daemon".
+    if (err instanceof QrtrdError && err.code === 'QRTRD_CLIENT_TOO_MANY') throw err;
     const reason = err instanceof Error ? err.message : String(err);
     throw new QrtrdError(
       'QRTR_NO_DAEMON',

@@ -22,6 +22,7 @@ import {
   encodeJsonFrame,
   hexOp,
   jsonBody,
+  tail,
   u32,
   type Frame,
 } from '../services/local-client/protocol';
@@ -45,7 +46,8 @@ export interface RemoteEndpointReservation {
 
 interface Pending {
   readonly op: number;
-  resolve(frame: Frame): void;
+  /** Called with the reply frame, or with nothing for a SEND (whose promise is void). */
+  resolve(frame: Frame | undefined): void;
   reject(err: QrtrdError): void;
 }
 
@@ -214,7 +216,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   /** Closes the connection; the daemon closes every socket and releases every reservation and lookup. */
   close(): void {
     this.shutdown(new LocalClientDisconnectedError('closed by the client'), true);
-    this.conn.end();
+    this.writer.end();
   }
 
   // ---------------------------------------------------------- RemoteSocketHost
@@ -230,9 +232,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       flags |= SEND_FLAG_ABORTABLE;
     }
     const id = this.allocateId();
-    // One promise per send: the reply settles it directly (no chained .then).
-    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: () => resolve(), reject }));
-    this.writer.write(encodeFrame(Op.SEND, flags, id, [handle, to.node, to.port, options?.endpoint ?? 0], data));
+    // One promise per send: the reply settles it directly (no chained .then, no wrapper closure).
+    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: resolve as (frame: Frame | undefined) => void, reject }));
+    this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, options?.endpoint ?? 0, data);
     if (!signal) return promise;
     // The server aborts its wait and answers QrtrAbortedError; the reply settles the promise.
     const onAbort = (): void => {
@@ -251,7 +253,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   }
 
   socketCredit(handle: number, count: number): void {
-    if (!this.closeError) this.writer.write(encodeFrame(Op.CREDIT, 0, handle, [count]));
+    if (!this.closeError) this.writer.frame(Op.CREDIT, 0, handle, 1, count);
   }
 
   socketClose(handle: number): void {
@@ -279,13 +281,13 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   }
 
   private expect(id: number, op: number): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve, reject }));
+    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve: resolve as (frame: Frame | undefined) => void, reject }));
   }
 
   private readonly onFrame = (frame: Frame): void => {
     switch (frame.op) {
       case Op.MESSAGE:
-        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), frame.body.subarray(12));
+        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), tail(frame, 12));
         return;
       case Op.RESULT:
       case Op.WELCOME:
@@ -294,6 +296,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
         if (!pending) throw new LocalClientMalformedFrameError(`reply to unknown request ${frame.id}`, { id: frame.id, op: frame.op });
         this.pending.delete(frame.id);
         if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
+        if (pending.op === Op.SEND) return pending.resolve(undefined);
         if (frame.op === Op.WELCOME) this.welcome(frame);
         // The frame object is reused by the decoder: hand over a copy of its fields.
         return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: frame.body });
@@ -311,16 +314,16 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       case Op.TRACE_EVENT: {
         const subscriber = this.traces.get(frame.id);
         if (!subscriber) return;
-        const tail = frame.body.subarray(20);
-        const kindLength = tail[0] ?? 0;
+        const rest = frame.body.subarray(20);
+        const kindLength = rest[0] ?? 0;
         subscriber.next({
           direction: TRACE_DIRECTIONS[u32(frame, 0)] ?? 'local',
           endpoint: u32(frame, 1),
           timestamp: u32(frame, 2) + u32(frame, 3) * 0x100000000,
           dropped: u32(frame, 4),
-          backendKind: Buffer.from(tail.subarray(1, 1 + kindLength)).toString('latin1'),
+          backendKind: Buffer.from(rest.subarray(1, 1 + kindLength)).toString('latin1'),
           // The decoder reuses its buffer: keep a copy of the packet.
-          packet: Uint8Array.from(tail.subarray(1 + kindLength)),
+          packet: Uint8Array.from(rest.subarray(1 + kindLength)),
         });
         return;
       }

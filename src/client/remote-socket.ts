@@ -12,12 +12,24 @@ export interface RemoteSocketHost {
   socketClose(handle: number): void;
 }
 
+/** A received datagram; the source address object is built on first use (most consumers read only data). */
 class RemoteMessage implements QrtrMessage {
+  private address: QrtrAddress | undefined;
+
   constructor(
-    readonly from: QrtrAddress,
+    private readonly srcNode: number,
+    private readonly srcPort: number,
     readonly endpoint: number,
     readonly data: Uint8Array,
   ) {}
+
+  get from(): QrtrAddress {
+    return (this.address ??= { node: this.srcNode, port: this.srcPort });
+  }
+
+  toJSON(): QrtrMessage {
+    return { from: this.from, endpoint: this.endpoint, data: this.data };
+  }
 }
 
 /**
@@ -78,7 +90,7 @@ export class RemoteQrtrSocket implements QrtrSocket {
 
   /** A MESSAGE frame arrived (called by the connection). */
   deliver(node: number, port: number, endpoint: number, data: Uint8Array): void {
-    this.inbox.deliver(new RemoteMessage({ node, port }, endpoint, data));
+    this.inbox.deliver(new RemoteMessage(node, port, endpoint, data));
   }
 
   /** The server reported a socket error such as QrtrNetworkResetError: listeners must re-register. */

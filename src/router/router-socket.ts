@@ -47,8 +47,14 @@ export class RouterSocket implements QrtrSocket {
   private binding = NO_ENDPOINT_ID;
   private readonly inbox: DatagramInbox<Datagram>;
   readonly messages$: Observable<QrtrMessage>;
-  /** Datagrams dropped because the queue was full. */
+  /** Datagrams dropped because the queue was full (or `admit` refused them). */
   dropped = 0;
+  /**
+   * Optional owner hook consulted before a datagram is queued (never for one handed
+   * straight to a listener): false drops it, counted here. The local-client service
+   * bounds each client's queued bytes per socket and per uid with it.
+   */
+  admit: ((datagram: Datagram) => boolean) | null = null;
 
   constructor(
     private readonly host: SocketHost,
@@ -113,6 +119,10 @@ export class RouterSocket implements QrtrSocket {
 
   /** Hands a datagram to the application or queues it; false if the queue is full. */
   deliver(datagram: Datagram): boolean {
+    if (this.admit !== null && !this.inbox.listening && !this.inbox.closed && !this.admit(datagram)) {
+      this.dropped++;
+      return false;
+    }
     if (this.inbox.deliver(datagram)) return true;
     this.dropped++;
     return false;

@@ -34,6 +34,7 @@ import { Datagram, RouterSocket, type SocketHost } from './router-socket';
 import {
   LOCAL_ENDPOINT_ID,
   NO_ENDPOINT_ID,
+  SEND_COMPLETED,
   type OpenSocketOptions,
   type QrtrAddress,
   type QrtrSocket,
@@ -370,11 +371,11 @@ export class Router implements QrtrSocketProvider, SocketHost {
       if (to.node === QRTR_NODE_BCAST) {
         if (to.port !== QRTR_PORT_CTRL) throw new QrtrBadDestinationError(to.node, to.port, 'broadcast is only allowed to the control port');
         this.broadcast(socket, type, data);
-        return Promise.resolve();
+        return SEND_COMPLETED;
       }
       if (to.node === this.localNode) {
         this.sendLocal(socket, to.port, data, fromControl ? options?.endpoint ?? LOCAL_ENDPOINT_ID : LOCAL_ENDPOINT_ID);
-        return Promise.resolve();
+        return SEND_COMPLETED;
       }
       return this.sendRemote(socket, to, type, data, options);
     } catch (err) {
@@ -427,7 +428,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     };
     if (type !== QrtrType.DATA) {
       this.transmit(state, encodePacket(fields, data));
-      return Promise.resolve();
+      return SEND_COMPLETED;
     }
     const slot = state.flows.tryAcquire(to.node, to.port);
     if (slot !== MUST_WAIT) {
@@ -454,7 +455,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
           throw err;
         });
       }
-      return Promise.resolve();
+      return SEND_COMPLETED;
     } catch (err) {
       state.flows.transmitFailed(fields.dstNode, fields.dstPort, fields.confirmRx!);
       return Promise.reject(err);

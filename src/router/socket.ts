@@ -77,6 +77,13 @@ export interface OpenSocketOptions {
   readonly port?: number;
 }
 
+/**
+ * The promise a router returns for a send it completed synchronously: callers may
+ * compare by identity to answer at once instead of waiting for a continuation
+ * (the local-client service answers RESULT in the same turn). Settled, so sharing it is safe.
+ */
+export const SEND_COMPLETED: Promise<void> = Promise.resolve();
+
 /** Where sockets come from: the in-process router, the kernel, or a qrtrd daemon. */
 export interface QrtrSocketProvider {
   /** The node id local sockets are bound on. */

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { firstValueFrom } from 'rxjs';
 import { Writable } from 'node:stream';
 import { LocalClientServer } from '../../src/services/local-client';
-import { FrameWriter } from '../../src/services/local-client/protocol';
+import * as net from 'node:net';
+import { FrameDecoder, FrameWriter, LOCAL_CLIENT_PROTOCOL_VERSION, MAX_SERVER_FRAME_LENGTH, Op, encodeFrame, encodeJsonFrame } from '../../src/services/local-client/protocol';
 import { connectQrtrd, type QrtrdConnection } from '../../src/client';
 import type { QrtrMessage } from '../../src/router';
 import { createHost } from '../helpers/host';
@@ -29,19 +30,70 @@ class RecordingStream extends Writable {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('FrameWriter (batched local-client writes)', () => {
-  it('should hand every frame of one event-loop turn down in one writev, in order, including frames queued by promise continuations', async () => {
+  it('should hand every frame of one event-loop turn down in one write, in order, including frames queued by promise continuations', async () => {
     const stream = new RecordingStream();
     const writer = new FrameWriter(stream);
     for (let i = 0; i < 50; i++) writer.write(Buffer.from([i]));
     await Promise.resolve().then(() => writer.write(Buffer.from([50])));
     expect(stream.calls).to.have.length(0);
-    expect(stream.writableLength).to.equal(51); // the per-client byte bound still sees corked frames
+    expect(writer.queuedBytes).to.equal(51); // the per-client byte bound sees frames not yet written
     await turn();
     expect(stream.calls).to.have.length(1);
-    expect(stream.calls[0].map((b) => b[0])).to.deep.equal([...Array(51).keys()]);
+    expect([...Buffer.concat(stream.calls[0])]).to.deep.equal([...Array(51).keys()]);
     writer.write(Buffer.from([51]));
     await turn();
-    expect(stream.calls.map((c) => c.map((b) => b[0]))).to.deep.equal([[...Array(51).keys()], [51]]);
+    expect(stream.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[...Array(51).keys()], [51]]);
+  });
+
+  it('should encode frames into its buffer exactly as encodeFrame does', async () => {
+    const stream = new RecordingStream();
+    const writer = new FrameWriter(stream);
+    const tail = Buffer.from('payload');
+    writer.frame(0x83, 1, 7, 3, 10, 20, 0xffffffff, 0, tail);
+    writer.frame(0x81, 0, 8, 0);
+    writer.frame(0x04, 2, 9, 4, 1, 2, 3, 4, new Uint8Array(0));
+    await turn();
+    const expected = Buffer.concat([encodeFrame(0x83, 1, 7, [10, 20, 0xffffffff], tail), encodeFrame(0x81, 0, 8, []), encodeFrame(0x04, 2, 9, [1, 2, 3, 4])]);
+    expect(Buffer.concat(stream.calls.flat()).equals(expected)).to.equal(true);
+  });
+
+  it('should not overwrite bytes a real socket still holds: frames written while the peer does not read arrive intact', async () => {
+    const tmpSock = tempDir('writer');
+    const serverSocket = await new Promise<{ server: net.Server; peer: Promise<net.Socket> }>((resolve) => {
+      let accept!: (s: net.Socket) => void;
+      const peer = new Promise<net.Socket>((r) => (accept = r));
+      const server = net.createServer((c) => accept(c));
+      server.listen(path.join(tmpSock.dir, 'w.sock'), () => resolve({ server, peer }));
+    });
+    const client = net.createConnection(path.join(tmpSock.dir, 'w.sock'));
+    const peer = await serverSocket.peer;
+    peer.pause();
+    const writer = new FrameWriter(client);
+    const expected: Buffer[] = [];
+    for (let turnNo = 0; turnNo < 200; turnNo++) {
+      const tail = Buffer.alloc(4000, turnNo & 0xff);
+      for (let i = 0; i < 4; i++) {
+        writer.frame(0x83, 0, turnNo, 1, i, 0, 0, 0, tail);
+        expected.push(encodeFrame(0x83, 0, turnNo, [i], tail));
+      }
+      await turn();
+    }
+    const want = Buffer.concat(expected);
+    const got: Buffer[] = [];
+    let length = 0;
+    await new Promise<void>((resolve) => {
+      peer.on('data', (d: Buffer) => {
+        got.push(d);
+        length += d.length;
+        if (length >= want.length) resolve();
+      });
+      peer.resume();
+    });
+    expect(Buffer.concat(got).equals(want)).to.equal(true);
+    client.destroy();
+    peer.destroy();
+    serverSocket.server.close();
+    tmpSock.remove();
   });
 
   it('should flush what is queued when the stream is ended in the same turn', async () => {
@@ -49,8 +101,9 @@ describe('FrameWriter (batched local-client writes)', () => {
     const writer = new FrameWriter(stream);
     writer.write(Buffer.from([1]));
     writer.write(Buffer.from([2]));
-    await new Promise<void>((resolve) => stream.end(resolve));
-    expect(stream.calls.flat().map((b) => b[0])).to.deep.equal([1, 2]);
+    writer.end();
+    await new Promise<void>((resolve) => stream.once('finish', resolve));
+    expect([...Buffer.concat(stream.calls.flat())]).to.deep.equal([1, 2]);
   });
 });
 
@@ -133,5 +186,85 @@ describe('local-client ordering and fairness under batching', () => {
     await Promise.all(flooding);
     await until(() => sunk === flood, 'the whole flood');
     expect(sunkAtReply, 'flood datagrams delivered before the quiet client was answered').to.be.below(flood);
+  });
+});
+
+describe('local-client bounds on what waits for a client (per socket and per connection)', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  let host: ReturnType<typeof createHost>;
+  let server: LocalClientServer;
+  let socketPath: string;
+
+  beforeEach(async () => {
+    tmp = tempDir('client-bounds');
+    socketPath = path.join(tmp.dir, 'qrtrd.sock');
+    host = createHost();
+    server = new LocalClientServer(host.router, host.ns, { path: socketPath, limits: { queuedBytesPerSocket: 256 * 1024, writeQueueLimitBytes: 512 * 1024 } });
+    await server.listen();
+  });
+
+  afterEach(async () => {
+    await server.close();
+    host.router.shutdown();
+    tmp.remove();
+  });
+
+  /** A raw protocol client: HELLO, then OPEN with `window`; returns the stream and the socket's port. */
+  async function rawClient(window: number): Promise<{ conn: net.Socket; port: number; frames: { op: number; id: number; body: Buffer }[] }> {
+    const conn = net.createConnection(socketPath);
+    await new Promise<void>((resolve) => conn.once('connect', () => resolve()));
+    const frames: { op: number; id: number; body: Buffer }[] = [];
+    const decoder = new FrameDecoder((f) => frames.push({ op: f.op, id: f.id, body: Buffer.from(f.body) }), MAX_SERVER_FRAME_LENGTH);
+    const onData = (chunk: Buffer): void => decoder.push(chunk);
+    conn.on('data', onData);
+    conn.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION }));
+    conn.write(encodeFrame(Op.OPEN, 0, 1, [0, window]));
+    await until(() => frames.some((f) => f.op === Op.RESULT), 'OPEN answered');
+    const port = frames.find((f) => f.op === Op.RESULT)!.body.readUInt32LE(8);
+    return { conn, port, frames };
+  }
+
+  it('should drop and count, per socket, datagrams beyond its queued-bytes bound while the client withholds credit (root too)', async () => {
+    const raw = await rawClient(1);
+    const { conn, port } = raw;
+    const sender = host.router.openSocketSync();
+    const payload = new Uint8Array(60000);
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      await sender.send({ node: host.router.localNode, port }, payload).catch(() => void refused++);
+    }
+    const stats = server.clientStats().flatMap((c) => c.sockets).find((s) => s.port === port)!;
+    // One datagram is in the client's window; at most 256 KiB wait; the rest are refused to the local sender.
+    expect(stats.queuedBytes).to.be.at.most(256 * 1024);
+    expect(stats.queuedBytes).to.be.greaterThan(128 * 1024);
+    expect(stats.dropped).to.equal(refused);
+    expect(refused).to.equal(40 - 1 - Math.floor((256 * 1024) / (60000 + 64)));
+    // The client is told through the `connection` query, which reports its own sockets only.
+    const root = await connectQrtrd(socketPath);
+    const mine = (await root.query('connection')) as { sockets: unknown[] };
+    expect(mine.sockets).to.deep.equal([]);
+    root.close();
+    conn.write(encodeJsonFrame(Op.QUERY, 9, { name: 'connection' }));
+    await until(() => raw.frames.some((f) => f.op === Op.RESULT && f.id === 9), 'the connection query answered');
+    const answer = raw.frames.find((f) => f.op === Op.RESULT && f.id === 9)!;
+    const reported = (JSON.parse(answer.body.toString()) as { result: { sockets: { port: number; dropped: number }[] } }).result;
+    expect(reported.sockets).to.deep.equal([{ handle: 1, port, queuedBytes: stats.queuedBytes, dropped: refused }]);
+    conn.destroy();
+  });
+
+  it('should disconnect a client that stops reading once more than its write bound is queued, counting frames not yet written', async () => {
+    const { conn, port } = await rawClient(1024);
+    conn.pause();
+    const events: string[] = [];
+    server.events$.subscribe((e) => e.type === 'disconnected' && events.push(e.reason));
+    const sender = host.router.openSocketSync();
+    const payload = new Uint8Array(60000);
+    for (let i = 0; i < 200 && events.length === 0; i++) {
+      await sender.send({ node: host.router.localNode, port }, payload).catch(() => undefined);
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => events.length > 0, 'the client cut');
+    expect(events).to.deep.equal(['not-reading']);
+    conn.destroy();
   });
 });

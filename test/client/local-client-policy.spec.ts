@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { firstValueFrom } from 'rxjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { connectQrtrd } from '../../src/client';
@@ -9,7 +10,11 @@ import { LocalClientServer, parsePolicyConfig, resolveRights, DEFAULT_POLICY } f
 import { createHost } from '../helpers/host';
 import { RawPeer, settle } from '../helpers/raw-peer';
 import { tempDir, until } from '../links/helpers';
-import { QrtrType } from '../../src/wire';
+import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY, QrtrType, encodeControl } from '../../src/wire';
+
+const QRTR_CLI = path.join(__dirname, '..', '..', 'src', 'cli', 'qrtr.js');
+/** The per-uid queued-bytes bound of the test policy. */
+const UID_QUEUED_BYTES = 1024 * 1024;
 
 const POLICY_CLIENT = path.join(__dirname, 'fixtures', 'policy-client.js');
 /** nobody/nogroup: the unprivileged user the clients drop to. */
@@ -24,9 +29,9 @@ interface Outcome {
 }
 
 /** Runs one attempt in a real process of uid 65534 and returns what it saw. */
-function runAs(socketPath: string, action: string, a: number, b: number): Promise<Outcome> {
+function runAs(socketPath: string, action: string, a: number, b: number, extra = ''): Promise<Outcome & Record<string, unknown>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [POLICY_CLIENT, socketPath, action, String(a), String(b)], { uid: UID, gid: GID, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [POLICY_CLIENT, socketPath, action, String(a), String(b), extra], { uid: UID, gid: GID, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -34,11 +39,45 @@ function runAs(socketPath: string, action: string, a: number, b: number): Promis
     child.on('error', reject);
     child.on('exit', () => {
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Outcome);
+        resolve(JSON.parse(out.trim().split('\n').pop() ?? '') as Outcome & Record<string, unknown>);
       } catch {
         reject(new Error(`policy client printed ${JSON.stringify(out)}, stderr ${err}`));
       }
     });
+  });
+}
+
+/** The code a promise rejects with, or 'RESULT' if it resolves. */
+function refusalOf(promise: Promise<unknown>): Promise<string | undefined> {
+  return promise.then(
+    () => 'RESULT',
+    (err: { code?: string }) => err.code,
+  );
+}
+
+/** Like runAs, but the client stays connected (HOLD=1) until release() closes its stdin. */
+function startAs(socketPath: string, action: string, a: number, b: number, extra = ''): Promise<{ outcome: Outcome & Record<string, unknown>; child: ChildProcessWithoutNullStreams; release(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [POLICY_CLIENT, socketPath, action, String(a), String(b), extra], { uid: UID, gid: GID, env: { ...process.env, HOLD: '1' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) {
+        child.stdout.removeAllListeners('data');
+        resolve({
+          outcome: JSON.parse(line) as Outcome & Record<string, unknown>,
+          child,
+          release: () =>
+            new Promise<void>((done) => {
+              child.once('exit', () => done());
+              child.stdin.end();
+            }),
+        });
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`policy client exited (${code}) before reporting: ${out}`)));
   });
 }
 
@@ -73,7 +112,7 @@ describe('local-client policy: refusals an unprivileged user sees (real processe
     cardB.hello();
     await settle();
     const policy = parsePolicyConfig(
-      { socketMode: 0o660, socketGroup: GID, grants: [{ uids: [UID], endpoints: ['mhi:0000:01:*'] }], perUid: { connections: 2 } },
+      { socketMode: 0o660, socketGroup: GID, grants: [{ uids: [UID], endpoints: ['mhi:0000:01:*'] }], perUid: { connections: 2, queuedBytes: UID_QUEUED_BYTES } },
       (key, expected, actual) => {
         throw new Error(`${key}: ${expected} (${String(actual)})`);
       },
@@ -152,6 +191,115 @@ describe('local-client policy: refusals an unprivileged user sees (real processe
     root.close();
   });
 
+  it('should bound 64 connections x 64 RESERVE of made-up keys per uid, so a card and root still get endpoint IDs', async () => {
+    const outcome = await runAs(socketPath, 'reserve-flood', cardA.id, cardB.id);
+    const codes = outcome.codes as Record<string, number>;
+    expect(outcome.connections).to.equal(2); // perUid.connections
+    expect(codes.QRTRD_CLIENT_TOO_MANY).to.equal(62);
+    expect(outcome.granted).to.equal(DEFAULT_POLICY.defaultReservations);
+    expect(codes.QRTRD_CLIENT_UID_LIMIT).to.equal(2 * 64 - DEFAULT_POLICY.defaultReservations);
+    const cardC = new RawPeer(host.router, { kind: 'mhi', key: '0000:03:00.0' }, 8);
+    expect(cardC.id).to.be.greaterThan(0);
+    const root = await connectQrtrd(socketPath);
+    const reservation = await root.reserveEndpoint({ kind: 'mhi', key: '0000:04:00.0' });
+    expect(reservation.id).to.be.greaterThan(0);
+    root.close();
+  });
+
+  it('should answer the 65th connection with FATAL QRTRD_CLIENT_TOO_MANY, which `qrtr lookup` reports instead of "no daemon"; the other clients keep working', async () => {
+    const roots = await Promise.all(Array.from({ length: 64 }, () => connectQrtrd(socketPath)));
+    const outcome = await runAs(socketPath, 'send-granted', cardA.id, cardB.id);
+    expect(outcome.code).to.equal('QRTRD_CLIENT_TOO_MANY');
+    expect(outcome.message).to.contain('too many clients');
+    const cli = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [QRTR_CLI, 'lookup', '1', '--socket', socketPath], { uid: UID, gid: GID, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('exit', (code) => resolve({ code, stderr }));
+    });
+    expect(cli.code).to.not.equal(0);
+    expect(cli.stderr).to.contain('too many clients');
+    expect(cli.stderr).to.not.contain('Start it with');
+    const socket = await roots[63].openSocket();
+    await socket.send({ node: 7, port: 0x4001 }, Buffer.from('root-still-works'), { endpoint: cardA.id });
+    await until(() => dataOn(cardA, 'root-still-works') === 1, 'the datagram of a connected client');
+    for (const root of roots) root.close();
+  });
+
+  it("should answer DEL_CLIENT for another client's port and BYE to the router's control port with ERROR, never RESULT (root included), and the victim's server stays", async () => {
+    const root = await connectQrtrd(socketPath);
+    const victim = await root.openSocket();
+    await victim.send({ node: root.localNode, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.NEW_SERVER, service: 4242, instance: 1, node: root.localNode, port: victim.address.port }));
+    await until(() => host.ns.servers({ service: 4242 }).length === 1, 'the victim server registered');
+    // The unprivileged user: refused by policy before it reaches the name service.
+    expect((await runAs(socketPath, 'del-client-other', victim.address.port, 0)).code).to.equal('QRTRD_POLICY_DENIED');
+    // Root has the control right: the name service refuses and the SEND answers its code.
+    const attacker = await root.openSocket();
+    const delClient = attacker.send({ node: root.localNode, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.DEL_CLIENT, node: root.localNode, port: victim.address.port }));
+    expect(await refusalOf(delClient)).to.equal('NS_REJECTED_COMMAND');
+    const bye = attacker.send({ node: root.localNode, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.BYE }));
+    expect(await refusalOf(bye)).to.equal('NS_REJECTED_COMMAND');
+    expect(host.ns.servers({ service: 4242 })).to.have.length(1);
+    // A command the name service accepts still answers RESULT.
+    await attacker.send({ node: root.localNode, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.DEL_CLIENT, node: root.localNode, port: attacker.address.port }));
+    root.close();
+  });
+
+  it("should refuse 4,100 NEW_LOOKUP sent as DATA to the router's control port, leaving the lookup table to everyone else", async () => {
+    const outcome = await runAs(socketPath, 'lookup-flood', cardA.id, cardB.id);
+    expect(outcome.delivered).to.equal(0);
+    expect((outcome.codes as Record<string, number>).QRTRD_POLICY_DENIED).to.equal(4100);
+    cardA.announce(77, 1, 0x4001);
+    const root = await connectQrtrd(socketPath);
+    const snapshot = await firstValueFrom(root.lookup$({ service: 77 }));
+    expect(snapshot).to.deep.include({ type: 'snapshot' });
+    expect((snapshot as unknown as { servers: unknown[] }).servers).to.have.length(1);
+    root.close();
+  });
+
+  it('should bound the bytes queued for a client that reads but never returns credit, counting the drops on its socket, while another client is served', async () => {
+    const { outcome, release } = await startAs(socketPath, 'no-credit', 0, 0);
+    expect(outcome.ok).to.equal(true);
+    const root = await connectQrtrd(socketPath);
+    const honest = await root.openSocket();
+    const received: number[] = [];
+    honest.messages$.subscribe((m) => received.push(m.data.length));
+    const payload = new Uint8Array(60000);
+    for (let i = 0; i < 400; i++) {
+      cardA.send({ srcPort: 0x4001, dstPort: outcome.port as number }, payload);
+      if (i % 40 === 0) cardA.send({ srcPort: 0x4001, dstPort: honest.address.port }, payload);
+    }
+    await until(() => received.length === 10, 'the other client served');
+    const usage = server.queueUsage(UID);
+    // 400 x 60 kB (24 MB) sent; at most the uid's bound waits in the daemon, the rest is dropped and counted.
+    expect(usage.queuedBytes).to.be.at.most(UID_QUEUED_BYTES);
+    expect(usage.queuedBytes).to.be.greaterThan(UID_QUEUED_BYTES / 2);
+    const sockets = server.clientStats().flatMap((c) => c.sockets).filter((s) => s.port === outcome.port);
+    expect(sockets).to.have.length(1);
+    expect(sockets[0].dropped).to.equal(usage.dropped);
+    expect(sockets[0].dropped).to.be.at.least(400 - 1 - Math.floor(UID_QUEUED_BYTES / 60000));
+    await release();
+    await until(() => server.queueUsage(UID).queuedBytes === 0, 'the queued bytes released with the client');
+    root.close();
+  });
+
+  it('should reassemble a 64 KiB frame written one byte per write(2) copying each received byte once', async function () {
+    this.timeout(120000);
+    const root = await connectQrtrd(socketPath);
+    const sink = await root.openSocket();
+    const got = firstValueFrom(sink.messages$);
+    const { outcome, release } = await startAs(socketPath, 'one-byte', sink.address.port, 0);
+    expect(outcome).to.deep.include({ ok: true });
+    expect((await got).data.length).to.equal(65535);
+    const stats = server.clientStats().filter((c) => c.uid === UID);
+    const raw = stats.reduce((x, y) => (x.receivedBytes > y.receivedBytes ? x : y));
+    expect(raw.receivedBytes).to.be.at.least(outcome.frameBytes as number);
+    // Linear: bytes moved by reassembly never exceed the bytes received (+ 4 per frame whose length field was split).
+    expect(raw.reassemblyCopiedBytes).to.be.at.most(raw.receivedBytes + 4 * 3);
+    await release();
+    root.close();
+  });
+
   it('should cut a stopped client at shutdown and remove the socket file within the deadline', async () => {
     const child = spawn(process.execPath, ['-e', `require('net').connect(${JSON.stringify(socketPath)}); setInterval(() => {}, 1000)`], { uid: UID, gid: GID, stdio: 'ignore' });
     await until(() => server.clientCount === 1, 'the client connected');
@@ -164,6 +312,63 @@ describe('local-client policy: refusals an unprivileged user sees (real processe
     child.kill('SIGKILL');
     // afterEach closes again: a no-op on a closed server.
     server = new LocalClientServer(host.router, host.ns, { path: path.join(tmp.dir, 'unused.sock') });
+  });
+});
+
+describe('local-client policy: random operations of an unprivileged user through the socket (property, real processes of uid 65534)', function () {
+  this.timeout(180000);
+
+  before(function () {
+    if (process.getuid?.() !== 0) {
+      console.log('    skipped: these tests fork clients that drop to uid 65534, which needs root (id -u is not 0)');
+      this.skip();
+    }
+  });
+
+  it('should never deliver to an endpoint the policy denies, nor DATA to any control port', async () => {
+    const tmp = tempDir('policy-prop');
+    fs.chmodSync(tmp.dir, 0o755);
+    const socketPath = path.join(tmp.dir, 'qrtrd.sock');
+    const host = createHost();
+    const cardA = new RawPeer(host.router, { kind: 'mhi', key: '0000:01:00.0' }, 7);
+    const cardB = new RawPeer(host.router, { kind: 'mhi', key: '0000:02:00.0' }, 8);
+    cardA.hello();
+    cardB.hello();
+    await settle();
+    const policy = { ...DEFAULT_POLICY, socketGroup: GID, grants: [{ uids: [UID], endpoints: ['mhi:0000:01:*'] }] };
+    const server = new LocalClientServer(host.router, host.ns, { path: socketPath, policy, peerCredentials: readPeerCredentials });
+    await server.listen();
+    const local = host.router.localNode;
+    try {
+      const endpoint = fc.constantFrom(cardA.id, cardB.id, 0, 999);
+      const op = fc.oneof(
+        fc.record({ bind: endpoint }),
+        fc.record(
+          { node: fc.constantFrom(7, 8, local, QRTR_NODE_BCAST, 99), port: fc.constantFrom(0x4001, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY, 1), endpoint },
+          { requiredKeys: ['node', 'port'] },
+        ),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+          cardA.received.length = 0;
+          cardB.received.length = 0;
+          await runAs(socketPath, 'program', cardA.id, cardB.id, JSON.stringify(ops));
+          await settle();
+          const fromClient = (p: { payload: Uint8Array }): boolean => Buffer.from(p.payload).toString().startsWith('prop-');
+          // Card B's endpoint is denied: nothing the client sent reaches it.
+          expect(cardB.data().filter(fromClient)).to.deep.equal([]);
+          // No client DATA reaches a control port of any card.
+          for (const card of [cardA, cardB]) {
+            expect(card.data().filter((p) => p.dstPort === QRTR_PORT_CTRL || p.dstPort === QRTR_PORT_CTRL_LEGACY)).to.deep.equal([]);
+          }
+        }),
+        { numRuns: 12 },
+      );
+    } finally {
+      await server.close();
+      host.router.shutdown();
+      tmp.remove();
+    }
   });
 });
 

@@ -49,9 +49,14 @@ describeSoak('soak: name-service floods from one peer', { short: 60_000, long: 6
     // A local client's NEW_LOOKUP storm on one socket: past lookupsPerPort.
     const looker = await daemon.conn.openSocket();
     const lookups = Math.min(storm, 2000);
+    // Each refusal reaches the client as the name service's error (issue #18 item 6), never RESULT.
+    const lookupRefusals = new Map<string, number>();
     for (let i = 0; i < lookups; i++) {
-      await looker.send({ node: 1, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.NEW_LOOKUP, service: 0x4000 + i, instance: 0 }));
+      await looker
+        .send({ node: 1, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.NEW_LOOKUP, service: 0x4000 + i, instance: 0 }))
+        .catch((err: { code?: string }) => lookupRefusals.set(String(err.code), (lookupRefusals.get(String(err.code)) ?? 0) + 1));
     }
+    expect([...lookupRefusals]).to.deep.equal([['NS_PORT_LOOKUP_LIMIT', lookups - lookupsPerPort]]);
     const honestSent = Math.floor(storm / 100) * 2;
     await until('the honest datagrams', () => delivered === honestSent, 30_000);
     const ms = Date.now() - started;

@@ -1,5 +1,5 @@
 import type * as net from 'node:net';
-import type { Subscription } from 'rxjs';
+import type { Observer, Subscription } from 'rxjs';
 import type { QrtrdError } from '../../common/errors';
 import { InvalidArgumentError } from '../../common/errors';
 import {
@@ -16,6 +16,7 @@ import {
   encodeJsonFrame,
   hexOp,
   jsonBody,
+  tail,
   u32,
   type Frame,
 } from './protocol';
@@ -30,11 +31,11 @@ import { serializeError } from './revive-error';
 import type { NameService } from '../../ns/name-service';
 import type { LookupFilter } from '../../ns/types';
 import type { EndpointReservation } from '../../router/endpoint-ids';
-import { QrtrNetworkResetError, QrtrSocketClosedError } from '../../router/errors';
+import { QrtrNetworkResetError } from '../../router/errors';
 import type { Router } from '../../router/router';
 import { formatBackendKey } from '../../router/endpoint';
-import type { RouterSocket } from '../../router/router-socket';
-import type { QrtrMessage, SendOptions } from '../../router/socket';
+import { Datagram, type RouterSocket } from '../../router/router-socket';
+import { NO_ENDPOINT_ID, SEND_COMPLETED, type QrtrMessage, type SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
 import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY } from '../../wire/constants';
 import { FULL_RIGHTS, LocalClientPolicyDeniedError, LocalClientUidLimitError, UidUsage, DEFAULT_PER_UID_LIMITS, type ClientRights, type PerUidLimits, type PeerCredentials } from './policy';
@@ -62,6 +63,12 @@ export interface LocalClientLimits {
   readonly writeQueueLimitBytes: number;
   /** Live traces per client. */
   readonly tracesPerClient: number;
+  /**
+   * Bytes of datagrams waiting in one socket's queue for the client's credit; beyond
+   * it (or beyond the uid's `perUid.queuedBytes` over all its sockets) a datagram is
+   * dropped and counted on that socket, like a full kernel receive buffer.
+   */
+  readonly queuedBytesPerSocket: number;
 }
 
 /**
@@ -78,7 +85,33 @@ export const DEFAULT_LOCAL_CLIENT_LIMITS: LocalClientLimits = {
   maxReceiveWindow: 1024,
   writeQueueLimitBytes: 8 * 1024 * 1024,
   tracesPerClient: 4,
+  queuedBytesPerSocket: 2 * 1024 * 1024,
 };
+
+/** The QUERY every connection answers about itself (LocalClientConnectionStats). */
+export const CONNECTION_QUERY = 'connection';
+
+/** Bookkeeping a queued datagram costs beyond its payload (the Datagram object, the queue slot). */
+const DATAGRAM_OVERHEAD_BYTES = 64;
+
+/** One client socket's queue and drop counters (LocalClientServer.clientStats). */
+export interface LocalClientSocketStats {
+  readonly handle: number;
+  readonly port: number;
+  readonly queuedBytes: number;
+  readonly dropped: number;
+}
+
+/** What one connection holds and has cost (LocalClientServer.clientStats). */
+export interface LocalClientConnectionStats {
+  readonly owner: string;
+  readonly uid: number | null;
+  /** Bytes received from the client. */
+  readonly receivedBytes: number;
+  /** Bytes the frame decoder copied to reassemble split frames (at most receivedBytes + 4 per frame). */
+  readonly reassemblyCopiedBytes: number;
+  readonly sockets: readonly LocalClientSocketStats[];
+}
 
 /** Trace events are dropped (and counted) while this many bytes wait to be written to the client. */
 const TRACE_BACKLOG_BYTES = 1024 * 1024;
@@ -87,7 +120,16 @@ interface ServedSocket {
   readonly handle: number;
   readonly socket: RouterSocket;
   credits: number;
-  pulling: boolean;
+  /** The messages$ subscription while the client has window and the queue is empty. */
+  listening: Subscription | null;
+  /** Set when the window was used up during a delivery, so that listening stops. */
+  exhausted: boolean;
+  /** Built once per socket: delivery costs a call, not a closure. */
+  observer: Partial<Observer<QrtrMessage>> | null;
+  /** Bytes (payload + overhead) admitted into the router socket's queue and not yet taken. */
+  queuedBytes: number;
+  /** Datagrams dropped because this socket's or its uid's queued-bytes bound was reached. */
+  dropped: number;
 }
 
 /** Why a client connection ended. */
@@ -262,11 +304,66 @@ export class LocalClientConnection {
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
     const socket = this.router.openSocketSync({ port, trusted: false });
     const handle = this.nextHandle++;
-    const served: ServedSocket = { handle, socket, credits: window, pulling: false };
+    const served: ServedSocket = { handle, socket, credits: window, listening: null, exhausted: false, observer: null, queuedBytes: 0, dropped: 0 };
+    socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
     this.sockets.set(handle, served);
     this.security.usage.sockets++;
-    this.write(encodeFrame(Op.RESULT, 0, frame.id, [handle, socket.address.node, socket.address.port]));
+    this.frame(Op.RESULT, 0, frame.id, 3, handle, socket.address.node, socket.address.port);
     this.pull(served);
+  }
+
+  /**
+   * Bounds what waits for a client's credit: per socket (every client) and per uid
+   * over all of the user's sockets (unprivileged users), so a client that reads but
+   * never returns credit cannot grow the daemon's memory. A drop is counted on this
+   * client's socket and its uid, and logged once per socket.
+   */
+  private admitQueued(served: ServedSocket, length: number): boolean {
+    const cost = length + DATAGRAM_OVERHEAD_BYTES;
+    const usage = this.security.usage;
+    const uidBound = !this.security.rights.full && this.security.rights.uid !== null;
+    if (served.queuedBytes + cost > this.limits.queuedBytesPerSocket || (uidBound && usage.queuedBytes + cost > this.security.perUid.queuedBytes)) {
+      if (served.dropped++ === 0) {
+        this.logger.warn(
+          { client: this.owner, uid: this.security.rights.uid, port: served.socket.address.port, queuedBytes: served.queuedBytes, uidQueuedBytes: usage.queuedBytes },
+          'local client socket is not returning credit: dropping datagrams beyond its queued-bytes bound',
+        );
+      }
+      usage.dropped++;
+      return false;
+    }
+    served.queuedBytes += cost;
+    usage.queuedBytes += cost;
+    return true;
+  }
+
+  /** A queued datagram was taken for the client; an empty queue resynchronises the count (the router may refuse one by its datagram bound after admission). */
+  private takenQueued(served: ServedSocket, length: number): void {
+    const cost = served.socket.queued === 0 ? served.queuedBytes : Math.min(served.queuedBytes, length + DATAGRAM_OVERHEAD_BYTES);
+    served.queuedBytes -= cost;
+    this.security.usage.queuedBytes -= cost;
+  }
+
+  /** Gives back what a closing socket still had queued. */
+  private forgetQueued(served: ServedSocket): void {
+    served.socket.admit = null;
+    this.security.usage.queuedBytes -= served.queuedBytes;
+    served.queuedBytes = 0;
+  }
+
+  /** The `connection` query: this connection's stats and its uid's queued bytes and drops. */
+  private ownStats(): LocalClientConnectionStats & { readonly uidQueuedBytes: number; readonly uidDropped: number } {
+    return { ...this.stats(), uidQueuedBytes: this.security.usage.queuedBytes, uidDropped: this.security.usage.dropped };
+  }
+
+  stats(): LocalClientConnectionStats {
+    return {
+      owner: this.owner,
+      uid: this.security.peer?.uid ?? null,
+      receivedBytes: this.decoder.receivedBytes,
+      reassemblyCopiedBytes: this.decoder.copiedBytes,
+      sockets: [...this.sockets.values()].map((s) => ({ handle: s.handle, port: s.socket.address.port, queuedBytes: s.queuedBytes, dropped: s.dropped })),
+    };
   }
 
   private served(handle: number): ServedSocket {
@@ -280,7 +377,7 @@ export class LocalClientConnection {
     const endpoint = u32(frame, 1);
     if (!this.mayUseEndpoint(endpoint)) this.deny('bind to an endpoint the policy does not grant', { endpoint, key: this.endpointKey(endpoint) });
     served.socket.bindEndpoint(endpoint);
-    this.write(encodeFrame(Op.RESULT, 0, frame.id, []));
+    this.frame(Op.RESULT, 0, frame.id, 0);
   }
 
   private send(frame: Frame): void {
@@ -290,7 +387,7 @@ export class LocalClientConnection {
       const served = this.served(u32(frame, 0));
       const to = { node: u32(frame, 1), port: u32(frame, 2) };
       const endpoint = u32(frame, 3);
-      const data = frame.body.subarray(16);
+      const data = tail(frame, 16);
       let options: SendOptions | undefined;
       if (frame.flags !== 0) {
         let signal: AbortSignal | undefined;
@@ -306,10 +403,18 @@ export class LocalClientConnection {
         };
       }
       this.authorizeSend(served, to, frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined);
-      promise = served.socket.send(to, data, options);
+      promise = to.port === QRTR_PORT_CTRL && to.node === this.router.localNode ? this.sendToNameService(served, to, data, options) : served.socket.send(to, data, options);
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
-      promise = Promise.reject(err);
+      if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
+      this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+      return;
+    }
+    if (promise === SEND_COMPLETED) {
+      // The router completed it synchronously: RESULT now, no continuation, no pending count.
+      if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
+      this.frame(Op.RESULT, 0, id, 0);
+      return;
     }
     this.pendingSends++;
     if (this.pendingSends >= this.limits.pendingSendsPerClient && !this.readPaused) {
@@ -324,6 +429,27 @@ export class LocalClientConnection {
   }
 
   /**
+   * DATA to the local router's control port is a command for the name service, which
+   * handles it synchronously during the send. A command it refuses (BYE from a local
+   * socket, DEL_CLIENT for another client's port, ...) is reported as an incident;
+   * the send then fails with that error, so the client sees ERROR with the name
+   * service's code rather than RESULT (issue #18 item 6; root included).
+   */
+  private sendToNameService(served: ServedSocket, to: { node: number; port: number }, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
+    let refusal: unknown = null;
+    const port = served.socket.address.port;
+    const watch = this.ns.incidents$.subscribe((incident) => {
+      if (refusal === null && incident.from.node === this.router.localNode && incident.from.port === port) refusal = incident.error;
+    });
+    try {
+      const sent = served.socket.send(to, data, options);
+      return refusal !== null ? Promise.reject(refusal) : sent;
+    } finally {
+      watch.unsubscribe();
+    }
+  }
+
+  /**
    * Binding isolates: a bound socket sends on its endpoint, naming another needs the
    * right to it; control ports (a card's, broadcast, the router's) need the control
    * right; an unprivileged unbound socket reaches only the local node.
@@ -334,12 +460,16 @@ export class LocalClientConnection {
       if (!rights.control) this.deny('send to a control port or broadcast', { node: to.node, port: to.port });
     }
     if (rights.full) return;
+    if (to.node === this.router.localNode) return;
+    // What the router will route by: the named endpoint, else the binding; 0 (named or
+    // unbound) means "the node's owner", which the policy cannot vouch for.
     const bound = served.socket.endpointBinding;
-    if (named !== undefined && named !== bound && !this.mayUseEndpoint(named)) {
-      this.deny('send on an endpoint the policy does not grant', { endpoint: named, bound });
+    const wanted = named ?? bound;
+    if (wanted === NO_ENDPOINT_ID) {
+      this.deny('send off-node without a granted endpoint (bind the socket to one)', { node: to.node, named, bound });
     }
-    if (named === undefined && bound === 0 && to.node !== this.router.localNode) {
-      this.deny('send off-node from an unbound socket (bind it to a granted endpoint)', { node: to.node });
+    if (wanted !== bound && !this.mayUseEndpoint(wanted)) {
+      this.deny('send on an endpoint the policy does not grant', { endpoint: wanted, bound });
     }
   }
 
@@ -347,7 +477,8 @@ export class LocalClientConnection {
     this.pendingSends--;
     this.aborts.delete(id);
     if (this.ended) return;
-    this.write(err ? encodeJsonFrame(Op.ERROR, id, serializeError(err)) : encodeFrame(Op.RESULT, 0, id, []));
+    if (err) this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+    else this.frame(Op.RESULT, 0, id, 0);
     if (this.readPaused && this.pendingSends <= this.limits.pendingSendsPerClient >> 1) {
       this.readPaused = false;
       this.conn.resume();
@@ -358,8 +489,9 @@ export class LocalClientConnection {
     const served = this.served(handle);
     this.sockets.delete(handle);
     this.security.usage.sockets--;
+    this.forgetQueued(served);
     served.socket.close();
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private credit(handle: number, count: number): void {
@@ -370,47 +502,65 @@ export class LocalClientConnection {
   }
 
   /**
-   * Moves one datagram at a time from the router socket to the client while the
-   * client has window left. The router sends RESUME_TX (if asked for) when the
-   * datagram is taken here, i.e. when it enters the client's window.
+   * Moves datagrams from the router socket to the client while the client has window
+   * left, synchronously and without a promise each: queued ones are taken with
+   * tryReceive(), and while the queue is empty the connection listens on messages$
+   * (a direct call per datagram) until the window is used up, then stops listening so
+   * that further datagrams wait in the router socket's (bounded) queue. The router
+   * sends RESUME_TX (if asked for) when a datagram is handed over here, i.e. when it
+   * enters the client's window.
    */
   private pull(served: ServedSocket): void {
-    if (served.pulling || served.credits <= 0 || served.socket.closed || this.ended) return;
-    // Queued datagrams go out synchronously, without a promise each; only an empty queue waits.
+    if (served.listening !== null || served.credits <= 0 || served.socket.closed || this.ended) return;
     let message: QrtrMessage | undefined;
     while (served.credits > 0 && (message = served.socket.tryReceive()) !== undefined) {
       served.credits--;
-      this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
+      this.takenQueued(served, message.data.length);
+      this.message(served.handle, message);
       if (this.ended) return;
     }
     if (served.credits <= 0 || served.socket.closed) return;
-    served.pulling = true;
-    served.socket.receive().then(
-      (message) => {
-        served.pulling = false;
+    served.exhausted = false;
+    const subscription = served.socket.messages$.subscribe(served.observer ?? (served.observer = this.observerFor(served)));
+    // The window may have been used up during subscribe (it hands over what is queued).
+    if (served.exhausted || subscription.closed) subscription.unsubscribe();
+    else served.listening = subscription;
+  }
+
+  private observerFor(served: ServedSocket): Partial<Observer<QrtrMessage>> {
+    const stopListening = (): void => {
+      served.exhausted = true;
+      const listening = served.listening;
+      served.listening = null;
+      listening?.unsubscribe();
+    };
+    return {
+      next: (message) => {
         if (this.ended) return;
         served.credits--;
-        this.write(encodeFrame(Op.MESSAGE, 0, served.handle, [message.from.node, message.from.port, message.endpoint], message.data));
-        this.pull(served);
+        this.message(served.handle, message);
+        if (served.credits <= 0) stopListening();
       },
-      (err) => {
-        served.pulling = false;
+      complete: () => {
+        served.listening = null;
         if (this.ended) return;
-        if (err instanceof QrtrSocketClosedError) {
-          // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
-          if (this.sockets.get(served.handle) === served) {
-            this.sockets.delete(served.handle);
-            this.security.usage.sockets--;
-            this.write(encodeFrame(Op.SOCKET_CLOSED, 0, served.handle, []));
-          }
-          return;
+        // Closed by the daemon (router shutdown), not by a CLOSE request (that removes it first).
+        if (this.sockets.get(served.handle) === served) {
+          this.sockets.delete(served.handle);
+          this.security.usage.sockets--;
+          this.forgetQueued(served);
+          this.frame(Op.SOCKET_CLOSED, 0, served.handle, 0);
         }
+      },
+      error: (err: unknown) => {
+        served.listening = null;
+        if (this.ended) return;
         if (err instanceof QrtrNetworkResetError) {
           this.write(encodeJsonFrame(Op.SOCKET_ERROR, served.handle, serializeError(err)));
           this.pull(served);
         }
       },
-    );
+    };
   }
 
   private reserve(frame: Frame): void {
@@ -435,7 +585,7 @@ export class LocalClientConnection {
     this.reservations.delete(handle);
     this.security.usage.reservations--;
     reservation.release();
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private lookup(frame: Frame): void {
@@ -466,8 +616,9 @@ export class LocalClientConnection {
     const id = frame.id;
     const name = jsonBody(frame, MAX_CLIENT_JSON_LENGTH).name;
     this.request(id, () => {
-      const handler = typeof name === 'string' ? this.queries.get(name) : undefined;
-      if (!handler) throw new LocalClientUnknownQueryError(String(name), [...this.queries.keys()]);
+      // `connection` is served by the connection itself: what it holds and what its bounds dropped (its own only).
+      const handler = name === CONNECTION_QUERY ? () => this.ownStats() : typeof name === 'string' ? this.queries.get(name) : undefined;
+      if (!handler) throw new LocalClientUnknownQueryError(String(name), [CONNECTION_QUERY, ...this.queries.keys()]);
       Promise.resolve()
         .then(handler)
         .then(
@@ -496,27 +647,45 @@ export class LocalClientConnection {
     let dropped = 0;
     const subscription = this.router.packets$.subscribe((trace) => {
       if (endpoint !== undefined && trace.endpoint !== endpoint) return;
-      if (this.conn.writableLength > TRACE_BACKLOG_BYTES) {
+      if (this.writer.queuedBytes > TRACE_BACKLOG_BYTES) {
         dropped++;
         return;
       }
       const kind = Buffer.from(trace.backendKind.slice(0, 255), 'latin1');
-      const tail = Buffer.allocUnsafe(1 + kind.length + trace.packet.length);
-      tail[0] = kind.length;
-      kind.copy(tail, 1);
-      tail.set(trace.packet, 1 + kind.length);
+      const packet = Buffer.allocUnsafe(1 + kind.length + trace.packet.length);
+      packet[0] = kind.length;
+      kind.copy(packet, 1);
+      packet.set(trace.packet, 1 + kind.length);
       const direction = trace.direction === 'rx' ? 0 : trace.direction === 'tx' ? 1 : 2;
-      this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], tail));
+      this.write(encodeFrame(Op.TRACE_EVENT, 0, id, [direction, trace.endpoint, trace.timestamp % 0x100000000, Math.floor(trace.timestamp / 0x100000000), dropped], packet));
     });
     this.traces.set(id, subscription);
-    this.write(encodeFrame(Op.RESULT, 0, id, []));
+    this.frame(Op.RESULT, 0, id, 0);
   }
 
   private write(frame: Buffer): void {
     if (this.ended) return;
     this.writer.write(frame);
-    if (this.conn.writableLength > this.limits.writeQueueLimitBytes) {
-      this.logger.warn({ client: this.owner, queued: this.conn.writableLength }, 'local client is not reading; disconnecting it');
+    this.checkBacklog();
+  }
+
+  /** Encodes a frame straight into the writer's arena (no Buffer per frame); see FrameWriter.frame. */
+  private frame(op: number, flags: number, id: number, count: number, f0 = 0, f1 = 0, f2 = 0, f3 = 0, tail?: Uint8Array): void {
+    if (this.ended) return;
+    this.writer.frame(op, flags, id, count, f0, f1, f2, f3, tail);
+    this.checkBacklog();
+  }
+
+  private message(handle: number, message: QrtrMessage): void {
+    // The router's Datagram carries the source as numbers; reading `from` would build an object.
+    if (message instanceof Datagram) this.frame(Op.MESSAGE, 0, handle, 3, message.srcNode, message.srcPort, message.endpoint, 0, message.data);
+    else this.frame(Op.MESSAGE, 0, handle, 3, message.from.node, message.from.port, message.endpoint, 0, message.data);
+  }
+
+  private checkBacklog(): void {
+    const queued = this.writer.queuedBytes;
+    if (queued > this.limits.writeQueueLimitBytes) {
+      this.logger.warn({ client: this.owner, queued }, 'local client is not reading; disconnecting it');
       this.end('not-reading');
     }
   }
@@ -538,13 +707,16 @@ export class LocalClientConnection {
     this.traces.clear();
     for (const controller of this.aborts.values()) controller.abort();
     this.aborts.clear();
-    for (const served of this.sockets.values()) served.socket.close();
+    for (const served of this.sockets.values()) {
+      this.forgetQueued(served);
+      served.socket.close();
+    }
     this.security.usage.sockets -= this.sockets.size;
     this.sockets.clear();
     for (const reservation of this.reservations.values()) reservation.release();
     this.security.usage.reservations -= this.reservations.size;
     this.reservations.clear();
-    if (reason === 'protocol' || reason === 'server') this.conn.end();
+    if (reason === 'protocol' || reason === 'server') this.writer.end();
     else this.conn.destroy();
     this.onEnd(this, reason, error);
   }

@@ -14,7 +14,7 @@ import { backendLoggerFrom } from '../../links/tokens';
 import { encodeJsonFrame, Op } from './protocol';
 import { serializeError } from './revive-error';
 import { DEFAULT_POLICY, FULL_RIGHTS, LocalClientTooManyClientsError, UidUsage, resolveRights, type LocalClientPolicyConfig, type PeerCredentialsReader } from './policy';
-import { DEFAULT_LOCAL_CLIENT_LIMITS, LocalClientConnection, type LocalClientCloseReason, type LocalClientLimits, type LocalClientQueries } from './local-client-connection';
+import { DEFAULT_LOCAL_CLIENT_LIMITS, LocalClientConnection, type LocalClientCloseReason, type LocalClientConnectionStats, type LocalClientLimits, type LocalClientQueries } from './local-client-connection';
 
 export interface LocalClientServerOptions {
   /** Filesystem path of the --socket. */
@@ -93,6 +93,17 @@ export class LocalClientServer {
     if (!this.credentialsAvailable) {
       this.logger.warn({ path: this.options.path }, 'peer credentials unavailable (native addon missing): the socket file mode and group are the only access control, every client gets full rights');
     }
+  }
+
+  /** What each connection holds and has cost: bytes received and copied by reassembly, queued bytes and drops per socket. */
+  clientStats(): LocalClientConnectionStats[] {
+    return [...this.clients].map((c) => c.stats());
+  }
+
+  /** Bytes queued for a uid's sockets and the datagrams dropped by the queued-bytes bounds. */
+  queueUsage(uid: number): { readonly queuedBytes: number; readonly dropped: number } {
+    const usage = this.usage.get(uid);
+    return { queuedBytes: usage?.queuedBytes ?? 0, dropped: usage?.dropped ?? 0 };
   }
 
   /** Refused requests per uid (what the policy denied, by action). */

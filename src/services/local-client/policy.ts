@@ -131,6 +131,10 @@ export class UidUsage {
   sockets = 0;
   lookups = 0;
   reservations = 0;
+  /** Bytes queued for the user's sockets, awaiting credit (bounded by perUid.queuedBytes). */
+  queuedBytes = 0;
+  /** Datagrams dropped because a queued-bytes bound was reached. */
+  dropped = 0;
   /** Refused requests, by action (what `qrtr status` can show per client). */
   readonly refused = new Map<string, number>();
 }

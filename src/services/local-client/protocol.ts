@@ -1,3 +1,4 @@
+import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { LocalClientFrameTooLargeError, LocalClientMalformedFrameError } from './errors';
 
@@ -88,9 +89,49 @@ export function encodeJsonFrame(op: number, id: number, value: unknown): Buffer 
   return encodeFrame(op, 0, id, [], Buffer.from(JSON.stringify(value), 'utf8'));
 }
 
+/**
+ * The frame object a FrameDecoder reuses for every frame: the op's fields are read
+ * straight from the received bytes, and `body` (a view) is made only when asked for,
+ * so a data frame costs one view (its payload), not two.
+ */
+export class DecodedFrame implements Frame {
+  op = 0;
+  flags = 0;
+  id = 0;
+  bytes: Buffer = Buffer.alloc(0);
+  /** Body start and end in `bytes`. */
+  start = 0;
+  end = 0;
+  private view: Buffer | null = null;
+
+  get body(): Buffer {
+    return (this.view ??= this.bytes.subarray(this.start, this.end));
+  }
+
+  set(bytes: Buffer, start: number, end: number): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.end = end;
+    this.view = null;
+  }
+}
+
+/** The bytes of a frame's body after `skip` (raw data after the fixed fields), as a view. */
+export function tail(frame: Frame, skip: number): Buffer {
+  if (frame instanceof DecodedFrame) return frame.bytes.subarray(Math.min(frame.start + skip, frame.end), frame.end);
+  const body = frame.body;
+  return Buffer.from(body.buffer, body.byteOffset + Math.min(skip, body.length), Math.max(0, body.length - skip));
+}
+
 /** Reads the u32 field `index` of a body, checking the body is long enough. */
 export function u32(frame: Frame, index: number): number {
   const off = index * 4;
+  if (frame instanceof DecodedFrame) {
+    const at = frame.start + off;
+    if (frame.end < at + 4) throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} needs at least ${off + 4} body bytes`, { op: frame.op, length: frame.end - frame.start });
+    const b = frame.bytes;
+    return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0;
+  }
   if (frame.body.length < off + 4) {
     throw new LocalClientMalformedFrameError(`op ${hexOp(frame.op)} needs at least ${off + 4} body bytes`, { op: frame.op, length: frame.body.length });
   }
@@ -119,15 +160,26 @@ export function hexOp(op: number): string {
 }
 
 /**
- * Splits a byte stream into frames. Frames inside one chunk are views of it;
- * a frame split across chunks is assembled once. Throws a typed error (and stays
- * failed) on a length below the header or above the limit, or a nonzero reserved field.
+ * Splits a byte stream into frames in time linear in the bytes received, however
+ * they are split. Frames inside one chunk are views of it (no copy); a frame split
+ * across chunks is copied once into a buffer of its exact size, allocated as soon as
+ * its length field is complete, so each received byte is copied at most once (plus
+ * the 4 length bytes of a frame whose length field was itself split). A frame
+ * reassembled that way is delivered as a view of its own buffer. Throws a typed
+ * error (and stays failed) on a length below the header or above the limit, or a
+ * nonzero reserved field; the length is checked before anything is allocated.
  */
 export class FrameDecoder {
+  /** The frame being reassembled (exact size once its length is known, else the 4-byte length field). */
   private pending: Buffer | null = null;
   private pendingLength = 0;
+  private readonly lengthField = Buffer.alloc(4);
   private failure: Error | null = null;
-  private readonly frame: Frame = { op: 0, flags: 0, id: 0, body: new Uint8Array(0) };
+  private readonly frame = new DecodedFrame();
+  /** Bytes pushed so far. */
+  receivedBytes = 0;
+  /** Bytes copied into reassembly buffers so far (the decoder's work beyond views; at most receivedBytes + 4 per frame). */
+  copiedBytes = 0;
 
   constructor(
     private readonly onFrame: (frame: Frame) => void,
@@ -141,32 +193,20 @@ export class FrameDecoder {
   push(chunk: Buffer): void {
     if (this.failure) throw this.failure;
     try {
-      let data = chunk;
-      if (this.pendingLength > 0) {
-        data = Buffer.concat([this.pending!.subarray(0, this.pendingLength), chunk]);
-        this.pending = null;
-        this.pendingLength = 0;
-      }
+      this.receivedBytes += chunk.length;
       let offset = 0;
+      if (this.pendingLength > 0) {
+        offset = this.continuePending(chunk);
+        if (offset < 0) return;
+      }
+      const data = chunk;
       while (data.length - offset >= 4) {
-        const length = data.readUInt32LE(offset);
-        if (length < FRAME_HEADER_LENGTH - 4) throw new LocalClientMalformedFrameError(`frame length ${length} is shorter than the 8-byte header`, { length });
-        if (length + 4 > this.maxLength) throw new LocalClientFrameTooLargeError(length + 4, this.maxLength);
+        const length = this.checkLength(data.readUInt32LE(offset));
         if (data.length - offset < length + 4) break;
-        const f = this.frame;
-        f.op = data[offset + 4];
-        f.flags = data[offset + 5];
-        if (data.readUInt16LE(offset + 6) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
-        f.id = data.readUInt32LE(offset + 8);
-        f.body = data.subarray(offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+        this.emit(data, offset, length);
         offset += 4 + length;
-        this.onFrame(f);
       }
-      if (offset < data.length) {
-        const rest = data.subarray(offset);
-        this.pending = Buffer.from(rest);
-        this.pendingLength = rest.length;
-      }
+      if (offset < data.length) this.startPending(data, offset);
     } catch (err) {
       this.failure = err as Error;
       this.pending = null;
@@ -174,33 +214,181 @@ export class FrameDecoder {
       throw err;
     }
   }
-}
 
-/**
- * Coalesces every frame written to one stream during an event-loop turn into a
- * single writev: the stream is corked on the first write of the turn and uncorked
- * from setImmediate, i.e. after the I/O callbacks and promise continuations of
- * that turn have queued their frames. A profile of the daemon showed one write(2)
- * per frame as half of all samples (docs/performance.md). Frames keep their order;
- * `writableLength` still counts queued bytes, so the per-client bounds see them;
- * `end()` flushes what is corked, `destroy()` drops it (the peer is gone then).
- */
-export class FrameWriter {
-  private scheduled = false;
-
-  constructor(private readonly stream: Writable) {}
-
-  write(frame: Uint8Array): void {
-    if (!this.scheduled) {
-      this.scheduled = true;
-      this.stream.cork();
-      setImmediate(this.flush);
-    }
-    this.stream.write(frame);
+  private checkLength(length: number): number {
+    if (length < FRAME_HEADER_LENGTH - 4) throw new LocalClientMalformedFrameError(`frame length ${length} is shorter than the 8-byte header`, { length });
+    if (length + 4 > this.maxLength) throw new LocalClientFrameTooLargeError(length + 4, this.maxLength);
+    return length;
   }
 
-  private readonly flush = (): void => {
+  /** Keeps the tail of a chunk that holds the start of a frame. */
+  private startPending(data: Buffer, offset: number): void {
+    const rest = data.length - offset;
+    if (rest >= 4) {
+      const total = this.checkLength(data.readUInt32LE(offset)) + 4;
+      this.pending = Buffer.allocUnsafe(total);
+    } else {
+      this.pending = this.lengthField;
+    }
+    data.copy(this.pending, 0, offset);
+    this.pendingLength = rest;
+    this.copiedBytes += rest;
+  }
+
+  /** Feeds the frame being reassembled; returns the chunk offset after it, or -1 if the chunk was used up. */
+  private continuePending(chunk: Buffer): number {
+    let offset = 0;
+    if (this.pending === this.lengthField) {
+      const take = Math.min(4 - this.pendingLength, chunk.length);
+      chunk.copy(this.lengthField, this.pendingLength, 0, take);
+      this.pendingLength += take;
+      this.copiedBytes += take;
+      offset = take;
+      if (this.pendingLength < 4) return -1;
+      const total = this.checkLength(this.lengthField.readUInt32LE(0)) + 4;
+      this.pending = Buffer.allocUnsafe(total);
+      this.lengthField.copy(this.pending, 0);
+      this.copiedBytes += 4;
+    }
+    const pending = this.pending!;
+    const take = Math.min(pending.length - this.pendingLength, chunk.length - offset);
+    chunk.copy(pending, this.pendingLength, offset, offset + take);
+    this.pendingLength += take;
+    this.copiedBytes += take;
+    offset += take;
+    if (this.pendingLength < pending.length) return -1;
+    this.pending = null;
+    this.pendingLength = 0;
+    this.emit(pending, 0, pending.length - 4);
+    return offset;
+  }
+
+  private emit(data: Buffer, offset: number, length: number): void {
+    const f = this.frame;
+    f.op = data[offset + 4];
+    f.flags = data[offset + 5];
+    if ((data[offset + 6] | data[offset + 7]) !== 0) throw new LocalClientMalformedFrameError('reserved header bytes are not zero', { op: f.op });
+    f.id = (data[offset + 8] | (data[offset + 9] << 8) | (data[offset + 10] << 16) | (data[offset + 11] << 24)) >>> 0;
+    f.set(data, offset + FRAME_HEADER_LENGTH, offset + 4 + length);
+    this.onFrame(f);
+  }
+}
+
+/** Arena size a FrameWriter starts with and shrinks back to after a large turn. */
+const WRITER_ARENA_BYTES = 16 * 1024;
+const WRITER_ARENA_RETAINED_MAX = 1024 * 1024;
+
+/**
+ * Encodes every frame written to one stream during an event-loop turn into one
+ * reused buffer (the arena) and hands it to the stream in a single write from
+ * setImmediate, i.e. after the I/O callbacks and promise continuations of that turn
+ * have queued their frames. A profile of the daemon showed one write(2) per frame as
+ * half of all samples, then a Buffer allocated per frame and one write request per
+ * chunk of a writev (docs/performance.md); here a frame costs no allocation.
+ *
+ * The arena is reused only by a net.Socket that took the previous turn's bytes at once
+ * (writableLength back to 0: the kernel has them): otherwise the stream still holds a
+ * view of it (a partial write, bytes queued behind earlier ones, or a Writable that
+ * keeps its chunks), and the next frames go to a fresh arena. Frames keep their order. `queuedBytes` counts what
+ * waits here and in the stream, so the per-client bounds see both; `end()` flushes
+ * first; a destroyed stream drops what is pending (the peer is gone).
+ */
+export class FrameWriter {
+  private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  private used = 0;
+  private scheduled = false;
+  private readonly reusable: boolean;
+
+  constructor(private readonly stream: Writable) {
+    this.reusable = stream instanceof Socket;
+  }
+
+  /** Bytes encoded and not yet handed to the stream. */
+  get pendingBytes(): number {
+    return this.used;
+  }
+
+  /** Bytes waiting for the peer: pending here plus buffered by the stream. */
+  get queuedBytes(): number {
+    return this.used + this.stream.writableLength;
+  }
+
+  /**
+   * Encodes a frame with `count` (0..4) u32 fields f0..f3, then an optional tail
+   * (raw data or JSON bytes); positional numbers, so a frame costs no array.
+   */
+  frame(op: number, flags: number, id: number, count: number, f0 = 0, f1 = 0, f2 = 0, f3 = 0, tail?: Uint8Array): void {
+    const total = FRAME_HEADER_LENGTH + count * 4 + (tail ? tail.length : 0);
+    const b = this.reserve(total);
+    let o = this.used;
+    putU32(b, o, total - 4);
+    b[o + 4] = op;
+    b[o + 5] = flags;
+    b[o + 6] = 0;
+    b[o + 7] = 0;
+    putU32(b, o + 8, id);
+    o += FRAME_HEADER_LENGTH;
+    if (count > 0) {
+      putU32(b, o, f0);
+      if (count > 1) putU32(b, o + 4, f1);
+      if (count > 2) putU32(b, o + 8, f2);
+      if (count > 3) putU32(b, o + 12, f3);
+      o += count * 4;
+    }
+    if (tail && tail.length > 0) b.set(tail, o);
+    this.used += total;
+    this.schedule();
+  }
+
+  /** Queues an already encoded frame (rare control frames: JSON, FATAL). */
+  write(frame: Uint8Array): void {
+    const b = this.reserve(frame.length);
+    b.set(frame, this.used);
+    this.used += frame.length;
+    this.schedule();
+  }
+
+  /** Hands what is pending to the stream now. */
+  flush(): void {
+    if (this.used === 0) return;
+    const chunk = this.arena.subarray(0, this.used);
+    this.used = 0;
+    if (this.stream.destroyed) return;
+    this.stream.write(chunk);
+    // Still held by the stream (partial write, or queued behind earlier bytes): do not overwrite it.
+    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  }
+
+  /** Flushes, then ends the stream. */
+  end(): void {
+    this.flush();
+    this.stream.end();
+  }
+
+  private reserve(bytes: number): Buffer {
+    if (this.used + bytes > this.arena.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.used + bytes));
+      this.arena.copy(grown, 0, 0, this.used);
+      this.arena = grown;
+    }
+    return this.arena;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flushTurn);
+  }
+
+  private readonly flushTurn = (): void => {
     this.scheduled = false;
-    this.stream.uncork();
+    this.flush();
   };
+}
+
+function putU32(b: Buffer, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
 }
