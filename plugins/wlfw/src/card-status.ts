@@ -23,6 +23,8 @@ export type WlfwCardState =
   | 'configuring'
   | 'ready'
   | 'recovering'
+  /** The link is power-cycling the device after a crash (ath1xk_core_reset). */
+  | 'resetting'
   | 'failed'
   | 'declined'
   | 'refused'
@@ -57,6 +59,9 @@ export interface WlfwCardStatus {
   /** Attempts on the current firmware incarnation; recoveries after crashes. */
   readonly attempts: number;
   readonly recoveries: number;
+  /** Power cycles through the link after crashes, and who provides the card's host memory ('simulated', 'vfio'). */
+  readonly resets?: number;
+  readonly memoryProvider?: string;
   readonly lastError?: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };
   /** Milliseconds from the server's appearance to ready, for the last bring-up. */
   readonly bringUpMs?: number;

@@ -1,3 +1,4 @@
+import type { DeviceControl } from '../../router/device-control';
 import { QrtrBackendError } from '../errors';
 
 /** Outcome of one MHI transfer, as the dl/ul transfer callbacks report it. */
@@ -35,6 +36,11 @@ export interface MhiController {
   readonly pciAddress: string;
   /** The PCI function's ids (sysfs vendor/device/subsystem_*), when the controller knows them. */
   readonly pciIds?: PciIds;
+  /**
+   * The device's host memory (coherent DMA by bus address) and power cycle (mhi_power_down +
+   * mhi_power_up), when the controller's owner lends them; the QRTR endpoint passes it on.
+   */
+  readonly control?: DeviceControl;
   /** Size of each RX buffer (mhi_cntrl->buffer_len); a DL packet must fit one. */
   readonly bufferLength: number;
   /** Registers the channel client that receives completions (probe). */

@@ -1,4 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
+import type { DeviceControl } from '../../router/device-control';
 import type { BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkPacketTooLargeError } from '../errors';
@@ -16,6 +17,8 @@ export interface SimulatedMhiOptions {
   readonly trace?: (operation: string) => void;
   /** The simulated function's PCI ids. */
   readonly pciIds?: PciIds;
+  /** The simulated device's host memory and power cycle (the card simulator provides them). */
+  readonly control?: DeviceControl;
 }
 
 interface UlTransfer {
@@ -48,6 +51,7 @@ export class SimulatedMhiController implements MhiController {
   private readonly backlogLimit: number;
   private readonly trace: (operation: string) => void;
   readonly pciIds: PciIds | undefined;
+  readonly control: DeviceControl | undefined;
 
   constructor(
     readonly pciAddress: string,
@@ -58,6 +62,7 @@ export class SimulatedMhiController implements MhiController {
     this.backlogLimit = options.deviceBacklog ?? 256;
     this.trace = options.trace ?? (() => undefined);
     this.pciIds = options.pciIds;
+    this.control = options.control;
     const key: BackendKey = { kind: 'mhi-device', key: pciAddress };
     const packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isRemoved || this.deviceSubscriber) {
