@@ -41,8 +41,21 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     caldata: true,
     m3: false,
     boardSize: 60 * KiB,
-    // AHB: memory comes from a reserved region, asked for in one large piece.
-    memoryRequests: [[{ size: 6 * MiB, type: 1 }]],
+    // What real IPQ8074 firmware asks (WLAN.HK.2.9.0.1-02146 on 6.14.12, linux-wireless 2025-12-15 "Re: [PATCH]
+    // wifi: ath11k: add support for MU EDCA"): CALDB 4112384, BDF 262144, M3_DUMP 786432; and the host's answer
+    // there, which ath11k_qmi_assign_target_mem_chunk gives without a wifi memory-region: CALDB at
+    // ATH11K_QMI_CALDB_ADDRESS (cold-boot calibration on), BDF at hw_params.bdf_addr, M3_DUMP dropped.
+    memoryRequests: [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]],
+    fixedMemoryAnswer: [
+      { type: 4, size: 4112384, addr: 0x4ba0_0000n },
+      { type: 2, size: 262144, addr: 0x4b0c_0000n },
+    ],
+    // ath11k/core.c ath11k_hw_params[] IPQ8074: .bdf_addr = 0x4B0C0000, .fw.cal_offset = IPQ8074_CAL_OFFSET (128 KiB).
+    bdfAddr: 0x4b0c_0000n,
+    calOffset: 128 * KiB,
+    // A stand-in for the SoC's reserved-memory (the Q6 region of OpenWrt's ipq8074.dtsi layout), holding
+    // bdf_addr and the CALDB address; the wifi node has no memory-region.
+    reservedMemory: { regions: [{ name: 'q6_region@4b000000', busAddress: 0x4b00_0000n, size: 0x5f0_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,

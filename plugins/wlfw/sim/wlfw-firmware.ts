@@ -3,6 +3,8 @@ import { QmiResultError, opt, qmiIndication, qmiResponse, qmiResultField, req, u
 import { QmiService } from '../../../src/testing/devices';
 import { sha256, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile, SimKernelCe } from './sim-profile';
+import { MemoryWitness } from './memory-witness';
+import type { SimulatedHostMemory } from './simulated-host-memory';
 
 /** Steps of the firmware side, for the log and fault injection. */
 export type SimStep =
@@ -21,6 +23,13 @@ export type SimStep =
   | 'wlan-cfg'
   | 'wlan-mode';
 
+/**
+ * How a simulated firmware crashes. detach: the link goes away; service: the WLFW service restarts;
+ * rejuvenate: REJUVENATE_IND then restart; rddm: the firmware dies into RDDM (MHI_CB_EE_RDDM), its
+ * service goes and it stays dead until the host power-cycles the device through the link.
+ */
+export type SimCrashMode = 'detach' | 'service' | 'rejuvenate' | 'rddm';
+
 /** Faults a simulated card can be told to show. */
 export interface SimFaults {
   /** Crash when the step is reached (for 'bdf', after `afterSegments` segments). */
@@ -28,7 +37,7 @@ export interface SimFaults {
     readonly step: SimStep;
     readonly afterSegments?: number;
     /** detach: the link goes away; service: the WLFW service restarts; rejuvenate: REJUVENATE_IND then restart. */
-    readonly mode: 'detach' | 'service' | 'rejuvenate';
+    readonly mode: SimCrashMode;
     readonly restartAfterMs?: number;
     /** How many boots crash (default 1). */
     readonly times?: number;
@@ -90,6 +99,8 @@ export class WlfwFirmware {
   private service: QmiService | undefined;
   private stopped = false;
   private hostCapValue: QmiValue<typeof wlfw.wlfw_host_cap_req> | undefined;
+  private readonly memoryWitness: MemoryWitness;
+  private readonly m3File: Uint8Array | undefined;
 
   constructor(
     readonly profile: SimChipProfile,
@@ -97,9 +108,13 @@ export class WlfwFirmware {
     files: SimulatedFileSet,
     private readonly faults: SimFaults,
     /** Called when a crash fault fires. */
-    private readonly onCrash: (mode: 'detach' | 'service' | 'rejuvenate') => void,
+    private readonly onCrash: (mode: SimCrashMode) => void,
     private readonly onRunning: () => void,
+    /** The host memory the card's link lent the loader: where M3, fixed-BDF bytes and target memory must be. */
+    memory?: SimulatedHostMemory,
   ) {
+    this.memoryWitness = new MemoryWitness(profile, memory);
+    this.m3File = files.m3;
     const board = { type: profile.boardElf ? 1 : 0, data: files.board };
     this.expectedFiles = [
       ...(files.regdb ? [{ type: 4, data: files.regdb }] : []),
@@ -143,7 +158,9 @@ export class WlfwFirmware {
       if (!memInds && (r.request_mem_enable !== undefined || r.fw_mem_ready_enable !== undefined)) {
         this.refuse('IND_REGISTER enables memory indications on a fixed-memory chip', ERR.INVALID_ARGUMENT);
       }
-      if (!this.peers.some((x) => samePeer(x, ctx.peer))) this.peers.push(ctx.peer);
+      // Accepted once per boot and client: a repeat is what a loader retrying in place sends.
+      if (this.peers.some((x) => samePeer(x, ctx.peer)) || this.phase !== 'boot') this.refuse(`IND_REGISTER repeated in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+      this.peers.push(ctx.peer);
       return { fw_status: 0n };
     });
     service.handle(wlfw.wlfw_host_cap_req, this.faults.wrongTlv === 'host-cap' ? (badHostCapResp as unknown as typeof wlfw.wlfw_host_cap_resp) : wlfw.wlfw_host_cap_resp, async (r, ctx) => {
@@ -174,8 +191,8 @@ export class WlfwFirmware {
         throw new QmiResultError('RESPOND_MEM (delayed)', 1, 0);
       }
       if (this.faults.refuseMemory) throw new QmiResultError('RESPOND_MEM', 1, ERR.NO_MEMORY);
-      const ok = r.mem_seg.length === asked.length && r.mem_seg.every((s, i) => s.size === asked[i].size && s.type === asked[i].type && s.addr !== 0n);
-      if (!ok) this.refuse('RESPOND_MEM does not match the request', ERR.INVALID_ARGUMENT);
+      const memoryRefusal = this.memoryWitness.respondMem(asked, r.mem_seg);
+      if (memoryRefusal) this.refuse(memoryRefusal, ERR.INVALID_ARGUMENT);
       this.phase = 'mem-ready';
       if (this.faults.withhold !== 'fw-mem-ready') this.later('fw-mem-ready', () => this.indicate(wlfw.wlfw_fw_mem_ready_ind, {}, 'FW_MEM_READY'));
       return {};
@@ -224,6 +241,8 @@ export class WlfwFirmware {
       const wantM3 = p.m3;
       if (wantM3 && (r.addr === 0n || r.size === 0)) this.refuse('M3_INFO without the M3 image', ERR.INVALID_ARGUMENT);
       if (!wantM3 && (r.addr !== 0n || r.size !== 0)) this.refuse('M3_INFO with an image on a chip without driver-loaded M3', ERR.INVALID_ARGUMENT);
+      const m3Refusal = wantM3 ? this.memoryWitness.m3(r.addr, r.size, this.m3File) : undefined;
+      if (m3Refusal) this.refuse(m3Refusal, ERR.INVALID_ARGUMENT);
       this.phase = 'm3-done';
       if (this.faults.withhold !== 'fw-init-done') {
         this.later('fw-init-done', () => {
@@ -286,6 +305,8 @@ export class WlfwFirmware {
     if (this.profile.fixedBdfAddr) {
       // The bytes went to reserved memory; the message only says how many.
       if (r.data !== undefined) this.refuse('BDF_DOWNLOAD carries data on a fixed-BDF-address chip', ERR.INVALID_ARGUMENT);
+      const bdfRefusal = expected.data ? this.memoryWitness.fixedBdf(type === 2, expected.data) : undefined;
+      if (bdfRefusal) this.refuse(bdfRefusal, ERR.INVALID_ARGUMENT);
       cur.hash.update(expected.data!);
       cur.size = total;
     } else if (r.data) {
