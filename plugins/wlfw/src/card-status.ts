@@ -56,7 +56,7 @@ export interface WlfwCardStatus {
   /** Firmware memory handed to the card. */
   readonly memorySegments: number;
   readonly memoryBytes: number;
-  /** Attempts on the current firmware incarnation; recoveries after crashes. */
+  /** Bring-ups started (one per firmware incarnation: a failed step is never resent in place); recoveries after crashes. */
   readonly attempts: number;
   readonly recoveries: number;
   /** Power cycles through the link after crashes, and who provides the card's host memory ('simulated', 'vfio'). */

@@ -185,40 +185,35 @@ export class WlfwCard {
   /**
    * One bring-up per firmware incarnation. A failed step is not resent in place: the firmware
    * accepts IND_REGISTER/HOST_CAP once per boot (INCOMPATIBLE_STATE after), and the drivers set
-   * ATH1xK_FLAG_QMI_FAIL and wait. The retry is a reset through the link, under the back-off.
+   * ATH1xK_FLAG_QMI_FAIL and wait for the next firmware event. A crash the link reports is
+   * answered with a reset through the link, under the kernel's back-off (resetThroughLink).
    */
   private async runAttempts(server: ServerInfo, signal: AbortSignal): Promise<void> {
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      // Indications of an earlier attempt (or incarnation) must not satisfy this one's waits.
-      this.indications = [];
-      this.patch({ attempts: attempt, node: server.node, port: server.port, instance: server.instance });
-      const started = Date.now();
-      try {
-        this.followLink();
-        await this.bringUp(server, signal);
-        this.backoff.succeeded();
-        this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
-        this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
-        return;
-      } catch (err) {
-        if (err instanceof DeclinedError) {
-          this.setState('declined');
-          this.deps.onDecline(this, server);
-          return;
-        }
-        if (signal.aborted) return;
-        const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
-        this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
-        const retryable = !FATAL_CODES.has(e.code);
-        if (retryable && this.control?.reset) {
-          this.log.warn({ code: e.code, err: e.message }, 'bring-up failed; resetting the device through its link');
-          void this.resetThroughLink(`bring-up failed: ${e.code}`);
-          return;
-        }
-        this.log.error({ code: e.code, err: e.message, attempt }, retryable ? 'bring-up failed; the link cannot reset the device, waiting for its firmware to restart' : 'bring-up failed');
-        this.setState('failed');
+    if (signal.aborted) return;
+    // Indications of an earlier incarnation must not satisfy this one's waits.
+    this.indications = [];
+    this.patch({ attempts: this.status.attempts + 1, node: server.node, port: server.port, instance: server.instance });
+    const started = Date.now();
+    try {
+      this.followLink();
+      await this.bringUp(server, signal);
+      this.backoff.succeeded();
+      this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
+      this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
+    } catch (err) {
+      if (err instanceof DeclinedError) {
+        this.setState('declined');
+        this.deps.onDecline(this, server);
         return;
       }
+      if (signal.aborted) return;
+      const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
+      this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
+      // As ATH1xK_FLAG_QMI_FAIL: the card waits for its firmware's next incarnation (a crash
+      // report from the link resets it; a returning server starts over), nothing is resent.
+      const lasting = FATAL_CODES.has(e.code);
+      this.log.error({ code: e.code, err: e.message }, lasting ? 'bring-up failed' : 'bring-up failed; waiting for the firmware to restart');
+      this.setState('failed');
     }
   }
 
