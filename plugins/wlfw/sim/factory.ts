@@ -15,6 +15,9 @@ export interface SimulatedCardSpec {
   readonly expectedFiles?: SimulatedCardOptions['expectedFiles'];
   readonly eepromCaldata?: boolean;
   readonly node?: number;
+  readonly largestAllocation?: SimulatedCardOptions['largestAllocation'];
+  readonly noHostMemory?: boolean;
+  readonly noReset?: boolean;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

@@ -97,6 +97,8 @@ export class WlfwCard {
   private control: DeviceControl | undefined;
   private unsubscribeCrash: (() => void) | undefined;
   private readonly backoff = new ResetBackoff();
+  /** The back-off gave up: terminal (WLFW_RESET_EXHAUSTED) until the firmware comes back by itself. */
+  private gaveUp = false;
 
   readonly status$: Observable<WlfwCardStatus>;
 
@@ -160,7 +162,7 @@ export class WlfwCard {
   private crash(how: string): void {
     if (this.stopped) return;
     const state = this.status.state;
-    if (state === 'waiting' || state === 'declined' || state === 'recovering' || state === 'resetting') return;
+    if (state === 'waiting' || state === 'declined' || state === 'recovering' || state === 'resetting' || this.gaveUp) return;
     this.log.warn({ how, state }, 'firmware went away; the card will be brought up again when it returns');
     this.attempt?.abort(new WlfwFirmwareCrashError(this.key, how));
     this.patch({ state: 'recovering', recoveries: this.status.recoveries + 1 });
@@ -198,6 +200,7 @@ export class WlfwCard {
       this.followLink();
       await this.bringUp(server, signal);
       this.backoff.succeeded();
+      this.gaveUp = false;
       this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
       this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
     } catch (err) {
@@ -250,6 +253,7 @@ export class WlfwCard {
     const decision = this.backoff.request();
     if (!decision.reset) {
       const e = new WlfwResetExhaustedError(this.key, decision.failures, decision.reason);
+      this.gaveUp = true;
       this.log.error({ code: e.code, reason }, 'giving up on the card');
       this.attempt?.abort(e);
       this.patch({ state: 'failed', lastError: { code: e.code, message: e.message, details: e.details } });
