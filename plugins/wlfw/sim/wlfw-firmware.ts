@@ -159,7 +159,7 @@ export class WlfwFirmware {
         this.refuse('IND_REGISTER enables memory indications on a fixed-memory chip', ERR.INVALID_ARGUMENT);
       }
       // Accepted once per boot and client: a repeat is what a loader retrying in place sends.
-      if (this.peers.some((x) => samePeer(x, ctx.peer)) || this.phase !== 'boot') this.refuse(`IND_REGISTER repeated in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+      if (this.peers.some((x) => samePeer(x, ctx.peer))) this.refuse(`IND_REGISTER repeated in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       this.peers.push(ctx.peer);
       return { fw_status: 0n };
     });
