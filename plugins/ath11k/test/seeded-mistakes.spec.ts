@@ -64,6 +64,20 @@ const MISTAKES: Mistake[] = [
     refusal: /HOST_CAP nm_modem=\d+ on a chip without internal sleep clock/,
   },
   {
+    name: 'DMA buffers where the kernel assigns reserved memory (IPQ8074 without fixed_mem_region)',
+    family: 'ath11k',
+    chip: 'IPQ8074',
+    mutate: (c) => ({ ...c, fixedMemRegion: false }),
+    refusal: /RESPOND_MEM .*expected the reserved-memory answer 4\/4112384@0x4ba00000, 2\/262144@0x4b0c0000/,
+  },
+  {
+    name: 'board data in the message where the kernel copies it to bdf_addr (IPQ8074 without fixed_bdf_addr)',
+    family: 'ath11k',
+    chip: 'IPQ8074',
+    mutate: (c) => ({ ...c, fixedBdfAddr: false }),
+    refusal: /BDF_DOWNLOAD carries data on a fixed-BDF-address chip/,
+  },
+  {
     name: 'QCN9274 given the WCN7850 table',
     family: 'ath12k',
     chip: 'QCN9274',
