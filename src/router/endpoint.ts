@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import { InvalidArgumentError } from '../common/errors';
+import type { DeviceControl } from './device-control';
 
 /**
  * Stable identity of the backend behind an endpoint, independent of when or how
@@ -68,6 +69,8 @@ export interface Endpoint {
   readonly backendKey: BackendKey;
   /** The device behind the link, when the backend knows it (MHI: the PCI function). */
   readonly device?: BackendDevice;
+  /** Host memory and reset for the device, when the link owns them (MHI controller, AHB remoteproc). */
+  readonly control?: DeviceControl;
   /**
    * False when the key can never come back once this endpoint detaches (a socket
    * connection's inode): reservations of it are then dropped at once instead of

@@ -1,4 +1,5 @@
 export * from './endpoint';
+export * from './device-control';
 export * from './endpoint-ids';
 export * from './errors';
 export * from './memory-link';

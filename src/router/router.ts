@@ -13,6 +13,7 @@ import {
 import { decodeControlInto, encodeControl, newControlPacket } from '../wire/control';
 import { QrtrWireError } from '../wire/errors';
 import { decodeHeaderInto, encodePacket, newHeader, type QrtrHeaderFields } from '../wire/packet';
+import type { DeviceControl } from './device-control';
 import { formatBackendKey, type BackendDevice, type BackendKey, type Endpoint } from './endpoint';
 import { EndpointIdRegistry, type EndpointReservation, type ReserveOptions } from './endpoint-ids';
 import {
@@ -92,6 +93,8 @@ export interface EndpointInfo {
   readonly key: BackendKey;
   /** What the backend knows of the device (Endpoint.device). */
   readonly device?: BackendDevice;
+  /** Endpoint.control: host memory and reset of the device (serialises as a summary). */
+  readonly control?: DeviceControl;
   /** The first node id learned on this endpoint, if any yet. */
   readonly primaryNode: number | undefined;
   /** Every node id reachable through it (bridged ones included). */
@@ -274,6 +277,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
         id: s.id,
         key: s.key,
         device: s.endpoint.device,
+        control: s.endpoint.control,
         primaryNode: s.primaryNode,
         nodes: [...s.nodes],
         attachedAt: s.attachedAt,

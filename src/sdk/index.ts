@@ -23,6 +23,9 @@ export * from './netdev';
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 // Value types of the lower layers a plugin sees through its context.
 export { formatBackendKey, parseBackendKey, sameBackendKey, NO_ENDPOINT_ID } from '../router';
+// The device's memory and reset, lent by the link that owns it.
+export { DeviceControlError, DeviceDmaAllocationError, DeviceMemoryRangeError, DeviceResetUnsupportedError, DeviceMemoryUnavailableError } from '../router';
+export type { DeviceControl, DeviceControlSummary, DeviceDmaBuffer, DeviceMemoryProvider, ReservedMemoryRegion } from '../router';
 export type { BackendDevice, BackendKey, Endpoint, EndpointEvent, EndpointInfo, EndpointReservation, ReserveOptions, ReservationFreed, ReservationLossReason, QrtrSocketProvider, QrtrSocket, QrtrMessage } from '../router';
 export type { LookupEvent, LookupFilter, ServerInfo } from '../ns';
 // Typed failures a plugin catches.

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { entryAfterName, requireLinuxFirmware } from '../firmware/linux-firmware';
+import { requireLinuxFirmware } from '../firmware/linux-firmware';
 
 const DIST = resolve(__dirname, '..', '..');
 const QRTRD = join(DIST, 'src', 'cli', 'qrtrd.js');
@@ -49,6 +49,11 @@ class Child {
       }
     });
     this.process.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
+  }
+
+  /** Whether any line so far passes `test`. */
+  seen(test: (l: Line) => boolean): boolean {
+    return this.lines.some(test);
   }
 
   when(test: (l: Line) => boolean, what: string, timeoutMs = 30_000): Promise<Line> {
@@ -96,9 +101,8 @@ interface CardRow {
   m3File?: string;
   recoveries: number;
   identity?: { address?: string };
+  lastError?: { code: string };
 }
-
-const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('qrtrd as a process: three identical QCN9074 over --listen from real firmware-atheros files', function () {
   this.timeout(120_000);
@@ -112,7 +116,7 @@ describe('qrtrd as a process: three identical QCN9074 over --listen from real fi
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('should bring each card up with its board entry and caldata, show them in qrtr cards, and recover a card process killed mid-download alone', async function () {
+  it('should know each card by its node and stop each, typed, before any address: a listening socket lends no host memory', async function () {
     const real = join(requireLinuxFirmware(this), 'ath11k', 'QCN9074', 'hw1.0');
     dir = mkdtempSync(join(tmpdir(), 'qrtrd-real-fw-'));
     // The firmware tree is what a distribution installs under /lib/firmware, plus per-card caldata.
@@ -141,60 +145,29 @@ describe('qrtrd as a process: three identical QCN9074 over --listen from real fi
     // The daemon writes 'qrtrd ready' (not JSON) on stdout: wait for its socket instead.
     await waitFor(async () => (await run(QRTR, ['cards', '--json', '--socket', socket])).code === 0, 'the daemon socket');
 
-    const container = readFileSync(join(real, 'board-2.bin'));
     const boardName = (b: number): string => `bus=pci,qmi-chip-id=0,qmi-board-id=${b}`;
-    const spawnCard = (i: number, bdfDelayMs?: number): Child =>
-      new Child(CARD, [JSON.stringify({ listen, chip: 'QCN9074', pciAddress: addresses[i], boardId: boardIds[i], node: 7 + i, boardFile: join(real, 'board-2.bin'), boardName: boardName(boardIds[i]), caldataFile: caldataFiles[i], bdfDelayMs })]);
-    // The second card downloads slowly, so that it can be killed while its board data is in flight.
-    cards.push(spawnCard(0), spawnCard(1, 40), spawnCard(2));
-    await cards[1].when((l) => l.downloading === true, 'board-data download');
-    await cards[1].kill();
-    const first = await Promise.all([cards[0], cards[2]].map((c) => c.when((l) => l.running === true, 'running')));
-    const survivors = (await cardRows(socket)).sort((a, b) => (a.node ?? 0) - (b.node ?? 0));
-    expect(survivors.filter((r) => r.node !== 8).map((r) => [r.node, r.state])).to.deep.equal([
-      [7, 'ready'],
-      [9, 'ready'],
-    ]);
-
-    // The killed card's process comes back (a new connection, so a new socket key) and is known by its node again.
-    cards[1] = spawnCard(1);
-    const again = await cards[1].when((l) => l.running === true, 'running after restart');
+    const spawnCard = (i: number): Child =>
+      new Child(CARD, [JSON.stringify({ listen, chip: 'QCN9074', pciAddress: addresses[i], boardId: boardIds[i], node: 7 + i, boardFile: join(real, 'board-2.bin'), boardName: boardName(boardIds[i]), caldataFile: caldataFiles[i] })]);
+    cards.push(spawnCard(0), spawnCard(1), spawnCard(2));
+    // A --listen socket lends no host memory: QCN9074 needs RESPOND_MEM and M3 buffers, so each card
+    // stops there with the typed error (no address is invented), each known by its node and configured
+    // identity. The real board entries are checked byte for byte over the MHI link, which lends
+    // memory, in plugins/ath11k/test/linux-firmware.spec.ts.
     let rows: CardRow[] = [];
     await waitFor(async () => {
-      rows = (await cardRows(socket)).filter((r) => r.state === 'ready');
+      // `qrtr cards` exits non-zero while a card has failed; the rows are on stdout all the same.
+      const r = await run(QRTR, ['cards', '--json', '--socket', socket]);
+      rows = r.stdout ? (JSON.parse(r.stdout) as CardRow[]).filter((row) => row.state === 'failed') : [];
       return rows.length === 3;
-    }, 'three ready cards');
+    }, 'three cards stopped for want of host memory');
     rows.sort((a, b) => (a.node ?? 0) - (b.node ?? 0));
-    expect(rows.map((r) => [r.node, r.chip, r.boardId, r.boardName, r.boardSource, r.caldataFile && r.caldataFile.split('/').pop(), r.m3File && r.m3File.split('/').pop(), r.identity?.address])).to.deep.equal(
-      boardIds.map((b, i) => [7 + i, 'QCN9074', b, boardName(b), 'board-2.bin', `cal-pci-${addresses[i]}.bin`, 'm3.bin', addresses[i]]),
+    expect(rows.map((r) => [r.node, r.state, r.lastError?.code, r.identity?.address])).to.deep.equal(
+      addresses.map((a, i) => [7 + i, 'failed', 'DEVICE_MEMORY_UNAVAILABLE', a]),
     );
     for (const r of rows) expect(r.key).to.match(/^socket:/);
-    // Byte for byte: each firmware received the entry the kernel's rules select, then its own caldata.
-    for (const [i, line] of [first[0], again, first[1]].entries()) {
-      expect(line.violations, addresses[i]).to.deep.equal([]);
-      expect(line.received, addresses[i]).to.deep.equal([sha256(entryAfterName(container, boardName(boardIds[i]))), sha256(readFileSync(caldataFiles[i]))]);
-    }
-    // The cards that were not killed were never disturbed: one boot, the same endpoint as before.
-    expect([first[0].boots, first[1].boots]).to.deep.equal([1, 1]);
-    const before = new Map(survivors.map((r) => [r.node, r.endpoint]));
-    expect(rows.filter((r) => r.node !== 8).map((r) => r.endpoint)).to.deep.equal([before.get(7), before.get(9)]);
-
-    // The table a person reads shows the same: board name and files per card.
-    const table = await run(QRTR, ['cards', '--socket', socket]);
-    expect(table.code, table.stderr).to.equal(0);
-    for (const [i, b] of boardIds.entries()) {
-      const line = table.stdout.split('\n').find((l) => l.includes(boardName(b)));
-      expect(line, table.stdout).to.be.a('string');
-      expect(line).to.include(`cal-pci-${addresses[i]}.bin`).and.include('board-2.bin').and.include('m3.bin');
-    }
+    expect(cards.map((c) => c.seen((l) => l.running === true || l.downloading === true))).to.deep.equal([false, false, false]);
   });
 });
-
-async function cardRows(socket: string): Promise<CardRow[]> {
-  const r = await run(QRTR, ['cards', '--json', '--socket', socket]);
-  expect(r.code, r.stderr).to.equal(0);
-  return JSON.parse(r.stdout) as CardRow[];
-}
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -46,8 +46,21 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     caldata: true,
     m3: false,
     boardSize: 60 * KiB,
-    // AHB: memory comes from a reserved region, asked for in one large piece.
-    memoryRequests: [[{ size: 6 * MiB, type: 1 }]],
+    // What real IPQ8074 firmware asks (WLAN.HK.2.9.0.1-02146 on 6.14.12, linux-wireless 2025-12-15 "Re: [PATCH]
+    // wifi: ath11k: add support for MU EDCA"): CALDB 4112384, BDF 262144, M3_DUMP 786432; and the host's answer
+    // there, which ath11k_qmi_assign_target_mem_chunk gives without a wifi memory-region: CALDB at
+    // ATH11K_QMI_CALDB_ADDRESS (cold-boot calibration on), BDF at hw_params.bdf_addr, M3_DUMP dropped.
+    memoryRequests: [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]],
+    fixedMemoryAnswer: [
+      { type: 4, size: 4112384, addr: 0x4ba0_0000n },
+      { type: 2, size: 262144, addr: 0x4b0c_0000n },
+    ],
+    // ath11k/core.c ath11k_hw_params[] IPQ8074: .bdf_addr = 0x4B0C0000, .fw.cal_offset = IPQ8074_CAL_OFFSET (128 KiB).
+    bdfAddr: 0x4b0c_0000n,
+    calOffset: 128 * KiB,
+    // A stand-in for the SoC's reserved-memory (the Q6 region of OpenWrt's ipq8074.dtsi layout), holding
+    // bdf_addr and the CALDB address; the wifi node has no memory-region.
+    reservedMemory: { regions: [{ name: 'q6_region@4b000000', busAddress: 0x4b00_0000n, size: 0x5f0_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,
@@ -248,7 +261,18 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     caldata: true,
     m3: false,
     boardSize: 60 * KiB,
-    memoryRequests: [[{ size: 4 * MiB, type: 1 }]],
+    // WLAN.HK firmware as on IPQ8074: CALDB, BDF and M3_DUMP segments (no HOST_DDR: the wifi node has no
+    // memory-region, so ath11k_qmi_assign_target_mem_chunk places CALDB at ATH11K_QMI_CALDB_ADDRESS and BDF at bdf_addr).
+    memoryRequests: [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]],
+    // ath11k_qmi_assign_target_mem_chunk's answer: CALDB at ATH11K_QMI_CALDB_ADDRESS (cold-boot calibration on), BDF at bdf_addr, M3_DUMP dropped.
+    fixedMemoryAnswer: [
+      { type: 4, size: 4112384, addr: 0x4ba0_0000n },
+      { type: 2, size: 262144, addr: 0x4abc_0000n },
+    ],
+    bdfAddr: 0x4abc_0000n,
+    calOffset: 128 * KiB,
+    // A stand-in for the SoC's reserved memory (the Q6 region of ipq6018.dtsi, 0x4ab00000 + 0x5500000), holding bdf_addr and CALDB.
+    reservedMemory: { regions: [{ name: 'q6_region@4ab00000', busAddress: 0x4ab0_0000n, size: 0x550_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,
@@ -274,7 +298,13 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     caldata: true,
     m3: false,
     boardSize: 60 * KiB,
-    memoryRequests: [[{ size: 4 * MiB, type: 1 }]],
+    // BDF only: IPQ5018's bdf_addr (0x4BA00000) is ATH11K_QMI_CALDB_ADDRESS, so a CALDB segment would need a
+    // qcom,caldb-addr this stand-in does not model.
+    memoryRequests: [[{ size: 262144, type: 2 }]],
+    bdfAddr: 0x4ba0_0000n,
+    calOffset: 128 * KiB,
+    // A stand-in reserved region holding bdf_addr (real sizes come from the board's DT).
+    reservedMemory: { regions: [{ name: 'q6_region@4b000000', busAddress: 0x4b00_0000n, size: 0x300_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,

@@ -3,7 +3,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { NameService, QmiService, Router, createMemoryLink } from '../../../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
-import { WlfwFirmware, buildBoardContainer, simulatedFiles, type SimFaults } from '../../wlfw/sim';
+import { SimulatedHostMemory, WlfwFirmware, buildBoardContainer, simulatedFiles, type SimFaults } from '../../wlfw/sim';
+import type { Endpoint } from '../../../src/sdk';
 import { ATH11K_SIM_PROFILES } from '../sim/profiles';
 import { createRig, requestNames, requestsNamed, sleep, type Rig } from '../../wlfw/test/rig';
 
@@ -66,11 +67,22 @@ describe('ath11k loader under firmware faults', function () {
     expect((await failedWith(rig, setup.card.key)).code).to.equal('WLFW_INDICATION_TIMEOUT');
   });
 
-  it('should refuse a segment larger than the host can allocate when the firmware asked for more than 3 segments', async () => {
-    const setup = await oneCard({}, { dmaChunkLimit: 1024 * 1024 });
+  it('should fail with WLFW_HOST_MEMORY when an allocation fails and the firmware asked for more than 5 segments', async () => {
+    // QCA6390 first asks 2 large blocks (delayed answer: ath11k allows it for <= ATH11K_QMI_FW_MEM_REQ_SEGMENT_CNT 5),
+    // then 16 x 512 KiB: with nothing above 256 KiB allocatable, 16 > 5 segments is an error, as in ath11k_qmi_alloc_target_mem_chunk.
+    const setup = await oneCard({}, { dmaChunkLimit: 256 * 1024 }, 'QCA6390');
     rig = setup.rig;
     const err = await failedWith(rig, setup.card.key);
     expect(err.code).to.equal('WLFW_HOST_MEMORY');
+    expect(requestsNamed(setup.card, 'RESPOND_MEM').map((r) => (r.mem_seg as unknown[]).length)).to.deep.equal([0]);
+  });
+
+  it('should give the delayed answer to five segments when one allocation fails (ath11k: <= 5 segments)', async () => {
+    const setup = await oneCard({}, { dmaChunkLimit: 1024 * 1024 });
+    rig = setup.rig;
+    // QCN9074 asks 5 segments, two of 2 MiB: the answer is delayed; this firmware has nothing smaller to ask and refuses.
+    await failedWith(rig, setup.card.key);
+    expect(requestsNamed(setup.card, 'RESPOND_MEM').map((r) => (r.mem_seg as unknown[]).length)).to.deep.equal([0]);
   });
 
   it('should still answer the delayed memory response correctly when the firmware is slow', async () => {
@@ -131,14 +143,44 @@ describe('ath11k loader under firmware faults', function () {
     // Someone else's emulator: its own router and name service, a WLFW service, and a link of its own kind.
     const device = new Router({ localNode: 9 });
     const deviceNs = new NameService(device);
-    const firmware = new WlfwFirmware(profile, 0x42, simulatedFiles(profile, 0x42, 'tun', 'emu0'), {}, () => undefined, () => undefined);
+    // The emulator's link lends the device's host memory, as a link owning a real device would.
+    const memory = new SimulatedHostMemory({ device: 'emu0' });
+    const firmware = new WlfwFirmware(profile, 0x42, simulatedFiles(profile, 0x42, 'tun', 'emu0'), {}, () => undefined, () => undefined, undefined, memory);
     const service = await QmiService.start(device, { service: 0x45, version: 1, instance: profile.instance }, (s) => firmware.install(s));
     const [near, far] = createMemoryLink({ kind: 'tun', key: 'emu0' });
-    rig.router.attach(near);
+    const lent: Endpoint = {
+      backendKey: near.backendKey,
+      packets$: near.packets$,
+      transmit: (p) => near.transmit(p),
+      close: () => near.close(),
+      control: { memory, toJSON: () => ({ memory: memory.kind, reset: false }) },
+    };
+    rig.router.attach(lent);
     device.attach(far);
     const [status] = await rig.loader('ath11k').whenReady(['tun:emu0'], 10_000);
-    expect(status).to.include({ state: 'ready', chip: 'WCN6855', node: 9, boardId: 0x42 });
+    expect(status).to.include({ state: 'ready', chip: 'WCN6855', node: 9, boardId: 0x42, memoryProvider: 'simulated' });
     expect(firmware.violations).to.deep.equal([]);
+    service.close();
+    deviceNs.close();
+    device.shutdown();
+  });
+
+  it('should fail typed, sending no address, when the link lends no host memory', async () => {
+    const identity = { key: 'tun:emu1', address: '0000:00:00.0', vendor: '0x17cb', device: '0x1103', subsystemVendor: '0x17cb', subsystemDevice: '0x3374' };
+    rig = await createRig([plugin], { ath11k: { identities: [identity] } });
+    const profile = ATH11K_SIM_PROFILES.WCN6855;
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [{ chip: 'WCN6855', pciAddress: '0000:00:00.0', boardId: 0x42 }]);
+    await rig.host.start('ath11k');
+    const device = new Router({ localNode: 9 });
+    const deviceNs = new NameService(device);
+    const firmware = new WlfwFirmware(profile, 0x42, simulatedFiles(profile, 0x42, 'tun', 'emu1'), {}, () => undefined, () => undefined);
+    const service = await QmiService.start(device, { service: 0x45, version: 1, instance: profile.instance }, (s) => firmware.install(s));
+    const [near, far] = createMemoryLink({ kind: 'tun', key: 'emu1' });
+    rig.router.attach(near);
+    device.attach(far);
+    const err = await failedWith(rig, 'tun:emu1');
+    expect(err).to.include({ code: 'DEVICE_MEMORY_UNAVAILABLE' });
+    expect(firmware.log.filter((e) => e.dir === 'rx').map((e) => e.name)).to.not.include('RESPOND_MEM');
     service.close();
     deviceNs.close();
     device.shutdown();

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { StreamSocketListener } from '../../../src/testing';
 import { entryAfterName, requireLinuxFirmware } from '../../../test/firmware/linux-firmware';
 import { plugin, createSimulatedCard } from '../index';
-import { pseudoRandomBytes, sha256, type SimulatedCard } from '../../wlfw/sim';
+import { pseudoRandomBytes, type SimulatedCard } from '../../wlfw/sim';
 import { createRig, type Rig } from '../../wlfw/test/rig';
 
 
@@ -22,7 +22,7 @@ describe('three identical QCN9074 over --listen, identities from configuration, 
     if (dir) await fs.rm(dir, { recursive: true, force: true });
   });
 
-  it('should bring each up with its own board entry and caldata, and recover the one killed mid-download alone', async function () {
+  it('should tell the three apart by node and stop each, typed, before any address: a socket lends no host memory', async function () {
     const real = path.join(requireLinuxFirmware(this), 'ath11k', 'QCN9074', 'hw1.0');
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'qrtrd-listen-'));
     const chipDir = path.join(dir, 'ath11k', 'QCN9074', 'hw1.0');
@@ -42,26 +42,26 @@ describe('three identical QCN9074 over --listen, identities from configuration, 
     const container = await fs.readFile(path.join(real, 'board-2.bin'));
     for (const [i, boardId] of boardIds.entries()) {
       const expectedFiles = { board: entryAfterName(container, `bus=pci,qmi-chip-id=0,qmi-board-id=${boardId}`), regdb: undefined, caldata: caldata[i], m3: undefined };
-      // The second card's firmware crashes after 5 board-data segments and restarts behind the same link.
-      const faults = i === 1 ? { crashAt: { step: 'bdf' as const, afterSegments: 5, mode: 'service' as const, restartAfterMs: 50 } } : undefined;
-      const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: addresses[i], boardId, node: 7 + i, expectedFiles, faults });
+      const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: addresses[i], boardId, node: 7 + i, expectedFiles });
       cards.push(card);
       await card.connect(listener.path);
     }
-    await Promise.all(cards.map((c) => c.whenRunning(30_000)));
-    const statuses = await rig.loader('ath11k').whenReady(undefined, 10_000);
-    expect(statuses.map((s) => [s.key.startsWith('socket:'), s.node, s.state, s.boardId, s.boardName, path.basename(s.caldataFile ?? '')])).to.deep.equal(
-      boardIds.map((b, i) => [true, 7 + i, 'ready', b, `bus=pci,qmi-chip-id=0,qmi-board-id=${b}`, `cal-pci-${addresses[i]}.bin`]),
+    // A listening socket lends no host memory: QCN9074 needs RESPOND_MEM and M3 buffers, so each
+    // card stops there with the typed error, each told apart by its node and configured identity,
+    // and nothing naming an address reaches the firmware. (The real board entries are checked
+    // byte for byte over the MHI link, which lends memory, in linux-firmware.spec.ts.)
+    const loader = rig.loader('ath11k');
+    for (let waited = 0; loader.snapshot().filter((s) => s.state === 'failed').length < 3; waited += 20) {
+      if (waited > 20_000) throw new Error(`not all failed: ${JSON.stringify(loader.snapshot().map((s) => [s.key, s.state]))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const statuses = loader.snapshot();
+    expect(statuses.map((s) => [s.key.startsWith('socket:'), s.node, s.state, s.lastError?.code, s.identity?.address])).to.deep.equal(
+      addresses.map((a, i) => [true, 7 + i, 'failed', 'DEVICE_MEMORY_UNAVAILABLE', a]),
     );
-    expect(statuses.map((s) => s.recoveries)).to.deep.equal([0, 1, 0]);
-    for (const [i, card] of cards.entries()) {
+    for (const card of cards) {
       expect(card.firmware!.violations, card.key).to.deep.equal([]);
-      expect(card.received.map((f) => f.sha256), card.key).to.deep.equal([sha256(expectedFiles(i).board), sha256(caldata[i])]);
+      expect(card.log.filter((e) => e.dir === 'rx').map((e) => e.name), card.key).to.not.include('RESPOND_MEM');
     }
-    function expectedFiles(i: number): { board: Buffer } {
-      return { board: entryAfterName(container, `bus=pci,qmi-chip-id=0,qmi-board-id=${boardIds[i]}`) };
-    }
-    // Only the crashed card's firmware booted twice.
-    expect(cards.map((c) => c.boots.length)).to.deep.equal([1, 2, 1]);
   });
 });

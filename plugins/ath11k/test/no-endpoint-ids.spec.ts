@@ -59,15 +59,16 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
           requestTimeoutMs: 2000,
           indicationTimeoutMs: 2000,
           retryDelayMs: 20,
-          identities: [7, 8].map((node, i) => ({ node, address: `0000:0${i + 1}:00.0`, vendor: '0x17cb', device: '0x1104' })),
+          identities: [7, 8].map((node, i) => ({ node, bus: 'pci', address: `0000:0${i + 1}:00.0`, compatible: 'qcom,wcn6750-wifi' })),
         },
       },
     });
     host.add(plugin);
-    // Two QCN9074 cards, same instance; firmware at nodes 7 and 8 (as the TUN bridge's
+    // Two WCN6750 cards (fixed firmware memory: no RESPOND_MEM/M3 buffer, which a kernel-mode
+    // socket could not lend; a QCN9074 here fails DEVICE_MEMORY_UNAVAILABLE), same instance; firmware at nodes 7 and 8 (as the TUN bridge's
     // node translation presents two identical cards to the kernel).
     const cards = [7, 8].map(
-      (node, i) => new SimulatedCard({ profile: { ...ATH11K_SIM_PROFILES.QCN9074, node }, pciAddress: `0000:0${i + 1}:00.0`, boardId: 0x200 + i }),
+      (node, i) => new SimulatedCard({ profile: { ...ATH11K_SIM_PROFILES.WCN6750, node }, pciAddress: `0000:0${i + 1}:00.0`, boardId: 0x200 + i }),
     );
     cleanup = async () => {
       await host.stopAll();
@@ -76,7 +77,7 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
       router.shutdown();
       await fs.rm(dir, { recursive: true, force: true });
     };
-    await writeSimulatedFirmwareDir(dir, cards.map((c) => ({ chip: 'QCN9074', pciAddress: c.pciAddress, boardId: c.boardId })));
+    await writeSimulatedFirmwareDir(dir, cards.map((c) => ({ chip: 'WCN6750', pciAddress: c.pciAddress, boardId: c.boardId })));
     await host.start('ath11k');
     for (const card of cards) await card.attach(router);
 
@@ -87,12 +88,14 @@ describe('ath11k without endpoint IDs (kernel mode on a mainline kernel)', funct
       ['node:8', NO_ENDPOINT_ID, 8, 'ready'],
     ]);
     for (const card of cards) {
-      const expected = simulatedFiles(ATH11K_SIM_PROFILES.QCN9074, card.boardId, 'pci', card.pciAddress);
+      const expected = simulatedFiles(ATH11K_SIM_PROFILES.WCN6750, card.boardId, 'pci', card.pciAddress);
       expect(card.firmware!.violations, card.key).to.deep.equal([]);
       // Each card got its own board data and caldata: the loader told them apart.
+      const p = ATH11K_SIM_PROFILES.WCN6750;
       expect(card.received.map((f) => [f.bdfType, f.fileId, f.sha256]), card.key).to.deep.equal([
-        [0, card.boardId, sha256(expected.board)],
-        [2, card.boardId, sha256(expected.caldata!)],
+        ...(expected.regdb ? [[4, card.boardId, sha256(expected.regdb)]] : []),
+        [p.boardElf ? 1 : 0, card.boardId, sha256(expected.board)],
+        ...(expected.caldata ? [[2, card.boardId, sha256(expected.caldata)]] : []),
       ]);
     }
   });

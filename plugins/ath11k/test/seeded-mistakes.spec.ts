@@ -100,7 +100,8 @@ const MISTAKES: Mistake[] = [
     family: 'ath11k',
     chip: 'IPQ8074',
     mutate: (c) => ({ ...c, coldbootCalMm: false }),
-    refusal: /WLAN_MODE\(mission\) before cold-boot calibration/,
+    // Without calibration the kernel also answers CALDB with address 0, which the firmware refuses first.
+    refusal: /WLAN_MODE\(mission\) before cold-boot calibration|RESPOND_MEM .*expected the reserved-memory answer/,
   },
   {
     name: 'cold-boot calibration on a chip without it (QCN9074 in mission mode)',
@@ -145,6 +146,20 @@ const MISTAKES: Mistake[] = [
     chip: 'QCN9274',
     mutate: (c) => ({ ...c, cnssFeatureBitmap: 0 }),
     refusal: /HOST_CAP feature_list=0, expected 8/,
+  },
+  {
+    name: 'DMA buffers where the kernel assigns reserved memory (IPQ8074 without fixed_mem_region)',
+    family: 'ath11k',
+    chip: 'IPQ8074',
+    mutate: (c) => ({ ...c, fixedMemRegion: false }),
+    refusal: /RESPOND_MEM .*expected the reserved-memory answer 4\/4112384@0x4ba00000, 2\/262144@0x4b0c0000/,
+  },
+  {
+    name: 'board data in the message where the kernel copies it to bdf_addr (IPQ8074 without fixed_bdf_addr)',
+    family: 'ath11k',
+    chip: 'IPQ8074',
+    mutate: (c) => ({ ...c, fixedBdfAddr: false }),
+    refusal: /BDF_DOWNLOAD carries data on a fixed-BDF-address chip/,
   },
   {
     name: 'QCN9274 given the WCN7850 table',

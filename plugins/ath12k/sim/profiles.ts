@@ -131,6 +131,15 @@ export const ATH12K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     boardSize: 120 * KiB,
     numPhy: 1,
     memoryRequests: [[{ size: 4 * MiB, type: 1 }]],
+    // A stand-in for the wifi node's memory-region (the Q6 region of ipq5332.dtsi); HOST_DDR goes at its start and
+    // BDF at its start + 0xC00000 (ath12k_qmi_assign_target_mem_chunk).
+    reservedMemory: {
+      memoryRegion: { name: 'q6_region@4a900000', busAddress: 0x4a90_0000n, size: 0x2b0_0000 },
+      regions: [{ name: 'q6_region@4a900000', busAddress: 0x4a90_0000n, size: 0x2b0_0000 }],
+    },
+    // Where the board bytes must be: the memory-region + 0xC00000 (ath12k/hw.c IPQ5332 bdf_addr_offset); caldata + 128 KiB.
+    bdfAddr: 0x4b50_0000n,
+    calOffset: 128 * KiB,
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     shadow: 'none',

@@ -17,6 +17,9 @@ export interface SimulatedCardSpec {
   readonly node?: number;
   readonly instanceShift?: boolean;
   readonly mhi?: SimulatedCardOptions['mhi'];
+  readonly largestAllocation?: SimulatedCardOptions['largestAllocation'];
+  readonly noHostMemory?: boolean;
+  readonly noReset?: boolean;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

@@ -5,3 +5,5 @@ export * from './simulated-card';
 export * from './factory';
 export * from './wlfw-simulation';
 export * from './board-container-writer';
+export * from './simulated-host-memory';
+export * from './memory-witness';

@@ -38,6 +38,18 @@ export interface SimChipProfile extends SimFileSpec {
    */
   readonly memoryRequests: readonly (readonly SimMemSeg[])[];
   readonly fixedBdfAddr: boolean;
+  /**
+   * Fixed-memory chips: the RESPOND_MEM the kernel sends for `memoryRequests` (ath11k_qmi_assign_target_mem_chunk),
+   * in order, as a real log shows it; the firmware refuses any other answer.
+   */
+  readonly fixedMemoryAnswer?: readonly { readonly type: number; readonly size: number; readonly addr: bigint }[];
+  /** Fixed-BDF chips: hw_params.bdf_addr and fw.cal_offset, where the firmware reads the board and caldata bytes. */
+  readonly bdfAddr?: bigint;
+  readonly calOffset?: number;
+  /** Segment types the kernel answers with paddr 0 (ath12k_qmi_alloc_target_mem_chunk default case). */
+  readonly paddrZeroTypes?: readonly number[];
+  /** The DT reserved-memory of an AHB chip's SoC (regions, the node's memory-region, qcom,* addresses). */
+  readonly reservedMemory?: import('./simulated-host-memory').ReservedMemoryEntry;
   /** BDF type of caldata: 2 (CALDATA) for both families; the kernel sends the file type. */
   readonly caldataType: number;
   /** WLAN_CFG tables the firmware accepts, exactly (the kernel's, from the family's witness). */

@@ -4,7 +4,9 @@ import type { BackendDevice } from '../../../src/sdk';
 import { WLFW_LINK_CONTROLS } from '../src/link-control';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
-import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
+import { WlfwFirmware, type SimCrashMode, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
+import { SimulatedHostMemory } from './simulated-host-memory';
+import { DeviceResetUnsupportedError, type DeviceControl } from '../../../src/sdk';
 
 /**
  * Connects a device's own router to the host as the card's backend endpoint,
@@ -12,8 +14,8 @@ import { WlfwFirmware, type SimFaults, type SimLogEntry, type SimReceivedFile } 
  * channel pair and the probe order of net/qrtr/mhi.c: the single place that
  * decides the transport of simulated cards.
  */
-export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, deviceInfo?: Partial<BackendDevice>, mhi?: SimulatedCardMhi): AttachedEndpoint {
-  const card = createSimulatedMhiCard(host, pciAddress, { ...mhi, pciIds, deviceInfo });
+export function attachSimulatedCard(host: Router, pciAddress: string, device: Router, pciIds?: PciIds, deviceInfo?: Partial<BackendDevice>, mhi?: SimulatedCardMhi, control?: DeviceControl): AttachedEndpoint {
+  const card = createSimulatedMhiCard(host, pciAddress, { ...mhi, pciIds, deviceInfo, control });
   device.attach(card.deviceEndpoint);
   return card.attached;
 }
@@ -42,6 +44,12 @@ export interface SimulatedCardOptions {
   readonly instanceShift?: boolean;
   /** The MHI link's ring sizes. */
   readonly mhi?: SimulatedCardMhi;
+  /** Largest coherent allocation the simulated host satisfies (default 2 MiB: larger chunks take the delayed answer). */
+  readonly largestAllocation?: number;
+  /** The link lends no host memory (a seeded mistake: the loader must fail typed, never invent addresses). */
+  readonly noHostMemory?: boolean;
+  /** The link cannot power-cycle the device. */
+  readonly noReset?: boolean;
 }
 
 /** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
@@ -88,6 +96,13 @@ export class SimulatedCard {
   /** Power cycles the host asked for through the link control. */
   powerCycles = 0;
   private readonly mhi: SimulatedCardMhi | undefined;
+  /** The host memory the card's link lends (undefined with `noHostMemory`). */
+  readonly memory: SimulatedHostMemory | undefined;
+  /** What the card's MHI link lends the host's drivers: memory, power cycle, crash reports. */
+  readonly control: DeviceControl;
+  private readonly crashListeners = new Set<(reason: string) => void>();
+  /** Power cycles the host asked for through the link. */
+  resets = 0;
 
   constructor(options: SimulatedCardOptions) {
     this.mhi = options.mhi;
@@ -109,6 +124,21 @@ export class SimulatedCard {
       device: pci.device,
       subsystemVendor: options.subsystem?.vendor ?? pci.subsystemVendor,
       subsystemDevice: options.subsystem?.device ?? pci.subsystemDevice,
+    };
+    // Each card's buffers in a window of its own, as behind separate IOMMU domains.
+    const window = 0x8000_0000n + BigInt(parseInt(options.pciAddress.replace(/[^0-9a-f]/g, ''), 16) % 0x1000) * 0x1000_0000n;
+    this.memory = options.noHostMemory
+      ? undefined
+      : new SimulatedHostMemory({ device: options.pciAddress, largestAllocation: options.largestAllocation ?? 2 * 1024 * 1024, windowBase: window, reserved: this.profile.reservedMemory });
+    const memory = this.memory;
+    this.control = {
+      memory,
+      reset: options.noReset ? undefined : () => this.powerCycle(),
+      onCrash: (listener) => {
+        this.crashListeners.add(listener);
+        return () => this.crashListeners.delete(listener);
+      },
+      toJSON: () => ({ memory: memory?.kind, reset: !options.noReset }),
     };
   }
 
@@ -157,15 +187,17 @@ export class SimulatedCard {
   async attach(host: Router): Promise<void> {
     this.host = host;
     await this.powerOn();
-    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo, this.mhi);
-    this.unregisterControl ??= WLFW_LINK_CONTROLS.register(this.key, { powerCycle: () => this.powerCycle() });
+    this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo, this.mhi, this.control);
+    this.unregisterControl ??= WLFW_LINK_CONTROLS.register(this.key, { powerCycle: () => this.coldPowerCycle() });
   }
 
   /**
    * The host's power cycle through the link (ath11k_hif_power_down + power_up): the link and the
    * firmware go away, and a fresh boot (keeping only what survives power, the calibration) attaches again.
+   * Used by the cold-boot calibration restart (WLFW_LINK_CONTROLS); a crash reset goes through
+   * `control.reset` (powerCycle below), which reboots behind the same link.
    */
-  powerCycle(): Promise<void> {
+  coldPowerCycle(): Promise<void> {
     this.powerCycles++;
     clearTimeout(this.restartTimer);
     this.link?.detach();
@@ -235,7 +267,7 @@ export class SimulatedCard {
       onCalibrated: () => {
         this.calibrated = true;
       },
-    });
+    }, this.memory);
   }
 
   private powerOff(): void {
@@ -248,9 +280,46 @@ export class SimulatedCard {
     this.device = undefined;
   }
 
-  private async crash(mode: 'detach' | 'service' | 'rejuvenate'): Promise<void> {
+  /** Crashes the running firmware now (as `crashAt` would at a step). */
+  crashNow(mode: SimCrashMode): Promise<void> {
+    this.device?.firmware.stop();
+    return this.crash(mode);
+  }
+
+  /**
+   * The link's power cycle (mhi_power_down + mhi_power_up; rproc stop/start on AHB): the
+   * firmware is rebooted from scratch behind the same link; resolves once its WLFW service is up.
+   */
+  private async powerCycle(): Promise<void> {
+    if (!this.link || !this.device) throw new DeviceResetUnsupportedError(this.key, 'the card is not attached');
+    this.resets++;
+    clearTimeout(this.restartTimer);
+    const old = this.device;
+    old.firmware.stop();
+    old.service.close();
+    await this.bootBehindLink(old);
+  }
+
+  private async bootBehindLink(old: { router: Router; ns: NameService }): Promise<void> {
+    const files = this.files();
+    const faults = this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined };
+    const firmware = this.newFirmware(files, faults);
+    const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
+    this.device = { router: old.router, ns: old.ns, service, firmware };
+    this.boots.push(firmware);
+    this.stateSubject.next('booting');
+  }
+
+  private async crash(mode: SimCrashMode): Promise<void> {
     this.crashes++;
     this.stateSubject.next('crashed');
+    if (mode === 'rddm') {
+      // Dead in RDDM: the service goes, nothing restarts it; the MHI controller reports the EE change.
+      this.device?.firmware.stop();
+      this.device?.service.close();
+      for (const l of [...this.crashListeners]) l('MHI_CB_EE_RDDM');
+      return;
+    }
     const restartAfter = this.faults.crashAt?.restartAfterMs ?? 20;
     if (mode === 'rejuvenate') await this.device?.firmware.rejuvenate();
     if (mode === 'detach') {

@@ -3,6 +3,8 @@ import { QmiResultError, opt, qmiIndication, qmiResponse, qmiResultField, req, u
 import { QmiService } from '../../../src/testing/devices';
 import { sha256, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile, SimKernelCe } from './sim-profile';
+import { MemoryWitness } from './memory-witness';
+import type { SimulatedHostMemory } from './simulated-host-memory';
 
 /** Steps of the firmware side, for the log and fault injection. */
 export type SimStep =
@@ -22,6 +24,13 @@ export type SimStep =
   | 'wlan-mode'
   | 'cal-done';
 
+/**
+ * How a simulated firmware crashes. detach: the link goes away; service: the WLFW service restarts;
+ * rejuvenate: REJUVENATE_IND then restart; rddm: the firmware dies into RDDM (MHI_CB_EE_RDDM), its
+ * service goes and it stays dead until the host power-cycles the device through the link.
+ */
+export type SimCrashMode = 'detach' | 'service' | 'rejuvenate' | 'rddm';
+
 /** Faults a simulated card can be told to show. */
 export interface SimFaults {
   /** Crash when the step is reached (for 'bdf', after `afterSegments` segments). */
@@ -29,7 +38,7 @@ export interface SimFaults {
     readonly step: SimStep;
     readonly afterSegments?: number;
     /** detach: the link goes away; service: the WLFW service restarts; rejuvenate: REJUVENATE_IND then restart. */
-    readonly mode: 'detach' | 'service' | 'rejuvenate';
+    readonly mode: SimCrashMode;
     readonly restartAfterMs?: number;
     /** How many boots crash (default 1). */
     readonly times?: number;
@@ -121,6 +130,8 @@ export class WlfwFirmware {
   modeOffReceived = false;
   private calibratedThisBoot = false;
   private responseLost = false;
+  private readonly memoryWitness: MemoryWitness;
+  private readonly m3File: Uint8Array | undefined;
 
   constructor(
     readonly profile: SimChipProfile,
@@ -128,10 +139,14 @@ export class WlfwFirmware {
     files: SimulatedFileSet,
     private readonly faults: SimFaults,
     /** Called when a crash fault fires. */
-    private readonly onCrash: (mode: 'detach' | 'service' | 'rejuvenate') => void,
+    private readonly onCrash: (mode: SimCrashMode) => void,
     private readonly onRunning: () => void,
     private readonly context: SimBootContext = { calibrated: false, onCalibrated: () => undefined },
+    /** The host memory the card's link lent the loader: where M3, fixed-BDF bytes and target memory must be. */
+    memory?: SimulatedHostMemory,
   ) {
+    this.memoryWitness = new MemoryWitness(profile, memory);
+    this.m3File = files.m3;
     // The host sends min(file, hw_params.fw.board_size): 256 KiB on every ath11k/ath12k chip (core.c / hw.c .fw.board_size).
     const board = { type: profile.boardElf ? 1 : 0, data: files.board.subarray(0, KERNEL_BOARD_SIZE) };
     this.expectedFiles = [
@@ -187,7 +202,9 @@ export class WlfwFirmware {
       if (!memInds && (r.request_mem_enable !== undefined || r.fw_mem_ready_enable !== undefined)) {
         this.refuse('IND_REGISTER enables memory indications on a fixed-memory chip', ERR.INVALID_ARGUMENT);
       }
-      if (!this.peers.some((x) => samePeer(x, ctx.peer))) this.peers.push(ctx.peer);
+      // Accepted once per boot and client: a repeat is what a loader retrying in place sends.
+      if (this.peers.some((x) => samePeer(x, ctx.peer))) this.refuse(`IND_REGISTER repeated in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
+      this.peers.push(ctx.peer);
       await this.answer('ind-register');
       return { fw_status: 0n };
     });
@@ -233,8 +250,8 @@ export class WlfwFirmware {
         throw new QmiResultError('RESPOND_MEM (delayed)', 1, 0);
       }
       if (this.faults.refuseMemory) throw new QmiResultError('RESPOND_MEM', 1, ERR.NO_MEMORY);
-      const ok = r.mem_seg.length === asked.length && r.mem_seg.every((s, i) => s.size === asked[i].size && s.type === asked[i].type && s.addr !== 0n);
-      if (!ok) this.refuse('RESPOND_MEM does not match the request', ERR.INVALID_ARGUMENT);
+      const memoryRefusal = this.memoryWitness.respondMem(asked, r.mem_seg);
+      if (memoryRefusal) this.refuse(memoryRefusal, ERR.INVALID_ARGUMENT);
       this.phase = 'mem-ready';
       if (this.faults.withhold !== 'fw-mem-ready') this.later('fw-mem-ready', () => this.indicate(wlfw.wlfw_fw_mem_ready_ind, {}, 'FW_MEM_READY'));
       return {};
@@ -283,6 +300,8 @@ export class WlfwFirmware {
       const wantM3 = p.m3;
       if (wantM3 && (r.addr === 0n || r.size === 0)) this.refuse('M3_INFO without the M3 image', ERR.INVALID_ARGUMENT);
       if (!wantM3 && (r.addr !== 0n || r.size !== 0)) this.refuse('M3_INFO with an image on a chip without driver-loaded M3', ERR.INVALID_ARGUMENT);
+      const m3Refusal = wantM3 ? this.memoryWitness.m3(r.addr, r.size, this.m3File) : undefined;
+      if (m3Refusal) this.refuse(m3Refusal, ERR.INVALID_ARGUMENT);
       this.phase = 'm3-done';
       if (this.faults.withhold !== 'fw-init-done') {
         this.later('fw-init-done', () => {
@@ -371,6 +390,8 @@ export class WlfwFirmware {
     if (this.profile.fixedBdfAddr) {
       // The bytes went to reserved memory; the message only says how many.
       if (r.data !== undefined) this.refuse('BDF_DOWNLOAD carries data on a fixed-BDF-address chip', ERR.INVALID_ARGUMENT);
+      const bdfRefusal = expected.data ? this.memoryWitness.fixedBdf(type === 2, expected.data) : undefined;
+      if (bdfRefusal) this.refuse(bdfRefusal, ERR.INVALID_ARGUMENT);
       cur.hash.update(expected.data!);
       cur.size = total;
     } else if (r.data) {

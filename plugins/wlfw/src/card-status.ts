@@ -24,6 +24,8 @@ export type WlfwCardState =
   | 'configuring'
   | 'ready'
   | 'recovering'
+  /** The link is power-cycling the device after a crash (ath1xk_core_reset). */
+  | 'resetting'
   | 'failed'
   | 'declined'
   | 'refused'
@@ -55,9 +57,12 @@ export interface WlfwCardStatus {
   /** Firmware memory handed to the card. */
   readonly memorySegments: number;
   readonly memoryBytes: number;
-  /** Attempts on the current firmware incarnation; recoveries after crashes. */
+  /** Bring-ups started (one per firmware incarnation: a failed step is never resent in place); recoveries after crashes. */
   readonly attempts: number;
   readonly recoveries: number;
+  /** Power cycles through the link after crashes, and who provides the card's host memory ('simulated', 'vfio'). */
+  readonly resets?: number;
+  readonly memoryProvider?: string;
   readonly lastError?: { readonly code: string; readonly message: string; readonly details?: Readonly<Record<string, unknown>> };
   /** Milliseconds from the server's appearance to ready, for the last bring-up. */
   readonly bringUpMs?: number;

@@ -157,3 +157,21 @@ export class WlfwCannotResetError extends WlfwError {
     super('WLFW_CANNOT_RESET', `Card ${card}: cannot power-cycle the device: ${why}`, { card, why });
   }
 }
+
+/** A fixed-memory (AHB) chip asked for a segment its reserved-memory map cannot place. */
+export class WlfwFixedMemoryError extends WlfwError {
+  constructor(card: string, segment: string, reason: string) {
+    super('WLFW_FIXED_MEMORY', `Card ${card}: cannot place the ${segment} segment in reserved memory: ${reason}`, { card, segment, reason });
+  }
+}
+
+/**
+ * The card's firmware kept crashing: the kernel's reset back-off gave up (ath11k/core.c
+ * ath11k_core_reset: ATH11K_RESET_MAX_FAIL_COUNT_FIRST within ATH11K_RESET_FAIL_TIMEOUT_HZ, or
+ * ATH11K_RESET_MAX_FAIL_COUNT_FINAL in all). Terminal until the card is unplugged or the loader restarts.
+ */
+export class WlfwResetExhaustedError extends WlfwError {
+  constructor(card: string, failures: number, reason: string) {
+    super('WLFW_RESET_EXHAUSTED', `Card ${card}: gave up resetting after ${failures} consecutive failures (${reason})`, { card, failures, reason });
+  }
+}

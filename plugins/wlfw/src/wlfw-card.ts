@@ -1,5 +1,5 @@
 import { BehaviorSubject, type Observable, type Subscription } from 'rxjs';
-import { QrtrdError, qmiCodec, wlfw, type PluginLogger, type QmiClient, type QmiMessageSchema, type QmiValue, type ServerInfo } from '../../../src/sdk';
+import { DeviceResetUnsupportedError, QrtrdError, qmiCodec, type DeviceControl, wlfw, type PluginLogger, type QmiClient, type QmiMessageSchema, type QmiValue, type ServerInfo } from '../../../src/sdk';
 import {
   ATH_CLIENT_ID,
   BDF_SEGMENT_SIZE,
@@ -17,7 +17,6 @@ import {
   WlfwCancelledError,
   WlfwError,
   WlfwFirmwareCrashError,
-  WlfwHostMemoryError,
   WlfwIndicationTimeoutError,
   WlfwStepFailedError,
   WlfwUnknownChipError,
@@ -27,9 +26,12 @@ import {
   WlfwIdentityRequiredError,
   WlfwColdBootCalTimeoutError,
   WlfwCannotResetError,
+  WlfwResetExhaustedError,
   BoardDataNotFoundError,
   FirmwareFileMissingError,
 } from './errors';
+import { WlfwTargetMemory, coldBootCalSupported, type MloPools } from './target-memory';
+import { ResetBackoff } from './reset-backoff';
 import { isElf, type FirmwareStore } from './firmware-store';
 import { busOf, boardSearchNames, regdbSearchNames, type BoardNameInputs } from './board-names';
 import { SHARED_INSTANCES, expectedInstance, matchPciDevice, type CardIdentity } from './card-identity';
@@ -52,6 +54,10 @@ export interface WlfwCardDeps {
   identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined;
   /** The power control of the card's link, if it has one (cold-boot calibration restart). */
   linkControl(card: WlfwCard): WlfwLinkControl | undefined;
+  /** The memory and reset the card's link lends (Endpoint.control), looked up at each bring-up. */
+  control(card: WlfwCard): DeviceControl | undefined;
+  /** ath12k MLO_GLOBAL memory shared per hardware group (ag->mlo_mem), one map per loader. */
+  readonly mloPools: MloPools;
 }
 
 interface RawIndication {
@@ -78,6 +84,8 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
   'WLFW_INSTANCE_MISMATCH',
   'WLFW_COLD_BOOT_CAL_TIMEOUT',
   'WLFW_CANNOT_RESET',
+  'DEVICE_MEMORY_UNAVAILABLE',
+  'WLFW_FIXED_MEMORY',
 ]);
 
 class DeclinedError extends WlfwError {
@@ -101,13 +109,19 @@ export class WlfwCard {
   private attempt: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
-  private readonly dmaBase: bigint;
-  private nextDmaAddr: bigint;
   private readonly log: PluginLogger;
   /** ab->qmi.cal_done: survives firmware restarts (set by cold-boot calibration, never cleared). */
   private calDone = false;
   /** The card was power-cycled after calibration; its server going away is expected. */
   private restartPending = false;
+  /** Target memory and M3 buffer, kept across firmware incarnations of the same link (see target-memory.ts). */
+  private memory: WlfwTargetMemory | undefined;
+  /** The link control the memory and crash reports come from; a new one (device re-plugged) starts afresh. */
+  private control: DeviceControl | undefined;
+  private unsubscribeCrash: (() => void) | undefined;
+  private readonly backoff = new ResetBackoff();
+  /** The back-off gave up: terminal (WLFW_RESET_EXHAUSTED) until the firmware comes back by itself. */
+  private gaveUp = false;
 
   readonly status$: Observable<WlfwCardStatus>;
 
@@ -119,8 +133,6 @@ export class WlfwCard {
   ) {
     this.statusSubject = new BehaviorSubject(initialStatus(key, endpoint, deps.family));
     this.status$ = this.statusSubject.asObservable();
-    this.dmaBase = 0x1_0000_0000n + BigInt(endpoint & 0xffff) * 0x1000_0000n;
-    this.nextDmaAddr = this.dmaBase;
     this.log = deps.logger.child({ card: key, endpoint });
   }
 
@@ -156,6 +168,9 @@ export class WlfwCard {
     for (const s of this.subscriptions) s.unsubscribe();
     this.client.close();
     await this.running?.catch(() => undefined);
+    this.unsubscribeCrash?.();
+    this.memory?.release();
+    this.memory = undefined;
     this.patch({ state: 'stopped' });
     this.statusSubject.complete();
   }
@@ -192,7 +207,7 @@ export class WlfwCard {
       this.patch({ state: 'waiting' });
       return;
     }
-    if (state === 'waiting' || state === 'declined' || state === 'recovering') return;
+    if (state === 'waiting' || state === 'declined' || state === 'recovering' || state === 'resetting' || this.gaveUp) return;
     this.log.warn({ how, state }, 'firmware went away; the card will be brought up again when it returns');
     this.attempt?.abort(new WlfwFirmwareCrashError(this.key, how));
     this.patch({ state: 'recovering', recoveries: this.status.recoveries + 1 });
@@ -214,36 +229,90 @@ export class WlfwCard {
     this.patch({ state: 'failed', lastError: { code: e.code, message: e.message } });
   }
 
+  /**
+   * One bring-up per firmware incarnation. A failed step is not resent in place: the firmware
+   * accepts IND_REGISTER/HOST_CAP once per boot (INCOMPATIBLE_STATE after), and the drivers set
+   * ATH1xK_FLAG_QMI_FAIL and wait for the next firmware event. A crash the link reports is
+   * answered with a reset through the link, under the kernel's back-off (resetThroughLink).
+   */
   private async runAttempts(server: ServerInfo, signal: AbortSignal): Promise<void> {
-    for (let attempt = 1; !signal.aborted; attempt++) {
-      // Indications of an earlier attempt (or incarnation) must not satisfy this one's waits.
-      this.indications = [];
-      this.nextDmaAddr = this.dmaBase;
-      this.patch({ attempts: attempt, node: server.node, port: server.port, instance: server.instance });
-      const started = Date.now();
-      try {
-        await this.bringUp(server, signal);
-        this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
-        this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
+    if (signal.aborted) return;
+    // Indications of an earlier incarnation must not satisfy this one's waits.
+    this.indications = [];
+    this.patch({ attempts: this.status.attempts + 1, node: server.node, port: server.port, instance: server.instance });
+    const started = Date.now();
+    try {
+      this.followLink();
+      await this.bringUp(server, signal);
+      this.backoff.succeeded();
+      this.gaveUp = false;
+      this.patch({ state: 'ready', bringUpMs: Date.now() - started, lastError: undefined });
+      this.log.info({ chip: this.status.chip, boardId: this.status.boardId, ms: Date.now() - started }, 'card ready');
+    } catch (err) {
+      if (err instanceof DeclinedError) {
+        this.setState('declined');
+        this.deps.onDecline(this, server);
         return;
-      } catch (err) {
-        if (err instanceof DeclinedError) {
-          this.setState('declined');
-          this.deps.onDecline(this, server);
-          return;
-        }
-        if (signal.aborted) return;
-        const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
-        this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
-        const retryable = !FATAL_CODES.has(e.code);
-        if (!retryable || attempt >= this.deps.options.maxAttempts) {
-          this.log.error({ code: e.code, err: e.message, attempt }, 'bring-up failed');
-          this.setState('failed');
-          return;
-        }
-        this.log.warn({ code: e.code, err: e.message, attempt }, 'bring-up attempt failed; retrying');
-        await delay(this.deps.options.retryDelayMs, signal).catch(() => undefined);
       }
+      if (signal.aborted) return;
+      const e = err instanceof QrtrdError ? err : new WlfwStepFailedError(this.key, this.status.state, err);
+      this.patch({ lastError: { code: e.code, message: e.message, details: e.details } });
+      // As ATH1xK_FLAG_QMI_FAIL: the card waits for its firmware's next incarnation (a crash
+      // report from the link resets it; a returning server starts over), nothing is resent.
+      const lasting = FATAL_CODES.has(e.code);
+      this.log.error({ code: e.code, err: e.message }, lasting ? 'bring-up failed' : 'bring-up failed; waiting for the firmware to restart');
+      this.setState('failed');
+    }
+  }
+
+  /** Takes the link's memory and crash reports; a different control (device re-plugged) drops the old buffers. */
+  private followLink(): void {
+    const control = this.deps.control(this);
+    if (control === this.control && this.memory) return;
+    this.unsubscribeCrash?.();
+    this.unsubscribeCrash = undefined;
+    this.memory?.release();
+    this.control = control;
+    this.memory = new WlfwTargetMemory(this.key, this.deps.family, control?.memory, this.log, this.deps.options.dmaChunkLimit);
+    if (this.deps.family === 'ath12k') this.memory.joinMloGroup(this.deps.mloPools, this.deps.groups.configuredGroupOf(this.key) ?? this.deps.family);
+    this.patch({ memoryProvider: control?.memory?.kind });
+    this.unsubscribeCrash = control?.onCrash?.((reason) => {
+      this.crash(`device crashed (${reason})`);
+      void this.resetThroughLink(reason);
+    });
+  }
+
+  /**
+   * ath11k_core_reset / ath12k_core_reset: power-cycle the device through its link, unless the
+   * back-off says the card keeps failing (terminal: WLFW_RESET_EXHAUSTED).
+   */
+  private async resetThroughLink(reason: string): Promise<void> {
+    if (this.stopped) return;
+    const control = this.control;
+    if (!control?.reset) {
+      const e = new DeviceResetUnsupportedError(this.key, 'its link has no reset hook');
+      this.log.warn({ code: e.code, reason }, 'firmware crashed and the link cannot reset the device');
+      this.patch({ lastError: { code: e.code, message: e.message } });
+      return;
+    }
+    const decision = this.backoff.request();
+    if (!decision.reset) {
+      const e = new WlfwResetExhaustedError(this.key, decision.failures, decision.reason);
+      this.gaveUp = true;
+      this.log.error({ code: e.code, reason }, 'giving up on the card');
+      this.attempt?.abort(e);
+      this.patch({ state: 'failed', lastError: { code: e.code, message: e.message, details: e.details } });
+      return;
+    }
+    this.attempt?.abort(new WlfwFirmwareCrashError(this.key, reason));
+    this.patch({ state: 'resetting', resets: (this.status.resets ?? 0) + 1 });
+    try {
+      await control.reset();
+      if (this.status.state === 'resetting') this.setState('recovering');
+    } catch (err) {
+      const e = err instanceof QrtrdError ? err : new DeviceResetUnsupportedError(this.key, String((err as Error)?.message ?? err));
+      this.log.error({ code: e.code, err: e.message }, 'device reset failed');
+      this.patch({ state: 'failed', lastError: { code: e.code, message: e.message } });
     }
   }
 
@@ -334,7 +403,7 @@ export class WlfwCard {
 
     if (!base.fixedFwMem) {
       this.setState('memory');
-      await this.negotiateMemory(base, signal);
+      await this.negotiateMemory(base, this.memory!, signal);
       await this.waitIndication('FW_MEM_READY', [IND.FW_MEM_READY], signal);
     }
 
@@ -367,7 +436,8 @@ export class WlfwCard {
     if (chip.m3) {
       const m3 = await this.deps.store.m3(chip, this.key);
       this.patch({ m3File: m3.path });
-      await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: this.allocate(m3.data.length), size: m3.data.length }, signal);
+      // ath1xk_qmi_m3_load: m3.bin copied into a coherent buffer of the link; M3_INFO names that buffer.
+      await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, this.memory!.loadM3(m3.data), signal);
     } else {
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: 0n, size: 0 }, signal);
     }
@@ -477,7 +547,7 @@ export class WlfwCard {
     return {
       mlo_capable: 1,
       mlo_chip_id: deviceId,
-      mlo_group_id: group ? Math.max(0, groupIndex) : INVALID_GROUP_ID,
+      mlo_group_id: group && devices > 1 ? Math.max(0, groupIndex) : INVALID_GROUP_ID,
       max_mlo_peer: chip.maxMloPeer ?? 0,
       mlo_num_chips: devices,
       mlo_chip_info: Array.from({ length: 3 }, (_, i) => ({
@@ -509,30 +579,26 @@ export class WlfwCard {
   }
 
   /**
-   * REQUEST_MEM → RESPOND_MEM, including the delayed answer: when a segment is
-   * larger than the host can allocate and the firmware asked for at most 3
-   * segments, answer with no segments, accept the failure reply (error 0), and
-   * wait for the firmware to ask again in smaller chunks.
+   * REQUEST_MEM → RESPOND_MEM with buffers of the card's link (target-memory.ts): the delayed
+   * empty answer when an allocation failed as the family allows it (ath11k ≤ 5 segments, ath12k a
+   * chunk > 2 MiB), whose failure reply (error 0) is accepted before the firmware asks again smaller.
    */
-  private async negotiateMemory(chip: WlfwChipParams, signal: AbortSignal): Promise<void> {
-    const limit = this.deps.options.dmaChunkLimit;
+  private async negotiateMemory(chip: WlfwChipParams, memory: WlfwTargetMemory, signal: AbortSignal): Promise<void> {
     for (let round = 0; round < 4; round++) {
       const body = await this.waitIndication('REQUEST_MEM', [IND.REQUEST_MEM], signal);
       const ind = decode(wlfw.wlfw_request_mem_ind, body);
-      const segs = ind.mem_seg;
-      const tooBig = chip.fixedMemRegion ? undefined : segs.find((s) => s.size > limit);
-      if (tooBig && segs.length <= 3) {
-        this.log.debug({ size: tooBig.size, limit }, 'segment too large; delayed memory response');
+      const answer = memory.answer(chip, ind.mem_seg, coldBootCalSupported(chip));
+      if (answer.delayed) {
+        this.log.debug({ size: answer.failed.size, type: answer.failed.type }, 'allocation failed; delayed memory response');
         const resp = await this.call('respond memory (delayed)', wlfw.wlfw_respond_mem_req, wlfw.wlfw_respond_mem_resp, { mem_seg: [] }, signal, false);
         if (resp.resp.result !== 0 && resp.resp.error !== 0) {
           throw new WlfwStepFailedError(this.key, 'respond memory (delayed)', { message: 'unexpected error', result: resp.resp.result, error: resp.resp.error });
         }
         continue;
       }
-      if (tooBig) throw new WlfwHostMemoryError(this.key, tooBig.size, limit, segs.length);
-      const out = segs.map((s) => ({ addr: this.allocate(s.size), size: s.size, type: s.type, restore: 0 }));
+      const out = answer.segments.map((seg) => ({ ...seg }));
       await this.call('respond memory', wlfw.wlfw_respond_mem_req, wlfw.wlfw_respond_mem_resp, { mem_seg: out }, signal);
-      this.patch({ memorySegments: out.length, memoryBytes: out.reduce((n, s) => n + s.size, 0) });
+      this.patch({ memorySegments: out.length, memoryBytes: out.reduce((n, seg) => n + seg.size, 0) });
       return;
     }
     throw new WlfwStepFailedError(this.key, 'memory negotiation', new Error('firmware kept asking for segments the host cannot allocate'));
@@ -590,6 +656,8 @@ export class WlfwCard {
     if (!data || chip.fixedBdfAddr) {
       // EEPROM caldata, or AHB chips whose board data goes to reserved memory: one message, no data.
       // EEPROM: ath1xk_qmi_load_file_target_mem with no data and size ATH11K_QMI_MAX_BDF_FILE_NAME_SIZE (64).
+      // ath11k_qmi_load_file_target_mem (fixed_bdf_addr): memcpy_toio at bdf_addr, caldata at + cal_offset.
+      if (data) this.memory!.writeFixedBdf(chip, type === BdfType.CALDATA, data);
       await this.call('BDF download', wlfw.wlfw_bdf_download_req, wlfw.wlfw_bdf_download_resp, {
         valid: 1, file_id: boardId, total_size: data?.length ?? EEPROM_TOTAL_SIZE, seg_id: 0, end: 1, bdf_type: type,
       }, signal);
@@ -610,13 +678,6 @@ export class WlfwCard {
       offset += len;
       this.patch({ bytesDownloaded: this.status.bytesDownloaded + len });
     }
-  }
-
-  private allocate(size: number): bigint {
-    const addr = this.nextDmaAddr;
-    // Page-align like dma_alloc_coherent.
-    this.nextDmaAddr += BigInt(Math.ceil(size / 4096) * 4096);
-    return addr;
   }
 
   private async call<Req extends QmiMessageSchema, Resp extends QmiMessageSchema>(
@@ -688,16 +749,6 @@ export function splitKey(key: string): [string, string] {
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
   return [kind === 'mhi' ? 'pci' : kind, key.slice(colon + 1)];
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
 }
 
 /** HOST_CAP nm_modem platform bits (ath11k/qmi.h, ath12k/qmi.h QMI_WLFW_HOST_PCIE_GEN_SWITCH et al.). */

@@ -16,6 +16,7 @@ import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
 import { WlfwCard } from './wlfw-card';
+import type { MloPools } from './target-memory';
 import { ReservationRefusals } from './reservation-refusals';
 
 interface CardEntry {
@@ -69,6 +70,8 @@ export class WlfwLoader {
   private started = false;
   private publishScheduled = false;
   private stopping: Promise<void> | undefined;
+  /** ath12k MLO_GLOBAL memory per hardware group, shared by the group's cards. */
+  private readonly mloPools: MloPools = new Map();
 
   /** Every card's status, re-emitted on any change. */
   readonly cards$: Observable<WlfwCardStatus[]> = this.cardsSubject.asObservable();
@@ -239,6 +242,8 @@ export class WlfwLoader {
       onDecline: (c, server) => this.decline(c, server),
       identify: (c, server) => this.identify(c, server),
       linkControl: (c) => this.linkControls.get(c.key),
+      control: (c) => (c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === c.endpoint)?.control : undefined),
+      mloPools: this.mloPools,
     });
     const subscription = card.status$.subscribe(() => this.publish());
     const entry: CardEntry = { slot: slotOf(endpoint, where.node ?? 0), card, reservation, subscription };

@@ -1,4 +1,5 @@
 import type { BackendDevice } from '../../router/endpoint';
+import type { DeviceControl } from '../../router/device-control';
 import { QrtrBackendError } from '../errors';
 
 /** Outcome of one MHI transfer, as the dl/ul transfer callbacks report it. */
@@ -44,6 +45,11 @@ export interface MhiController {
    * (AHB) device, its bus, name and DT compatible; merged over the PCI ids.
    */
   readonly deviceInfo?: Partial<BackendDevice>;
+  /**
+   * The device's host memory (coherent DMA by bus address) and power cycle (mhi_power_down +
+   * mhi_power_up), when the controller's owner lends them; the QRTR endpoint passes it on.
+   */
+  readonly control?: DeviceControl;
   /** Size of each RX buffer (mhi_cntrl->buffer_len); a DL packet must fit one. */
   readonly bufferLength: number;
   /** Registers the channel client that receives completions (probe). */

@@ -1,4 +1,5 @@
 import { Observable, type Subscriber } from 'rxjs';
+import type { DeviceControl } from '../../router/device-control';
 import type { BackendDevice, BackendKey, Endpoint } from '../../router/endpoint';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkClosedError, LinkPacketTooLargeError } from '../errors';
@@ -32,6 +33,8 @@ export class MhiQrtrEndpoint implements Endpoint, MhiChannelClient {
   readonly backendKey: BackendKey;
   /** The PCI function behind the MHI controller. */
   readonly device: BackendDevice;
+  /** The controller's memory and reset of the device, lent to the device's drivers. */
+  readonly control: DeviceControl | undefined;
   readonly packets$: Observable<Uint8Array>;
   private subscriber: Subscriber<Uint8Array> | null = null;
   private isClosed = false;
@@ -50,6 +53,7 @@ export class MhiQrtrEndpoint implements Endpoint, MhiChannelClient {
     this.txBacklog = options.txBacklog ?? 256;
     this.backendKey = { kind: 'mhi', key: controller.pciAddress };
     this.device = { bus: 'pci', address: controller.pciAddress, ...controller.pciIds, ...controller.deviceInfo };
+    this.control = controller.control;
     this.packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isClosed || this.subscriber) {
         subscriber.complete();

@@ -1,5 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { BackendDevice, BackendKey, Endpoint } from '../../router/endpoint';
+import type { DeviceControl } from '../../router/device-control';
 import type { AttachedEndpoint, Router } from '../../router/router';
 import { LinkConfigError, LinkPacketTooLargeError } from '../errors';
 import { MhiChannelNotReadyError, MhiDeviceRemovedError, MhiRingFullError, type MhiChannelClient, type MhiController, type PciIds } from './mhi-controller';
@@ -65,6 +66,8 @@ export interface SimulatedMhiOptions {
   readonly pciIds?: PciIds;
   /** SoC version registers (or a platform device's identity) the controller reports; see MhiController.deviceInfo. */
   readonly deviceInfo?: Partial<BackendDevice>;
+  /** The simulated device's host memory and power cycle (the card simulator provides them). */
+  readonly control?: DeviceControl;
 }
 
 interface UlTransfer {
@@ -101,6 +104,7 @@ export class SimulatedMhiController implements MhiController {
   private readonly trace: (operation: string) => void;
   readonly pciIds: PciIds | undefined;
   readonly deviceInfo: Partial<BackendDevice> | undefined;
+  readonly control: DeviceControl | undefined;
 
   constructor(
     readonly pciAddress: string,
@@ -114,6 +118,7 @@ export class SimulatedMhiController implements MhiController {
     this.trace = options.trace ?? (() => undefined);
     this.pciIds = options.pciIds;
     this.deviceInfo = options.deviceInfo;
+    this.control = options.control;
     const key: BackendKey = { kind: 'mhi-device', key: pciAddress };
     const packets$ = new Observable<Uint8Array>((subscriber) => {
       if (this.isRemoved || this.deviceSubscriber) {

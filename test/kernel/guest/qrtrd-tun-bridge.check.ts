@@ -113,12 +113,13 @@ export const check: GuestCheck = {
         assert.deepEqual([reply.server.node, reply.response.decoded.model], [node, SIMULATED_MODEM_IDENTITY.model]);
       }
 
-      // Both cards get their own WLFW client: each, keyed node:<its node>, reaches the caldata
-      // step, where its file (cal-node-<node>.bin) is not in the simulated firmware directory.
+      // Both cards get their own WLFW client: each, keyed node:<its node>, is driven up to the
+      // memory step, where it stops typed: a kernel-mode socket lends no host memory, and no
+      // address is invented (docs/ath.md "Host memory").
       const cardNodes = cards.map((c) => c.node).sort((x, y) => x - y);
       const driven = (): number[] => {
         const seen = new Set<number>();
-        for (const match of output.matchAll(/"card":"node:(\d+)"[^\n]*"code":"WLFW_FIRMWARE_MISSING"/g)) seen.add(Number(match[1]));
+        for (const match of output.matchAll(/"card":"node:(\d+)"[^\n]*"code":"DEVICE_MEMORY_UNAVAILABLE"/g)) seen.add(Number(match[1]));
         return [...seen].sort((x, y) => x - y);
       };
       const drivenDeadline = Date.now() + 30_000;
