@@ -9,15 +9,23 @@ import { NO_ENDPOINT_ID, type QrtrAddress, type QrtrMessage, type QrtrSocket, ty
  * only read the payload cost one allocation per packet, not two.
  */
 export class Datagram implements QrtrMessage {
-  private address: QrtrAddress | undefined;
+  // `declare` + assignments: one store per field on the receive path, not a class-field
+  // definition (ES2022 [[Define]]) followed by the parameter-property store.
+  declare readonly srcNode: number;
+  declare readonly srcPort: number;
+  declare readonly endpoint: number;
+  declare readonly data: Uint8Array;
+  declare readonly confirmRx: boolean;
+  declare private address: QrtrAddress | undefined;
 
-  constructor(
-    readonly srcNode: number,
-    readonly srcPort: number,
-    readonly endpoint: number,
-    readonly data: Uint8Array,
-    readonly confirmRx: boolean,
-  ) {}
+  constructor(srcNode: number, srcPort: number, endpoint: number, data: Uint8Array, confirmRx: boolean) {
+    this.srcNode = srcNode;
+    this.srcPort = srcPort;
+    this.endpoint = endpoint;
+    this.data = data;
+    this.confirmRx = confirmRx;
+    this.address = undefined;
+  }
 
   get from(): QrtrAddress {
     return (this.address ??= { node: this.srcNode, port: this.srcPort });
