@@ -1,10 +1,68 @@
-import type { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { QrtrAbortedError, QrtrSocketClosedError } from './errors';
 import { SinkList } from './sink-list';
 import type { QrtrMessage } from './socket';
 
 /** Why {@link DatagramInbox.deliver} refused a datagram. */
 export type InboxRefusal = 'closed' | 'queueFull' | 'queueBytesFull';
+
+/** What the inbox needs of its subscriber list; {@link SinkList} or the rxjs-Subscriber one below. */
+interface InboxSubscribers {
+  readonly size: number;
+  readonly observable: Observable<QrtrMessage>;
+  emit(message: QrtrMessage): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/**
+ * The inbox's original subscriber list (rxjs Subscribers, as before issue #20), kept for
+ * the kernel and remote-socket providers, whose listener hooks drive reading from
+ * their upstream; the in-process router's sockets use the direct {@link SinkList}.
+ */
+class SubscriberList implements InboxSubscribers {
+  private subscribers: Subscriber<QrtrMessage>[] = [];
+  private stopped = false;
+  readonly observable: Observable<QrtrMessage>;
+
+  constructor(hooks: { readonly added: () => void; readonly removed: () => void }) {
+    this.observable = new Observable<QrtrMessage>((subscriber) => {
+      if (this.stopped) {
+        subscriber.complete();
+        return undefined;
+      }
+      this.subscribers = [...this.subscribers, subscriber];
+      hooks.added();
+      return () => {
+        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+        hooks.removed();
+      };
+    });
+  }
+
+  get size(): number {
+    return this.subscribers.length;
+  }
+
+  emit(message: QrtrMessage): void {
+    // Subscribing or unsubscribing replaces the array, so iterating this one is safe.
+    const subscribers = this.subscribers;
+    for (let i = 0; i < subscribers.length; i++) subscribers[i].next(message);
+  }
+
+  error(err: unknown): void {
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.error(err);
+  }
+
+  complete(): void {
+    this.stopped = true;
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.complete();
+  }
+}
 
 interface PendingReceive {
   resolve(message: QrtrMessage): void;
@@ -27,7 +85,7 @@ interface PendingReceive {
  */
 export class DatagramInbox<M extends QrtrMessage> {
   readonly messages$: Observable<QrtrMessage>;
-  private readonly subscribers: SinkList<QrtrMessage>;
+  private readonly subscribers: InboxSubscribers;
   private queue: M[] = [];
   private head = 0;
   private bytes = 0;
@@ -45,14 +103,17 @@ export class DatagramInbox<M extends QrtrMessage> {
     private readonly onListenersChanged?: () => void,
     /** Payload bytes the queue may hold. */
     private readonly byteLimit = Infinity,
+    /** Serve messages$ through a {@link SinkList} (one call per datagram per subscriber). */
+    directSinks = false,
   ) {
-    this.subscribers = new SinkList<QrtrMessage>({
+    const hooks = {
       added: () => {
         while (this.queued > 0 && this.subscribers.size > 0 && !this.isClosed) this.emit(this.shift());
         this.onListenersChanged?.();
       },
       removed: () => this.onListenersChanged?.(),
-    });
+    };
+    this.subscribers = directSinks ? new SinkList<QrtrMessage>(hooks) : new SubscriberList(hooks);
     this.messages$ = this.subscribers.observable;
   }
 

@@ -111,6 +111,7 @@ export class RouterSocket implements QrtrSocket {
       address.port,
       undefined,
       settings.queueBytes,
+      true,
     );
     this.messages$ = this.inbox.messages$;
   }
