@@ -18,6 +18,21 @@ export function reportSubscriberError(err: unknown): void {
 
 const noop = (): void => undefined;
 
+/** As rxjs's own isSubscriber: an instance, or anything that is both an Observer and a Subscription. */
+function isSubscriber<T>(value: unknown): value is Subscriber<T> {
+  if (value instanceof Subscriber) return true;
+  const v = value as Partial<Subscriber<T>> | null | undefined;
+  return (
+    !!v &&
+    typeof v.next === 'function' &&
+    typeof v.error === 'function' &&
+    typeof v.complete === 'function' &&
+    typeof v.add === 'function' &&
+    typeof v.unsubscribe === 'function' &&
+    typeof v.closed === 'boolean'
+  );
+}
+
 /** One subscriber as the producer sees it: the observer whose `next` is called, once per value. */
 class Sink<T> {
   closed = false;
@@ -88,7 +103,7 @@ export class SinkList<T> {
 
   /** @internal called by the Observable's subscribe. */
   add(observerOrNext: Partial<Observer<T>> | ((value: T) => void) | null | undefined): Subscription {
-    const subscriber = observerOrNext instanceof Subscriber ? (observerOrNext as Subscriber<T>) : null;
+    const subscriber = isSubscriber(observerOrNext) ? observerOrNext : null;
     const subscription = subscriber ?? new Subscription();
     const sink = new Sink<T>(subscriber ?? toTarget(observerOrNext), subscriber, subscription);
     if (this.stopped) {
