@@ -1,6 +1,68 @@
 import { Observable, type Subscriber } from 'rxjs';
 import { QrtrAbortedError, QrtrSocketClosedError } from './errors';
+import { SinkList } from './sink-list';
 import type { QrtrMessage } from './socket';
+
+/** Why {@link DatagramInbox.deliver} refused a datagram. */
+export type InboxRefusal = 'closed' | 'queueFull' | 'queueBytesFull';
+
+/** What the inbox needs of its subscriber list; {@link SinkList} or the rxjs-Subscriber one below. */
+interface InboxSubscribers {
+  readonly size: number;
+  readonly observable: Observable<QrtrMessage>;
+  emit(message: QrtrMessage): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/**
+ * The inbox's original subscriber list (rxjs Subscribers, as before issue #20), kept for
+ * the kernel and remote-socket providers, whose listener hooks drive reading from
+ * their upstream; the in-process router's sockets use the direct {@link SinkList}.
+ */
+class SubscriberList implements InboxSubscribers {
+  private subscribers: Subscriber<QrtrMessage>[] = [];
+  private stopped = false;
+  readonly observable: Observable<QrtrMessage>;
+
+  constructor(hooks: { readonly added: () => void; readonly removed: () => void }) {
+    this.observable = new Observable<QrtrMessage>((subscriber) => {
+      if (this.stopped) {
+        subscriber.complete();
+        return undefined;
+      }
+      this.subscribers = [...this.subscribers, subscriber];
+      hooks.added();
+      return () => {
+        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+        hooks.removed();
+      };
+    });
+  }
+
+  get size(): number {
+    return this.subscribers.length;
+  }
+
+  emit(message: QrtrMessage): void {
+    // Subscribing or unsubscribing replaces the array, so iterating this one is safe.
+    const subscribers = this.subscribers;
+    for (let i = 0; i < subscribers.length; i++) subscribers[i].next(message);
+  }
+
+  error(err: unknown): void {
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.error(err);
+  }
+
+  complete(): void {
+    this.stopped = true;
+    const subscribers = this.subscribers;
+    this.subscribers = [];
+    for (const subscriber of subscribers) subscriber.complete();
+  }
+}
 
 interface PendingReceive {
   resolve(message: QrtrMessage): void;
@@ -15,15 +77,22 @@ interface PendingReceive {
  * receive(), else to the messages$ subscribers, else into a bounded queue that
  * the next subscriber or receive() drains in order. `onConsumed` runs once per
  * datagram handed to the application (RESUME_TX, credit).
+ *
+ * The queue is bounded in datagrams (`limit`) and in payload bytes (`byteLimit`): a
+ * datagram is queued only if both bounds hold after it, except that an empty queue
+ * always takes one (so a bound below the largest payload cannot wedge the socket).
+ * A subscriber costs one call per datagram (see {@link SinkList}).
  */
 export class DatagramInbox<M extends QrtrMessage> {
   readonly messages$: Observable<QrtrMessage>;
-  /** An array, not a Set: delivery iterates it per datagram without an iterator object. */
-  private subscribers: Subscriber<QrtrMessage>[] = [];
+  private readonly subscribers: InboxSubscribers;
   private queue: M[] = [];
   private head = 0;
+  private bytes = 0;
   private readonly receivers: PendingReceive[] = [];
   private isClosed = false;
+  /** Why the last refused datagram was refused (read right after deliver() returned false). */
+  lastRefusal: InboxRefusal = 'closed';
 
   constructor(
     private readonly onConsumed: (message: M) => void,
@@ -32,20 +101,25 @@ export class DatagramInbox<M extends QrtrMessage> {
     private readonly port: number,
     /** Called whenever a listener (subscriber or pending receive) comes or goes; see {@link listening}. */
     private readonly onListenersChanged?: () => void,
+    /** Payload bytes the queue may hold. */
+    private readonly byteLimit = Infinity,
+    /** Serve messages$ through a {@link SinkList} (one call per datagram per subscriber). */
+    directSinks = false,
   ) {
-    this.messages$ = new Observable<QrtrMessage>((subscriber) => {
-      if (this.isClosed) {
-        subscriber.complete();
-        return undefined;
-      }
-      this.subscribers = [...this.subscribers, subscriber];
-      while (this.queued > 0 && this.subscribers.length > 0 && !this.isClosed) this.emit(this.shift());
-      this.onListenersChanged?.();
-      return () => {
-        this.subscribers = this.subscribers.filter((s) => s !== subscriber);
+    const hooks = {
+      added: () => {
+        while (this.queued > 0 && this.subscribers.size > 0 && !this.isClosed) this.emit(this.shift());
         this.onListenersChanged?.();
-      };
-    });
+      },
+      removed: () => this.onListenersChanged?.(),
+    };
+    this.subscribers = directSinks ? new SinkList<QrtrMessage>(hooks) : new SubscriberList(hooks);
+    this.messages$ = this.subscribers.observable;
+  }
+
+  /** Payload bytes of the queued datagrams. */
+  get queuedBytes(): number {
+    return this.bytes;
   }
 
   /** Datagrams waiting for a consumer. */
@@ -58,12 +132,15 @@ export class DatagramInbox<M extends QrtrMessage> {
   }
 
   get listening(): boolean {
-    return this.subscribers.length > 0 || this.receivers.length > 0;
+    return this.subscribers.size > 0 || this.receivers.length > 0;
   }
 
-  /** Hands a datagram to the application or queues it; false (dropped) if the queue is full. */
+  /** Hands a datagram to the application or queues it; false (dropped, see {@link lastRefusal}) if the queue is full. */
   deliver(message: M): boolean {
-    if (this.isClosed) return false;
+    if (this.isClosed) {
+      this.lastRefusal = 'closed';
+      return false;
+    }
     if (this.receivers.length > 0) {
       const receiver = this.receivers.shift()!;
       if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
@@ -72,11 +149,21 @@ export class DatagramInbox<M extends QrtrMessage> {
       if (this.receivers.length === 0) this.onListenersChanged?.();
       return true;
     }
-    if (this.subscribers.length > 0 && this.head === this.queue.length) {
+    if (this.head === this.queue.length && this.subscribers.size > 0) {
       this.emit(message);
       return true;
     }
-    if (this.queued >= this.limit) return false;
+    const queued = this.queued;
+    if (queued >= this.limit) {
+      this.lastRefusal = 'queueFull';
+      return false;
+    }
+    const size = message.data.length;
+    if (queued > 0 && this.bytes + size > this.byteLimit) {
+      this.lastRefusal = 'queueBytesFull';
+      return false;
+    }
+    this.bytes += size;
     this.queue.push(message);
     return true;
   }
@@ -115,10 +202,30 @@ export class DatagramInbox<M extends QrtrMessage> {
 
   /** Errors every current listener (e.g. QrtrNetworkResetError); the queue is kept for the next one. */
   fail(err: Error): void {
-    const subscribers = this.subscribers;
-    this.subscribers = [];
-    for (const subscriber of subscribers) subscriber.error(err);
+    this.subscribers.error(err);
     this.rejectReceivers(err);
+  }
+
+  /**
+   * Removes the queued datagrams `keep` refuses (a socket rebound to another endpoint
+   * must not read what arrived on the old one); returns them, in order, for accounting.
+   */
+  purge(keep: (message: M) => boolean): M[] {
+    const removed: M[] = [];
+    const kept: M[] = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const message = this.queue[i];
+      if (keep(message)) kept.push(message);
+      else {
+        removed.push(message);
+        this.bytes -= message.data.length;
+      }
+    }
+    if (removed.length > 0) {
+      this.queue = kept;
+      this.head = 0;
+    }
+    return removed;
   }
 
   /** Drops the queue, completes subscribers and rejects pending receives. Idempotent. */
@@ -127,10 +234,9 @@ export class DatagramInbox<M extends QrtrMessage> {
     this.isClosed = true;
     this.queue = [];
     this.head = 0;
+    this.bytes = 0;
     this.rejectReceivers(new QrtrSocketClosedError(this.port));
-    const subscribers = this.subscribers;
-    this.subscribers = [];
-    for (const subscriber of subscribers) subscriber.complete();
+    this.subscribers.complete();
   }
 
   private rejectReceivers(err: Error): void {
@@ -141,14 +247,13 @@ export class DatagramInbox<M extends QrtrMessage> {
   }
 
   private emit(message: M): void {
-    // Subscribing or unsubscribing replaces the array, so iterating this one is safe.
-    const subscribers = this.subscribers;
-    for (let i = 0; i < subscribers.length; i++) subscribers[i].next(message);
+    this.subscribers.emit(message);
     this.onConsumed(message);
   }
 
   private shift(): M {
     const message = this.queue[this.head];
+    this.bytes -= message.data.length;
     this.queue[this.head++] = undefined as unknown as M;
     if (this.head === this.queue.length) {
       this.queue = [];

@@ -158,3 +158,18 @@ export class QrtrMessageSizeError extends QrtrRouterError {
     super('QRTR_MESSAGE_SIZE', `Message of ${size} bytes rejected: ${reason}`, { size });
   }
 }
+
+/**
+ * A socket bound to one endpoint named another for one message (SendOptions.endpoint)
+ * without the right to (binding isolates: issue #18). Owners grant the right with
+ * `openSocketSync({ endpointOverride: true })`.
+ */
+export class QrtrEndpointBindingError extends QrtrRouterError {
+  constructor(port: number, bound: number, named: number) {
+    super(
+      'QRTR_ENDPOINT_BINDING',
+      `Socket ${port} is bound to endpoint ${bound} and may not send on endpoint ${named}; send unbound, rebind, or open the socket with endpointOverride`,
+      { port, bound, named },
+    );
+  }
+}

@@ -11,3 +11,4 @@ export * from './tokens';
 export * from './backend-contribution';
 export * from './module';
 export * from './datagram-inbox';
+export * from './sink-list';

@@ -5,6 +5,12 @@ export interface RouterLimits extends EndpointIdLimits {
   readonly nodesPerEndpoint: number;
   /** Datagrams a socket queues while nobody consumes them. */
   readonly socketQueueLength: number;
+  /**
+   * Payload bytes a socket queues while nobody consumes them (issue #18: a reader that
+   * never returns credit must not grow the daemon by 4096 x 64 KiB). An empty queue
+   * always takes one datagram, so a bound below 64 KiB cannot wedge a socket.
+   */
+  readonly socketQueueBytes: number;
   /** Senders that may wait on one remote port's flow control. */
   readonly sendWaitersPerFlow: number;
 }
@@ -27,6 +33,8 @@ export const DEFAULT_ROUTER_OPTIONS: RouterOptions = {
     ...DEFAULT_ENDPOINT_ID_LIMITS,
     nodesPerEndpoint: 256,
     socketQueueLength: 4096,
+    // 16 datagrams of the largest size, 4096 of 256 bytes; the kernel's default rmem is ~208 KiB.
+    socketQueueBytes: 1024 * 1024,
     sendWaitersPerFlow: 65536,
   },
   strictDestinationNode: false,

@@ -1,4 +1,4 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subscriber, type Observable, type Subscription } from 'rxjs';
 import { QrtrdError } from '../common/errors';
 import {
   QRTR_CONTROL_PACKET_LENGTH,
@@ -21,6 +21,7 @@ import {
   QrtrAbortedError,
   QrtrAddressInUseError,
   QrtrBadDestinationError,
+  QrtrEndpointBindingError,
   QrtrEndpointGoneError,
   QrtrMessageSizeError,
   QrtrNoRouteError,
@@ -31,7 +32,8 @@ import {
   QrtrWouldBlockError,
 } from './errors';
 import { FlowTable, MUST_WAIT } from './flow-control';
-import { Datagram, RouterSocket, type SocketHost } from './router-socket';
+import { Datagram, RouterSocket, type SocketHost, type SocketStats } from './router-socket';
+import { SinkList } from './sink-list';
 import {
   LOCAL_ENDPOINT_ID,
   NO_ENDPOINT_ID,
@@ -156,6 +158,48 @@ interface EndpointState {
   gone: boolean;
 }
 
+/** Options of {@link Router.openSocketSync}: rights only the router's owner (code in its process) can grant. */
+export interface OpenSocketSyncOptions extends OpenSocketOptions {
+  /** May bind ports below 0x4000 and the control port. */
+  readonly trusted?: boolean;
+  /**
+   * May name, per message, an endpoint other than the one it is bound to
+   * (SendOptions.endpoint). Without it a bound socket sends on its endpoint only and
+   * naming another is a QrtrEndpointBindingError. For privileged callers that have
+   * checked the right themselves (the local-client service for clients its policy
+   * lets use the named endpoint). Receiving stays filtered by the binding either way.
+   */
+  readonly endpointOverride?: boolean;
+}
+
+/**
+ * The router's subscriber to an endpoint's packets$: a Subscriber subclass, so rxjs
+ * uses it as it is (no SafeSubscriber and ConsumerObserver around it) and a packet
+ * costs Subscriber.next -> _next -> the router.
+ */
+class LinkSubscriber extends Subscriber<Uint8Array> {
+  constructor(
+    private readonly router: Router,
+    private readonly state: EndpointState,
+  ) {
+    super();
+  }
+
+  protected override _next(packet: Uint8Array): void {
+    this.router.receiveFromLink(this.state, packet);
+  }
+
+  protected override _error(): void {
+    this.unsubscribe();
+    this.router.detach(this.state.id);
+  }
+
+  protected override _complete(): void {
+    this.unsubscribe();
+    this.router.detach(this.state.id);
+  }
+}
+
 function newCounters(): EndpointCounters {
   const dropped = {} as Record<DropReason, number>;
   for (const reason of DROP_REASONS) dropped[reason] = 0;
@@ -177,24 +221,28 @@ export class Router implements QrtrSocketProvider, SocketHost {
   /** node id -> endpoints that announced it, in claim order; [0] owns the legacy (endpoint-less) route. */
   private readonly nodeClaims = new Map<number, number[]>();
   private readonly ports = new Map<number, RouterSocket>();
+  /** One-entry cache of `ports` for the receive path (a card talks to few ports at a time). */
+  private cachedPort = -1;
+  private cachedSocket: RouterSocket | undefined = undefined;
   private readonly rxHeader = newHeader();
   private readonly rxControl = newControlPacket();
   /** A local delivery is running: further local sends are deferred (see sendLocal). */
   private localDelivering = false;
   /** Deferred local deliveries as (socket, datagram) pairs, flat to avoid an object per pair. */
   private readonly deferredLocal: (RouterSocket | Datagram)[] = [];
-  private readonly endpointEventsSubject = new Subject<EndpointEvent>();
+  // Hot streams without rxjs Subject: one call per subscriber per event (see SinkList).
+  private readonly endpointEventsSubject = new SinkList<EndpointEvent>();
   private readonly dropTotals = newCounters().dropped;
-  private readonly tapSubject = new Subject<PacketTrace>();
-  private readonly dropsSubject = new Subject<DropEvent>();
+  private readonly tapSubject = new SinkList<PacketTrace>();
+  private readonly dropsSubject = new SinkList<DropEvent>();
   private stopped = false;
 
   /** Endpoint attach/detach events. */
-  readonly endpointEvents$: Observable<EndpointEvent> = this.endpointEventsSubject.asObservable();
+  readonly endpointEvents$: Observable<EndpointEvent> = this.endpointEventsSubject.observable;
   /** Every packet in and out, while subscribed (free when nobody listens). */
-  readonly packets$: Observable<PacketTrace> = this.tapSubject.asObservable();
+  readonly packets$: Observable<PacketTrace> = this.tapSubject.observable;
   /** Every dropped packet with its reason. */
-  readonly drops$: Observable<DropEvent> = this.dropsSubject.asObservable();
+  readonly drops$: Observable<DropEvent> = this.dropsSubject.observable;
 
   constructor(options: Partial<RouterOptions> = {}) {
     this.options = { ...DEFAULT_ROUTER_OPTIONS, ...options, limits: { ...DEFAULT_ROUTER_OPTIONS.limits, ...options.limits } };
@@ -229,15 +277,10 @@ export class Router implements QrtrSocketProvider, SocketHost {
       gone: false,
     };
     this.endpointsById.set(id, state);
-    this.endpointEventsSubject.next({ type: 'attached', id, key });
-    state.subscription =
-      endpoint.packets$?.subscribe({
-        next: (packet) => this.receiveContained(state, packet),
-        error: () => this.detach(id),
-        complete: () => this.detach(id),
-      }) ?? null;
+    this.endpointEventsSubject.emit({ type: 'attached', id, key });
+    state.subscription = endpoint.packets$?.subscribe(new LinkSubscriber(this, state)) ?? null;
     if (!state.gone) this.sendHello(state);
-    return { id, key, post: (packet) => this.receiveContained(state, packet), detach: () => this.detach(id) };
+    return { id, key, post: (packet) => this.receiveFromLink(state, packet), detach: () => this.detach(id) };
   }
 
   /**
@@ -261,7 +304,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
       state.endpoint.close();
     } finally {
       this.endpointIds.markDetached(id, { keyReturns: state.endpoint.keyReturns !== false });
-      this.endpointEventsSubject.next({ type: 'detached', id, key: state.key });
+      this.endpointEventsSubject.emit({ type: 'detached', id, key: state.key });
     }
   }
 
@@ -296,6 +339,11 @@ export class Router implements QrtrSocketProvider, SocketHost {
     return this.ports.get(port)?.endpointBinding ?? NO_ENDPOINT_ID;
   }
 
+  /** Counters of every bound socket, by port: receive queues and what each dropped (issue #18). */
+  sockets(): SocketStats[] {
+    return [...this.ports.values()].sort((a, b) => a.address.port - b.address.port).map((s) => s.stats());
+  }
+
   /** Number of bound ports (for leak checks). */
   get portCount(): number {
     return this.ports.size;
@@ -305,7 +353,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
 
   openSocket(options?: OpenSocketOptions): Promise<QrtrSocket> {
     try {
-      return Promise.resolve(this.openSocketSync({ ...options, trusted: false }));
+      return Promise.resolve(this.openSocketSync({ port: options?.port, trusted: false, endpointOverride: false }));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -316,7 +364,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
    * process that the operator configured) may bind ports below 0x4000 and the
    * control port; binding the control port resets every other socket (ENETRESET).
    */
-  openSocketSync(options: OpenSocketOptions & { trusted?: boolean } = {}): RouterSocket {
+  openSocketSync(options: OpenSocketSyncOptions = {}): RouterSocket {
     const trusted = options.trusted ?? false;
     let port = options.port ?? 0;
     if (port === 0) {
@@ -326,8 +374,19 @@ export class Router implements QrtrSocketProvider, SocketHost {
       if ((port < QRTR_EPHEMERAL_PORT_MIN || port > 0x7fffffff) && !trusted) throw new QrtrPortPermissionError(port);
       if (this.ports.has(port)) throw new QrtrAddressInUseError(port);
     }
-    const socket = new RouterSocket(this, { node: this.localNode, port }, trusted, this.options.limits.socketQueueLength);
+    const socket = new RouterSocket(
+      this,
+      { node: this.localNode, port },
+      {
+        trusted,
+        endpointOverride: options.endpointOverride ?? false,
+        queueLength: this.options.limits.socketQueueLength,
+        queueBytes: this.options.limits.socketQueueBytes,
+      },
+    );
     this.ports.set(port, socket);
+    this.cachedPort = -1;
+    this.cachedSocket = undefined;
     if (port === QRTR_PORT_CTRL) {
       for (const other of this.ports.values()) if (other !== socket) other.networkReset();
     }
@@ -351,6 +410,8 @@ export class Router implements QrtrSocketProvider, SocketHost {
     const port = socket.address.port;
     if (this.ports.get(port) !== socket) return;
     this.ports.delete(port);
+    this.cachedPort = -1;
+    this.cachedSocket = undefined;
     if (port === QRTR_PORT_CTRL || this.stopped) return;
     // DEL_CLIENT to every link and to the name service; each link gets its own header.
     const payload = encodeControl({ type: QrtrType.DEL_CLIENT, node: this.localNode, port });
@@ -366,6 +427,11 @@ export class Router implements QrtrSocketProvider, SocketHost {
   socketSend(socket: RouterSocket, to: QrtrAddress, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
     try {
       if (data.length > QRTR_MAX_PAYLOAD) throw new QrtrMessageSizeError(data.length, `the maximum is ${QRTR_MAX_PAYLOAD}`);
+      // Binding isolates: a bound socket names no other endpoint (0, "legacy route", included) without the right.
+      const named = options?.endpoint;
+      if (named !== undefined && named !== socket.endpointBinding && socket.endpointBinding !== NO_ENDPOINT_ID && !socket.endpointOverride) {
+        throw new QrtrEndpointBindingError(socket.address.port, socket.endpointBinding, named);
+      }
       const fromControl = socket.address.port === QRTR_PORT_CTRL;
       let type: number = QrtrType.DATA;
       if (fromControl) {
@@ -397,7 +463,11 @@ export class Router implements QrtrSocketProvider, SocketHost {
     const target = this.ports.get(port);
     if (!target || target === socket) throw new QrtrNoSuchPortError(this.localNode, port);
     if (this.tapSubject.observed) this.traceLocal(socket.address.port, port, data, tag);
-    if (!target.accepts(tag)) return;
+    if (!target.accepts(tag)) {
+      // A bound socket takes nothing of other endpoints (local traffic included); counted on it.
+      target.filtered(data.length);
+      return;
+    }
     const datagram = new Datagram(socket.address.node, socket.address.port, tag, data, false);
     if (this.localDelivering) {
       // Dropped (and counted by the socket) if its queue is full by the time it is delivered.
@@ -411,7 +481,11 @@ export class Router implements QrtrSocketProvider, SocketHost {
       const deferred = this.deferredLocal;
       for (let i = 0; i < deferred.length; i += 2) {
         const next = deferred[i] as RouterSocket;
-        if (!next.closed) next.deliver(deferred[i + 1] as Datagram);
+        const pending = deferred[i + 1] as Datagram;
+        if (next.closed) continue;
+        // Checked again: the receiver may have rebound while this datagram waited.
+        if (next.accepts(pending.endpoint)) next.deliver(pending);
+        else next.filtered(pending.data.length);
       }
       deferred.length = 0;
       this.localDelivering = false;
@@ -569,7 +643,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   private drop(state: EndpointState, reason: DropReason, error?: QrtrdError): void {
     state.counters.dropped[reason]++;
     this.dropTotals[reason]++;
-    if (this.dropsSubject.observed) this.dropsSubject.next({ endpoint: state.id, reason, error });
+    if (this.dropsSubject.observed) this.dropsSubject.emit({ endpoint: state.id, reason, error });
   }
 
   /** The receive path for one whole packet from a link (qrtr_endpoint_post). */
@@ -578,7 +652,8 @@ export class Router implements QrtrSocketProvider, SocketHost {
    * is dropped (internalError) and that link detached; other links, the name service
    * and local sockets go on.
    */
-  private receiveContained(state: EndpointState, buf: Uint8Array): void {
+  /** @internal the receive path of a link (LinkSubscriber, AttachedEndpoint.post). */
+  receiveFromLink(state: EndpointState, buf: Uint8Array): void {
     try {
       this.receive(state, buf);
     } catch (err) {
@@ -655,12 +730,23 @@ export class Router implements QrtrSocketProvider, SocketHost {
   }
 
   private deliverData(state: EndpointState, srcNode: number, srcPort: number, dstPort: number, payload: Uint8Array, confirmRx: boolean): void {
-    const target = this.ports.get(dstPort);
-    let reason: DropReason | null = null;
+    let target = this.cachedSocket;
+    if (dstPort !== this.cachedPort) {
+      target = this.ports.get(dstPort);
+      this.cachedPort = target ? dstPort : -1;
+      this.cachedSocket = target;
+    }
+    let reason: DropReason;
     if (!target) reason = 'noSuchPort';
-    else if (!target.accepts(state.id)) reason = 'endpointFiltered';
-    else if (!target.deliver(new Datagram(srcNode, srcPort, state.id, payload, confirmRx))) reason = 'queueFull';
-    if (reason === null) return;
+    else {
+      // Hoisted accepts(): a remote endpoint's id is never NO_ENDPOINT_ID.
+      const binding = target.endpointBinding;
+      if (binding !== NO_ENDPOINT_ID && binding !== state.id) {
+        reason = 'endpointFiltered';
+        target.filtered(payload.length);
+      } else if (target.deliver(new Datagram(srcNode, srcPort, state.id, payload, confirmRx))) return;
+      else reason = 'queueFull';
+    }
     this.drop(state, reason);
     // Mainline leaves the sender stuck at 10 pending when a confirm_rx packet is
     // dropped (reference §7.1 #35); the drop is counted, the sender keeps going.
@@ -706,7 +792,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   // ------------------------------------------------------------------ tracing
 
   private trace(direction: 'rx' | 'tx', state: EndpointState, packet: Uint8Array): void {
-    this.tapSubject.next({ direction, endpoint: state.id, backendKind: state.key.kind, packet, timestamp: Date.now() });
+    this.tapSubject.emit({ direction, endpoint: state.id, backendKind: state.key.kind, packet, timestamp: Date.now() });
   }
 
   private traceLocal(srcPort: number, dstPort: number, data: Uint8Array, endpoint: number): void {
@@ -714,7 +800,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
     const control = (dstPort === QRTR_PORT_CTRL || srcPort === QRTR_PORT_CTRL) && data.length >= QRTR_CONTROL_PACKET_LENGTH;
     const type = control ? (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0 : QrtrType.DATA;
     const packet = encodePacket({ type, srcNode: this.localNode, srcPort, dstNode: this.localNode, dstPort }, data);
-    this.tapSubject.next({ direction: 'local', endpoint, backendKind: 'local', packet, timestamp: Date.now() });
+    this.tapSubject.emit({ direction: 'local', endpoint, backendKind: 'local', packet, timestamp: Date.now() });
   }
 
   // ----------------------------------------------------------------- shutdown

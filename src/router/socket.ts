@@ -29,6 +29,9 @@ export interface SendOptions {
   /**
    * Endpoint to route a remote destination through. Defaults to the socket's
    * endpoint binding; without either, the node's first (legacy) endpoint is used.
+   * A socket bound to an endpoint may name only that one (binding isolates): naming
+   * another, or 0, is refused with QrtrEndpointBindingError unless its owner opened
+   * it with the router's `endpointOverride` right.
    */
   readonly endpoint?: number;
   /** Abort waiting for flow control. */

