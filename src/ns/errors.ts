@@ -90,10 +90,19 @@ export class NsLookupReserveError extends NameServiceError {
   }
 }
 
-/** A remote peer's NEW_SERVER names node 0, which is no node (QMI clients read node 0 port 0 as the end of a listing). */
+/**
+ * A remote peer speaking as node `fromNode` announced a server on node 0: the router never
+ * learns node 0 from such a packet, so no BYE would remove the row. (A peer that is node 0
+ * itself, e.g. a modem at node 0, announces its own servers there and is accepted.)
+ */
 export class NsNodeZeroError extends NameServiceError {
-  constructor(endpoint: number, service: number, port: number) {
-    super('NS_NODE_ZERO', `Endpoint ${endpoint} announced service ${service} on node 0 port ${port}: node 0 is not a node`, { endpoint, service, port });
+  constructor(endpoint: number, fromNode: number, service: number, port: number) {
+    super('NS_NODE_ZERO', `Endpoint ${endpoint} (node ${fromNode}) announced service ${service} on node 0 port ${port}: only node 0 itself may`, {
+      endpoint,
+      fromNode,
+      service,
+      port,
+    });
   }
 }
 

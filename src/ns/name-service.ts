@@ -233,7 +233,9 @@ export class NameService {
           return;
         case QrtrType.NEW_SERVER:
           if (local) this.onNewServer(LOCAL_ENDPOINT_ID, packet.service, packet.instance, this.localNode, from.port);
-          else if (packet.node === 0) throw new NsNodeZeroError(endpoint, packet.service, packet.port);
+          // Node 0 only from a peer that is node 0 itself (a modem at node 0, learned from its
+          // header): naming it from another node is a row no BYE would ever remove.
+          else if (packet.node === 0 && from.node !== 0) throw new NsNodeZeroError(endpoint, from.node, packet.service, packet.port);
           else this.onNewServer(endpoint, packet.service, packet.instance, packet.node, packet.port);
           return;
         case QrtrType.DEL_SERVER:

@@ -18,7 +18,7 @@ function newLookup(socket: QrtrSocket, service: number): Promise<void> {
 }
 
 describe('NS shares, reserves and peer rows (issue #18)', () => {
-  it('should refuse a remote NEW_SERVER naming node 0 with NS_NODE_ZERO, count it and never store it', async () => {
+  it('should refuse a remote NEW_SERVER naming node 0 from another node with NS_NODE_ZERO, count it and never store it; a node-0 modem keeps its own', async () => {
     const { router, ns, codes } = world({});
     const peer = new RawPeer(router, { kind: 'mhi', key: 'a' }, 7);
     peer.announce(15, instanceWord(1, 0), 1, 0);
@@ -28,6 +28,15 @@ describe('NS shares, reserves and peer rows (issue #18)', () => {
     expect(codes()).to.deep.equal(['NS_NODE_ZERO']);
     expect(ns.stats().rejected).to.equal(1);
     expect(ns.registry.hasNode(peer.id, 0)).to.equal(false);
+    // A peer that is node 0 itself (a modem at node 0) announces its own servers there; they go with it.
+    const modem = new RawPeer(router, { kind: 'bam-dmux', key: 'modem' }, 0);
+    modem.announce(26, instanceWord(1, 0), 5, 0);
+    await settle();
+    expect(ns.servers({ service: 26 }).map((s) => [s.endpoint, s.node, s.port])).to.deep.equal([[modem.id, 0, 5]]);
+    expect(codes()).to.deep.equal(['NS_NODE_ZERO']);
+    modem.detach();
+    await settle();
+    expect(ns.servers({ service: 26 })).to.deep.equal([]);
     router.shutdown();
   });
 
