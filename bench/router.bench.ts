@@ -2,18 +2,17 @@
  * Router and name-service benchmarks (issue: Router core).
  * - packets/s from one endpoint through the router to a socket subscriber, against a bare
  *   loop that only parses the header and calls the subscriber (issue #20 targets: post()
- *   >= 0.8x, packets$ >= 0.6x; medians of interleaved rounds);
- * - name-service lookup latency p50/p99 with 1k, 10k and 100k servers (target: p99 at 100k
- *   within 1.5x of p99 at 1k), and the time to register 100k servers (target < 1 s).
+ *   >= 0.8x, packets$ >= 0.6x; medians of interleaved rounds).
+ * The name-service lookup benchmark is bench/ns.bench.ts.
  */
 import 'reflect-metadata';
 import { Observable, Subject, type Subscriber } from 'rxjs';
-import { QRTR_PORT_CTRL, QrtrType, encodeControl, encodePacket } from '../src/wire';
+import { QrtrType, encodePacket } from '../src/wire';
 // Straight from the module, not through the index's re-export getters, as the router does.
 import { decodeHeaderInto, newHeader } from '../src/wire/packet';
 import { Router, type Endpoint } from '../src/router';
 import { NameService } from '../src/ns';
-import { nowNs, opsPerSecond, percentile, printTable, verdict } from './lib';
+import { opsPerSecond, percentile, printTable, verdict } from './lib';
 
 /** An endpoint driven synchronously by the benchmark: no link latency, only the router's own work. */
 function syncEndpoint(key: string): Endpoint & { inject(packet: Uint8Array): void } {
@@ -158,79 +157,4 @@ function routerThroughput(): void {
   ]);
 }
 
-function nameServiceScaling(): void {
-  const rows = [];
-  let p99At1k = 0;
-  let registerMs = 0;
-  for (const total of [1_000, 10_000, 100_000]) {
-    const router = new Router({ limits: { maxEndpoints: 4096 } as never });
-    const ns = new NameService(router, { nodes: 100_000, lookups: 100_000 });
-    const perEndpoint = 250;
-    const endpoints = Array.from({ length: Math.ceil(total / perEndpoint) }, (_, i) => {
-      const e = syncEndpoint(`card-${i}`);
-      router.attach(e);
-      return e;
-    });
-    // Pre-encode so that only registration is timed: 100 services, instances spread over them.
-    const packets: [number, Uint8Array][] = [];
-    for (let i = 0; i < total; i++) {
-      const e = Math.floor(i / perEndpoint);
-      const payload = encodeControl({ type: QrtrType.NEW_SERVER, service: 1000 + (i % 100), instance: (1 | ((i % 977) << 8)) >>> 0, node: 7, port: 1 + (i % perEndpoint) });
-      packets.push([e, encodePacket({ type: QrtrType.NEW_SERVER, srcNode: 7, srcPort: QRTR_PORT_CTRL, dstNode: 1, dstPort: QRTR_PORT_CTRL }, payload)]);
-    }
-    const start = nowNs();
-    for (const [e, p] of packets) endpoints[e].inject(p);
-    const elapsedMs = Number(nowNs() - start) / 1e6;
-    if (ns.stats().servers !== total) throw new Error(`registered ${ns.stats().servers} of ${total}`);
-    if (total === 100_000) registerMs = elapsedMs;
-
-    // Lookup latency: service + version + instance, through the in-process API and through a
-    // wire NEW_LOOKUP on a local socket (listing + sentinel delivered synchronously).
-    const samples: number[] = [];
-    const wireSamples: number[] = [];
-    const client = router.openSocketSync();
-    let received = 0;
-    client.messages$.subscribe(() => received++);
-    for (let i = 0; i < 4000; i++) {
-      const j = (i * 7919) % total; // a registered server, spread over the registry
-      const service = 1000 + (j % 100);
-      const instance = j % 977;
-      const t0 = nowNs();
-      const found = ns.servers({ service, version: 1, instance });
-      const t1 = nowNs();
-      if (found.length === 0) throw new Error('lookup found nothing');
-      samples.push(Number(t1 - t0));
-      const t2 = nowNs();
-      client.send({ node: 1, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.NEW_LOOKUP, service, instance: (1 | (instance << 8)) >>> 0 }));
-      client.send({ node: 1, port: QRTR_PORT_CTRL }, encodeControl({ type: QrtrType.DEL_LOOKUP, service, instance: (1 | (instance << 8)) >>> 0 }));
-      wireSamples.push(Number(nowNs() - t2));
-    }
-    samples.sort((a, b) => a - b);
-    wireSamples.sort((a, b) => a - b);
-    const p99 = percentile(samples, 99);
-    if (total === 1_000) p99At1k = p99;
-    rows.push({
-      servers: total,
-      'register ms': elapsedMs,
-      'lookup p50 us': percentile(samples, 50) / 1000,
-      'lookup p99 us': p99 / 1000,
-      'wire lookup p50 us': percentile(wireSamples, 50) / 1000,
-      'wire lookup p99 us': percentile(wireSamples, 99) / 1000,
-      'p99 / p99@1k': p99At1k ? p99 / p99At1k : 1,
-    });
-    router.shutdown();
-    if (received === 0) throw new Error('no lookup answers');
-  }
-  printTable('Name service: lookup latency by registry size (service+version+instance lookups, 4000 samples)', rows);
-  const last = rows[rows.length - 1];
-  const ratio = last['p99 / p99@1k'] as number;
-  printTable('Name service targets', [
-    { target: 'p99 at 100k within 1.5x of p99 at 1k', value: ratio, verdict: verdict(ratio <= 1.5) },
-    { target: 'register 100k servers (wire NEW_SERVER) under 1000 ms', value: registerMs, verdict: verdict(registerMs < 1000) },
-  ]);
-}
-
-// `node dist/bench/router.bench.js router` runs only the router throughput part.
-const only = process.argv[2];
-if (only === undefined || only === 'router') routerThroughput();
-if (only === undefined || only === 'ns') nameServiceScaling();
+routerThroughput();

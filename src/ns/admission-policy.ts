@@ -1,4 +1,16 @@
-import { NsEndpointServerLimitError, NsLookupLimitError, NsNodeLimitError, NsPortLookupLimitError, NsServerLimitError } from './errors';
+import {
+  NsEndpointNodeLimitError,
+  NsEndpointServerLimitError,
+  NsLookupLimitError,
+  NsLookupReserveError,
+  NsNodeLimitError,
+  NsNodeReserveError,
+  NsOriginLookupLimitError,
+  NsPortLookupLimitError,
+  NsServerLimitError,
+  NsServerReserveError,
+  NsServerTableLimitError,
+} from './errors';
 import type { NameServiceLimits, ServerInfo } from './types';
 
 /** What the registry holds now, for the (endpoint, node) or port asking for more. */
@@ -9,6 +21,9 @@ export interface NsServerUsage {
   /** Whether the (endpoint, node) record already exists; records held in the whole table. */
   readonly nodeKnown: boolean;
   readonly nodes: number;
+  /** Node records of the asking endpoint; servers held in the whole table. */
+  readonly nodesOfEndpoint: number;
+  readonly servers: number;
 }
 
 export interface NsLookupUsage {
@@ -16,14 +31,17 @@ export interface NsLookupUsage {
   readonly ownerPort: number;
   readonly ofPort: number;
   readonly total: number;
+  /** Who the lookup counts against (undefined: the daemon's own in-process lookups) and what it holds. */
+  readonly origin: string | undefined;
+  readonly ofOrigin: number;
 }
 
 /**
  * Who may add what to the name service's tables. The registry asks before every
  * new server and lookup and the policy throws the typed refusal. The default
- * ({@link PerNodeAdmissionPolicy}) enforces per-node, per-endpoint and per-port
- * limits plus the table-wide ones; a policy with more dimensions (per uid, per
- * link share) wraps or replaces it without touching the registry.
+ * ({@link PerNodeAdmissionPolicy}) enforces per-node, per-endpoint, per-port and
+ * per-origin shares, the table-wide totals and each table's reserve; a policy with
+ * more dimensions wraps or replaces it without touching the registry.
  */
 export interface NsAdmissionPolicy {
   /** @throws a NameServiceError subclass naming the limit. */
@@ -38,11 +56,24 @@ export class PerNodeAdmissionPolicy implements NsAdmissionPolicy {
 
   admitServer(server: ServerInfo, usage: NsServerUsage): void {
     const { limits } = this;
-    if (!usage.nodeKnown && usage.nodes >= limits.nodes) throw new NsNodeLimitError(server.endpoint, server.node, limits.nodes);
+    // Local servers (endpoint 1) are the daemon's own and its clients'; shares and reserves are for peers.
+    const remote = server.endpoint !== 1;
+    if (!usage.nodeKnown) {
+      if (usage.nodes >= limits.nodes) throw new NsNodeLimitError(server.endpoint, server.node, limits.nodes);
+      if (remote) {
+        if (usage.nodesOfEndpoint >= limits.nodesPerEndpoint) throw new NsEndpointNodeLimitError(server.endpoint, server.node, limits.nodesPerEndpoint);
+        if (usage.nodes >= limits.nodes - limits.nodeReserve && usage.nodesOfEndpoint >= limits.nodeReserveShare) {
+          throw new NsNodeReserveError(server.endpoint, server.node, limits.nodeReserve, limits.nodeReserveShare);
+        }
+      }
+    }
+    if (usage.servers >= limits.servers) throw new NsServerTableLimitError(server.endpoint, server.node, limits.servers);
     if (usage.ofNode >= limits.serversPerNode) throw new NsServerLimitError(server.endpoint, server.node, limits.serversPerNode);
-    // Local servers (endpoint 1) are the daemon's own and its clients'; per-endpoint shares are for peers.
-    if (server.endpoint !== 1 && usage.ofEndpoint >= limits.serversPerEndpoint) {
-      throw new NsEndpointServerLimitError(server.endpoint, limits.serversPerEndpoint);
+    if (remote) {
+      if (usage.ofEndpoint >= limits.serversPerEndpoint) throw new NsEndpointServerLimitError(server.endpoint, limits.serversPerEndpoint);
+      if (usage.servers >= limits.servers - limits.serverReserve && usage.ofEndpoint >= limits.serverReserveShare) {
+        throw new NsServerReserveError(server.endpoint, limits.serverReserve, limits.serverReserveShare);
+      }
     }
   }
 
@@ -50,5 +81,11 @@ export class PerNodeAdmissionPolicy implements NsAdmissionPolicy {
     const { limits } = this;
     if (usage.total >= limits.lookups) throw new NsLookupLimitError(limits.lookups);
     if (usage.ownerPort !== 0 && usage.ofPort >= limits.lookupsPerPort) throw new NsPortLookupLimitError(usage.ownerPort, limits.lookupsPerPort);
+    const origin = usage.origin;
+    if (origin === undefined) return;
+    if (usage.ofOrigin >= limits.lookupsPerOrigin) throw new NsOriginLookupLimitError(origin, limits.lookupsPerOrigin);
+    if (usage.total >= limits.lookups - limits.lookupReserve && usage.ofOrigin >= limits.lookupReserveShare) {
+      throw new NsLookupReserveError(origin, limits.lookupReserve, limits.lookupReserveShare);
+    }
   }
 }

@@ -7,7 +7,7 @@ import type { Router } from '../router/router';
 import type { RouterSocket } from '../router/router-socket';
 import { LOCAL_ENDPOINT_ID, NO_ENDPOINT_ID, type QrtrMessage } from '../router/socket';
 import { ContainedFailureError, containSubscribers } from '../common/containment';
-import { NameServiceError, NsNoSuchServerError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
+import { NameServiceError, NsNoSuchServerError, NsNodeZeroError, NsRejectedCommandError, NsServiceTimeoutError, NsSubscriberError } from './errors';
 import { ServerRegistry, type Lookup } from './server-registry';
 import { PerNodeAdmissionPolicy, type NsAdmissionPolicy } from './admission-policy';
 import { DEFAULT_NS_LIMITS, describeFilter, type LookupEvent, type LookupFilter, type NameServiceLimits, type ServerInfo } from './types';
@@ -22,6 +22,16 @@ export interface NameServiceStats {
   readonly subscriberErrors: number;
   /** Commands whose handling threw a non-NS error (a bug), contained and reported. */
   readonly internalErrors: number;
+}
+
+/** Options of one in-process lookup. */
+export interface NameServiceLookupOptions {
+  /**
+   * Who the lookup counts against (e.g. `uid 1000`): bounded together with the wire
+   * lookups of every port attributed to the same origin ({@link NameService.attributePort}).
+   * Absent: the daemon's own lookup, bounded only by the table.
+   */
+  readonly origin?: string;
 }
 
 /** A refused or failed command, for logs. */
@@ -48,6 +58,9 @@ export class NameService {
   readonly registry: ServerRegistry;
   private readonly socket: RouterSocket;
   private readonly subscription: Subscription;
+  private readonly endpointSubscription: Subscription;
+  /** Origins of local ports (attributePort); a port without one is its own origin. */
+  private readonly portOrigins = new Map<number, string>();
   /** Commands arriving while one is handled (a notification can trigger another). */
   private readonly backlog: QrtrMessage[] = [];
   private handling = false;
@@ -66,6 +79,11 @@ export class NameService {
     this.registry = new ServerRegistry(policy, (lookup, err) => this.subscriberFailed(lookup.service, err));
     this.socket = router.openSocketSync({ port: QRTR_PORT_CTRL, trusted: true });
     this.subscription = this.socket.messages$.subscribe((message) => this.enqueue(message));
+    // A link that leaves takes every row it created, including nodes the router never
+    // learned from it (and so never said BYE for): no stale rows outlive a peer.
+    this.endpointSubscription = router.endpointEvents$.subscribe((event) => {
+      if (event.type === 'detached') this.onEndpointGone(event.id);
+    });
     // Announce ourselves like the kernel NS does on start.
     this.send(QRTR_NODE_BCAST, QRTR_PORT_CTRL, encodeControl({ type: QrtrType.HELLO }), NO_ENDPOINT_ID);
   }
@@ -96,7 +114,7 @@ export class NameService {
    * `remove` event per change, until unsubscribed.
    * @throws NsLookupLimitError (as an error notification) when the lookup limit is reached.
    */
-  lookup$(filter: LookupFilter): Observable<LookupEvent> {
+  lookup$(filter: LookupFilter, options: NameServiceLookupOptions = {}): Observable<LookupEvent> {
     const source = new Observable<LookupEvent>((subscriber) => {
       const lookup: Lookup = {
         service: filter.service,
@@ -105,6 +123,7 @@ export class NameService {
         endpoint: filter.endpoint ?? 0,
         node: filter.node,
         ownerPort: 0,
+        origin: options.origin,
         notify: (type, server) => subscriber.next({ type, server }),
       };
       try {
@@ -119,6 +138,21 @@ export class NameService {
       };
     });
     return containSubscribers(source, (err) => this.subscriberFailed(filter.service, err));
+  }
+
+  /**
+   * Counts the wire lookups of a local port against `origin` (the user or client that
+   * opened it), together with that origin's in-process lookups, so one origin is bounded
+   * by `lookupsPerOrigin` whatever path its lookups take. Forgotten when the port closes
+   * (its DEL_CLIENT). Lookups the port already holds keep their origin.
+   */
+  attributePort(port: number, origin: string): void {
+    this.portOrigins.set(port, origin);
+  }
+
+  /** The origin a port's wire lookups count against. */
+  originOfPort(port: number): string {
+    return this.portOrigins.get(port) ?? `local port ${port}`;
   }
 
   /** The containment boundary of NS notifications: a subscriber threw; report it, go on. */
@@ -160,6 +194,7 @@ export class NameService {
   /** Stops serving the control port. */
   close(): void {
     this.subscription.unsubscribe();
+    this.endpointSubscription.unsubscribe();
     this.socket.close();
     this.incidentsSubject.complete();
   }
@@ -198,6 +233,9 @@ export class NameService {
           return;
         case QrtrType.NEW_SERVER:
           if (local) this.onNewServer(LOCAL_ENDPOINT_ID, packet.service, packet.instance, this.localNode, from.port);
+          // Node 0 only from a peer that is node 0 itself (a modem at node 0, learned from its
+          // header): naming it from another node is a row no BYE would ever remove.
+          else if (packet.node === 0 && from.node !== 0) throw new NsNodeZeroError(endpoint, from.node, packet.service, packet.port);
           else this.onNewServer(endpoint, packet.service, packet.instance, packet.node, packet.port);
           return;
         case QrtrType.DEL_SERVER:
@@ -243,6 +281,11 @@ export class NameService {
     for (const server of this.registry.serversOf(LOCAL_ENDPOINT_ID)) this.send(this.localNode, server.port, bye, endpoint);
   }
 
+  private onEndpointGone(endpoint: number): void {
+    if (endpoint === LOCAL_ENDPOINT_ID) return;
+    for (const server of this.registry.removeEndpoint(endpoint)) this.registry.notify('remove', server);
+  }
+
   private onDelClient(endpoint: number, local: boolean, fromNode: number, fromPort: number, node: number, port: number): void {
     if (node !== fromNode) {
       throw new NsRejectedCommandError('DEL_CLIENT', `node ${node} was sent by node ${fromNode}`, { endpoint, node, fromNode });
@@ -250,7 +293,10 @@ export class NameService {
     if (local && port !== fromPort) {
       throw new NsRejectedCommandError('DEL_CLIENT', `port ${port} was sent by local port ${fromPort}`, { port, fromPort });
     }
-    if (local) for (const lookup of this.registry.lookupsOwnedBy(port)) this.registry.removeLookup(lookup);
+    if (local) {
+      for (const lookup of this.registry.lookupsOwnedBy(port)) this.registry.removeLookup(lookup);
+      this.portOrigins.delete(port);
+    }
     // Neighbours already got the DEL_CLIENT broadcast; only local lookups hear DEL_SERVER.
     const server = this.registry.remove(endpoint, node, port);
     if (server) this.registry.notify('remove', server);
@@ -298,6 +344,7 @@ export class NameService {
       instance: exact?.instance,
       endpoint,
       ownerPort,
+      origin: this.originOfPort(ownerPort),
       notify: (kind, server) =>
         this.send(this.localNode, ownerPort, serverPacket(kind === 'add' ? QrtrType.NEW_SERVER : QrtrType.DEL_SERVER, server), server.endpoint),
     };

@@ -1,4 +1,5 @@
 import type { NsAdmissionPolicy } from './admission-policy';
+import { ExactTable } from './exact-table';
 import type { LookupFilter, ServerInfo } from './types';
 
 /** A standing lookup: a wire NEW_LOOKUP of a local socket or an in-process subscription. */
@@ -12,19 +13,35 @@ export interface Lookup {
   readonly node?: number;
   /** Local port that owns a wire lookup; 0 for in-process subscriptions. */
   readonly ownerPort: number;
+  /**
+   * Who the lookup is counted against (a local user, a client): the same origin is
+   * bounded together whatever path its lookups came by. Absent: the daemon's own
+   * in-process lookups, bounded only by the table.
+   */
+  readonly origin?: string;
   notify(kind: 'add' | 'remove', server: ServerInfo): void;
 }
 
-interface NodeRecord {
-  readonly servers: Map<number, ServerInfo>;
+/** A registered server and where it sits in its service's list (for O(1) removal). */
+interface Slot {
+  readonly server: ServerInfo;
+  position: number;
 }
 
-interface ServiceIndex {
-  readonly all: Set<ServerInfo>;
-  /** By instance word (version | instance << 8): the exact match of wire lookups. */
-  readonly byWord: Map<number, Set<ServerInfo>>;
-  readonly byInstance: Map<number, Set<ServerInfo>>;
+interface NodeRecord {
+  readonly servers: Map<number, Slot>;
 }
+
+interface EndpointRecord {
+  readonly nodes: Map<number, NodeRecord>;
+  servers: number;
+}
+
+/**
+ * Exact-match bucket: the one server of a (service, instance word), or an array
+ * only when several share it (the same service on several cards).
+ */
+type Bucket = ServerInfo | ServerInfo[];
 
 export function matches(lookup: LookupFilter | Lookup, server: ServerInfo): boolean {
   return (
@@ -52,17 +69,27 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   if (set.size === 0) map.delete(key);
 }
 
+function wordOf(server: ServerInfo): number {
+  return (server.version | (server.instance << 8)) >>> 0;
+}
+
 /**
- * Servers keyed by (endpoint, node, port), indexed by service and instance so a
- * lookup costs O(matches) however many servers are registered, and standing
- * lookups indexed by service so an announcement reaches only those that care.
+ * Servers keyed by (endpoint, node, port). Lookups go through a flat index: an
+ * exact (service, instance word) lookup is one probe of a packed hash table
+ * whose value is the server itself (an array only when several share the key);
+ * other lookups scan the service's one array. No Set per key, no generator and
+ * no Map chain on the lookup path, so a lookup stays near one cache miss however
+ * many servers are registered (bench/ns.bench.ts). Standing lookups are indexed
+ * by service so an announcement reaches only those that care.
  */
 export class ServerRegistry {
-  private readonly endpoints = new Map<number, Map<number, NodeRecord>>();
-  private readonly services = new Map<number, ServiceIndex>();
+  private readonly endpoints = new Map<number, EndpointRecord>();
+  /** Every server of a service, in one array (wildcard and instance-only lookups scan it). */
+  private readonly services = new Map<number, Slot[]>();
+  private readonly exact = new ExactTable<Bucket>();
   private readonly lookupsByService = new Map<number, Set<Lookup>>();
-  private readonly serversByEndpoint = new Map<number, number>();
   private readonly lookupsByPort = new Map<number, number>();
+  private readonly lookupsByOrigin = new Map<string, number>();
   private nodeCount = 0;
   private serverCount = 0;
   private lookupCount = 0;
@@ -94,108 +121,137 @@ export class ServerRegistry {
    * @throws whatever the admission policy refuses with (NsNodeLimitError, NsServerLimitError, ...)
    */
   add(server: ServerInfo): ServerInfo | undefined {
-    let nodes = this.endpoints.get(server.endpoint);
-    let record = nodes?.get(server.node);
+    let owner = this.endpoints.get(server.endpoint);
+    let record = owner?.nodes.get(server.node);
     const replaced = record?.servers.get(server.port);
     if (!replaced) {
       this.policy.admitServer(server, {
         ofNode: record?.servers.size ?? 0,
-        ofEndpoint: this.serversByEndpoint.get(server.endpoint) ?? 0,
+        ofEndpoint: owner?.servers ?? 0,
         nodeKnown: record !== undefined,
         nodes: this.nodeCount,
+        nodesOfEndpoint: owner?.nodes.size ?? 0,
+        servers: this.serverCount,
       });
     }
+    if (!owner) {
+      owner = { nodes: new Map(), servers: 0 };
+      this.endpoints.set(server.endpoint, owner);
+    }
     if (!record) {
-      if (!nodes) {
-        nodes = new Map();
-        this.endpoints.set(server.endpoint, nodes);
-      }
       record = { servers: new Map() };
-      nodes.set(server.node, record);
+      owner.nodes.set(server.node, record);
       this.nodeCount++;
     }
     if (replaced) this.unindex(replaced);
-    else this.countServers(server.endpoint, 1);
-    record.servers.set(server.port, server);
-    this.index(server);
-    return replaced;
+    else {
+      owner.servers++;
+      this.serverCount++;
+    }
+    const slot: Slot = { server, position: 0 };
+    record.servers.set(server.port, slot);
+    this.index(slot);
+    return replaced?.server;
   }
 
   get(endpoint: number, node: number, port: number): ServerInfo | undefined {
-    return this.endpoints.get(endpoint)?.get(node)?.servers.get(port);
+    return this.endpoints.get(endpoint)?.nodes.get(node)?.servers.get(port)?.server;
   }
 
   /** Removes and returns the server on (endpoint, node, port). */
   remove(endpoint: number, node: number, port: number): ServerInfo | undefined {
-    const record = this.endpoints.get(endpoint)?.get(node);
-    const server = record?.servers.get(port);
-    if (!record || !server) return undefined;
+    const owner = this.endpoints.get(endpoint);
+    const record = owner?.nodes.get(node);
+    const slot = record?.servers.get(port);
+    if (!owner || !record || !slot) return undefined;
     record.servers.delete(port);
-    this.countServers(endpoint, -1);
-    this.unindex(server);
-    return server;
+    owner.servers--;
+    this.serverCount--;
+    this.unindex(slot);
+    return slot.server;
   }
 
   /** Removes a node record with all its servers (BYE); returns the servers removed. */
   removeNode(endpoint: number, node: number): ServerInfo[] {
-    const nodes = this.endpoints.get(endpoint);
-    const record = nodes?.get(node);
-    if (!nodes || !record) return [];
-    const removed = [...record.servers.values()];
-    for (const server of removed) this.unindex(server);
-    this.countServers(endpoint, -removed.length);
-    nodes.delete(node);
-    if (nodes.size === 0) this.endpoints.delete(endpoint);
+    const owner = this.endpoints.get(endpoint);
+    const record = owner?.nodes.get(node);
+    if (!owner || !record) return [];
+    const removed: ServerInfo[] = [];
+    for (const slot of record.servers.values()) {
+      this.unindex(slot);
+      removed.push(slot.server);
+    }
+    owner.servers -= removed.length;
+    this.serverCount -= removed.length;
+    owner.nodes.delete(node);
+    if (owner.nodes.size === 0) this.endpoints.delete(endpoint);
     this.nodeCount--;
     return removed;
   }
 
+  /** Removes every node record of an endpoint (the link is gone); returns the servers removed. */
+  removeEndpoint(endpoint: number): ServerInfo[] {
+    const removed: ServerInfo[] = [];
+    for (const node of this.nodesOf(endpoint)) for (const server of this.removeNode(endpoint, node)) removed.push(server);
+    return removed;
+  }
+
   hasNode(endpoint: number, node: number): boolean {
-    return this.endpoints.get(endpoint)?.has(node) ?? false;
+    return this.endpoints.get(endpoint)?.nodes.has(node) ?? false;
   }
 
   nodesOf(endpoint: number): number[] {
-    return [...(this.endpoints.get(endpoint)?.keys() ?? [])];
+    return [...(this.endpoints.get(endpoint)?.nodes.keys() ?? [])];
+  }
+
+  /** Endpoints holding at least one node record. */
+  endpointIds(): number[] {
+    return [...this.endpoints.keys()];
   }
 
   /** Servers of one endpoint (e.g. the local servers a HELLO is answered with). */
   serversOf(endpoint: number): ServerInfo[] {
     const out: ServerInfo[] = [];
-    for (const record of this.endpoints.get(endpoint)?.values() ?? []) for (const s of record.servers.values()) out.push(s);
+    const owner = this.endpoints.get(endpoint);
+    if (!owner) return out;
+    for (const record of owner.nodes.values()) for (const slot of record.servers.values()) out.push(slot.server);
     return out;
   }
 
   /** Servers matching a filter, using the narrowest index available. */
   find(filter: LookupFilter | Lookup): ServerInfo[] {
     const out: ServerInfo[] = [];
-    const candidates = this.candidates(filter);
-    for (const server of candidates) if (matches(filter, server)) out.push(server);
+    const service = filter.service;
+    if (service === 0) {
+      for (const slots of this.services.values()) collect(slots, filter, out);
+      return out;
+    }
+    const { version, instance } = filter;
+    if (version !== undefined && instance !== undefined) {
+      const bucket = this.exact.get(service >>> 0, (version | (instance << 8)) >>> 0);
+      if (bucket === undefined) return out;
+      if (Array.isArray(bucket)) {
+        for (let i = 0; i < bucket.length; i++) if (matches(filter, bucket[i])) out.push(bucket[i]);
+      } else if (matches(filter, bucket)) {
+        out.push(bucket);
+      }
+      return out;
+    }
+    const slots = this.services.get(service);
+    if (slots) collect(slots, filter, out);
     return out;
   }
 
-  private *candidates(filter: LookupFilter | Lookup): Iterable<ServerInfo> {
-    if (filter.service === 0) {
-      for (const index of this.services.values()) yield* index.all;
-      return;
-    }
-    const index = this.services.get(filter.service);
-    if (!index) return;
-    if (filter.version !== undefined && filter.instance !== undefined) {
-      yield* index.byWord.get((filter.version | (filter.instance << 8)) >>> 0) ?? [];
-    } else if (filter.instance !== undefined) {
-      yield* index.byInstance.get(filter.instance) ?? [];
-    } else {
-      yield* index.all;
-    }
-  }
-
-  /** @throws whatever the admission policy refuses with (NsLookupLimitError, NsPortLookupLimitError). */
+  /** @throws whatever the admission policy refuses with (NsLookupLimitError, NsPortLookupLimitError, ...). */
   addLookup(lookup: Lookup): void {
     const ofPort = this.lookupsByPort.get(lookup.ownerPort) ?? 0;
-    this.policy.admitLookup({ ownerPort: lookup.ownerPort, ofPort, total: this.lookupCount });
+    const origin = lookup.origin;
+    const ofOrigin = origin === undefined ? 0 : (this.lookupsByOrigin.get(origin) ?? 0);
+    this.policy.admitLookup({ ownerPort: lookup.ownerPort, ofPort, total: this.lookupCount, origin, ofOrigin });
     addTo(this.lookupsByService, lookup.service, lookup);
     this.lookupCount++;
     this.lookupsByPort.set(lookup.ownerPort, ofPort + 1);
+    if (origin !== undefined) this.lookupsByOrigin.set(origin, ofOrigin + 1);
   }
 
   removeLookup(lookup: Lookup): boolean {
@@ -203,17 +259,14 @@ export class ServerRegistry {
     if (!set?.has(lookup)) return false;
     removeFrom(this.lookupsByService, lookup.service, lookup);
     this.lookupCount--;
-    const ofPort = (this.lookupsByPort.get(lookup.ownerPort) ?? 1) - 1;
-    if (ofPort === 0) this.lookupsByPort.delete(lookup.ownerPort);
-    else this.lookupsByPort.set(lookup.ownerPort, ofPort);
+    decrement(this.lookupsByPort, lookup.ownerPort);
+    if (lookup.origin !== undefined) decrement(this.lookupsByOrigin, lookup.origin);
     return true;
   }
 
-  private countServers(endpoint: number, delta: number): void {
-    this.serverCount += delta;
-    const n = (this.serversByEndpoint.get(endpoint) ?? 0) + delta;
-    if (n === 0) this.serversByEndpoint.delete(endpoint);
-    else this.serversByEndpoint.set(endpoint, n);
+  /** Lookups held by an origin (all paths it came by). */
+  lookupsOfOrigin(origin: string): number {
+    return this.lookupsByOrigin.get(origin) ?? 0;
   }
 
   /** Wire lookups owned by a local port, optionally narrowed by a predicate. */
@@ -240,23 +293,54 @@ export class ServerRegistry {
     }
   }
 
-  private index(server: ServerInfo): void {
-    let index = this.services.get(server.service);
-    if (!index) {
-      index = { all: new Set(), byWord: new Map(), byInstance: new Map() };
-      this.services.set(server.service, index);
+  private index(slot: Slot): void {
+    const server = slot.server;
+    let slots = this.services.get(server.service);
+    if (!slots) {
+      slots = [];
+      this.services.set(server.service, slots);
     }
-    index.all.add(server);
-    addTo(index.byWord, (server.version | (server.instance << 8)) >>> 0, server);
-    addTo(index.byInstance, server.instance, server);
+    slot.position = slots.length;
+    slots.push(slot);
+    const word = wordOf(server);
+    const bucket = this.exact.get(server.service, word);
+    if (bucket === undefined) this.exact.set(server.service, word, server);
+    else if (Array.isArray(bucket)) bucket.push(server);
+    else this.exact.set(server.service, word, [bucket, server]);
   }
 
-  private unindex(server: ServerInfo): void {
-    const index = this.services.get(server.service);
-    if (!index) return;
-    index.all.delete(server);
-    removeFrom(index.byWord, (server.version | (server.instance << 8)) >>> 0, server);
-    removeFrom(index.byInstance, server.instance, server);
-    if (index.all.size === 0) this.services.delete(server.service);
+  private unindex(slot: Slot): void {
+    const server = slot.server;
+    const slots = this.services.get(server.service);
+    if (slots) {
+      // Swap-remove: the last slot takes this one's place.
+      const last = slots.pop()!;
+      if (last !== slot) {
+        slots[slot.position] = last;
+        last.position = slot.position;
+      }
+      if (slots.length === 0) this.services.delete(server.service);
+    }
+    const word = wordOf(server);
+    const bucket = this.exact.get(server.service, word);
+    if (bucket === server) this.exact.delete(server.service, word);
+    else if (Array.isArray(bucket)) {
+      const at = bucket.indexOf(server);
+      if (at >= 0) bucket.splice(at, 1);
+      if (bucket.length === 1) this.exact.set(server.service, word, bucket[0]);
+    }
   }
+}
+
+function collect(slots: readonly Slot[], filter: LookupFilter | Lookup, out: ServerInfo[]): void {
+  for (let i = 0; i < slots.length; i++) {
+    const server = slots[i].server;
+    if (matches(filter, server)) out.push(server);
+  }
+}
+
+function decrement<K>(map: Map<K, number>, key: K): void {
+  const n = (map.get(key) ?? 1) - 1;
+  if (n === 0) map.delete(key);
+  else map.set(key, n);
 }
