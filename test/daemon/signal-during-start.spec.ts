@@ -102,6 +102,19 @@ describe('qrtrd stopped during its start', function () {
     });
   }
 
+  it('should keep running with nothing to serve (--no-sim, no --listen or --socket) until SIGTERM', async () => {
+    const child = spawn(process.execPath, [QRTRD, '--no-sim'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    const early = await Promise.race([exited.then((code) => `exited with ${code}`), new Promise<null>((res) => setTimeout(() => res(null), 3000))]);
+    expect(early, stderr).to.equal(null);
+    child.kill('SIGTERM');
+    expect(await exited, stderr).to.equal(0);
+    expect(stderr).to.match(/"msg":"shutting down"/).and.to.match(/"msg":"stopped"/);
+  });
+
   it('should stop cleanly on SIGINT when started with SIGINT ignored', async () => {
     const { code, left, stderr } = await stopDuringStart('SIGINT', 400, true);
     expect(code, stderr).to.equal(0);
