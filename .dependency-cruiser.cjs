@@ -41,10 +41,10 @@ module.exports = {
     ...layerRules,
     {
       name: 'layer:src-root',
-      comment: 'a file at the root of src/ (the package entry) re-exports the SDK contract and nothing else',
+      comment: 'a file at the root of src/ (the package entry) re-exports the SDK contract and the client library (issue 19 item 6) and nothing else',
       severity: 'error',
       from: { path: '^src/[^/]+\\.ts$' },
-      to: { path: '^(src|plugins)/', pathNot: '^src/sdk/' },
+      to: { path: '^(src|plugins)/', pathNot: '^src/(sdk|client)/' },
     },
     {
       name: 'layer:plugins',

@@ -1,2 +1,11 @@
-/** The package entry (`qrtrd`): the plugin SDK contract. The test kit is `qrtrd/testing`. */
+/**
+ * The package entry (`require('qrtrd')`): the plugin SDK contract (plugin, contributions,
+ * manifest, logger, errors, netdev types) and the client library for a running qrtrd
+ * (QrtrdConnection over the local-client socket, the remote-socket peer, their typed errors).
+ * The test kit is `qrtrd/testing`.
+ */
 export * from './sdk';
+export * from './client';
+// Both name a `u32`: the QMI field builder (the SDK's) is the one a plugin author means; the
+// local-client frame reader stays reachable as `qrtrd/dist/src/client` internals only.
+export { u32 } from './sdk';

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <pthread.h>
@@ -488,6 +489,33 @@ Napi::Value GetPeerCredentials(const Napi::CallbackInfo& info) {
   return Result(info.Env(), rc);
 }
 
+// sdNotify(path, message: string) -> bytes sent | -errno. One datagram on a fresh
+// AF_UNIX SOCK_DGRAM socket to $NOTIFY_SOCKET, as sd_notify(3) sends it: a path, or a
+// Linux abstract name written with a leading '@' (sent with a leading NUL byte instead).
+// Node's dgram has no AF_UNIX datagram sockets, hence this. -ENAMETOOLONG for a name
+// longer than sun_path; the socket is closed before returning.
+Napi::Value SdNotify(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) {
+    throw Napi::TypeError::New(info.Env(), "sdNotify(path: string, message: string)");
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  std::string message = info[1].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr;
+  memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof(addr.sun_path)) return Napi::Number::New(info.Env(), -ENAMETOOLONG);
+  memcpy(addr.sun_path, path.data(), path.size());
+  if (path[0] == '@') addr.sun_path[0] = '\0';
+  socklen_t len = static_cast<socklen_t>(offsetof(struct sockaddr_un, sun_path) + path.size());
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Result(info.Env(), -1);
+  ssize_t sent = sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<struct sockaddr*>(&addr), len);
+  int saved = errno;
+  close(fd);
+  if (sent < 0) return Napi::Number::New(info.Env(), -saved);
+  return Napi::Number::New(info.Env(), static_cast<double>(sent));
+}
+
 // close(fd) -> 0 | -errno.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   return Result(info.Env(), close(ArgFd(info)));
@@ -507,6 +535,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("getPeerCredentials", Napi::Function::New(env, GetPeerCredentials, "getPeerCredentials"));
+  exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
   exports.Set("Poller", Poller::Init(env));
   RegisterIoctl(env, exports);
   RegisterNetTun(env, exports);

@@ -6,6 +6,7 @@ import type { QrtrdConfig } from '../daemon/config';
 import { HELP, configFromArgs } from './qrtrd-args';
 import { QrtrdDaemon } from '../daemon/daemon';
 import { ConsoleView } from '../daemon/console-view';
+import { ServiceManagerNotifier, journalDestination, stderrIsJournal } from '../daemon/service-manager';
 
 
 function describeReady(config: QrtrdConfig): string {
@@ -31,12 +32,17 @@ async function main(): Promise<number> {
   const drawing = config.console && process.stdout.isTTY && !config.logFile;
   const level = drawing && config.logLevel === 'info' ? 'warn' : config.logLevel;
   const destination = config.logFile ? pino.destination({ dest: config.logFile, sync: false, mkdir: true }) : pino.destination({ fd: 2, sync: false });
-  const logger = pino({ name: 'qrtrd', level }, destination);
+  // Under systemd with stderr on the journal: each line carries its syslog priority.
+  const logger = pino({ name: 'qrtrd', level }, !config.logFile && stderrIsJournal() ? journalDestination(destination) : destination);
+  const serviceManager = ServiceManagerNotifier.fromEnvironment(logger);
   const daemon = new QrtrdDaemon(config, logger);
   // One failing unit never takes the daemon down: what no boundary caught is logged and counted.
   daemon.containUncaughtErrors();
   let view = config.console ? new ConsoleView(daemon, process.stdout) : null;
 
+  // A daemon runs until it is told to stop, even when nothing it serves holds the event loop
+  // open (`--no-sim` without --listen or --socket): until then this handle keeps it alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let stopping = false;
   const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
     if (stopping) {
@@ -46,8 +52,10 @@ async function main(): Promise<number> {
     }
     stopping = true;
     logger.info({ signal }, 'shutting down');
+    serviceManager.stopping();
     view?.stop();
     view = null;
+    clearInterval(keepAlive);
     try {
       await daemon.stop();
     } finally {
@@ -68,7 +76,9 @@ async function main(): Promise<number> {
     view?.start();
     await daemon.start();
     const ready = describeReady(config);
-    logger.info({ node: config.node, listen: config.listen, socket: config.socket }, ready);
+    // The ready line itself goes to stdout once; the log records the event under its own name.
+    logger.info({ node: config.node, listen: config.listen, socket: config.socket }, 'started');
+    serviceManager.ready(ready);
     if (view) view.print(ready);
     else process.stdout.write(`${ready}\n`);
     if (config.simulation.enabled && config.simulation.cards.length > 0) {
@@ -84,6 +94,7 @@ async function main(): Promise<number> {
     logger.fatal({ err: e.message, code: (err as QrtrdError).code }, 'start failed');
     process.stderr.write(`qrtrd: ${e.message}${code}\n`);
     await daemon.stop().catch(() => undefined);
+    clearInterval(keepAlive);
     logger.flush();
     return 1;
   }

@@ -62,9 +62,10 @@ export function formatSectionTable(section: StatusSection): string {
 
 /** The whole status screen printed once the devices are up: every section, the endpoints, the panes. */
 export function formatStatusScreen(status: DaemonStatus, panes: readonly { title: string; text: string }[] = []): string {
-  const parts: string[] = [];
-  // The router's node once, on the first table's title.
-  const title = (text: string): string => (parts.length === 0 ? `${text} (node ${status.node}):` : `${text}:`);
+  // The router's own node on a line of its own: a table's NODE column is each remote endpoint's
+  // node (the cards present node 7), which a "(node 1)" on the Cards heading contradicted.
+  const parts: string[] = [`qrtrd router: node ${status.node}`, ''];
+  const title = (text: string): string => `${text}:`;
   for (const section of status.sections) {
     if (section.rows.length === 0) continue;
     parts.push(title(section.title), formatSectionTable(section), '');
@@ -127,8 +128,21 @@ export class ConsoleView {
     if (wasLive || !this.out.isTTY) this.drawScreen();
   }
 
+  /**
+   * On a terminal, every line cut to its width (a long row with `…`): a line the terminal wraps
+   * takes two rows, and the in-place redraw, which moves up one row per line, would leave garbage.
+   */
+  private fit(text: string): string {
+    const width = this.out.isTTY ? this.out.columns : undefined;
+    if (!width) return text;
+    return text
+      .split('\n')
+      .map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
+      .join('\n');
+  }
+
   private drawScreen(): void {
-    const screen = formatStatusScreen(this.daemon.status(), this.daemon.panes());
+    const screen = this.fit(formatStatusScreen(this.daemon.status(), this.daemon.panes()));
     const up = this.out.isTTY && this.drawnLines > 0 ? `\x1b[${this.drawnLines}A\x1b[J` : '';
     this.drawnLines = screen.split('\n').length - 1;
     this.out.write(up + screen);
@@ -145,7 +159,7 @@ export class ConsoleView {
   private redraw(): void {
     const lines = formatProgress(this.latest);
     let text = this.drawnLines > 0 ? `\x1b[${this.drawnLines}A` : '';
-    for (const line of lines) text += `\x1b[2K${line}\n`;
+    for (const line of lines) text += `\x1b[2K${this.fit(line)}\n`;
     this.drawnLines = lines.length;
     this.out.write(text);
   }

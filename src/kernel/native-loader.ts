@@ -47,6 +47,11 @@ export interface NativeQrtrBinding {
   close(fd: number): number;
   /** SO_PEERCRED of a connected UNIX socket: out = [pid, uid, gid] → 0 | -errno (absent in builds before it). */
   getPeerCredentials?(fd: number, out: Uint32Array): number;
+  /**
+   * One sd_notify(3) datagram (`READY=1`, `STOPPING=1`) to an AF_UNIX datagram socket path, or an
+   * abstract name written `@name` → bytes | -errno (absent in builds before it).
+   */
+  sdNotify?(path: string, message: string): number;
   readonly Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
 }
 
@@ -210,4 +215,20 @@ export function peerCredentialsAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The addon's sd_notify sender, or why there is none: the addon did not load, or was built
+ * before it had `sdNotify` (rebuild with `node native/build.js`).
+ */
+export function nativeSdNotify(): { send: (path: string, message: string) => number } | { unavailable: string } {
+  let binding: NativeQrtrBinding;
+  try {
+    binding = loadNativeBinding();
+  } catch (error) {
+    return { unavailable: describe(error) };
+  }
+  const sdNotify = binding.sdNotify;
+  if (typeof sdNotify !== 'function') return { unavailable: 'the native addon was built without sdNotify (rebuild it: node native/build.js)' };
+  return { send: (path, message) => sdNotify.call(binding, path, message) };
 }

@@ -41,7 +41,8 @@ describe('QrtrdDaemon (in process)', function () {
     expect(modem?.key).to.equal('rpmsg:IPCRTR-modem');
     expect(modem?.stats.dmux.endpointId).to.equal(modem?.endpoint, 'the data plane is bound to the modem endpoint');
     const screen = formatStatusScreen(status);
-    for (const header of ['Cards (node 1):', 'Endpoints:', 'Modem data plane (BAM-DMUX + QMAP):']) expect(screen).to.contain(header);
+    expect(screen.split('\n')[0]).to.equal('qrtrd router: node 1');
+    for (const header of ['Cards:', 'Endpoints:', 'Modem data plane (BAM-DMUX + QMAP):']) expect(screen).to.contain(header);
     for (const card of cards) expect(screen).to.contain(card.key);
   });
 
