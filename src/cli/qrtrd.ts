@@ -3,7 +3,9 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { QrtrdError } from '../common/errors';
 import type { QrtrdConfig } from '../daemon/config';
-import { HELP, configFromArgs } from './qrtrd-args';
+import { parseQrtrdCommandLine } from './qrtrd-args';
+import { checkPluginSections, configSchemaFor, effectiveConfig, loadPluginSections, type PluginSections } from '../daemon/plugin-sections';
+import { CliUsageError } from './cli-common';
 import { QrtrdDaemon } from '../daemon/daemon';
 import { ConsoleView } from '../daemon/console-view';
 
@@ -17,16 +19,36 @@ function describeReady(config: QrtrdConfig): string {
 }
 
 async function main(): Promise<number> {
-  let config: QrtrdConfig | 'help';
+  let config: QrtrdConfig;
   try {
-    config = configFromArgs(process.argv.slice(2));
+    const invocation = parseQrtrdCommandLine(process.argv.slice(2));
+    if (!('config' in invocation)) {
+      process.stdout.write(invocation.text);
+      return 0;
+    }
+    config = invocation.config;
+    // Every plugin's section is checked against the schema it contributes before anything starts.
+    let sections: PluginSections | null = null;
+    try {
+      sections = loadPluginSections(config);
+    } catch (err) {
+      // A plugin that cannot be loaded fails the start below with its own error (exit 1).
+      if (invocation.action !== 'run') throw err;
+    }
+    if (sections) checkPluginSections(config, sections, invocation.source);
+    if (invocation.action === 'print-config') {
+      process.stdout.write(`${JSON.stringify(effectiveConfig(config, sections!), null, 2)}\n`);
+      return 0;
+    }
+    if (invocation.action === 'print-config-schema') {
+      process.stdout.write(`${JSON.stringify(configSchemaFor(sections!), null, 2)}\n`);
+      return 0;
+    }
   } catch (err) {
-    process.stderr.write(`qrtrd: ${(err as Error).message}\nRun 'qrtrd --help' for the options.\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+    const usage = err instanceof CliUsageError || (err instanceof QrtrdError && err.code.startsWith('QRTRD_CONFIG'));
+    const code = err instanceof QrtrdError ? ` [${err.code}]` : '';
+    process.stderr.write(`qrtrd: ${(err as Error).message}${usage && err instanceof CliUsageError ? "; run 'qrtrd --help' for the options" : code}\n`);
+    return usage ? 2 : 1;
   }
   const drawing = config.console && process.stdout.isTTY && !config.logFile;
   const level = drawing && config.logLevel === 'info' ? 'warn' : config.logLevel;
