@@ -18,6 +18,11 @@ function describeReady(config: QrtrdConfig): string {
   return `qrtrd ready: ${parts.join(', ')}`;
 }
 
+/** Errors that say the configuration is wrong (exit 2), as opposed to a start that failed (exit 1). */
+function isConfigurationError(err: unknown): boolean {
+  return err instanceof QrtrdError && (err.code.startsWith('QRTRD_CONFIG') || err.code === 'QRTRD_INPUT_PATH' || err.code === 'PLUGIN_CONFIG_INVALID' || err.code === 'QRTR_LINK_CONFIG_INVALID');
+}
+
 async function main(): Promise<number> {
   let config: QrtrdConfig;
   try {
@@ -45,9 +50,10 @@ async function main(): Promise<number> {
       return 0;
     }
   } catch (err) {
-    const usage = err instanceof CliUsageError || (err instanceof QrtrdError && err.code.startsWith('QRTRD_CONFIG'));
-    const code = err instanceof QrtrdError ? ` [${err.code}]` : '';
-    process.stderr.write(`qrtrd: ${(err as Error).message}${usage && err instanceof CliUsageError ? "; run 'qrtrd --help' for the options" : code}\n`);
+    const usage = err instanceof CliUsageError || isConfigurationError(err);
+    // One line: the message names the key or option; a usage error adds where to look.
+    const code = !usage && err instanceof QrtrdError ? ` [${err.code}]` : '';
+    process.stderr.write(`qrtrd: ${(err as Error).message}${err instanceof CliUsageError ? "; run 'qrtrd --help' for the options" : code}\n`);
     return usage ? 2 : 1;
   }
   const drawing = config.console && process.stdout.isTTY && !config.logFile;
@@ -107,7 +113,8 @@ async function main(): Promise<number> {
     process.stderr.write(`qrtrd: ${e.message}${code}\n`);
     await daemon.stop().catch(() => undefined);
     logger.flush();
-    return 1;
+    // A section only the plugin's own check could judge (no schema) is still a configuration error.
+    return isConfigurationError(err) ? 2 : 1;
   }
   return -1; // keep running until a signal
 }
