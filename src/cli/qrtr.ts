@@ -233,7 +233,7 @@ Exit status: 0 on success, 1 when the operation failed, 2 on a usage error.`,
       .helpOption('-h, --help', 'show the options of this command')
       // Stray words are refused in the action, where the message can name them.
       .allowExcessArguments(true);
-  common(program).allowExcessArguments(false);
+  common(program).allowExcessArguments(false).helpOption('-h, --help', 'show help (qrtr COMMAND --help: the options of one command)');
   const add = (name: string, description: string, action: Action): Command => {
     const c = common(program.command(name).description(description));
     c.action(async (...args: unknown[]) => {

@@ -6,15 +6,17 @@ import { ConfigError, DEFAULT_CONFIG, loadConfigFile, parseConfig, type QrtrdCon
 import { LOG_LEVELS } from '../daemon/config-schema';
 import { CliUsageError, oneLine, packageVersion } from './cli-common';
 
-const DESCRIPTION = `userspace QRTR router, endpoint-aware name service and QMI host
+const DESCRIPTION = 'userspace QRTR router, endpoint-aware name service and QMI host';
 
+const DEFAULT_RUN = `
 Without options qrtrd runs its embedded default: two QCN9074 and one WCN6855
 (ath11k) and one WCN7850 (ath12k) simulated cards that all present the same node
 id per family, plus a simulated modem (DMS service, BAM-DMUX and QMAP data plane).
 It shows each card's bring-up, then the card, endpoint and modem tables, and keeps
 serving until SIGINT or SIGTERM.`;
 
-const EPILOG = `
+const EPILOG = `${DEFAULT_RUN}
+
 Configuration: docs/config.md (JSON Schema: qrtrd --print-config-schema).
 Exit status: 0 after a clean shutdown, 1 when start failed, 2 for a usage or
 configuration error.`;
@@ -34,7 +36,7 @@ interface Flags {
   tun?: string | true;
   sim: boolean;
   netdev?: string | true;
-  plugin: string[];
+  plugin?: string[];
   defaultPlugins: boolean;
   capture?: string;
   logLevel?: string;
@@ -46,7 +48,7 @@ interface Flags {
 
 /** The qrtrd command (commander), writing help to `out`; errors are thrown, never printed. */
 export function qrtrdProgram(out: (text: string) => void = () => undefined): Command {
-  const collect = (value: string, previous: string[]): string[] => [...previous, value];
+  const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
   return new Command('qrtrd')
     .description(DESCRIPTION)
     .usage('[options]')
@@ -59,7 +61,7 @@ export function qrtrdProgram(out: (text: string) => void = () => undefined): Com
     .option('--tun [dev]', 'bridge into the kernel as a remote node through /dev/qrtr-tun (or DEV)')
     .option('--no-sim', 'start without the embedded simulated devices')
     .addOption(new Option('--netdev [mode]', "OS network interfaces for the modem's data plane (needs CAP_NET_ADMIN; docs/dataplane.md)").choices(['raw-ip', 'qmap']))
-    .option('--plugin <path>', 'also load this plugin: a path (resolved against the current directory) or a package name; repeatable', collect, [])
+    .option('--plugin <path>', 'also load this plugin: a path (resolved against the current directory) or a package name; repeatable', collect)
     .option('--no-default-plugins', 'do not load the configured plugins (ath11k, ath12k, bam-dmux by default), only --plugin ones')
     .option('--capture <file>', 'write every packet to a pcap file (docs/capture.md)')
     .addOption(new Option('--log-level <level>', 'log level (default info; warn when progress is drawn on a terminal without --log-file)').choices(LOG_LEVELS))
@@ -114,7 +116,7 @@ export function parseQrtrdCommandLine(argv: readonly string[], cwd = process.cwd
   if (values.tun !== undefined) overrides.tun = values.tun === true ? '/dev/qrtr-tun' : values.tun;
   if (values.netdev !== undefined) overrides.netdev = { mode: values.netdev === true ? 'raw-ip' : values.netdev };
   if (!values.sim) overrides.simulation = { enabled: false, cards: [], modem: null };
-  const added = values.plugin.map((p) => resolvePluginArgument(p, cwd));
+  const added = (values.plugin ?? []).map((p) => resolvePluginArgument(p, cwd));
   if (!values.defaultPlugins || added.length > 0) overrides.plugins = [...(values.defaultPlugins ? base.plugins : []), ...added];
   if (values.capture !== undefined) overrides.capture = values.capture;
   if (values.logLevel !== undefined) overrides.logLevel = values.logLevel;

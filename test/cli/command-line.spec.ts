@@ -229,5 +229,12 @@ exports.plugin = {
         }
       }
     });
+
+    it("should name the closest key of a link's kind, checked at start by the kind's factory", () => {
+      const file = join(pluginDir, 'links.json');
+      writeFileSync(file, JSON.stringify({ links: [{ kind: 'rpmsg', devce: '/dev/rpmsg0' }] }));
+      const r = run(QRTRD, ['--config', file, '--quiet', '--log-level', 'silent']);
+      expectUsageError(r, /'links\[0\]\.devce' must be one of kind, device, .* \(did you mean 'device'\?\)/);
+    });
   });
 });
