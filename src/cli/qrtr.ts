@@ -14,7 +14,7 @@ import { runTrace } from './qrtr-trace';
 import { ConnectCommandError, connectCommand, disconnectCommand, formatConnectResult } from './qrtr-connect';
 import { stopOnSignals } from './stop-signals';
 import { CliUsageError as UsageError, oneLine, packageVersion, parseService, parseUnsigned, serviceNameList } from './cli-common';
-import { closestKey } from '../sdk/config-schema';
+import { closestKey } from '../common/closest-key';
 
 export const DEFAULT_SOCKET = '/run/qrtrd/qrtrd.sock';
 
