@@ -10,6 +10,10 @@ import {
   type Plugin,
   type PluginContext,
   type PluginLifecycle,
+  checkConfig,
+  configInt,
+  configString,
+  z,
 } from '../../src/sdk';
 import { SimulatedModems, createSimulatedModem, type SimulatedModem, type SimulatedModemStats } from './sim';
 
@@ -99,6 +103,21 @@ export class BamDmuxLifecycle implements PluginLifecycle {
   }
 }
 
+/** `pluginConfig.bam-dmux`: the modems whose data plane to run (the simulation fills it in for the simulated modem). */
+export const bamDmuxConfigSchema = z.strictObject({
+  modems: z
+    .array(
+      z.strictObject({
+        rpmsgDevice: configString('an rpmsg device name'),
+        transport: z.literal('simulated', { error: "'simulated' (no userspace BAM transport exists)" }),
+        muxIds: z.array(configInt(0, 254, 'mux ids 0..254'), { error: 'mux ids 0..254' }).optional(),
+      }),
+      { error: 'an array of {rpmsgDevice, transport}' },
+    )
+    .optional()
+    .meta({ description: 'the modems whose data plane to run: [{ rpmsgDevice, transport: "simulated", muxIds? }]; default: the simulated modem' }),
+});
+
 export const plugin: Plugin = {
   manifest: {
     name: 'bam-dmux',
@@ -115,9 +134,14 @@ export const plugin: Plugin = {
     bind(SIMULATION).toService(SimulatedModems);
     bind(STATUS_SECTION).toService(SimulatedModems);
     bind(CONFIG_SECTION).toConstantValue({
+      schema: bamDmuxConfigSchema,
       keys: { modems: 'the modems whose data plane to run: [{ rpmsgDevice, transport: "simulated", muxIds? }]' },
       validate: (section: Readonly<Record<string, unknown>>) => {
-        for (const key of Object.keys(section)) if (key !== 'modems') throw new PluginConfigError('bam-dmux', key, 'modems', key);
+        const checked = checkConfig(bamDmuxConfigSchema, section);
+        if (checked.issue) {
+          const { key, expected, actual, suggestion } = checked.issue;
+          throw new PluginConfigError('bam-dmux', key, suggestion ? `${expected} (did you mean '${suggestion}'?)` : expected, actual);
+        }
         parseModems(section);
       },
     });

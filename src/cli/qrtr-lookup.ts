@@ -49,3 +49,17 @@ export function formatLookupRow(row: LookupRow): string {
 export function sortRows(rows: LookupRow[]): LookupRow[] {
   return rows.sort((a, b) => a.service - b.service || a.instance - b.instance || a.endpoint - b.endpoint || a.node - b.node || a.port - b.port);
 }
+
+/** qrtr-lookup's own header (linux-msm/qrtr src/lookup.c; qrtr-tools 1.0). */
+export const QRTR_LOOKUP_HEADER = '  Service Version Instance Node  Port';
+
+/**
+ * One row exactly as qrtr-lookup prints it: `%9d %7d %8d %4d %5d %s`, and for DIAG
+ * `%9d %7s %8d %4d %5d %s (%s)` with `N/A` as the version and the whole instance word.
+ */
+export function formatQrtrLookupRow(row: LookupRow): string {
+  const diag = row.service === DIAG_SERVICE;
+  const version = diag ? 'N/A' : String(row.version);
+  const instance = diag ? String((row.version | (row.instance << 8)) >>> 0) : String(row.instance);
+  return `${String(row.service).padStart(9)} ${version.padStart(7)} ${instance.padStart(8)} ${String(row.node).padStart(4)} ${String(row.port).padStart(5)} ${row.name}`;
+}

@@ -3,7 +3,9 @@ import 'reflect-metadata';
 import pino from 'pino';
 import { QrtrdError } from '../common/errors';
 import type { QrtrdConfig } from '../daemon/config';
-import { HELP, configFromArgs } from './qrtrd-args';
+import { parseQrtrdCommandLine } from './qrtrd-args';
+import { checkPluginSections, configSchemaFor, effectiveConfig, loadPluginSections, type PluginSections } from '../daemon/plugin-sections';
+import { CliUsageError } from './cli-common';
 import { QrtrdDaemon } from '../daemon/daemon';
 import { ConsoleView } from '../daemon/console-view';
 import { ServiceManagerNotifier, journalDestination, stderrIsJournal } from '../daemon/service-manager';
@@ -17,17 +19,43 @@ function describeReady(config: QrtrdConfig): string {
   return `qrtrd ready: ${parts.join(', ')}`;
 }
 
+/** Errors that say the configuration is wrong (exit 2), as opposed to a start that failed (exit 1). */
+function isConfigurationError(err: unknown): boolean {
+  return err instanceof QrtrdError && (err.code.startsWith('QRTRD_CONFIG') || err.code === 'QRTRD_INPUT_PATH' || err.code === 'PLUGIN_CONFIG_INVALID' || err.code === 'QRTR_LINK_CONFIG_INVALID');
+}
+
 async function main(): Promise<number> {
-  let config: QrtrdConfig | 'help';
+  let config: QrtrdConfig;
   try {
-    config = configFromArgs(process.argv.slice(2));
+    const invocation = parseQrtrdCommandLine(process.argv.slice(2));
+    if (!('config' in invocation)) {
+      process.stdout.write(invocation.text);
+      return 0;
+    }
+    config = invocation.config;
+    // Every plugin's section is checked against the schema it contributes before anything starts.
+    let sections: PluginSections | null = null;
+    try {
+      sections = loadPluginSections(config);
+    } catch (err) {
+      // A plugin that cannot be loaded fails the start below with its own error (exit 1).
+      if (invocation.action !== 'run') throw err;
+    }
+    if (sections) checkPluginSections(config, sections, invocation.source);
+    if (invocation.action === 'print-config') {
+      process.stdout.write(`${JSON.stringify(effectiveConfig(config, sections!), null, 2)}\n`);
+      return 0;
+    }
+    if (invocation.action === 'print-config-schema') {
+      process.stdout.write(`${JSON.stringify(configSchemaFor(sections!), null, 2)}\n`);
+      return 0;
+    }
   } catch (err) {
-    process.stderr.write(`qrtrd: ${(err as Error).message}\nRun 'qrtrd --help' for the options.\n`);
-    return 2;
-  }
-  if (config === 'help') {
-    process.stdout.write(HELP);
-    return 0;
+    const usage = err instanceof CliUsageError || isConfigurationError(err);
+    // One line: the message names the key or option; a usage error adds where to look.
+    const code = !usage && err instanceof QrtrdError ? ` [${err.code}]` : '';
+    process.stderr.write(`qrtrd: ${(err as Error).message}${err instanceof CliUsageError ? "; run 'qrtrd --help' for the options" : code}\n`);
+    return usage ? 2 : 1;
   }
   const drawing = config.console && process.stdout.isTTY && !config.logFile;
   const level = drawing && config.logLevel === 'info' ? 'warn' : config.logLevel;
@@ -96,7 +124,8 @@ async function main(): Promise<number> {
     await daemon.stop().catch(() => undefined);
     clearInterval(keepAlive);
     logger.flush();
-    return 1;
+    // A section only the plugin's own check could judge (no schema) is still a configuration error.
+    return isConfigurationError(err) ? 2 : 1;
   }
   return -1; // keep running until a signal
 }

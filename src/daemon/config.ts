@@ -5,6 +5,8 @@ import type { SimulatedModemConfig } from '../sdk/netdev';
 import { parseNetdevConfig, type NetdevConfig } from './netdev-config';
 import { DEFAULT_POLICY, type LocalClientPolicyConfig } from '../services/local-client/policy';
 import { parsePolicyConfig } from '../services/local-client/policy-config';
+import { checkConfig, describeConfigIssue, type ConfigIssue } from '../sdk/config-schema';
+import { coreConfigSchema, type RawConfig } from './config-schema';
 
 /** A simulated card; `family` names the simulation a loaded plugin contributes (ath11k, ath12k, ...). */
 export interface SimulatedCardConfig {
@@ -117,150 +119,78 @@ export class ConfigFileError extends QrtrdError {
   }
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const TOP_KEYS = new Set(Object.keys(DEFAULT_CONFIG));
-
-type Raw = Record<string, unknown>;
-
-function isObject(v: unknown): v is Raw {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-class Validator {
-  constructor(private readonly source: string) {}
-
-  fail(key: string, expected: string, actual: unknown): never {
-    throw new ConfigError(key, expected, actual, this.source);
-  }
-
-  int(raw: Raw, key: string, path: string, min: number, max: number): number | undefined {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(path, `an integer ${min}..${max}`, v);
-    return v;
-  }
-
-  bool(raw: Raw, key: string, path: string): boolean | undefined {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    if (typeof v !== 'boolean') this.fail(path, 'true or false', v);
-    return v;
-  }
-
-  pathOrNull(raw: Raw, key: string, path: string): string | null | undefined {
-    const v = raw[key];
-    if (v === undefined) return undefined;
-    if (v !== null && (typeof v !== 'string' || v.length === 0)) this.fail(path, 'a path or null', v);
-    return v as string | null;
+/** A key the schema does not know (a typo): names it and, when one is close, the key meant. */
+export class ConfigUnknownKeyError extends ConfigError {
+  constructor(issue: ConfigIssue, source: string) {
+    super(issue.key, issue.expected, issue.actual, source);
+    this.message = `${source}: ${describeConfigIssue(issue)}`;
+    Object.assign(this.details as Record<string, unknown>, { suggestion: issue.suggestion ?? null, known: issue.known ?? [] });
   }
 }
+
+/** The error for the first issue of a check: unknown keys get the did-you-mean form. */
+export function configIssueError(issue: ConfigIssue, source: string): ConfigError {
+  return issue.unknownKey ? new ConfigUnknownKeyError(issue, source) : new ConfigError(issue.key, issue.expected, issue.actual, source);
+}
+
+const given = <T>(raw: Record<string, unknown>, key: string, parsed: T | undefined, fallback: T): T => (key in raw ? (parsed as T) : fallback);
 
 /**
- * Validates a parsed configuration object against the schema and merges it over
- * `base`. Unknown keys are errors (a typo must not be silently ignored).
+ * Validates a parsed configuration object against the schema (src/daemon/config-schema.ts) and
+ * merges it over `base`. Unknown keys are errors naming the key and the closest valid one (a typo
+ * must not be silently ignored).
  */
 export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DEFAULT_CONFIG): QrtrdConfig {
-  const v: Validator = new Validator(source);
-  if (!isObject(raw)) v.fail('(top level)', 'a JSON object', raw);
-  for (const key of Object.keys(raw)) if (!TOP_KEYS.has(key)) v.fail(key, `one of the known keys (${[...TOP_KEYS].join(', ')})`, key);
-  const node = v.int(raw, 'node', 'node', 0, 0xfffffffe);
-  const logLevel = raw.logLevel;
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) v.fail('logLevel', `one of ${LOG_LEVELS.join(', ')}`, logLevel);
-  const plugins = raw.plugins;
-  if (plugins !== undefined && (!Array.isArray(plugins) || plugins.some((p) => typeof p !== 'string' || !p))) v.fail('plugins', 'an array of module paths', plugins);
-  const links = raw.links;
-  if (links !== undefined && (!Array.isArray(links) || links.some((l) => !isObject(l) || typeof l.kind !== 'string' || !l.kind))) {
-    v.fail('links', 'an array of { kind, ... } objects', links);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('(top level)', 'a JSON object', raw, source);
+  const checked = checkConfig(coreConfigSchema, raw);
+  if (checked.issue) throw configIssueError(checked.issue, source);
+  const p = checked.value;
+  const r = raw as Record<string, unknown>;
+  const tunNodeRange = p.tunNodeRange ?? base.tunNodeRange;
+  const tunBridgeNode = p.tunBridgeNode ?? base.tunBridgeNode;
+  if (tunBridgeNode >= tunNodeRange.first && tunBridgeNode <= tunNodeRange.last) {
+    throw new ConfigError('tunBridgeNode', `a node id outside tunNodeRange ${tunNodeRange.first}..${tunNodeRange.last}`, tunBridgeNode, source);
   }
-  const pluginConfig = raw.pluginConfig;
-  if (pluginConfig !== undefined && (!isObject(pluginConfig) || Object.values(pluginConfig).some((s) => !isObject(s)))) {
-    v.fail('pluginConfig', 'an object of per-plugin objects', pluginConfig);
-  }
-  const cardIdentities = raw.cardIdentities;
-  if (cardIdentities !== undefined && (!Array.isArray(cardIdentities) || !cardIdentities.every(isObject))) v.fail('cardIdentities', 'an array of identity objects', cardIdentities);
   return {
-    node: node ?? base.node,
-    listen: v.pathOrNull(raw, 'listen', 'listen') ?? (raw.listen === null ? null : base.listen),
-    socket: v.pathOrNull(raw, 'socket', 'socket') ?? (raw.socket === null ? null : base.socket),
-    firmwareDir: v.pathOrNull(raw, 'firmwareDir', 'firmwareDir') ?? (raw.firmwareDir === null ? null : base.firmwareDir),
-    kernel: v.bool(raw, 'kernel', 'kernel') ?? base.kernel,
-    tun: v.pathOrNull(raw, 'tun', 'tun') ?? (raw.tun === null ? null : base.tun),
-    ...parseTunNodes(raw, v, base),
-    links: (links as LinkConfig[] | undefined) ?? base.links,
-    plugins: (plugins as string[] | undefined) ?? base.plugins,
-    pluginConfig: (pluginConfig as QrtrdConfig['pluginConfig'] | undefined) ?? base.pluginConfig,
-    cardIdentities: (cardIdentities as QrtrdConfig['cardIdentities'] | undefined) ?? base.cardIdentities,
-    policy: parsePolicyConfig(raw.policy, (key, expected, actual) => v.fail(key, expected, actual), base.policy),
-    simulation: raw.simulation === undefined ? base.simulation : parseSimulation(raw.simulation, v),
-    logLevel: (logLevel as LogLevel | undefined) ?? base.logLevel,
-    logFile: v.pathOrNull(raw, 'logFile', 'logFile') ?? (raw.logFile === null ? null : base.logFile),
-    capture: v.pathOrNull(raw, 'capture', 'capture') ?? (raw.capture === null ? null : base.capture),
-    console: v.bool(raw, 'console', 'console') ?? base.console,
-    netdev: raw.netdev === undefined ? base.netdev : parseNetdevConfig(raw.netdev, source),
+    node: p.node ?? base.node,
+    listen: given(r, 'listen', p.listen, base.listen),
+    socket: given(r, 'socket', p.socket, base.socket),
+    firmwareDir: given(r, 'firmwareDir', p.firmwareDir, base.firmwareDir),
+    kernel: p.kernel ?? base.kernel,
+    tun: given(r, 'tun', p.tun, base.tun),
+    tunBridgeNode,
+    tunNodeRange,
+    links: (p.links as LinkConfig[] | undefined) ?? base.links,
+    plugins: p.plugins ?? base.plugins,
+    pluginConfig: p.pluginConfig ?? base.pluginConfig,
+    cardIdentities: p.cardIdentities ?? base.cardIdentities,
+    policy: parsePolicyConfig(r.policy, (key, expected, actual) => {
+      throw new ConfigError(key, expected, actual, source);
+    }, base.policy),
+    simulation: p.simulation === undefined ? base.simulation : mergeSimulation(p.simulation, source),
+    logLevel: p.logLevel ?? base.logLevel,
+    logFile: given(r, 'logFile', p.logFile, base.logFile),
+    capture: given(r, 'capture', p.capture, base.capture),
+    console: p.console ?? base.console,
+    netdev: r.netdev === undefined ? base.netdev : parseNetdevConfig(r.netdev, source),
   };
 }
 
-function parseTunNodes(raw: Raw, v: Validator, base: QrtrdConfig): Pick<QrtrdConfig, 'tunBridgeNode' | 'tunNodeRange'> {
-  const tunBridgeNode = v.int(raw, 'tunBridgeNode', 'tunBridgeNode', 2, 0xfffffffe) ?? base.tunBridgeNode;
-  let tunNodeRange = base.tunNodeRange;
-  if (raw.tunNodeRange !== undefined) {
-    const r = raw.tunNodeRange;
-    if (!isObject(r)) v.fail('tunNodeRange', 'an object {first, last}', r);
-    const first = v.int(r, 'first', 'tunNodeRange.first', 2, 0xfffffffe);
-    const last = v.int(r, 'last', 'tunNodeRange.last', 2, 0xfffffffe);
-    if (first === undefined || last === undefined || last < first) v.fail('tunNodeRange', 'an object {first, last} with first <= last', r);
-    tunNodeRange = { first, last };
-  }
-  if (tunBridgeNode >= tunNodeRange.first && tunBridgeNode <= tunNodeRange.last) {
-    v.fail('tunBridgeNode', `a node id outside tunNodeRange ${tunNodeRange.first}..${tunNodeRange.last}`, tunBridgeNode);
-  }
-  return { tunBridgeNode, tunNodeRange };
-}
-
-function parseSimulation(raw: unknown, v: Validator): SimulationConfig {
-  if (!isObject(raw)) v.fail('simulation', 'an object', raw);
-  for (const key of Object.keys(raw)) if (!['enabled', 'cards', 'modem'].includes(key)) v.fail(`simulation.${key}`, 'one of enabled, cards, modem', key);
-  const cardsRaw = raw.cards ?? DEFAULT_SIMULATION.cards;
-  if (!Array.isArray(cardsRaw)) v.fail('simulation.cards', 'an array', cardsRaw);
-  const cards = cardsRaw.map((c, i): SimulatedCardConfig => {
-    const at = `simulation.cards[${i}]`;
-    if (!isObject(c)) v.fail(at, 'an object', c);
-    // Which plugin simulates the family is known once plugins load (the daemon checks it then).
-    if (typeof c.family !== 'string' || !/^[a-z][a-z0-9-]*$/.test(c.family)) v.fail(`${at}.family`, "a device kind such as 'ath11k'", c.family);
-    if (typeof c.chip !== 'string' || !c.chip) v.fail(`${at}.chip`, 'a chip name such as QCN9074', c.chip);
-    if (typeof c.pciAddress !== 'string' || !/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(c.pciAddress)) {
-      v.fail(`${at}.pciAddress`, "a PCI address such as '0000:01:00.0'", c.pciAddress);
-    }
-    const boardId = v.int(c, 'boardId', `${at}.boardId`, 0, 0xffff);
-    if (boardId === undefined) v.fail(`${at}.boardId`, 'an integer 0..65535', undefined);
-    if (c.mhi !== undefined && !isObject(c.mhi)) v.fail(`${at}.mhi`, 'an object', c.mhi);
-    return { family: c.family, chip: c.chip, pciAddress: c.pciAddress, boardId, ...(c.mhi !== undefined ? { mhi: c.mhi as Record<string, unknown> } : {}) };
-  });
+function mergeSimulation(s: NonNullable<RawConfig['simulation']>, source: string): SimulationConfig {
+  const cards = s.cards ?? DEFAULT_SIMULATION.cards;
   const addresses = new Set<string>();
   cards.forEach((c, i) => {
-    if (addresses.has(c.pciAddress)) v.fail(`simulation.cards[${i}].pciAddress`, 'unique among the cards', c.pciAddress);
+    if (addresses.has(c.pciAddress)) throw new ConfigError(`simulation.cards[${i}].pciAddress`, 'unique among the cards', c.pciAddress, source);
     addresses.add(c.pciAddress);
   });
   let modem: SimulatedModemConfig | null = DEFAULT_SIMULATION.modem;
-  if (raw.modem === null) modem = null;
-  else if (raw.modem !== undefined) {
-    const m = raw.modem;
-    if (!isObject(m)) v.fail('simulation.modem', 'an object or null', m);
-    const base = DEFAULT_SIMULATION.modem!;
-    const rpmsgDevice = m.rpmsgDevice ?? base.rpmsgDevice;
-    if (typeof rpmsgDevice !== 'string' || !rpmsgDevice) v.fail('simulation.modem.rpmsgDevice', 'a device name', rpmsgDevice);
-    const muxIds = m.muxIds ?? base.muxIds;
-    if (!Array.isArray(muxIds) || muxIds.some((x) => !Number.isInteger(x) || x < 0 || x > 254)) v.fail('simulation.modem.muxIds', 'an array of integers 0..254', muxIds);
-    modem = {
-      rpmsgDevice,
-      node: v.int(m, 'node', 'simulation.modem.node', 0, 0xfffffffe) ?? base.node,
-      muxIds,
-      trafficPps: v.int(m, 'trafficPps', 'simulation.modem.trafficPps', 0, 1_000_000) ?? base.trafficPps,
-      latencyMs: v.int(m, 'latencyMs', 'simulation.modem.latencyMs', 0, 10_000) ?? 0,
-      lossPercent: v.int(m, 'lossPercent', 'simulation.modem.lossPercent', 0, 99) ?? 0,
-    };
+  if (s.modem === null) modem = null;
+  else if (s.modem !== undefined) {
+    const d = DEFAULT_SIMULATION.modem!;
+    const m = s.modem;
+    modem = { rpmsgDevice: m.rpmsgDevice ?? d.rpmsgDevice, node: m.node ?? d.node, muxIds: m.muxIds ?? d.muxIds, trafficPps: m.trafficPps ?? d.trafficPps, latencyMs: m.latencyMs ?? 0, lossPercent: m.lossPercent ?? 0 };
   }
-  return { enabled: v.bool(raw, 'enabled', 'simulation.enabled') ?? true, cards, modem };
+  return { enabled: s.enabled ?? true, cards, modem };
 }
 
 /** Reads and validates a JSON configuration file. */

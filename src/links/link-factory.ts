@@ -3,6 +3,7 @@ import type { BackendContribution } from '../router/backend-contribution';
 import { RpmsgBackend } from './rpmsg/rpmsg-backend';
 import { LinkConfigError } from './errors';
 import type { BackendLogger } from './logger';
+import { closestKey } from '../common/closest-key';
 
 /** One `links[i]` entry of the daemon's configuration: a kind and that kind's keys. */
 export interface LinkConfig {
@@ -27,14 +28,20 @@ export interface LinkFactory {
 }
 export const LINK_FACTORY: interfaces.ServiceIdentifier<LinkFactory> = Symbol.for('qrtrd.LinkFactory');
 
+/** `one of a, b, c`, with the one a typo most likely meant. */
+function oneOf(known: readonly string[], word: string): string {
+  const meant = closestKey(word, known);
+  return `one of ${known.join(', ')}${meant ? ` (did you mean '${meant}'?)` : ''}`;
+}
+
 /** Builds the configured links with the bound factories; refuses unknown kinds and unknown keys. */
 export function createConfiguredLinks(container: interfaces.Container, links: readonly LinkConfig[], logger: BackendLogger): BackendContribution[] {
   const factories = new Map((container.isBound(LINK_FACTORY) ? container.getAll(LINK_FACTORY) : []).map((f) => [f.kind, f]));
   return links.map((link, i) => {
     const at = `links[${i}]`;
     const factory = factories.get(link.kind);
-    if (!factory) throw new LinkConfigError(`${at}.kind`, `one of ${[...factories.keys()].join(', ')}`, link.kind);
-    for (const key of Object.keys(link)) if (key !== 'kind' && !(key in factory.keys)) throw new LinkConfigError(`${at}.${key}`, `one of ${Object.keys(factory.keys).join(', ')}`, key);
+    if (!factory) throw new LinkConfigError(`${at}.kind`, oneOf([...factories.keys()], link.kind), link.kind);
+    for (const key of Object.keys(link)) if (key !== 'kind' && !(key in factory.keys)) throw new LinkConfigError(`${at}.${key}`, oneOf(['kind', ...Object.keys(factory.keys)], key), key);
     return factory.create(link, at, logger);
   });
 }

@@ -3,6 +3,7 @@ import type { Observable } from 'rxjs';
 import type { Router } from '../router/router';
 import type { QrtrSocketProvider } from '../router/socket';
 import type { PluginLogger } from './logger';
+import type { ConfigSectionSchema } from './config-schema';
 
 /*
  * Contribution points: what a plugin adds to the daemon, its live view, the `qrtr` tool and the
@@ -79,6 +80,13 @@ export const LIVE_VIEW_PANE: interfaces.ServiceIdentifier<LiveViewPaneContributi
 export interface ConfigSectionContribution {
   /** Keys the section may hold and what each means (`qrtrd --help-config`, docs). */
   readonly keys: Readonly<Record<string, string>>;
+  /**
+   * The section as a zod object schema built with the SDK's `z` (strict: unknown keys refused).
+   * With it the daemon checks the section before start (exit 2, the key and the closest valid
+   * one on a typo), `qrtrd --print-config` shows its defaults and `--print-config-schema`
+   * includes it in the JSON Schema for editors. Without it only `validate` runs, at start.
+   */
+  readonly schema?: ConfigSectionSchema;
   /** @throws PluginConfigError naming the key. */
   validate(section: Readonly<Record<string, unknown>>): void;
 }

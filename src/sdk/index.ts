@@ -19,6 +19,7 @@ export * from './plugin';
 export * from './manifest';
 export * from './contributions';
 export * from './netdev';
+export * from './config-schema';
 
 export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 // Value types of the lower layers a plugin sees through its context.

@@ -35,7 +35,7 @@ describe('qrtrd configuration', () => {
     });
     const dup = { family: 'ath11k', chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 1 };
     expect(configError(() => parseConfig({ simulation: { cards: [dup, dup] } }, 'f.json'))).to.include({ key: 'simulation.cards[1].pciAddress' });
-    expect(configError(() => parseConfig({ plugins: [''] }, 'f.json'))).to.include({ key: 'plugins' });
+    expect(configError(() => parseConfig({ plugins: [''] }, 'f.json'))).to.include({ key: 'plugins[0]' });
     expect(configError(() => parseConfig({ tunBridgeNode: 1 }, 'f.json'))).to.include({ key: 'tunBridgeNode' });
     expect(configError(() => parseConfig({ tunBridgeNode: 150 }, 'f.json'))).to.include({ key: 'tunBridgeNode' });
     expect(configError(() => parseConfig({ tunNodeRange: { first: 9, last: 3 } }, 'f.json'))).to.include({ key: 'tunNodeRange' });
@@ -66,11 +66,14 @@ describe('qrtrd configuration', () => {
   it('should parse the flags of qrtrd --help, with an optional device after --tun', () => {
     expect(configFromArgs(['--tun'])).to.include({ tun: '/dev/qrtr-tun' });
     expect(configFromArgs(['--tun', '/dev/other', '--no-sim'])).to.include({ tun: '/dev/other' });
-    const noSim = configFromArgs(['--no-sim', '--plugin', 'plugins/ath11k', '--log-level', 'debug']);
+    const noSim = configFromArgs(['--no-sim', '--no-default-plugins', '--plugin', '/opt/p/ath11k', '--log-level', 'debug']);
     expect(noSim).to.not.equal('help');
     if (noSim === 'help') return;
     expect(noSim.simulation.enabled).to.equal(false);
-    expect(noSim.plugins).to.deep.equal(['plugins/ath11k']);
+    expect(noSim.plugins).to.deep.equal(['/opt/p/ath11k']);
+    const added = configFromArgs(['--plugin', './my-plugin']);
+    if (added === 'help') return;
+    expect(added.plugins, '--plugin adds to the defaults, resolved against the current directory').to.deep.equal([...DEFAULT_CONFIG.plugins, join(process.cwd(), 'my-plugin')]);
     expect(configFromArgs(['--help'])).to.equal('help');
     expect(configError(() => configFromArgs(['--node', 'seven']))).to.include({ key: '--node' });
     expect(() => configFromArgs(['--bogus'])).to.throw();

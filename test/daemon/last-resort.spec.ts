@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { join } from 'node:path';
 import { QrtrType } from '../../src/wire';
 import { SocketPeer } from '../helpers/socket-peer';
 import { DaemonUnderTest, until } from '../soak/soak-harness';
@@ -8,7 +9,9 @@ describe('qrtrd process: errors no boundary caught', function () {
   let daemon: DaemonUnderTest;
 
   before(async () => {
-    daemon = await DaemonUnderTest.start(['--plugin', 'plugins/ath11k', '--plugin', 'test/daemon/fixtures/chaos-plugin']);
+    // --plugin paths are resolved against the current directory: name the built modules.
+    const dist = join(__dirname, '..', '..');
+    daemon = await DaemonUnderTest.start(['--no-default-plugins', '--plugin', join(dist, 'plugins', 'ath11k'), '--plugin', join(dist, 'test', 'daemon', 'fixtures', 'chaos-plugin')]);
   });
 
   after(async () => {

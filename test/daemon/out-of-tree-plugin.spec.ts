@@ -115,13 +115,13 @@ describe('an out-of-tree plugin', function () {
 
   it('should have its configuration section checked by the plugin before anything attaches', async () => {
     const bad = await run(QRTRD, ['--config', writeConfig('bad.json', { pluginConfig: { 'acme-wifi': { greeting: 5 } } })]);
-    expect(bad.code).to.equal(1);
+    expect(bad.code, 'a configuration error').to.equal(2);
     expect(bad.stderr).to.match(/acme-wifi.*greeting.*\[PLUGIN_CONFIG_INVALID\]/);
     const unknown = await run(QRTRD, ['--config', writeConfig('typo.json', { pluginConfig: { 'acme-wfi': {} } })]);
-    expect(unknown.code).to.equal(1);
-    expect(unknown.stderr).to.match(/pluginConfig\.acme-wfi.*acme-wifi.*\[QRTRD_CONFIG_INVALID\]/);
+    expect(unknown.code, 'refused before start').to.equal(2);
+    expect(unknown.stderr).to.match(/unknown key 'pluginConfig\.acme-wfi'; did you mean 'acme-wifi'\?/);
     const badSpec = await run(QRTRD, ['--config', writeConfig('spec.json', { simulation: { cards: [{ ...acmeCard, chip: 'ACME-9' }] } })]);
-    expect(badSpec.code).to.equal(1);
+    expect(badSpec.code).to.equal(2);
     expect(badSpec.stderr).to.match(/simulation\.cards\[0\]\.chip.*\[PLUGIN_CONFIG_INVALID\]/);
   });
 });

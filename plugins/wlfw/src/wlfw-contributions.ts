@@ -1,6 +1,6 @@
 import { inject, injectable } from 'inversify';
 import type { Observable } from 'rxjs';
-import { PluginConfigError, type ConfigSectionContribution, type StatusRow, type StatusSectionContribution } from '../../../src/sdk';
+import { PluginConfigError, checkConfig, configBoolean, configEnum, configInt, configString, z, type ConfigSectionContribution, type StatusRow, type StatusSectionContribution } from '../../../src/sdk';
 import { CARD_TABLE_HEADERS, cardTableRow, downloadProgress, type CardTableRow } from './card-table';
 import type { WlfwCardStatus } from './card-status';
 import { DEFAULT_WLFW_LOADER_OPTIONS, parseLoaderOptions } from './loader-options';
@@ -55,17 +55,57 @@ export class WlfwCardsSection implements StatusSectionContribution {
   }
 }
 
+const D = DEFAULT_WLFW_LOADER_OPTIONS;
+const positiveMs = (what: string): z.ZodNumber => z.number({ error: `a positive number of ${what}` }).positive({ error: `a positive number of ${what}` });
+const backendKeys = z.array(configString("a backend key such as 'mhi:0000:01:00.0'").regex(/:/, { error: "a backend key such as 'mhi:0000:01:00.0'" }), {
+  error: "an array of backend keys such as 'mhi:0000:01:00.0'",
+});
+
+/**
+ * `pluginConfig.<family>` (ath11k, ath12k): the WLFW loader options (WlfwLoaderOptions). Keys the
+ * daemon fills in when unset (`firmwareDir` from `--firmware-dir` or the simulation's work
+ * directory, `cards` from the simulated cards, `identities` from `cardIdentities`) have no default here.
+ */
+export const wlfwConfigSchema = z.strictObject({
+  firmwareDir: configString('a directory path').optional().meta({ description: `root of the <family>/<CHIP>/<hw>/ firmware tree; default: --firmware-dir, else ${D.firmwareDir}` }),
+  bindEndpoints: configBoolean().default(D.bindEndpoints).meta({ description: "bind each card's QMI client to its own endpoint; false reproduces the pre-endpoint-ID kernel (identical cards cross-talk)" }),
+  messageIds: configEnum(['current', 'pre-2022'], "'current' or 'pre-2022'").default(D.messageIds).meta({ description: 'WLFW message ids: after (current) or before (pre-2022) the 2022 ath11k QMI id fix' }),
+  probeFamily: configBoolean().default(D.probeFamily).meta({ description: 'ask PHY_CAP first to tell ath12k firmware from ath11k firmware when instance ids overlap' }),
+  dmaChunkLimit: z.number({ error: 'a positive number of bytes' }).positive({ error: 'a positive number of bytes' }).default(D.dmaChunkLimit).meta({ description: 'largest DMA segment the host can allocate (bytes)' }),
+  requestTimeoutMs: positiveMs('milliseconds').default(D.requestTimeoutMs).meta({ description: 'how long one QMI request may take' }),
+  indicationTimeoutMs: positiveMs('milliseconds').default(D.indicationTimeoutMs).meta({ description: 'how long to wait for an expected indication' }),
+  maxAttempts: configInt(1, Number.MAX_SAFE_INTEGER, 'an integer >= 1').default(D.maxAttempts).meta({ description: 'bring-up attempts per firmware incarnation before the card is marked failed' }),
+  retryDelayMs: z.number({ error: 'a number of milliseconds >= 0' }).min(0, { error: 'a number of milliseconds >= 0' }).default(D.retryDelayMs).meta({ description: 'pause between attempts' }),
+  groupWaitMs: positiveMs('milliseconds').default(D.groupWaitMs).meta({ description: 'how long an ath12k card waits for the rest of its MLO group' }),
+  groups: z
+    .array(z.strictObject({ id: configString('a group id'), keys: backendKeys }), { error: 'an array of { id, keys: [backend keys] }' })
+    .default([])
+    .meta({ description: 'ath12k MLO hardware groups: cards whose HOST_CAP waits for each other' }),
+  cards: backendKeys.optional().meta({ description: 'backend keys to reserve (and bind to) before their devices attach; default: the simulated cards' }),
+  detachGraceMs: z.number({ error: 'a number of milliseconds >= 0' }).min(0, { error: 'a number of milliseconds >= 0' }).default(D.detachGraceMs).meta({ description: "how long a card found by lookup keeps its endpoint id after its device detaches" }),
+  identities: z
+    .array(z.record(z.string(), z.unknown()), { error: 'an array of identity objects' })
+    .optional()
+    .meta({ description: "card identities ({ key | node | instance, bus, address, vendor, device, subsystemVendor, subsystemDevice, variant }); default: cardIdentities (docs/ath.md)" }),
+});
+
 /** `pluginConfig.<family>`: the loader options, every key checked, unknown keys refused. */
 @injectable()
 export class WlfwConfigSection implements ConfigSectionContribution {
-  readonly keys: Readonly<Record<string, string>> = Object.fromEntries(Object.keys(DEFAULT_WLFW_LOADER_OPTIONS).map((k) => [k, 'see WlfwLoaderOptions (docs/ath.md)']));
+  readonly schema = wlfwConfigSchema;
+  readonly keys: Readonly<Record<string, string>> = Object.fromEntries(
+    Object.entries(wlfwConfigSchema.shape).map(([k, s]) => [k, (s as z.ZodType).meta()?.description ?? 'see WlfwLoaderOptions (docs/ath.md)']),
+  );
 
   constructor(@inject(WLFW_FAMILY) private readonly family: string) {}
 
   validate(section: Readonly<Record<string, unknown>>): void {
-    for (const key of Object.keys(section)) {
-      if (!(key in this.keys)) throw new PluginConfigError(this.family, key, `one of ${Object.keys(this.keys).join(', ')}`, key);
+    const checked = checkConfig(wlfwConfigSchema, section);
+    if (checked.issue) {
+      const { key, expected, actual, suggestion } = checked.issue;
+      throw new PluginConfigError(this.family, key, suggestion ? `${expected} (did you mean '${suggestion}'?)` : expected, actual);
     }
+    // The identity rules' own checks (selectors, PCI ids), beyond the shape.
     parseLoaderOptions(this.family, section);
   }
 }

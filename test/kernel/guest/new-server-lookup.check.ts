@@ -9,7 +9,9 @@ const SERVICE = 15;
 
 export const check: GuestCheck = {
   title:
-    'should register a NEW_SERVER (service 15, version 1, instance 0) that qrtr-lookup and `qrtr lookup --kernel` list, and drop it on close',
+    'should register a NEW_SERVER (service 15, version 1, instance 0) that qrtr-lookup and `qrtr lookup --kernel` list (`--format qrtr-lookup` byte for byte as qrtr-lookup), and drop it on close',
+  // Three Node processes (qrtr) start under TCG, seconds each.
+  timeoutMs: 90_000,
   async run(ctx) {
     const server = openBound();
     const port = server.address?.port ?? 0;
@@ -37,6 +39,16 @@ export const check: GuestCheck = {
       assert.deepEqual(fields, expected);
       assert.equal(typeof name, 'string');
       assert.deepEqual(qrtr(String(SERVICE), '--node', '2'), [], 'no server of service 15 on node 2');
+
+      // `--format qrtr-lookup` prints what the real qrtr-lookup prints, byte for byte (scripts parse it).
+      const real = spawnSync('qrtr-lookup', [String(SERVICE)], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(real.status, 0, `qrtr-lookup ${SERVICE}: ${real.stderr}`);
+      const classic = spawnSync(process.execPath, [join(ctx.buildRoot, 'src', 'cli', 'qrtr.js'), 'lookup', String(SERVICE), '--kernel', '--format', 'qrtr-lookup'], { encoding: 'utf8', timeout: 20_000 });
+      assert.equal(classic.status, 0, `qrtr lookup --format qrtr-lookup: ${classic.stderr}`);
+      ctx.log(`qrtr-lookup ${SERVICE}: ${JSON.stringify(real.stdout)}; qrtr lookup --format qrtr-lookup: ${JSON.stringify(classic.stdout)}`);
+      const lines = (text: string): string[] => text.trimEnd().split('\n');
+      assert.equal(lines(classic.stdout)[0], lines(real.stdout)[0], 'the header');
+      assert.deepEqual(lines(classic.stdout).slice(1).sort(), lines(real.stdout).slice(1).sort(), 'the rows');
     } finally {
       server.close();
     }
