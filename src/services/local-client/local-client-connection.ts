@@ -187,6 +187,12 @@ export class LocalClientConnection {
     conn.resume();
   }
 
+  /** The name service's origin for this client's lookups: its uid, shared by all its connections (none for full rights). */
+  private nsOrigin(): string | undefined {
+    const { rights } = this.security;
+    return rights.full || rights.uid === null ? undefined : `uid ${rights.uid}`;
+  }
+
   /** Refuses (and counts, per uid) what the policy denies; full-rights clients pass. */
   private deny(action: string, details: Record<string, unknown> = {}): never {
     const refused = this.security.usage.refused;
@@ -303,6 +309,9 @@ export class LocalClientConnection {
     this.checkUidLimit('sockets', this.security.usage.sockets, this.security.perUid.sockets);
     // Never trusted: ports below 0x4000 and the control port stay with the daemon.
     const socket = this.router.openSocketSync({ port, trusted: false, endpointOverride: this.security.rights.full });
+    // Wire NEW_LOOKUPs from this socket count against the user's share of the lookup table, like its LOOKUP frames.
+    const origin = this.nsOrigin();
+    if (origin !== undefined) this.ns.attributePort(socket.address.port, origin);
     const handle = this.nextHandle++;
     const served: ServedSocket = { handle, socket, credits: window, listening: null, exhausted: false, observer: null, queuedBytes: 0, dropped: 0 };
     socket.admit = (datagram) => this.admitQueued(served, datagram.data.length);
@@ -595,7 +604,7 @@ export class LocalClientConnection {
       if (this.lookups.size >= this.limits.lookupsPerClient) throw new LocalClientLimitError('lookups', this.limits.lookupsPerClient);
       this.checkUidLimit('lookups', this.security.usage.lookups, this.security.perUid.lookups);
       const filter = parseFilter(jsonBody(frame, MAX_CLIENT_JSON_LENGTH));
-      const subscription = this.ns.lookup$(filter).subscribe({
+      const subscription = this.ns.lookup$(filter, { origin: this.nsOrigin() }).subscribe({
         next: (event) => this.write(encodeJsonFrame(Op.LOOKUP_EVENT, id, event)),
         error: (err) => {
           if (this.lookups.delete(id)) this.security.usage.lookups--;
