@@ -112,7 +112,7 @@ describe('local-client policy: refusals an unprivileged user sees (real processe
     cardB.hello();
     await settle();
     const policy = parsePolicyConfig(
-      { socketMode: 0o660, socketGroup: GID, grants: [{ uids: [UID], endpoints: ['mhi:0000:01:*'] }], perUid: { connections: 2, queuedBytes: UID_QUEUED_BYTES } },
+      { socketMode: 0o660, socketGroup: GID, grants: [{ uids: [UID], endpoints: ['mhi:0000:01:*'], publish: [0x4242] }], perUid: { connections: 2, queuedBytes: UID_QUEUED_BYTES } },
       (key, expected, actual) => {
         throw new Error(`${key}: ${expected} (${String(actual)})`);
       },
@@ -130,6 +130,22 @@ describe('local-client policy: refusals an unprivileged user sees (real processe
   function dataOn(card: RawPeer, text: string): number {
     return card.data().filter((p) => Buffer.from(p.payload).toString().includes(text)).length;
   }
+
+  it('should let a publish grant announce its own server of a granted service, and refuse any other control message', async () => {
+    const { outcome, release } = await startAs(socketPath, 'publish', 0x4242, 0x4343);
+    try {
+      expect(outcome.ok, JSON.stringify(outcome)).to.equal(true);
+      // The granted NEW_SERVER reached the name service, for the client's own port only.
+      expect(host.ns.servers({ service: 0x4242 }).map((s) => s.port)).to.deep.equal([outcome.port]);
+      // Another service, or the granted one for another port: typed refusals, nothing registered.
+      expect(outcome.codes).to.deep.equal({ QRTRD_POLICY_DENIED: 2 });
+      expect(host.ns.servers({ service: 0x4343 })).to.deep.equal([]);
+    } finally {
+      await release();
+    }
+    await settle();
+    expect(host.ns.servers({ service: 0x4242 }), 'removed with its client').to.deep.equal([]);
+  });
 
   it('should create the socket file with the configured mode and group, not from the umask', () => {
     const stat = fs.statSync(socketPath);

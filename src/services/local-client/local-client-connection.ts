@@ -37,7 +37,8 @@ import { formatBackendKey } from '../../router/endpoint';
 import { Datagram, type RouterSocket } from '../../router/router-socket';
 import { NO_ENDPOINT_ID, SEND_COMPLETED, type QrtrMessage, type SendOptions } from '../../router/socket';
 import { errorFields, type BackendLogger } from '../../links/logger';
-import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY } from '../../wire/constants';
+import { QRTR_NODE_BCAST, QRTR_PORT_CTRL, QRTR_PORT_CTRL_LEGACY, QrtrType } from '../../wire/constants';
+import { decodeControl } from '../../wire/control';
 import { FULL_RIGHTS, LocalClientPolicyDeniedError, LocalClientUidLimitError, UidUsage, DEFAULT_PER_UID_LIMITS, type ClientRights, type PerUidLimits, type PeerCredentials } from './policy';
 
 /** The caller's identity, rights and the usage it shares with its uid's other connections. */
@@ -411,7 +412,7 @@ export class LocalClientConnection {
           signal,
         };
       }
-      this.authorizeSend(served, to, frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined);
+      this.authorizeSend(served, to, frame.flags & SEND_FLAG_ENDPOINT ? endpoint : undefined, data);
       promise = to.port === QRTR_PORT_CTRL && to.node === this.router.localNode ? this.sendToNameService(served, to, data, options) : served.socket.send(to, data, options);
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
@@ -463,10 +464,10 @@ export class LocalClientConnection {
    * right to it; control ports (a card's, broadcast, the router's) need the control
    * right; an unprivileged unbound socket reaches only the local node.
    */
-  private authorizeSend(served: ServedSocket, to: { node: number; port: number }, named: number | undefined): void {
+  private authorizeSend(served: ServedSocket, to: { node: number; port: number }, named: number | undefined, data: Uint8Array): void {
     const { rights } = this.security;
     if (to.port === QRTR_PORT_CTRL || to.port === QRTR_PORT_CTRL_LEGACY || to.node === QRTR_NODE_BCAST) {
-      if (!rights.control) this.deny('send to a control port or broadcast', { node: to.node, port: to.port });
+      if (!rights.control && !this.mayPublish(served, to, data)) this.deny('send to a control port or broadcast', { node: to.node, port: to.port });
     }
     if (rights.full) return;
     if (to.node === this.router.localNode) return;
@@ -480,6 +481,24 @@ export class LocalClientConnection {
     if (wanted !== bound && !this.mayUseEndpoint(wanted)) {
       this.deny('send on an endpoint the policy does not grant', { endpoint: wanted, bound });
     }
+  }
+
+  /**
+   * The one control message a user with a `publish` grant may send: NEW_SERVER or DEL_SERVER of
+   * a granted service, to the router's own control port, naming the sending socket itself
+   * (so it can neither publish for another port nor withdraw another client's server).
+   */
+  private mayPublish(served: ServedSocket, to: { node: number; port: number }, data: Uint8Array): boolean {
+    const { publish } = this.security.rights;
+    if (publish.size === 0 || to.node !== this.router.localNode || to.port !== QRTR_PORT_CTRL) return false;
+    let packet;
+    try {
+      packet = decodeControl(data);
+    } catch {
+      return false;
+    }
+    if (packet.type !== QrtrType.NEW_SERVER && packet.type !== QrtrType.DEL_SERVER) return false;
+    return publish.has(packet.service) && packet.node === this.router.localNode && packet.port === served.socket.address.port;
   }
 
   private sendDone(id: number, err: unknown): void {

@@ -33,7 +33,7 @@ export function parsePolicyConfig(raw: unknown, fail: PolicyConfigFail, base: Lo
     grants = raw.grants.map((g: unknown, i: number): PolicyGrant => {
       const path = `policy.grants[${i}]`;
       if (!isObject(g)) fail(path, 'an object', g);
-      const keys = ['uids', 'gids', 'endpoints', 'trace', 'control', 'reservations'];
+      const keys = ['uids', 'gids', 'endpoints', 'trace', 'control', 'reservations', 'publish'];
       for (const key of Object.keys(g)) if (!keys.includes(key)) fail(`${path}.${key}`, `one of ${keys.join(', ')}`, key);
       const endpoints = g.endpoints;
       if (endpoints !== undefined && (!Array.isArray(endpoints) || endpoints.some((e) => typeof e !== 'string' || !e))) fail(`${path}.endpoints`, 'an array of key patterns', endpoints);
@@ -41,7 +41,7 @@ export function parsePolicyConfig(raw: unknown, fail: PolicyConfigFail, base: Lo
       const uids = ids(g, 'uids', `${path}.uids`);
       const gids = ids(g, 'gids', `${path}.gids`);
       if (!uids?.length && !gids?.length) fail(path, 'a grant naming uids or gids', g);
-      return { uids, gids, endpoints: endpoints as string[] | undefined, trace: g.trace as boolean | undefined, control: g.control as boolean | undefined, reservations: int(g, 'reservations', `${path}.reservations`, 0, 4096) };
+      return { uids, gids, endpoints: endpoints as string[] | undefined, trace: g.trace as boolean | undefined, control: g.control as boolean | undefined, reservations: int(g, 'reservations', `${path}.reservations`, 0, 4096), publish: ids(g, 'publish', `${path}.publish`) };
     });
   }
   let perUid = base.perUid;

@@ -17,6 +17,11 @@ export interface PolicyGrant {
   readonly control?: boolean;
   /** Endpoint IDs this user may hold reserved at once (max over matching grants). */
   readonly reservations?: number;
+  /**
+   * QMI service ids this user may publish: NEW_SERVER/DEL_SERVER to the router's control port
+   * for its own socket's port only (the one control message such a user may send).
+   */
+  readonly publish?: readonly number[];
 }
 
 /** Who is at the other end of a UNIX socket, as the kernel recorded it at connect(). */
@@ -74,11 +79,13 @@ export interface ClientRights {
   readonly trace: boolean;
   readonly control: boolean;
   readonly reservations: number;
+  /** Service ids the client may publish from its own ports (see PolicyGrant.publish). */
+  readonly publish: ReadonlySet<number>;
   /** Whether an endpoint key is granted. */
   endpoint(key: string): boolean;
 }
 
-export const FULL_RIGHTS: ClientRights = { full: true, uid: null, trace: true, control: true, reservations: Infinity, endpoint: () => true };
+export const FULL_RIGHTS: ClientRights = { full: true, uid: null, trace: true, control: true, reservations: Infinity, publish: new Set(), endpoint: () => true };
 
 function patternToRegExp(pattern: string): RegExp {
   const escaped = pattern.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
@@ -96,6 +103,7 @@ export function resolveRights(policy: LocalClientPolicyConfig, peer: { uid: numb
     trace: grants.some((g) => g.trace === true),
     control: grants.some((g) => g.control === true),
     reservations: Math.max(policy.defaultReservations, ...grants.map((g) => g.reservations ?? 0)),
+    publish: new Set(grants.flatMap((g) => g.publish ?? [])),
     endpoint: (key) => patterns.some((re) => re.test(key)),
   };
 }
