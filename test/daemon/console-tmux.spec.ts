@@ -21,6 +21,7 @@ describe('qrtrd live view in a real terminal (tmux)', function () {
   before(function () {
     if (spawnSync('tmux', ['-V']).error) {
       if (process.env.CI) throw new Error('tmux is not installed (.ci/apt.d/console.txt)');
+      console.log('    (pending: tmux is not installed; apt-get install tmux to run the live-view test)');
       this.skip();
     }
   });

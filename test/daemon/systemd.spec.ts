@@ -103,7 +103,12 @@ describe('qrtrd under systemd (contrib/systemd/qrtrd.service)', function () {
     expect(service.get('KillSignal')).to.equal('SIGTERM');
     expect(service.get('RestartPreventExitStatus')).to.equal('2');
     const analyze = spawnSync('systemd-analyze', ['--version']);
-    if (analyze.error) this.skip(); // systemd-analyze is not installed: only the keys above are checked
+    if (analyze.error) {
+      // The machine image ships systemd-analyze (package systemd); without it only the keys above are checked.
+      if (process.env.CI === 'true') throw new Error('systemd-analyze is not installed, but CI=true requires the unit to be verified');
+      console.log('      (pending: systemd-analyze is not installed; only the unit keys were checked)');
+      this.skip();
+    }
     // verify checks that ExecStart's program exists: point it at this build.
     const unit = join(dir, 'qrtrd.service');
     writeFileSync(unit, unitText.replace('ExecStart=/usr/bin/qrtrd', `ExecStart=${process.execPath} ${QRTRD}`));
