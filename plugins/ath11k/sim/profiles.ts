@@ -26,6 +26,9 @@ const base = {
 // told apart by sub version), not values read from hardware.
 
 /** Firmware behaviour of each simulated ath11k chip. */
+/** What WLAN.HK firmware (IPQ8074, IPQ6018) asks in REQUEST_MEM: CALDB, BDF and M3_DUMP (see the IPQ8074 profile's source). */
+const WLAN_HK_MEMORY_REQUESTS = [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]];
+
 export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   IPQ8074: {
     ...base,
@@ -50,7 +53,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     // wifi: ath11k: add support for MU EDCA"): CALDB 4112384, BDF 262144, M3_DUMP 786432; and the host's answer
     // there, which ath11k_qmi_assign_target_mem_chunk gives without a wifi memory-region: CALDB at
     // ATH11K_QMI_CALDB_ADDRESS (cold-boot calibration on), BDF at hw_params.bdf_addr, M3_DUMP dropped.
-    memoryRequests: [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]],
+    memoryRequests: WLAN_HK_MEMORY_REQUESTS,
     fixedMemoryAnswer: [
       { type: 4, size: 4112384, addr: 0x4ba0_0000n },
       { type: 2, size: 262144, addr: 0x4b0c_0000n },
@@ -263,7 +266,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     boardSize: 60 * KiB,
     // WLAN.HK firmware as on IPQ8074: CALDB, BDF and M3_DUMP segments (no HOST_DDR: the wifi node has no
     // memory-region, so ath11k_qmi_assign_target_mem_chunk places CALDB at ATH11K_QMI_CALDB_ADDRESS and BDF at bdf_addr).
-    memoryRequests: [[{ size: 4112384, type: 4 }, { size: 262144, type: 2 }, { size: 786432, type: 3 }]],
+    memoryRequests: WLAN_HK_MEMORY_REQUESTS,
     // ath11k_qmi_assign_target_mem_chunk's answer: CALDB at ATH11K_QMI_CALDB_ADDRESS (cold-boot calibration on), BDF at bdf_addr, M3_DUMP dropped.
     fixedMemoryAnswer: [
       { type: 4, size: 4112384, addr: 0x4ba0_0000n },
