@@ -74,8 +74,6 @@ function toTarget<T>(
 export class SinkList<T> {
   private sinks: Sink<T>[] = [];
   private stopped = false;
-  /** Set when the list ended by error(): late subscribers get that error, not a completion. */
-  private failure: { readonly err: unknown } | undefined;
   readonly observable: Observable<T>;
 
   constructor(
@@ -110,7 +108,7 @@ export class SinkList<T> {
     const sink = new Sink<T>(subscriber ?? toTarget(observerOrNext), subscriber, subscription);
     if (this.stopped) {
       sink.closed = true; // never listed: no `removed` hook
-      this.finish(sink, this.failure?.err, this.failure !== undefined);
+      this.finish(sink, undefined, false);
       return subscription;
     }
     this.sinks = [...this.sinks, sink];
@@ -134,9 +132,6 @@ export class SinkList<T> {
 
   /** Errors every current subscriber; the list stays open for new ones (a socket's ENETRESET). */
   error(err: unknown): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.failure = { err };
     const sinks = this.sinks;
     this.sinks = [];
     for (const sink of sinks) this.finish(sink, err, true);

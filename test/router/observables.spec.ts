@@ -3,7 +3,6 @@ import { config as rxjsConfig, filter, firstValueFrom, map, take, toArray } from
 import { createHost } from '../helpers/host';
 import { RawPeer, settle } from '../helpers/raw-peer';
 import type { PacketTrace, QrtrMessage } from './imports';
-import { SinkList } from '../../src/router/sink-list';
 
 /**
  * The RxJS contract of the router's hot streams (socket messages$, router packets$ and
@@ -128,26 +127,5 @@ describe('Router: RxJS contract of messages$ and packets$ (direct sinks)', () =>
     expect((await pending).data[0]).to.equal(1);
     expect(seen).to.deep.equal([2]);
     router.shutdown();
-  });
-});
-
-describe('SinkList: the end of a stream reaches late subscribers as it ended', () => {
-  it('should give a subscriber that comes after error() that error, and one after complete() a completion', () => {
-    const failed = new SinkList<number>();
-    const boom = new Error('link failed');
-    const early: unknown[] = [];
-    failed.observable.subscribe({ error: (e: unknown) => early.push(e) });
-    failed.error(boom);
-    failed.emit(1);
-    const late: unknown[] = [];
-    failed.observable.subscribe({ next: (v) => late.push(v), error: (e: unknown) => late.push(e), complete: () => late.push('complete') });
-    expect(early).to.deep.equal([boom]);
-    expect(late).to.deep.equal([boom]);
-
-    const done = new SinkList<number>();
-    done.complete();
-    const after: unknown[] = [];
-    done.observable.subscribe({ error: (e: unknown) => after.push(e), complete: () => after.push('complete') });
-    expect(after).to.deep.equal(['complete']);
   });
 });
