@@ -5,6 +5,7 @@
 // synchronous path for local-node destinations (no promise per datagram), falling back
 // to `send()` for whatever it did not take, as its contract says.
 import { createInterface } from 'node:readline';
+import type { Subscription } from 'rxjs';
 import { AfQipcrtrSocket } from '../../../src/kernel';
 
 const WINDOW = 32;
@@ -25,79 +26,82 @@ function sendLocal(socket: AfQipcrtrSocket, port: number, datagrams: Uint8Array[
   }
 }
 
-async function latencyMessages(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
+/**
+ * How the benchmark receives: `messages$` (one object per datagram) or `batches$` (one lent
+ * batch per recvmmsg). `each` returns false to stop reading the rest of what arrived.
+ */
+interface Receiver {
+  /** Hands each datagram's bytes (a view; for batches$, into the lent receive area). */
+  views(socket: AfQipcrtrSocket, each: (data: Uint8Array) => boolean, error: (e: unknown) => void): Subscription;
+  /** Hands each datagram's length only (batches$ reads it in place, no view made). */
+  lengths(socket: AfQipcrtrSocket, each: (length: number) => boolean, error: (e: unknown) => void): Subscription;
+}
+
+const MESSAGES: Receiver = {
+  views: (socket, each, error) => socket.messages$.subscribe({ next: (m) => void each(m.data), error }),
+  lengths: (socket, each, error) => socket.messages$.subscribe({ next: (m) => void each(m.data.length), error }),
+};
+
+const BATCHES: Receiver = {
+  views: (socket, each, error) =>
+    socket.batches$.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count; i++) if (!each(batch.datagram(i))) return;
+      },
+      error,
+    }),
+  lengths: (socket, each, error) =>
+    socket.batches$.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count; i++) if (!each(batch.length(i))) return;
+      },
+      error,
+    }),
+};
+
+/** Ping-pong of one datagram between a and b; b echoes what it received. */
+async function latency(receiver: Receiver, a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
   const payload = new Uint8Array(SIZE).fill(0x5a);
   const aPort = a.address?.port ?? 0;
   const bPort = b.address?.port ?? 0;
   const one = [payload];
   const echoed: Uint8Array[] = [payload];
   const fail = (error: unknown): void => console.error(error);
-  const echo = b.messages$.subscribe((m) => {
-    echoed[0] = m.data;
-    sendLocal(b, aPort, echoed, 1, fail);
-  });
+  const echo = receiver.views(
+    b,
+    (data) => {
+      echoed[0] = data;
+      sendLocal(b, aPort, echoed, 1, fail);
+      return true;
+    },
+    fail,
+  );
   let trips = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
   await new Promise<void>((resolve, reject) => {
-    const back = a.messages$.subscribe({
-      next: () => {
+    const back = receiver.views(
+      a,
+      () => {
         trips++;
         if ((trips & 63) === 0 && performance.now() >= end) {
           back.unsubscribe();
           resolve();
-          return;
+          return false;
         }
         sendLocal(a, bPort, one, 1, reject);
+        return true;
       },
-      error: reject,
-    });
+      reject,
+    );
     sendLocal(a, bPort, one, 1, reject);
   });
   echo.unsubscribe();
   return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
 }
 
-/** latency() through batches$: each echo is sent straight from the lent receive area. */
-async function latencyBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ rttUs: number; trips: number }> {
-  const payload = new Uint8Array(SIZE).fill(0x5a);
-  const aPort = a.address?.port ?? 0;
-  const bPort = b.address?.port ?? 0;
-  const one = [payload];
-  const echoed: Uint8Array[] = [payload];
-  const fail = (error: unknown): void => console.error(error);
-  const echo = b.batches$.subscribe((batch) => {
-    for (let i = 0; i < batch.count; i++) {
-      echoed[0] = batch.datagram(i);
-      sendLocal(b, aPort, echoed, 1, fail);
-    }
-  });
-  let trips = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await new Promise<void>((resolve, reject) => {
-    const back = a.batches$.subscribe({
-      next: (batch) => {
-        for (let i = 0; i < batch.count; i++) {
-          trips++;
-          if ((trips & 63) === 0 && performance.now() >= end) {
-            back.unsubscribe();
-            resolve();
-            return;
-          }
-          sendLocal(a, bPort, one, 1, reject);
-        }
-      },
-      error: reject,
-    });
-    sendLocal(a, bPort, one, 1, reject);
-  });
-  echo.unsubscribe();
-  return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
-}
-
-/** throughput() through batches$: each datagram's length is checked in place, no object per datagram. */
-async function throughputBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
+/** Bursts of WINDOW datagrams from a to b; the next burst leaves when the last one is drained. */
+async function throughput(receiver: Receiver, a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
   const payload = new Uint8Array(SIZE).fill(0x5a);
   const bPort = b.address?.port ?? 0;
   let received = 0;
@@ -106,53 +110,23 @@ async function throughputBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds
   await new Promise<void>((resolve, reject) => {
     const window = new Array<Uint8Array>(WINDOW).fill(payload);
     const burst = (): void => sendLocal(a, bPort, window, WINDOW, reject);
-    const sink = b.batches$.subscribe({
-      next: (batch) => {
-        for (let i = 0; i < batch.count; i++) {
-          if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
-        }
-        const before = received;
-        received += batch.count;
-        // A burst is drained when the count crosses a multiple of WINDOW.
-        if (Math.floor(received / WINDOW) === Math.floor(before / WINDOW)) return;
-        if (performance.now() >= end) {
-          sink.unsubscribe();
-          resolve();
-        } else {
-          burst();
-        }
-      },
-      error: reject,
-    });
-    burst();
-  });
-  return { datagramsPerSecond: received / ((performance.now() - start) / 1000), datagrams: received };
-}
-
-async function throughputMessages(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number): Promise<{ datagramsPerSecond: number; datagrams: number }> {
-  const payload = new Uint8Array(SIZE).fill(0x5a);
-  const bPort = b.address?.port ?? 0;
-  let received = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await new Promise<void>((resolve, reject) => {
-    const window = new Array<Uint8Array>(WINDOW).fill(payload);
-    const burst = (): void => sendLocal(a, bPort, window, WINDOW, reject);
-    const sink = b.messages$.subscribe({
-      next: (m) => {
+    const sink = receiver.lengths(
+      b,
+      (length) => {
         // Like the C baseline's recv() length check: the data is really looked at.
-        if (m.data.length !== SIZE) reject(new Error(`received ${m.data.length} bytes`));
+        if (length !== SIZE) reject(new Error(`received ${length} bytes`));
         received++;
-        if (received % WINDOW !== 0) return;
+        if (received % WINDOW !== 0) return true;
         if (performance.now() >= end) {
           sink.unsubscribe();
           resolve();
-        } else {
-          burst();
+          return false;
         }
+        burst();
+        return true;
       },
-      error: reject,
-    });
+      reject,
+    );
     burst();
   });
   return { datagramsPerSecond: received / ((performance.now() - start) / 1000), datagrams: received };
@@ -184,20 +158,19 @@ async function main(): Promise<void> {
   // --batch: receive through batches$ (one lent batch per recvmmsg) instead of messages$.
   const batched = process.argv.includes('--batch');
   const impl = batched ? 'addon-batch' : 'addon';
-  const latency = batched ? latencyBatched : latencyMessages;
-  const throughput = batched ? throughputBatched : throughputMessages;
+  const receiver = batched ? BATCHES : MESSAGES;
   const a = openBound();
   const b = openBound();
   // The C and Python baselines run at full speed from their first datagram; the addon's
   // JavaScript is measured once V8 has optimized it.
   const warmUpSeconds =
-    (await warmUp(async (s) => (await latency(a, b, s)).trips / s, 2)) +
-    (await warmUp(async (s) => (await throughput(a, b, s)).datagramsPerSecond, 4));
+    (await warmUp(async (s) => (await latency(receiver, a, b, s)).trips / s, 2)) +
+    (await warmUp(async (s) => (await throughput(receiver, a, b, s)).datagramsPerSecond, 4));
   console.log('QRTRD-BENCH-READY');
   for await (const line of createInterface({ input: process.stdin })) {
     const seconds = Number(line);
-    const l = await latency(a, b, seconds);
-    const t = await throughput(a, b, seconds);
+    const l = await latency(receiver, a, b, seconds);
+    const t = await throughput(receiver, a, b, seconds);
     console.log(`QRTRD-BENCH ${JSON.stringify({ impl, rttUs: Number(l.rttUs.toFixed(2)), trips: l.trips, datagramsPerSecond: Math.round(t.datagramsPerSecond), datagrams: t.datagrams, warmUpSeconds: Number(warmUpSeconds.toFixed(2)) })}`);
   }
   a.close();
