@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { BamDmux, BamDmuxChannel, BamDmuxError } from '../src';
 import { MemoryBamTransport, ModemSimulator, SimulatedPowerLines, createSimulatedModem, readSimSequence } from '../sim';
-import { createRig } from './helpers';
+import { createRig, openChannel0 } from './helpers';
 
 function readRawSequence(data: Uint8Array): number {
   return ((data[4] << 24) | (data[5] << 16) | (data[6] << 8) | data[7]) >>> 0;
@@ -88,14 +88,7 @@ describe('BAM-DMUX backpressure', () => {
 
   it('should show the sender backpressure within the TX ring size when the modem stops consuming', async () => {
     const rig = createRig({}, { autoConsumeTx: false });
-    let channel!: BamDmuxChannel;
-    rig.dmux.channels$.subscribe((c) => (channel = c));
-    rig.modem.start([0]);
-    rig.settle();
-    const open = channel.open();
-    rig.settle();
-    rig.modem.consumeTx();
-    await open;
+    const channel = await openChannel0(rig);
     const writable: boolean[] = [];
     channel.writable$.subscribe((w) => writable.push(w));
     let accepted = 0;
@@ -122,14 +115,7 @@ describe('BAM-DMUX backpressure', () => {
 
   it('should reject a writer waiting on a full ring with BAM_DMUX_CHANNEL_CLOSED when the modem closes the channel', async () => {
     const rig = createRig({}, { autoConsumeTx: false });
-    let channel!: BamDmuxChannel;
-    rig.dmux.channels$.subscribe((c) => (channel = c));
-    rig.modem.start([0]);
-    rig.settle();
-    const open = channel.open();
-    rig.settle();
-    rig.modem.consumeTx();
-    await open;
+    const channel = await openChannel0(rig);
     while (channel.send(new Uint8Array([0x45]))) {
       // fill the ring
     }

@@ -1,5 +1,5 @@
 import { VirtualTimeScheduler } from 'rxjs';
-import { BamDmux, type BamDmuxOptions } from '../src';
+import { BamDmux, type BamDmuxChannel, type BamDmuxOptions } from '../src';
 import { MemoryBamTransport, ModemSimulator, SimulatedPowerLines, type ModemSimulatorOptions } from '../sim';
 
 /** Virtual time for the data plane's timers: advance(ms) runs everything due. */
@@ -38,6 +38,8 @@ export interface Rig {
   lines: SimulatedPowerLines;
   dmux: BamDmux;
   modem: ModemSimulator;
+  /** The modem was made with `autoConsumeTx: false`: the test takes uplink descriptors itself. */
+  manualTx: boolean;
   /** Runs deferred simulator work and zero-delay timers until quiet. */
   settle(): void;
 }
@@ -64,7 +66,25 @@ export function createRig(options: Partial<BamDmuxOptions> = {}, modemOptions: P
       tasks.run();
     }
   };
-  return { clock, tasks, transport, lines, dmux, modem, settle };
+  return { clock, tasks, transport, lines, dmux, modem, manualTx: modemOptions.autoConsumeTx === false, settle };
+}
+
+/**
+ * Starts the modem with channel 0 and opens it from the host. With a manual-TX modem the OPEN
+ * command's uplink descriptor is consumed here, or the open would wait for it forever.
+ */
+export async function openChannel0(rig: Rig): Promise<BamDmuxChannel> {
+  let channel: BamDmuxChannel | undefined;
+  const announced = rig.dmux.channels$.subscribe((c) => (channel ??= c));
+  rig.modem.start([0]);
+  rig.settle();
+  announced.unsubscribe();
+  if (!channel) throw new Error('the modem announced no channel');
+  const open = channel.open();
+  rig.settle();
+  if (rig.manualTx) rig.modem.consumeTx();
+  await open;
+  return channel;
 }
 
 /** Lets pending Promise callbacks run. */

@@ -8,7 +8,7 @@ import {
   BamDmuxPowerTimeoutError,
   type BamDmuxPowerLines,
 } from '../src';
-import { createRig, flushPromises, type Rig } from './helpers';
+import { createRig, flushPromises, openChannel0, type Rig } from './helpers';
 
 /** A rig with channel 0 open locally, then left to autosuspend. */
 async function suspendedRig(modemOptions: Parameters<typeof createRig>[1] = {}): Promise<{ rig: Rig; channel: BamDmuxChannel }> {
@@ -167,14 +167,7 @@ describe('BamDmuxPowerControl', () => {
 
   it('should stop RX, abort in-flight TX and ack when the modem powers down', async () => {
     const rig = createRig({}, { autoConsumeTx: false });
-    let channel!: BamDmuxChannel;
-    rig.dmux.channels$.subscribe((c) => (channel = c));
-    rig.modem.start([0]);
-    rig.settle();
-    const open = channel.open();
-    rig.settle();
-    rig.modem.consumeTx();
-    await open;
+    const channel = await openChannel0(rig);
     channel.send(new Uint8Array([0x45, 1]));
     rig.settle();
     expect(rig.transport.txPending).to.equal(1);

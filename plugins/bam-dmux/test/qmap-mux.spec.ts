@@ -2,21 +2,14 @@ import { expect } from 'chai';
 import { BamDmuxChannel } from '../src';
 import { QmapMux, QmapCommandName, splitQmapAggregate, type QmapChecksumStatus, type QmapMuxOptions } from '../src/qmap';
 import { buildSimPacket, readSimSequence, writeDlQmapFrame, qmapDlFrameLength } from '../sim';
-import { createRig, flushPromises, type Rig } from './helpers';
+import { createRig, flushPromises, openChannel0, type Rig } from './helpers';
 
 async function muxRig(
   options: Partial<QmapMuxOptions> = {},
   modemOptions: Parameters<typeof createRig>[1] = {},
 ): Promise<{ rig: Rig; channel: BamDmuxChannel; mux: QmapMux }> {
   const rig = createRig({}, modemOptions);
-  let channel!: BamDmuxChannel;
-  rig.dmux.channels$.subscribe((c) => (channel = c));
-  rig.modem.start([0]);
-  rig.settle();
-  const open = channel.open();
-  rig.settle();
-  if (modemOptions.autoConsumeTx === false) rig.modem.consumeTx();
-  await open;
+  const channel = await openChannel0(rig);
   const mux = new QmapMux({ port: channel, scheduler: rig.clock.scheduler, ...options });
   return { rig, channel, mux };
 }

@@ -4,18 +4,12 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { BamDmuxChannel, BamDmuxCommand, writeBamDmuxHeader } from '../src';
 import { splitQmapAggregate } from '../src/qmap';
 import { buildSimPacket, createSimulatedModem, readSimSequence } from '../sim';
-import { createRig } from './helpers';
+import { createRig, openChannel0 } from './helpers';
 
 describe('ModemSimulator', () => {
   it('should aggregate sporadic QMAP sends like IPA: closed by the byte limit or by the time limit', async () => {
     const rig = createRig();
-    let channel!: BamDmuxChannel;
-    rig.dmux.channels$.subscribe((c) => (channel = c));
-    rig.modem.start([0]);
-    rig.settle();
-    const open = channel.open();
-    rig.settle();
-    await open;
+    const channel = await openChannel0(rig);
     const transfers: number[][] = [];
     channel.packets$.subscribe((p) => transfers.push(splitQmapAggregate(p.data, 'v5').map((f) => readSimSequence(f.payload))));
     for (let i = 0; i < 3; i++) rig.modem.sendQmap(0, 1, buildSimPacket('ipv4-udp', 800, i), 'v5', 2040, 0.5);
