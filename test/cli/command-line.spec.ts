@@ -230,11 +230,32 @@ exports.plugin = {
       }
     });
 
-    it("should name the closest key of a link's kind, checked at start by the kind's factory", () => {
+    it("should refuse a bad link entry before start with the kind's schema, naming the key and the closest valid key or kind", () => {
+      const cases: [object, RegExp][] = [
+        [{ kind: 'rpmsg', devcie: '/dev/rpmsg0' }, /unknown key 'links\[1\]\.devcie'; did you mean 'device'\?/],
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR', pciAdress: '0000:01:00.0' }, /unknown key 'links\[1\]\.pciAdress'; did you mean 'pciAddress'\?/],
+        // `channel` is an rpmsg key: an mhi entry does not take it, and says what it takes.
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR', pciAddress: '0000:01:00.0', channel: 'IPCRTR' }, /unknown key 'links\[1\]\.channel'; known keys: kind, device, pciAddress, fd, maxPacketLength$/m],
+        [{ kind: 'rpmgs', device: '/dev/rpmsg0' }, /'links\[1\]\.kind' must be one of rpmsg, mhi \(did you mean 'rpmsg'\?\), got "rpmgs"/],
+        [{ kind: 'rpmsg', device: 'rpmsg0' }, /'links\[1\]\.device' must be an absolute device path, got "rpmsg0"/],
+        [{ kind: 'rpmsg', device: '/dev/rpmsg0', fd: 3 }, /'links\[1\]\.fd' must be given alone \(not with 'device'\), got 3/],
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR' }, /'links\[1\]\.pciAddress' must be a PCI address such as '0000:01:00\.0', got nothing/],
+      ];
       const file = join(pluginDir, 'links.json');
-      writeFileSync(file, JSON.stringify({ links: [{ kind: 'rpmsg', devce: '/dev/rpmsg0' }] }));
-      const r = run(QRTRD, ['--config', file, '--quiet', '--log-level', 'silent']);
-      expectUsageError(r, /'links\[0\]\.devce' must be one of kind, device, .* \(did you mean 'device'\?\)/);
+      for (const [link, pattern] of cases) {
+        writeFileSync(file, JSON.stringify({ links: [{ kind: 'rpmsg', device: '/dev/rpmsg9' }, link] }));
+        for (const extra of [['--print-config'], ['--quiet', '--log-level', 'silent', '--socket', join(pluginDir, 'never.sock')]]) {
+          const r = run(QRTRD, ['--config', file, ...extra]);
+          // Refused before anything starts: one line on stderr, nothing on stdout (no view, no ready line).
+          expectUsageError(r, pattern);
+        }
+      }
+      const schema = JSON.parse(run(QRTRD, ['--print-config-schema']).stdout) as { properties: { links: { items: { anyOf: { properties: Record<string, { const?: string }> }[] } } } };
+      const kinds = schema.properties.links.items.anyOf.map((b) => [b.properties.kind.const, Object.keys(b.properties)]);
+      expect(kinds).to.deep.equal([
+        ['rpmsg', ['kind', 'device', 'ctrl', 'channel', 'name', 'fd', 'maxPacketLength']],
+        ['mhi', ['kind', 'device', 'pciAddress', 'fd', 'maxPacketLength']],
+      ]);
     });
   });
 });
