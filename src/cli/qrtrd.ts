@@ -114,7 +114,7 @@ async function main(): Promise<number> {
     }
     view?.finish();
   } catch (err) {
-    view?.stop();
+    view?.stop(false);
     // A signal during start: start gave up, shutdown() undoes it and exits 0.
     if (stopping) return -1;
     const e = err as Error;

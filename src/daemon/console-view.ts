@@ -203,11 +203,14 @@ export class ConsoleView {
     if (this.out.isTTY) this.timer = setInterval(() => this.drawScreen(), 1000);
   }
 
-  /** Stops redrawing; off a terminal, prints the screen once more with the final counters. */
-  stop(): void {
+  /**
+   * Stops redrawing; off a terminal, prints the screen once more with the final counters.
+   * `final: false` (a start that failed) prints nothing more: there are no counters to report.
+   */
+  stop(final = true): void {
     const wasLive = this.timer !== null && this.subscription === null;
     this.stopProgress();
-    if (wasLive || !this.out.isTTY) this.drawScreen();
+    if (final && (wasLive || !this.out.isTTY)) this.drawScreen();
   }
 
   /**

@@ -124,6 +124,40 @@ describe('the command lines of qrtr and qrtrd', function () {
     expect((JSON.parse(failure.stdout) as { error: { code: string } }).error.code).to.equal('QRTR_NO_SERVICE');
   });
 
+  it('should print data on stdout and errors on stderr, and under --json every outcome as JSON on stdout with stderr empty', () => {
+    for (const command of [['endpoints'], ['lookup', 'dms'], ['cards'], ['modem'], ['sections'], ['services']]) {
+      const r = run(QRTR, [...command, '--socket', socket]);
+      expect(r.code, `${command.join(' ')}: ${r.stderr}`).to.equal(0);
+      expect(r.stderr, command.join(' ')).to.equal('');
+      expect(r.stdout.trim().length, command.join(' ')).to.be.above(0);
+      const json = run(QRTR, [...command, '--json', '--socket', socket]);
+      expect(json.stderr, command.join(' ')).to.equal('');
+      expect(() => JSON.parse(json.stdout) as unknown, `${command.join(' ')} --json`).to.not.throw();
+    }
+    const failures: [string[], string][] = [
+      [['endpoints', '--socket', join(dir, 'no-daemon.sock')], 'QRTR_NO_DAEMON'],
+      [['qmi', '--service', 'test', '--msg-id', '0x20', '--socket', socket], 'QRTR_NO_SERVICE'],
+    ];
+    for (const [args, code] of failures) {
+      const text = run(QRTR, args);
+      expect(text.code, args.join(' ')).to.equal(1);
+      expect(text.stdout, args.join(' ')).to.equal('');
+      expect(text.stderr.trimEnd().split('\n'), 'one line').to.have.length(1);
+      expect(text.stderr).to.match(new RegExp(`^qrtr ${args[0]}: .*\\[${code}\\]\n$`));
+      const json = run(QRTR, [...args, '--json']);
+      expect(json.code).to.equal(1);
+      expect(json.stderr).to.equal('');
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code).to.equal(code);
+    }
+    // A usage error under --json, whichever command: a JSON object on stdout, exit 2.
+    for (const args of [['lookup', '--bogus'], ['trace', '--count', 'many'], ['qmi', '--service', 'dsm', '--msg-id', '1']]) {
+      const json = run(QRTR, [...args, '--json', '--socket', socket]);
+      expect(json.code, args.join(' ')).to.equal(2);
+      expect(json.stderr, args.join(' ')).to.equal('');
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code, args.join(' ')).to.equal('QRTR_USAGE');
+    }
+  });
+
   it('should accept service names wherever numbers are', () => {
     const byName = JSON.parse(run(QRTR, ['lookup', 'dms', '--json', '--socket', socket]).stdout) as unknown[];
     const byNumber = JSON.parse(run(QRTR, ['lookup', '2', '--json', '--socket', socket]).stdout) as unknown[];
