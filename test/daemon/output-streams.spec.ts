@@ -82,18 +82,64 @@ function expectDocumentedStdout(stdout: string, screens: number): void {
   }
 }
 
+/** The tables of one status screen by heading: header cells and each row's cells, cut at the header's column offsets. */
+function screenTables(screen: readonly string[]): Map<string, { headers: string[]; rows: Record<string, string>[] }> {
+  const tables = new Map<string, { headers: string[]; rows: Record<string, string>[] }>();
+  for (let i = 0; i < screen.length; i++) {
+    if (!/^[A-Z][^:]*:$/.test(screen[i]) || !screen[i + 1]) continue;
+    const header = screen[i + 1];
+    const headers = header.split(/ {2,}/);
+    const offsets: number[] = [];
+    let from = 0;
+    for (const h of headers) {
+      const at = header.indexOf(h, from);
+      offsets.push(at);
+      from = at + h.length;
+    }
+    const rows: Record<string, string>[] = [];
+    for (let j = i + 2; j < screen.length && screen[j] !== ''; j++) {
+      rows.push(Object.fromEntries(headers.map((h, k) => [h, screen[j].slice(offsets[k], offsets[k + 1] ?? undefined).trim()])));
+    }
+    tables.set(screen[i].slice(0, -1), { headers, rows });
+  }
+  return tables;
+}
+
 describe('qrtrd output streams (stdout not a terminal)', function () {
   this.timeout(90_000);
   let dir: string;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'qrtrd-out-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('should write only the documented lines to stdout and every JSON log line to stderr', async () => {
+  it('should write only the documented lines to stdout, with headings that agree with the rows, and every JSON log line to stderr', async () => {
     const r = await runUntil([], /^Endpoints:\n(.+\n){5}/m);
     expect(r.code, r.stderr).to.equal(0);
     expectDocumentedStdout(r.stdout, 2);
     const records = expectJsonLogLines(r.stderr);
     expect(records.map((l) => l.msg)).to.include.members(['started', 'shutting down', 'stopped']);
+
+    // Headings agree with rows (README.md): the first line is the router's own node, no table
+    // heading names a node, and each table's NODE column is the node the endpoint table lists
+    // for that row's endpoint (every simulated card at node 7, as README.md says).
+    const lines = r.stdout.split('\n');
+    const screen = lines.slice(lines.indexOf('qrtrd router: node 1'));
+    const tables = screenTables(screen.slice(0, screen.indexOf('qrtrd router: node 1', 1)));
+    expect([...tables.keys()]).to.deep.equal(['Cards', 'Modem data plane (BAM-DMUX + QMAP)', 'Endpoints']);
+    const endpoints = new Map(tables.get('Endpoints')!.rows.map((row) => [row.ID, row]));
+    for (const title of ['Cards', 'Modem data plane (BAM-DMUX + QMAP)']) {
+      const table = tables.get(title)!;
+      expect(table.headers, title).to.include.members(['ENDPOINT', 'KEY', 'NODE']);
+      for (const row of table.rows) {
+        const endpoint = endpoints.get(row.ENDPOINT);
+        expect(endpoint, `${title}: endpoint ${row.ENDPOINT}`).to.not.equal(undefined);
+        expect(row.KEY, `${title}: endpoint ${row.ENDPOINT}`).to.equal(endpoint!.KEY);
+        expect(endpoint!.NODES.split(','), `${title}: endpoint ${row.ENDPOINT}`).to.include(row.NODE);
+      }
+    }
+    const cards = tables.get('Cards')!.rows;
+    expect(cards).to.have.length(4);
+    expect(cards.map((c) => c.NODE)).to.deep.equal(['7', '7', '7', '7']);
+    expect(cards.map((c) => c.STATE)).to.deep.equal(['ready', 'ready', 'ready', 'ready']);
   });
 
   it('should write the log to --log-file (its directory made) and nothing to stderr; stdout unchanged', async () => {

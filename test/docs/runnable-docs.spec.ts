@@ -16,6 +16,9 @@ import { join } from 'node:path';
  *   `node dist/src/cli/qrtr.js` are the built CLI; the block's socket path is replaced by the
  *   test's own; lines with `--kernel` need the kernel harness (test/kernel runs them there) and
  *   are skipped here, which the test reports.
+ * A fenced block that `<!-- output of: npm start -->` precedes is what the daemon prints on its
+ * default simulation (its status screen): every line of it must be a line of this test's daemon's
+ * standard output (runs of spaces compared as one).
  * The test fails when a page has no runnable block it used to have (MIN_BLOCKS), so a marker
  * lost in an edit does not pass silently.
  */
@@ -23,6 +26,7 @@ const REPO = join(__dirname, '..', '..', '..');
 const QRTRD = join(REPO, 'dist', 'src', 'cli', 'qrtrd.js');
 const QRTR = join(REPO, 'dist', 'src', 'cli', 'qrtr.js');
 const MARKER = '<!-- runs: default simulation -->';
+const OUTPUT_MARKER = '<!-- output of: npm start -->';
 const MIN_BLOCKS: Readonly<Record<string, number>> = { 'README.md': 1, 'docs/cli.md': 3 };
 
 interface Step {
@@ -65,6 +69,22 @@ export function runnableBlocks(page: string, text: string): RunnableBlock[] {
   return blocks;
 }
 
+/** The fenced blocks `<!-- output of: npm start -->` precedes: their non-empty lines. */
+export function daemonOutputBlocks(page: string, text: string): { page: string; line: number; lines: string[] }[] {
+  const lines = text.split('\n');
+  const blocks: { page: string; line: number; lines: string[] }[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== OUTPUT_MARKER) continue;
+    let j = i + 1;
+    while (j < lines.length && lines[j].trim() === '') j++;
+    if (!lines[j]?.startsWith('```')) throw new Error(`${page}:${i + 1}: ${OUTPUT_MARKER} is not followed by a fenced block`);
+    const body: string[] = [];
+    for (j++; j < lines.length && !lines[j].startsWith('```'); j++) if (lines[j].trim() !== '') body.push(lines[j]);
+    blocks.push({ page, line: i + 1, lines: body });
+  }
+  return blocks;
+}
+
 const squash = (line: string): string => line.trim().replace(/\s+/g, ' ');
 
 /** The argv of a documented `qrtr` command, or undefined for the daemon line. */
@@ -79,6 +99,8 @@ function qrtrArgs(command: string, socketInDocs: string | undefined, socket: str
 describe('documentation that runs: the commands README.md and docs/ show, on the default simulation (issue #19)', function () {
   this.timeout(180_000);
   const blocks = pages().flatMap((page) => runnableBlocks(page, readFileSync(join(REPO, page), 'utf8')));
+  const outputBlocks = pages().flatMap((page) => daemonOutputBlocks(page, readFileSync(join(REPO, page), 'utf8')));
+  let daemonOut = '';
   let dir: string;
   let socket: string;
   let daemon: ChildProcess | undefined;
@@ -87,19 +109,17 @@ describe('documentation that runs: the commands README.md and docs/ show, on the
     dir = mkdtempSync(join(tmpdir(), 'qrtrd-docs-'));
     socket = join(dir, 'qrtrd.sock');
     daemon = spawn(process.execPath, [QRTRD, '--socket', socket], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`qrtrd not ready: ${out}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`qrtrd not ready: ${daemonOut}`)), 30_000);
       daemon!.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/^qrtrd ready/m.test(out)) {
+        daemonOut += d.toString();
+        if (/^qrtrd ready/m.test(daemonOut)) {
           clearTimeout(timer);
           resolve();
         }
       });
-      daemon!.once('exit', (code) => reject(new Error(`qrtrd exited ${code}: ${out}`)));
+      daemon!.once('exit', (code) => reject(new Error(`qrtrd exited ${code}: ${daemonOut}`)));
     });
-    daemon.stdout!.resume();
     daemon.stderr!.resume();
     // The pages show the simulation with every card up: wait for that (bounded).
     const deadline = Date.now() + 30_000;
@@ -148,6 +168,16 @@ describe('documentation that runs: the commands README.md and docs/ show, on the
     }
     expect(ran, 'commands run').to.be.greaterThan(0);
     if (skipped.length) console.log(`      skipped (need the kernel harness, run by test/kernel): ${skipped.join('; ')}`);
+  });
+
+  it("should show in every `output of: npm start` block only lines the daemon prints", async () => {
+    expect(outputBlocks.filter((b) => b.page === 'README.md').length, `README.md: blocks marked ${OUTPUT_MARKER}`).to.be.at.least(1);
+    // The status screen follows once every card is ready (off a terminal: printed once, then at stop).
+    for (let i = 0; i < 100 && !/^Endpoints:$/m.test(daemonOut); i++) await new Promise((r) => setTimeout(r, 100));
+    const printed = new Set(daemonOut.split('\n').map(squash));
+    for (const block of outputBlocks) {
+      for (const line of block.lines) expect(printed.has(squash(line)), `${block.page}:${block.line}: the page shows\n  ${line}\nbut qrtrd printed\n${daemonOut}`).to.equal(true);
+    }
   });
 
   it('should refuse a marker that is not followed by a fenced block, and read $-commands with their output', () => {
