@@ -7,7 +7,7 @@ import { parseQrtrdCommandLine } from './qrtrd-args';
 import { checkPluginSections, configSchemaFor, effectiveConfig, loadPluginSections, type PluginSections } from '../daemon/plugin-sections';
 import { CliUsageError } from './cli-common';
 import { QrtrdDaemon } from '../daemon/daemon';
-import { ConsoleView } from '../daemon/console-view';
+import { ANSI_STATE_PAINTER, ConsoleView, NO_PAINT, colourWanted } from '../daemon/console-view';
 import { ServiceManagerNotifier, journalDestination, stderrIsJournal } from '../daemon/service-manager';
 
 
@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const daemon = new QrtrdDaemon(config, logger);
   // One failing unit never takes the daemon down: what no boundary caught is logged and counted.
   daemon.containUncaughtErrors();
-  let view = config.console ? new ConsoleView(daemon, process.stdout) : null;
+  let view = config.console ? new ConsoleView(daemon, process.stdout, colourWanted(process.env, process.stdout) ? ANSI_STATE_PAINTER : NO_PAINT) : null;
 
   // A daemon runs until it is told to stop, even when nothing it serves holds the event loop
   // open (`--no-sim` without --listen or --socket): until then this handle keeps it alive.
@@ -114,7 +114,7 @@ async function main(): Promise<number> {
     }
     view?.finish();
   } catch (err) {
-    view?.stop();
+    view?.stop(false);
     // A signal during start: start gave up, shutdown() undoes it and exits 0.
     if (stopping) return -1;
     const e = err as Error;

@@ -2,6 +2,8 @@ import { configBoolean, configEnum, configInt, configJsonSchema, configString, z
 import { DEFAULT_POLICY } from '../services/local-client/policy';
 import { parsePolicyConfig } from '../services/local-client/policy-config';
 import { BAM_DMUX_MAX_MTU } from '../sdk/netdev';
+import { builtInLinksModule, linkFactoriesOf, type LinkFactory } from '../links';
+import { closestKey } from '../common/closest-key';
 
 /*
  * The daemon's configuration schema: every key of docs/config.md, as the config file and the
@@ -87,7 +89,28 @@ class PolicyIssue {
   ) {}
 }
 
-const linkSchema = z.looseObject({ kind: configString("a link kind such as 'rpmsg'") }).meta({ description: 'a link: kind plus the keys of that kind (checked by its factory)' });
+/**
+ * One `links[]` entry: the union of the link factories' schemas, chosen by `kind`. The factories
+ * are those the daemon binds (LINK_FACTORY in builtInLinksModule, the module the daemon loads),
+ * so a new link kind brings its keys here through its factory alone.
+ */
+export function linkEntrySchema(factories: readonly LinkFactory[]): z.ZodType {
+  const kinds = factories.map((f) => f.kind);
+  const expected = (kind: unknown): string => {
+    const meant = typeof kind === 'string' ? closestKey(kind, kinds) : undefined;
+    return `one of ${kinds.join(', ')}${meant ? ` (did you mean '${meant}'?)` : ''}`;
+  };
+  if (factories.length === 0) return z.never({ error: 'nothing: no link kind is available' });
+  const schemas = factories.map((f) => f.schema) as [z.ZodObject, ...z.ZodObject[]];
+  return z
+    .discriminatedUnion('kind', schemas, {
+      // No branch for the entry's kind: the issue is at `kind` (an entry that is no object is at the entry).
+      error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? expected((issue.input as Record<string, unknown>).kind) : 'an object { kind, ... }'),
+    })
+    .meta({ description: `a link: kind (${kinds.join(', ')}) plus the keys of that kind` });
+}
+
+const LINK_FACTORIES = linkFactoriesOf(builtInLinksModule);
 
 const coreShape = {
   $schema: z.string({ error: 'a JSON Schema reference' }).meta({ description: 'the JSON Schema editors check this file against (docs/qrtrd.schema.json); ignored by qrtrd' }),
@@ -102,7 +125,7 @@ const coreShape = {
     .strictObject({ first: configInt(2, MAX_NODE), last: configInt(2, MAX_NODE) }, { error: 'an object {first, last}' })
     .refine((r) => r.first <= r.last, { error: 'an object {first, last} with first <= last' })
     .meta({ description: 'kernel-side node ids for each (endpoint, node) behind the bridge (default 100..199)' }),
-  links: z.array(linkSchema, { error: 'an array of { kind, ... } objects' }).meta({ description: 'links to open (rpmsg, mhi)' }),
+  links: z.array(linkEntrySchema(LINK_FACTORIES), { error: 'an array of { kind, ... } objects' }).meta({ description: `links to open (${LINK_FACTORIES.map((f) => f.kind).join(', ')})` }),
   plugins: z.array(configString('an array of module paths'), { error: 'an array of module paths' }).meta({ description: 'plugin modules to load' }),
   pluginConfig: z
     .record(z.string(), z.record(z.string(), z.unknown(), { error: 'an object of per-plugin objects' }), { error: 'an object of per-plugin objects' })

@@ -108,7 +108,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
 /** The configuration file or a flag has a value qrtrd cannot use. */
 export class ConfigError extends QrtrdError {
   constructor(key: string, expected: string, actual: unknown, source: string) {
-    super('QRTRD_CONFIG_INVALID', `${source}: '${key}' must be ${expected}, got ${JSON.stringify(actual)}`, { key, expected, source });
+    super('QRTRD_CONFIG_INVALID', `${source}: '${key}' must be ${expected}, got ${JSON.stringify(actual) ?? 'nothing'}`, { key, expected, source });
   }
 }
 

@@ -1,4 +1,5 @@
-import { ContainerModule, type interfaces } from 'inversify';
+import { Container, ContainerModule, type interfaces } from 'inversify';
+import { z } from 'zod';
 import type { BackendContribution } from '../router/backend-contribution';
 import { RpmsgBackend } from './rpmsg/rpmsg-backend';
 import { LinkConfigError } from './errors';
@@ -18,8 +19,13 @@ export interface LinkConfig {
  */
 export interface LinkFactory {
   readonly kind: string;
-  /** What `qrtrd` documents for the kind's keys. */
-  readonly keys: Readonly<Record<string, string>>;
+  /**
+   * The entry's schema (see {@link linkSchema}): strict, `kind` the literal of this kind, each key
+   * described. The daemon's configuration schema is the union of the bound factories' schemas,
+   * so a misspelt key is refused with the closest valid one before anything starts, and the
+   * JSON Schema editors read knows each kind's keys.
+   */
+  readonly schema: z.ZodObject;
   /**
    * Checks the entry and builds the backend that opens the link when the daemon starts.
    * @throws LinkConfigError naming the key (`links[2].device`).
@@ -34,14 +40,65 @@ function oneOf(known: readonly string[], word: string): string {
   return `one of ${known.join(', ')}${meant ? ` (did you mean '${meant}'?)` : ''}`;
 }
 
-/** Builds the configured links with the bound factories; refuses unknown kinds and unknown keys. */
+/** The factories bound to LINK_FACTORY in `container`. */
+export function boundLinkFactories(container: interfaces.Container): LinkFactory[] {
+  return container.isBound(LINK_FACTORY) ? container.getAll(LINK_FACTORY) : [];
+}
+
+/** The factories the given modules bind (the daemon's configuration check uses the modules the daemon loads). */
+export function linkFactoriesOf(...modules: interfaces.ContainerModule[]): LinkFactory[] {
+  const container = new Container();
+  container.load(...modules);
+  return boundLinkFactories(container);
+}
+
+/**
+ * A link kind's entry schema: `{ kind: <kind>, ...keys }`, strict. `keys` are zod schemas, each
+ * with its description (`.meta({ description })`) for docs/config.md and the JSON Schema.
+ */
+export function linkSchema(kind: string, keys: Record<string, z.ZodType>, description: string, rules: readonly LinkKeyRule[] = []): z.ZodObject {
+  return z
+    .strictObject({ kind: z.literal(kind).meta({ description: `'${kind}'` }), ...keys })
+    .superRefine((entry, ctx) => {
+      for (const rule of rules) {
+        const broken = rule(entry as Record<string, unknown>);
+        if (broken) ctx.addIssue({ code: 'custom', path: [broken.key], message: broken.expected, input: (entry as Record<string, unknown>)[broken.key] });
+      }
+    })
+    .meta({ description });
+}
+
+/** A rule between keys of one entry (`device` or `fd`, not both): the key to name and what it must be, or null. */
+export type LinkKeyRule = (entry: Record<string, unknown>) => { key: string; expected: string } | null;
+
+/** Exactly one of `keys` is given; an entry with none or more is named at the first key. */
+export function exactlyOneOf(...keys: string[]): LinkKeyRule {
+  return (entry) => {
+    const given = keys.filter((k) => entry[k] !== undefined);
+    if (given.length === 1) return null;
+    const [first, ...rest] = keys;
+    return { key: given[1] ?? first, expected: given.length === 0 ? `a device path, or ${rest.map((k) => `'${k}'`).join(' or ')} instead` : `given alone (not with '${given[0]}')` };
+  };
+}
+
+/** The keys a kind's entry may hold (`kind` first). */
+export function linkKeys(factory: LinkFactory): string[] {
+  return Object.keys(factory.schema.shape);
+}
+
+/**
+ * Builds the configured links with the bound factories; refuses unknown kinds and unknown keys
+ * (the daemon's configuration check has refused them already; this is the boundary for a caller
+ * that builds links without it).
+ */
 export function createConfiguredLinks(container: interfaces.Container, links: readonly LinkConfig[], logger: BackendLogger): BackendContribution[] {
-  const factories = new Map((container.isBound(LINK_FACTORY) ? container.getAll(LINK_FACTORY) : []).map((f) => [f.kind, f]));
+  const factories = new Map(boundLinkFactories(container).map((f) => [f.kind, f]));
   return links.map((link, i) => {
     const at = `links[${i}]`;
     const factory = factories.get(link.kind);
     if (!factory) throw new LinkConfigError(`${at}.kind`, oneOf([...factories.keys()], link.kind), link.kind);
-    for (const key of Object.keys(link)) if (key !== 'kind' && !(key in factory.keys)) throw new LinkConfigError(`${at}.${key}`, oneOf(['kind', ...Object.keys(factory.keys)], key), key);
+    const keys = linkKeys(factory);
+    for (const key of Object.keys(link)) if (!keys.includes(key)) throw new LinkConfigError(`${at}.${key}`, oneOf(keys, key), key);
     return factory.create(link, at, logger);
   });
 }
@@ -66,11 +123,16 @@ export function devicePlace(config: LinkConfig, at: string, pathKey: string): { 
   return { fd };
 }
 
+/** An absolute path (a device node). */
+export function devicePathKey(description: string, hint = 'an absolute device path'): z.ZodOptional<z.ZodString> {
+  return z.string({ error: hint }).startsWith('/', { error: hint }).optional().meta({ description });
+}
+
 /** The keys every message-device kind takes besides its own. */
 export const MESSAGE_DEVICE_KEYS = {
-  fd: 'an inherited descriptor carrying one packet per read/write, instead of device',
-  maxPacketLength: 'largest packet the device carries in one message',
-} as const;
+  fd: z.int({ error: 'a file descriptor number' }).min(0, { error: 'a file descriptor number' }).optional().meta({ description: 'an inherited descriptor carrying one packet per read/write, instead of device' }),
+  maxPacketLength: z.int({ error: 'an integer >= 64' }).min(64, { error: 'an integer >= 64' }).optional().meta({ description: 'largest packet the device carries in one message' }),
+};
 
 /**
  * The backend of a character device that carries one QRTR packet per read and write (rpmsg,

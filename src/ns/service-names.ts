@@ -28,9 +28,12 @@ export const DIAG_SERVICE = 4097;
 const DIAG_SUBSYSTEMS = ['MODEM', 'LPASS', 'WCNSS', 'SENSORS', 'CDSP', 'WDSP'];
 const DIAG_CHANNELS = ['CNTL', 'CMD', 'DATA', 'DCI_CMD', 'DCI'];
 
-/** DIAG reads its raw instance as subsystem (bits 6+) and channel (low 6 bits), as qrtr-lookup prints it. */
+/**
+ * DIAG reads its raw instance as subsystem (bits 6+) and channel (low 6 bits), as qrtr-lookup
+ * prints it (linux-msm/qrtr src/lookup.c, get_diag_instance_info): a part it does not know is `<unk>`.
+ */
 export function diagInstanceName(instanceWord: number): string {
-  const subsystem = DIAG_SUBSYSTEMS[instanceWord >>> 6] ?? String(instanceWord >>> 6);
-  const channel = DIAG_CHANNELS[instanceWord & 0x3f] ?? String(instanceWord & 0x3f);
+  const subsystem = DIAG_SUBSYSTEMS[instanceWord >>> 6] ?? '<unk>';
+  const channel = DIAG_CHANNELS[instanceWord & 0x3f] ?? '<unk>';
   return `${subsystem}:${channel}`;
 }

@@ -60,15 +60,28 @@ interface Def {
   readonly in?: z.ZodType;
   readonly out?: z.ZodType;
   readonly valueType?: z.ZodType;
+  readonly discriminator?: string;
+  readonly values?: readonly unknown[];
 }
 
 function defOf(schema: z.ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
 
-/** The object schemas a value at `path` may be checked against (through optional, nullable, default, union, pipe). */
-function objectsAt(schema: z.ZodType, path: Path): Def[] {
+/** Whether an object schema's `key` is a literal that holds `value` (a discriminated union's branch). */
+function literalHolds(def: Def, key: string, value: unknown): boolean {
+  const at = def.shape?.[key];
+  return at !== undefined && defOf(at).type === 'literal' && (defOf(at).values ?? []).includes(value);
+}
+
+/**
+ * The object schemas a value at `path` may be checked against (through optional, nullable,
+ * default, union, pipe). `raw` is the value at the schema's place: a discriminated union
+ * (`links[]`, one branch per kind) gives only the branch the value's discriminator names.
+ */
+function objectsAt(schema: z.ZodType, path: Path, raw?: unknown): Def[] {
   const def = defOf(schema);
+  const below = (part: PropertyKey): unknown => (typeof raw === 'object' && raw !== null ? (raw as Record<PropertyKey, unknown>)[part] : undefined);
   switch (def.type) {
     case 'optional':
     case 'nullable':
@@ -77,26 +90,30 @@ function objectsAt(schema: z.ZodType, path: Path): Def[] {
     case 'readonly':
     case 'catch':
     case 'nonoptional':
-      return objectsAt(def.innerType!, path);
+      return objectsAt(def.innerType!, path, raw);
     case 'pipe':
-      return objectsAt(def.in!, path);
-    case 'union':
-      return def.options!.flatMap((o) => objectsAt(o, path));
+      return objectsAt(def.in!, path, raw);
+    case 'union': {
+      const key = def.discriminator;
+      const value = key === undefined ? undefined : below(key);
+      const branches = key === undefined ? def.options! : def.options!.filter((o) => literalHolds(defOf(o), key, value));
+      return branches.flatMap((o) => objectsAt(o, path, raw));
+    }
     case 'object':
       if (path.length === 0) return [def];
-      return def.shape![String(path[0])] ? objectsAt(def.shape![String(path[0])], path.slice(1)) : [];
+      return def.shape![String(path[0])] ? objectsAt(def.shape![String(path[0])], path.slice(1), below(path[0])) : [];
     case 'array':
-      return path.length === 0 ? [] : objectsAt(def.element!, path.slice(1));
+      return path.length === 0 ? [] : objectsAt(def.element!, path.slice(1), below(path[0]));
     case 'record':
-      return path.length === 0 ? [] : objectsAt(def.valueType!, path.slice(1));
+      return path.length === 0 ? [] : objectsAt(def.valueType!, path.slice(1), below(path[0]));
     default:
       return [];
   }
 }
 
-/** Keys an object at `path` of `schema` may hold. */
-export function knownKeysAt(schema: z.ZodType, path: Path): string[] {
-  return [...new Set(objectsAt(schema, path).flatMap((d) => Object.keys(d.shape ?? {})))];
+/** Keys an object at `path` of `schema` may hold (`raw`: the whole value checked, to pick a discriminated union's branch). */
+export function knownKeysAt(schema: z.ZodType, path: Path, raw?: unknown): string[] {
+  return [...new Set(objectsAt(schema, path, raw).flatMap((d) => Object.keys(d.shape ?? {})))];
 }
 
 /** An unknown key at `path` (its parent object's path) among `known`. */
@@ -106,7 +123,7 @@ export function unknownKeyIssue(prefix: string, parent: Path, key: string, known
 }
 
 function toIssue(schema: z.ZodType, raw: unknown, prefix: string, issue: z.core.$ZodIssue): ConfigIssue {
-  if (issue.code === 'unrecognized_keys') return unknownKeyIssue(prefix, issue.path, issue.keys[0], knownKeysAt(schema, issue.path));
+  if (issue.code === 'unrecognized_keys') return unknownKeyIssue(prefix, issue.path, issue.keys[0], knownKeysAt(schema, issue.path, raw));
   // A wrapped validator's unknown key (a refinement that knows its own keys).
   const params = issue.code === 'custom' ? (issue.params as { unknownKey?: boolean; known?: string[] } | undefined) : undefined;
   if (params?.unknownKey && issue.path.length > 0) return unknownKeyIssue(prefix, issue.path.slice(0, -1), String(issue.path[issue.path.length - 1]), params.known ?? []);
@@ -122,7 +139,9 @@ function toIssue(schema: z.ZodType, raw: unknown, prefix: string, issue: z.core.
 export function checkConfig<S extends z.ZodType>(schema: S, raw: unknown, prefix = ''): { issue: ConfigIssue } | { issue: null; value: z.output<S> } {
   const result = schema.safeParse(raw);
   if (result.success) return { issue: null, value: result.data };
-  return { issue: toIssue(schema, raw, prefix, result.error.issues[0]) };
+  // A misspelt key also leaves the key it meant missing: the unknown key says both, so it goes first.
+  const issues = result.error.issues;
+  return { issue: toIssue(schema, raw, prefix, issues.find((i) => i.code === 'unrecognized_keys') ?? issues[0]) };
 }
 
 /** One line for an issue: `'x.y' must be ..., got ...` or `unknown key 'x.y'; did you mean 'x.z'?`. */

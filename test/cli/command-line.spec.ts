@@ -124,6 +124,40 @@ describe('the command lines of qrtr and qrtrd', function () {
     expect((JSON.parse(failure.stdout) as { error: { code: string } }).error.code).to.equal('QRTR_NO_SERVICE');
   });
 
+  it('should print data on stdout and errors on stderr, and under --json every outcome as JSON on stdout with stderr empty', () => {
+    for (const command of [['endpoints'], ['lookup', 'dms'], ['cards'], ['modem'], ['sections'], ['services']]) {
+      const r = run(QRTR, [...command, '--socket', socket]);
+      expect(r.code, `${command.join(' ')}: ${r.stderr}`).to.equal(0);
+      expect(r.stderr, command.join(' ')).to.equal('');
+      expect(r.stdout.trim().length, command.join(' ')).to.be.above(0);
+      const json = run(QRTR, [...command, '--json', '--socket', socket]);
+      expect(json.stderr, command.join(' ')).to.equal('');
+      expect(() => JSON.parse(json.stdout) as unknown, `${command.join(' ')} --json`).to.not.throw();
+    }
+    const failures: [string[], string][] = [
+      [['endpoints', '--socket', join(dir, 'no-daemon.sock')], 'QRTR_NO_DAEMON'],
+      [['qmi', '--service', 'test', '--msg-id', '0x20', '--socket', socket], 'QRTR_NO_SERVICE'],
+    ];
+    for (const [args, code] of failures) {
+      const text = run(QRTR, args);
+      expect(text.code, args.join(' ')).to.equal(1);
+      expect(text.stdout, args.join(' ')).to.equal('');
+      expect(text.stderr.trimEnd().split('\n'), 'one line').to.have.length(1);
+      expect(text.stderr).to.match(new RegExp(`^qrtr ${args[0]}: .*\\[${code}\\]\n$`));
+      const json = run(QRTR, [...args, '--json']);
+      expect(json.code).to.equal(1);
+      expect(json.stderr).to.equal('');
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code).to.equal(code);
+    }
+    // A usage error under --json, whichever command: a JSON object on stdout, exit 2.
+    for (const args of [['lookup', '--bogus'], ['trace', '--count', 'many'], ['qmi', '--service', 'dsm', '--msg-id', '1']]) {
+      const json = run(QRTR, [...args, '--json', '--socket', socket]);
+      expect(json.code, args.join(' ')).to.equal(2);
+      expect(json.stderr, args.join(' ')).to.equal('');
+      expect((JSON.parse(json.stdout) as { error: { code: string } }).error.code, args.join(' ')).to.equal('QRTR_USAGE');
+    }
+  });
+
   it('should accept service names wherever numbers are', () => {
     const byName = JSON.parse(run(QRTR, ['lookup', 'dms', '--json', '--socket', socket]).stdout) as unknown[];
     const byNumber = JSON.parse(run(QRTR, ['lookup', '2', '--json', '--socket', socket]).stdout) as unknown[];
@@ -230,11 +264,32 @@ exports.plugin = {
       }
     });
 
-    it("should name the closest key of a link's kind, checked at start by the kind's factory", () => {
+    it("should refuse a bad link entry before start with the kind's schema, naming the key and the closest valid key or kind", () => {
+      const cases: [object, RegExp][] = [
+        [{ kind: 'rpmsg', devcie: '/dev/rpmsg0' }, /unknown key 'links\[1\]\.devcie'; did you mean 'device'\?/],
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR', pciAdress: '0000:01:00.0' }, /unknown key 'links\[1\]\.pciAdress'; did you mean 'pciAddress'\?/],
+        // `channel` is an rpmsg key: an mhi entry does not take it, and says what it takes.
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR', pciAddress: '0000:01:00.0', channel: 'IPCRTR' }, /unknown key 'links\[1\]\.channel'; known keys: kind, device, pciAddress, fd, maxPacketLength$/m],
+        [{ kind: 'rpmgs', device: '/dev/rpmsg0' }, /'links\[1\]\.kind' must be one of rpmsg, mhi \(did you mean 'rpmsg'\?\), got "rpmgs"/],
+        [{ kind: 'rpmsg', device: 'rpmsg0' }, /'links\[1\]\.device' must be an absolute device path, got "rpmsg0"/],
+        [{ kind: 'rpmsg', device: '/dev/rpmsg0', fd: 3 }, /'links\[1\]\.fd' must be given alone \(not with 'device'\), got 3/],
+        [{ kind: 'mhi', device: '/dev/mhi_IPCR' }, /'links\[1\]\.pciAddress' must be a PCI address such as '0000:01:00\.0', got nothing/],
+      ];
       const file = join(pluginDir, 'links.json');
-      writeFileSync(file, JSON.stringify({ links: [{ kind: 'rpmsg', devce: '/dev/rpmsg0' }] }));
-      const r = run(QRTRD, ['--config', file, '--quiet', '--log-level', 'silent']);
-      expectUsageError(r, /'links\[0\]\.devce' must be one of kind, device, .* \(did you mean 'device'\?\)/);
+      for (const [link, pattern] of cases) {
+        writeFileSync(file, JSON.stringify({ links: [{ kind: 'rpmsg', device: '/dev/rpmsg9' }, link] }));
+        for (const extra of [['--print-config'], ['--quiet', '--log-level', 'silent', '--socket', join(pluginDir, 'never.sock')]]) {
+          const r = run(QRTRD, ['--config', file, ...extra]);
+          // Refused before anything starts: one line on stderr, nothing on stdout (no view, no ready line).
+          expectUsageError(r, pattern);
+        }
+      }
+      const schema = JSON.parse(run(QRTRD, ['--print-config-schema']).stdout) as { properties: { links: { items: { anyOf: { properties: Record<string, { const?: string }> }[] } } } };
+      const kinds = schema.properties.links.items.anyOf.map((b) => [b.properties.kind.const, Object.keys(b.properties)]);
+      expect(kinds).to.deep.equal([
+        ['rpmsg', ['kind', 'device', 'ctrl', 'channel', 'name', 'fd', 'maxPacketLength']],
+        ['mhi', ['kind', 'device', 'pciAddress', 'fd', 'maxPacketLength']],
+      ]);
     });
   });
 });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const REPO = join(__dirname, '..', '..', '..');
 const QRTRD = join(REPO, 'dist', 'src', 'cli', 'qrtrd.js');
 
-type JsonSchema = { properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; items?: JsonSchema; type?: string };
+type JsonSchema = { properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[]; items?: JsonSchema; type?: string; const?: unknown };
 
 function printedSchema(args: string[] = []): Record<string, unknown> {
   const result = spawnSync(process.execPath, [QRTRD, '--print-config-schema', ...args], { encoding: 'utf8', timeout: 20_000 });
@@ -18,14 +18,17 @@ function printedSchema(args: string[] = []): Record<string, unknown> {
   return JSON.parse(result.stdout) as Record<string, unknown>;
 }
 
-/** The object schema at a documented path (`simulation.modem`, `simulation.cards[]`, `pluginConfig.ath11k`). */
+/**
+ * The object schema at a documented path (`simulation.modem`, `simulation.cards[]`,
+ * `pluginConfig.ath11k`; `links[kind=rpmsg]`: the branch of the array's items whose `kind` is that).
+ */
 function objectAt(schema: JsonSchema, path: string): JsonSchema | undefined {
   let at: JsonSchema | undefined = schema;
   for (const part of path.split('.').filter(Boolean)) {
-    const array = part.endsWith('[]');
-    const name = array ? part.slice(0, -2) : part;
+    const [, name, index, kind] = /^([^[]+)(\[(?:kind=([^\]]+))?\])?$/.exec(part) ?? [];
     at = objectBranch(at?.properties?.[name]);
-    if (array) at = objectBranch(at?.items);
+    if (kind !== undefined) at = at?.items?.anyOf?.find((b) => b.properties?.kind?.const === kind);
+    else if (index) at = objectBranch(at?.items);
   }
   return objectBranch(at);
 }
@@ -76,7 +79,9 @@ describe('the configuration schema and its documentation', () => {
     const tables = documentedTables(readFileSync(join(REPO, 'docs', 'config.md'), 'utf8'));
     const plugins = Object.keys(schema.properties!.pluginConfig.properties!);
     expect(plugins).to.include.members(['ath11k', 'ath12k', 'bam-dmux']);
-    const required = ['', 'simulation', 'simulation.cards[]', 'simulation.modem', 'netdev', ...plugins.map((p) => `pluginConfig.${p}`)];
+    const linkKinds = (schema.properties!.links.items!.anyOf ?? []).map((b) => String(b.properties!.kind.const));
+    expect(linkKinds).to.include.members(['rpmsg', 'mhi']);
+    const required = ['', 'simulation', 'simulation.cards[]', 'simulation.modem', 'netdev', ...linkKinds.map((k) => `links[kind=${k}]`), ...plugins.map((p) => `pluginConfig.${p}`)];
     for (const path of required) expect([...tables.keys()], `docs/config.md has a key table for '${path || 'the top level'}'`).to.include(path);
     for (const [path, documented] of tables) {
       const object = objectAt(schema, path);

@@ -27,13 +27,21 @@ describe('qrtrd live view in a real terminal (tmux)', function () {
   });
   after(() => spawnSync('tmux', ['kill-session', '-t', session]));
 
-  it('should fit every line to 80 columns and redraw in place without leftovers', async () => {
-    tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '60', `${process.execPath} ${QRTRD}; sleep 30`);
+  /** Starts qrtrd in a fresh 80-column session (`env` first: what the command line sets) and waits for its status screen. */
+  async function startView(env: string[] = [], columns = 80): Promise<void> {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+    tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', '60', `env ${env.join(' ')} ${process.execPath} ${QRTRD}; sleep 30`);
     let screen = '';
     for (let i = 0; i < 100 && !/^Endpoints:/m.test(screen); i++) {
       await sleep(200);
       screen = tmux('capture-pane', '-p', '-t', session);
     }
+    expect(screen).to.match(/^Endpoints:/m);
+  }
+
+  it('should fit every line to 80 columns and redraw in place without leftovers', async () => {
+    await startView(['-u', 'NO_COLOR']);
+    let screen = '';
     // Let the per-second redraw run a few times over what was drawn.
     await sleep(3500);
     screen = tmux('capture-pane', '-p', '-t', session);
@@ -47,5 +55,51 @@ describe('qrtrd live view in a real terminal (tmux)', function () {
     expect(bars.map(({ l }) => / 100% /.test(l))).to.deep.equal([true, true, true, true]);
     expect(Math.max(...bars.map(({ i }) => i))).to.be.below(lines.indexOf('qrtrd router: node 1'));
     tmux('send-keys', '-t', session, 'C-c', '');
+  });
+
+  // A CSI SGR colour sequence as capture-pane -e gives it (tmux may merge attributes: 32, 39, 0).
+  const COLOUR = /\x1b\[[0-9;]*m/;
+
+  it('should colour the STATE column on a terminal (ready green) without changing what the columns hold', async () => {
+    // NO_COLOR set but empty does not disable colour (no-color.org: "present and not an empty string").
+    // 200 columns: at 80 the card table is cut before its STATE column.
+    for (const env of [['-u', 'NO_COLOR'], ['NO_COLOR=']]) {
+      await startView(env, 200);
+      await sleep(1500);
+      const coloured = tmux('capture-pane', '-p', '-e', '-t', session);
+      const plain = tmux('capture-pane', '-p', '-t', session);
+      const cards = coloured.split('\n').filter((l) => /QCN9074|WCN6855|WCN7850/.test(l) && !/\[[#-]{28}\]/.test(l));
+      expect(cards, `${env.join(' ')}: card rows`).to.have.length(4);
+      // Green `ready` (SGR 32), and the colour ends within the cell.
+      for (const row of cards) expect(row, env.join(' ')).to.match(/\x1b\[32mready\x1b\[(39|0)?m/);
+      // Without the escapes the screen is the same text, every line within 80 columns.
+      const stripped = coloured.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(stripped.split('\n').map((l) => l.trimEnd())).to.deep.equal(plain.split('\n').map((l) => l.trimEnd()));
+      for (const line of plain.split('\n')) expect([...line].length, line).to.be.at.most(200);
+      tmux('send-keys', '-t', session, 'C-c', '');
+    }
+  });
+
+  it('should cut coloured lines by their visible width: at 80 columns the coloured screen holds the same text as the plain one', async () => {
+    await startView(['-u', 'NO_COLOR']);
+    await sleep(1500);
+    const coloured = tmux('capture-pane', '-p', '-e', '-t', session);
+    const plain = tmux('capture-pane', '-p', '-t', session);
+    expect(coloured.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd())).to.deep.equal(plain.split('\n').map((l) => l.trimEnd()));
+    const lines = plain.split('\n');
+    for (const line of lines) expect([...line].length, line).to.be.at.most(80);
+    for (const heading of ['qrtrd router: node 1', 'Cards:', 'Endpoints:']) expect(lines.filter((l) => l === heading), heading).to.have.length(1);
+    tmux('send-keys', '-t', session, 'C-c', '');
+  });
+
+  it('should draw no colour at all when NO_COLOR is set to a non-empty value', async () => {
+    for (const value of ['1', 'yes']) {
+      await startView([`NO_COLOR=${value}`]);
+      await sleep(1500);
+      const screen = tmux('capture-pane', '-p', '-e', '-t', session);
+      expect(screen).to.match(/^Cards:/m);
+      expect(screen, `NO_COLOR=${value}`).to.not.match(COLOUR);
+      tmux('send-keys', '-t', session, 'C-c', '');
+    }
   });
 });

@@ -14,6 +14,22 @@ function configWith(links: unknown[]): QrtrdConfig {
   return parseConfig({ links, simulation: { enabled: false, cards: [], modem: null }, plugins: [], console: false }, 'test.json', DEFAULT_CONFIG);
 }
 
+/** The links as given, past the configuration check: what a program that builds QrtrdConfig itself hands the daemon. */
+function uncheckedConfigWith(links: unknown[]): QrtrdConfig {
+  return { ...configWith([]), links: links as QrtrdConfig['links'] };
+}
+
+/** The key the configuration check refuses (the link kinds' schemas), as a ConfigError's details name it. */
+function refusedKey(links: unknown[]): unknown {
+  try {
+    configWith(links);
+  } catch (err) {
+    expect(err).to.have.property('code').that.matches(/^QRTRD_CONFIG_/);
+    return (err as { details: { key: string } }).details.key;
+  }
+  throw new Error('the configuration check should have refused the links');
+}
+
 async function startFailure(config: QrtrdConfig): Promise<{ code: string; details: Record<string, unknown> }> {
   const daemon = new QrtrdDaemon(config, quiet);
   try {
@@ -69,11 +85,20 @@ describe('links from the configuration file', () => {
     tmp.remove();
   });
 
-  it('should fail the start with a typed error naming the key or the device', async () => {
-    expect(await startFailure(configWith([{ kind: 'usb' }]))).to.include({ code: 'QRTR_LINK_CONFIG_INVALID' }).and.have.nested.property('details.key', 'links[0].kind');
-    expect((await startFailure(configWith([{ kind: 'mhi', device: '/dev/mhi_IPCR' }]))).details.key).to.equal('links[0].pciAddress');
-    expect((await startFailure(configWith([{ kind: 'rpmsg', device: 'rpmsg0' }]))).details.key).to.equal('links[0].device');
-    expect((await startFailure(configWith([{ kind: 'rpmsg', device: '/dev/rpmsg0', speed: 9 }]))).details.key).to.equal('links[0].speed');
+  it('should refuse a bad entry in the configuration check and at the factory, naming the same key; a device that cannot be opened fails the start', async () => {
+    const cases: [unknown, string][] = [
+      [{ kind: 'usb' }, 'links[0].kind'],
+      [{ kind: 'mhi', device: '/dev/mhi_IPCR' }, 'links[0].pciAddress'],
+      [{ kind: 'rpmsg', device: 'rpmsg0' }, 'links[0].device'],
+      [{ kind: 'rpmsg', device: '/dev/rpmsg0', speed: 9 }, 'links[0].speed'],
+      [{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', device: '/dev/rpmsg0' }, 'links[0].ctrl'],
+      [{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', channel: '' }, 'links[0].channel'],
+    ];
+    for (const [link, key] of cases) {
+      expect(refusedKey([link]), JSON.stringify(link)).to.equal(key);
+      const atFactory = await startFailure(uncheckedConfigWith([link]));
+      expect(atFactory, JSON.stringify(link)).to.include({ code: 'QRTR_LINK_CONFIG_INVALID' }).and.have.nested.property('details.key', key);
+    }
     const missing = await startFailure(configWith([{ kind: 'rpmsg', device: '/nonexistent/rpmsg0' }]));
     expect(missing.code).to.equal('QRTR_LINK_IO');
     expect(missing.details.errno).to.equal('ENOENT');
@@ -97,8 +122,6 @@ describe('links from the configuration file', () => {
       expect(failure.code).to.equal('QRTR_LINK_IO');
       expect(failure.details).to.include({ errno: 'ENOTTY', syscall: 'ioctl' });
       expect(String(failure.details.operation)).to.contain('RPMSG_CREATE_EPT_IOCTL on /dev/null');
-      expect((await startFailure(configWith([{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', device: '/dev/rpmsg0' }]))).details.key).to.equal('links[0].ctrl');
-      expect((await startFailure(configWith([{ kind: 'rpmsg', ctrl: '/dev/rpmsg_ctrl0', channel: '' }]))).details.key).to.equal('links[0].channel');
     });
   });
 });

@@ -1,5 +1,6 @@
 import { LinkConfigError } from '../errors';
-import { MESSAGE_DEVICE_KEYS, messageDeviceBackend, type LinkFactory } from '../link-factory';
+import { z } from 'zod';
+import { MESSAGE_DEVICE_KEYS, devicePathKey, exactlyOneOf, linkSchema, messageDeviceBackend, type LinkFactory } from '../link-factory';
 
 const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 
@@ -12,11 +13,19 @@ const PCI_ADDRESS = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
  */
 export const mhiLinkFactory: LinkFactory = {
   kind: 'mhi',
-  keys: {
-    device: 'the IPCR channel device (mhi_uci), e.g. /dev/mhi_IPCR',
-    pciAddress: "the card's PCI address, the backend key (e.g. '0000:01:00.0')",
-    ...MESSAGE_DEVICE_KEYS,
-  },
+  schema: linkSchema(
+    'mhi',
+    {
+      device: devicePathKey('the IPCR channel device (mhi_uci), e.g. /dev/mhi_IPCR'),
+      pciAddress: z
+        .string({ error: "a PCI address such as '0000:01:00.0'" })
+        .regex(PCI_ADDRESS, { error: "a PCI address such as '0000:01:00.0'" })
+        .meta({ description: "the card's PCI address, the backend key (e.g. '0000:01:00.0')" }),
+      ...MESSAGE_DEVICE_KEYS,
+    },
+    'the IPCR channel of an MHI device as a character device (device or fd), keyed mhi:<pciAddress>',
+    [exactlyOneOf('device', 'fd')],
+  ),
   create(config, at, logger) {
     const pci = config.pciAddress;
     if (typeof pci !== 'string' || !PCI_ADDRESS.test(pci)) throw new LinkConfigError(`${at}.pciAddress`, "a PCI address such as '0000:01:00.0'", pci);

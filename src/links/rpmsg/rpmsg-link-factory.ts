@@ -1,5 +1,6 @@
 import { LinkConfigError } from '../errors';
-import { MESSAGE_DEVICE_KEYS, messageDeviceBackend, type LinkConfig, type LinkFactory } from '../link-factory';
+import { z } from 'zod';
+import { MESSAGE_DEVICE_KEYS, devicePathKey, exactlyOneOf, linkSchema, messageDeviceBackend, type LinkConfig, type LinkFactory } from '../link-factory';
 import type { BackendLogger } from '../logger';
 import { RpmsgBackend } from './rpmsg-backend';
 
@@ -19,13 +20,26 @@ function ctrlBackend(config: LinkConfig, at: string, name: string, logger: Backe
  */
 export const rpmsgLinkFactory: LinkFactory = {
   kind: 'rpmsg',
-  keys: {
-    device: 'the rpmsg endpoint device, e.g. /dev/rpmsg0',
-    ctrl: 'instead of device: the rpmsg_ctrl device to create the endpoint with, e.g. /dev/rpmsg_ctrl0',
-    channel: "with ctrl: the rpmsg channel (default 'IPCRTR')",
-    name: "the backend key's name, e.g. 'modem:IPCRTR' (default: the device's basename)",
-    ...MESSAGE_DEVICE_KEYS,
-  },
+  schema: linkSchema(
+    'rpmsg',
+    {
+      device: devicePathKey('the rpmsg endpoint device, e.g. /dev/rpmsg0'),
+      ctrl: devicePathKey('instead of device: the rpmsg_ctrl device to create the endpoint with, e.g. /dev/rpmsg_ctrl0', 'an absolute rpmsg_ctrl device path'),
+      channel: z
+        .string({ error: 'a channel name of 1..31 characters' })
+        .regex(/^[\x21-\x7e]{1,31}$/, { error: 'a channel name of 1..31 characters' })
+        .optional()
+        .meta({ description: "with ctrl: the rpmsg channel (default 'IPCRTR')" }),
+      name: z.string({ error: 'a non-empty name' }).min(1, { error: 'a non-empty name' }).optional().meta({ description: "the backend key's name, e.g. 'modem:IPCRTR' (default: the device's basename)" }),
+      ...MESSAGE_DEVICE_KEYS,
+    },
+    'an rpmsg_char endpoint device (device or fd), or one created through rpmsg_ctrl (ctrl, channel)',
+    [
+      exactlyOneOf('device', 'fd', 'ctrl'),
+      (e) => (e.channel !== undefined && e.ctrl === undefined ? { key: 'channel', expected: "given only with 'ctrl'" } : null),
+      (e) => (e.fd !== undefined && e.name === undefined ? { key: 'name', expected: "a name (required with 'fd')" } : null),
+    ],
+  ),
   create(config, at, logger) {
     const name = config.name;
     if (name !== undefined && (typeof name !== 'string' || !name)) throw new LinkConfigError(`${at}.name`, 'a non-empty name', name);
