@@ -9,11 +9,6 @@ export * from './client';
 // Both name a `u32`: the QMI field builder (the SDK's) is the one a plugin author means; the
 // local-client frame reader stays reachable as `qrtrd/dist/src/client` internals only.
 export { u32 } from './sdk';
-
-// The rest of the QMI schema vocabulary, so a plugin can describe any message (strings, byte
-// blobs, arrays, structs) and reuse the generated schemas of the QMI test service.
-export { str, bytes, fixedBytes, fixedArray, varArray, struct, i8, i16, i32, i64, enum16, enum32, qmiTest } from './qmi';
-export type { QmiServiceStats } from './qmi';
 // The DI and stream primitives a plugin's module is built with, from the copies the daemon itself
 // uses: a plugin that installed its own inversify could get another major version, whose
 // ContainerModule the daemon's container cannot load.

@@ -183,6 +183,8 @@ describe('the npm package, installed into an empty directory, with the plugin of
     const specifiers = [...files.get('src/echo.ts')!.matchAll(/\bfrom\s+'([^']+)'/g)].map((m) => m[1]);
     expect(new Set(specifiers)).to.deep.equal(new Set(['qrtrd']));
     expect(guide, 'the guide shows the build command the test runs').to.contain('\nnpx tsc\n');
+    const dev = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies;
+    expect(guide, 'the guide pins the versions installed here').to.contain(`npm install --save-dev typescript@${dev.typescript} @types/node@${dev['@types/node']}`);
     expect(compiled, 'the install failed, so nothing was compiled').to.not.equal(undefined);
     expect(compiled!.code, `tsc:\n${compiled!.stdout}${compiled!.stderr}`).to.equal(0);
     expect(existsSync(join(app, 'dist', 'echo.js'))).to.equal(true);
@@ -193,8 +195,9 @@ describe('the npm package, installed into an empty directory, with the plugin of
     const daemonArgs = ['--plugin', './dist/echo.js', '--socket', 'qrtrd.sock'];
     const socket = ['--socket', 'qrtrd.sock'];
     const pingArgs = ['qmi', '--service', 'test', '--msg-id', '0x20', '--tlv', '0x01=70696e67'];
+    const dataArgs = ['qmi', '--service', 'test', '--msg-id', '0x21', '--tlv', '0x01=050068656c6c6f'];
     // The commands the guide shows are the ones run here.
-    for (const command of [['qrtrd', ...daemonArgs], ['qrtr', 'lookup', 'test', ...socket], ['qrtr', ...pingArgs, ...socket], ['qrtr', 'echo', ...socket]]) {
+    for (const command of [['qrtrd', ...daemonArgs], ['qrtr', 'lookup', 'test', ...socket], ['qrtr', ...pingArgs, ...socket], ['qrtr', ...dataArgs, ...socket], ['qrtr', 'echo', ...socket]]) {
       expect(guide).to.contain(`npx ${command.join(' ')}`);
     }
     const daemon = spawn(bin('qrtrd'), daemonArgs, { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -204,6 +207,7 @@ describe('the npm package, installed into an empty directory, with the plugin of
     daemon.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => daemon.on('exit', (code, signal) => done({ code, signal })));
     const killer = setTimeout(() => daemon.kill('SIGKILL'), 40_000);
+    let end: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     try {
       await new Promise<void>((ready, fail) => {
         const check = (): void => {
@@ -231,11 +235,16 @@ describe('the npm package, installed into an empty directory, with the plugin of
       expect(JSON.parse(section.stdout)).to.deep.equal([{ service: 15, instance: 1, address: `1:${servers[0].port}`, pings: 1, echoed: 0, clients: 1 }]);
       const table = await run(bin('qrtr'), ['echo', ...socket], app);
       expect(table.stdout).to.match(/^SERVICE\s+INSTANCE\s+ADDRESS\s+PINGS\s+ECHOED\s+CLIENTS\n15\s+1\s+1:\d+\s+1\s+0\s+1$/m);
+
+      const echoed = await run(bin('qrtr'), [...dataArgs, '--json', ...socket], app);
+      expect(echoed.code, echoed.stderr).to.equal(0);
+      const data = new Map((JSON.parse(echoed.stdout) as typeof answer).response.tlvs.map((t) => [t.type, t.value]));
+      expect(data.get(0x10), 'the data echoed back').to.equal('050068656c6c6f');
     } finally {
       daemon.kill('SIGINT');
+      end = await exited; // stopped whatever failed above, so that nothing outlives the test
+      clearTimeout(killer);
     }
-    const end = await exited;
-    clearTimeout(killer);
     expect(end, stderr).to.deep.equal({ code: 0, signal: null });
     const logs = stderr
       .split('\n')
