@@ -26,8 +26,10 @@ interface Ran {
 
 /** PATH with this node first, so that `#!/usr/bin/env node` bins and npm's scripts run on it. */
 const env: NodeJS.ProcessEnv = { PATH: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), NO_COLOR: '1' };
-// Under `npm test` the parent npm describes its own package in npm_package_*/npm_lifecycle_*: not ours to pass on.
-for (const [key, value] of Object.entries(process.env)) if (key !== 'PATH' && !/^npm_(package|lifecycle)_|^npm_config_local_prefix$|^INIT_CWD$/.test(key)) env[key] = value;
+// Under `npm test` the parent npm passes its own settings and package (npm_config_*, npm_package_*,
+// npm_lifecycle_*): the npm run here reads the user's configuration itself; only the cache is
+// kept, since that is where `npm ci` put the packages.
+for (const [key, value] of Object.entries(process.env)) if (key !== 'PATH' && key !== 'INIT_CWD' && (!key.startsWith('npm_') || key === 'npm_config_cache')) env[key] = value;
 
 function run(command: string, args: readonly string[], cwd: string, timeoutMs = STEP_MS): Promise<Ran> {
   return new Promise((done, fail) => {
