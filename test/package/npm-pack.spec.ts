@@ -74,7 +74,7 @@ interface LockEntry {
  * the npm cache that `npm ci` in the checkout filled (a plain `npm install TARBALL` would want
  * full registry documents, which that cache does not hold).
  */
-function pluginProjectLock(tarball: string, qrtrd: { version: string; license: string; dependencies: Record<string, string>; bin: Record<string, string> }, devDependencies: Record<string, string>) {
+function pluginProjectLock(tarball: string, qrtrd: { version: string; license: string; dependencies: Record<string, string>; bin: Record<string, string>; scripts: Record<string, string> }, devDependencies: Record<string, string>) {
   const repoLock = JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const entries = repoLock.packages;
   // Node's resolution over the lock's paths: the nearest node_modules/NAME up from `from`.
@@ -103,7 +103,7 @@ function pluginProjectLock(tarball: string, qrtrd: { version: string; license: s
     requires: true,
     packages: {
       '': project,
-      'node_modules/qrtrd': { version: qrtrd.version, resolved: `file:${tarball}`, hasInstallScript: true, license: qrtrd.license, dependencies: qrtrd.dependencies, bin: qrtrd.bin },
+      'node_modules/qrtrd': { version: qrtrd.version, resolved: `file:${tarball}`, hasInstallScript: Boolean(qrtrd.scripts.install), license: qrtrd.license, dependencies: qrtrd.dependencies, bin: qrtrd.bin },
       ...packages,
     },
   };
@@ -129,7 +129,7 @@ describe('the npm package, installed into an empty directory, with the plugin of
     const pack = await run('npm', ['pack', '--json', '--pack-destination', dir], REPO);
     expect(pack.code, `npm pack failed:\n${pack.stderr}`).to.equal(0);
     packed = (JSON.parse(pack.stdout) as (typeof packed)[])[0];
-    const repoPackage = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; devDependencies: Record<string, string>; bin: Record<string, string> };
+    const repoPackage = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string; license: string; dependencies: Record<string, string>; devDependencies: Record<string, string>; bin: Record<string, string>; scripts: Record<string, string> };
     const devDependencies = { typescript: repoPackage.devDependencies.typescript, '@types/node': repoPackage.devDependencies['@types/node'] };
     const { project, lock } = pluginProjectLock(`../${packed.filename}`, repoPackage, devDependencies);
     writeFileSync(join(app, 'package.json'), `${JSON.stringify(project, null, 2)}\n`);
@@ -170,13 +170,15 @@ describe('the npm package, installed into an empty directory, with the plugin of
     expect(unwanted, 'tests, benchmarks, sources and build output stay out').to.deep.equal([]);
   });
 
-  it('should install offline from the tarball and build the AF_QIPCRTR addon with its install script', () => {
+  it('should install offline from the tarball and build the AF_QIPCRTR addon with its install script', async () => {
     expect(installed!.code, `npm ci failed:\n${installed!.stdout}\n${installed!.stderr}`).to.equal(0);
     const nativeDir = join(app, 'node_modules', 'qrtrd', 'native', 'build');
     const failure = join(nativeDir, 'qrtrd-build-failure.txt');
     expect(existsSync(failure) ? readFileSync(failure, 'utf8') : '', 'native/build.js recorded a failure').to.equal('');
     expect(existsSync(join(nativeDir, 'Release', 'qrtr_native.node')), `the addon was built by the install script:\n${installed!.stdout}`).to.equal(true);
     for (const name of ['qrtrd', 'qrtr', 'tsc']) expect(existsSync(bin(name)), `node_modules/.bin/${name}`).to.equal(true);
+    const version = await run(bin('qrtrd'), ['--version'], app);
+    expect([version.code, version.stdout.trim()], version.stderr).to.deep.equal([0, `qrtrd ${(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version}`]);
   });
 
   it('should compile the guide’s plugin, which imports only from the package entry, against the installed types', () => {
