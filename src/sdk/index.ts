@@ -34,3 +34,7 @@ export { QmiResultError, QmiTimeoutError, QmiServiceLostError, QmiHandleClosedEr
 // The QMI schema vocabulary (descriptors are values; the codec compiles them).
 export { qmiCodec, qmiRequest, qmiResponse, qmiIndication, qmiResultField, req, opt, u8, u16, u32, u64, qmiErrorName, wlfw, dms, nas, wda, wds } from '../qmi';
 export type { QmiClient, QmiService, QmiClientOptions, QmiServiceOptions, QmiPeer, QmiRequestContext, QmiMessageSchema, QmiValue } from '../qmi';
+// The rest of the field types, so a plugin can describe any message (strings, byte blobs, arrays,
+// structs), and the generated schemas of the QMI test service (kernel samples/qmi).
+export { str, bytes, fixedBytes, fixedArray, varArray, struct, i8, i16, i32, i64, enum16, enum32, qmiTest } from '../qmi';
+export type { QmiServiceStats } from '../qmi';
