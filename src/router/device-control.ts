@@ -50,6 +50,20 @@ export interface ReservedMemoryRegion {
   readonly size: number;
 }
 
+/**
+ * A device's entry of a reserved-memory map (from its device tree, src/links/devicetree, or
+ * configuration): the SoC's reserved regions the firmware reaches, the node's memory-region,
+ * and the node's qcom,bdf-addr / qcom,caldb-addr / qcom,m3-dump-addr where it has them.
+ */
+export interface DeviceReservedMemory {
+  readonly regions: readonly ReservedMemoryRegion[];
+  /** memory-region index 0 (of_reserved_mem_region_to_resource(dev->of_node, 0, ...)). */
+  readonly memoryRegion?: ReservedMemoryRegion;
+  readonly bdf?: bigint;
+  readonly caldb?: bigint;
+  readonly m3Dump?: bigint;
+}
+
 /** Memory the host lends one device. */
 export interface DeviceMemoryProvider {
   /** Who provides it ('simulated', 'vfio', 'mhi-helper'), for status and logs. */

@@ -5,7 +5,7 @@ import { WLFW_LINK_CONTROLS } from '../src/link-control';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimCrashMode, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
-import { SimulatedHostMemory } from './simulated-host-memory';
+import { SimulatedHostMemory, type ReservedMemoryEntry } from './simulated-host-memory';
 import { DeviceResetUnsupportedError, type DeviceControl } from '../../../src/sdk';
 
 /**
@@ -50,6 +50,11 @@ export interface SimulatedCardOptions {
   readonly noHostMemory?: boolean;
   /** The link cannot power-cycle the device. */
   readonly noReset?: boolean;
+  /**
+   * The AHB device's reserved-memory map, as read from its device tree (readDeviceTree +
+   * reservedMemoryOf) or given by configuration; replaces the profile's stand-in regions.
+   */
+  readonly reservedMemory?: ReservedMemoryEntry;
 }
 
 /** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
@@ -129,7 +134,7 @@ export class SimulatedCard {
     const window = 0x8000_0000n + BigInt(parseInt(options.pciAddress.replace(/[^0-9a-f]/g, ''), 16) % 0x1000) * 0x1000_0000n;
     this.memory = options.noHostMemory
       ? undefined
-      : new SimulatedHostMemory({ device: options.pciAddress, largestAllocation: options.largestAllocation ?? 2 * 1024 * 1024, windowBase: window, reserved: this.profile.reservedMemory });
+      : new SimulatedHostMemory({ device: options.pciAddress, largestAllocation: options.largestAllocation ?? 2 * 1024 * 1024, windowBase: window, reserved: options.reservedMemory ?? this.profile.reservedMemory });
     const memory = this.memory;
     this.control = {
       memory,
