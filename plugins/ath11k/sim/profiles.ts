@@ -61,9 +61,10 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     // ath11k/core.c ath11k_hw_params[] IPQ8074: .bdf_addr = 0x4B0C0000, .fw.cal_offset = IPQ8074_CAL_OFFSET (128 KiB).
     bdfAddr: 0x4b0c_0000n,
     calOffset: 128 * KiB,
-    // A stand-in for the SoC's reserved-memory (the Q6 region of OpenWrt's ipq8074.dtsi layout), holding
-    // bdf_addr and the CALDB address; the wifi node has no memory-region.
-    reservedMemory: { regions: [{ name: 'q6_region@4b000000', busAddress: 0x4b00_0000n, size: 0x5f0_0000 }] },
+    // The default map when a test gives no device tree: q6_region wcnss@4b000000 (0x3700000 bytes) of the
+    // ath11k IPQ8074 ipq8074.dtsi series / OpenWrt's ipq8074.dtsi, holding bdf_addr and the CALDB address;
+    // the wifi node has no memory-region. plugins/ath11k/test/device-tree.spec.ts reads it from a real DT.
+    reservedMemory: { regions: [{ name: 'wcnss@4b000000', busAddress: 0x4b00_0000n, size: 0x370_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,
@@ -274,8 +275,9 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     ],
     bdfAddr: 0x4abc_0000n,
     calOffset: 128 * KiB,
-    // A stand-in for the SoC's reserved memory (the Q6 region of ipq6018.dtsi, 0x4ab00000 + 0x5500000), holding bdf_addr and CALDB.
-    reservedMemory: { regions: [{ name: 'q6_region@4ab00000', busAddress: 0x4ab0_0000n, size: 0x550_0000 }] },
+    // The default map when a test gives no device tree: q6_region memory@4ab00000 of ipq6018.dtsi (0x5500000 bytes),
+    // holding bdf_addr and CALDB. plugins/ath11k/test/device-tree.spec.ts reads it from a real DT.
+    reservedMemory: { regions: [{ name: 'memory@4ab00000', busAddress: 0x4ab0_0000n, size: 0x550_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,

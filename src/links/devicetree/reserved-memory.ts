@@ -56,6 +56,8 @@ export function reservedMemoryOf(tree: DeviceTree, device: DtDeviceSelector): De
     return regionOf(target);
   });
   for (const r of memoryRegions) if (!regions.some((x) => x.busAddress === r.busAddress && x.size === r.size)) regions.push(r);
+  // By address: a directory listing (the kernel's form) has no node order to keep.
+  regions.sort((a, b) => (a.busAddress < b.busAddress ? -1 : a.busAddress > b.busAddress ? 1 : 0));
   const u32 = (p: string): bigint | undefined => {
     const v = cells(node!, p);
     return v?.length === 1 ? BigInt(v[0]) : undefined;

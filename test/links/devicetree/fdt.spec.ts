@@ -74,8 +74,8 @@ describe('device tree reader (src/links/devicetree)', function () {
   it("should resolve the device's memory-region phandles to /reserved-memory regs in the declared cells, and its qcom,* addresses", () => {
     const map = reservedMemoryOf(parseFdt(blob), { compatible: 'qcom,ipq5332-wifi' });
     expect(map.regions).to.deep.equal([
-      { name: 'region@1_4000_0000', busAddress: 0x1_4000_0000n, size: 0x100000 },
       { name: 'region@4a900000', busAddress: 0x4a90_0000n, size: 0x2b0_0000 },
+      { name: 'region@1_4000_0000', busAddress: 0x1_4000_0000n, size: 0x100000 },
     ]);
     // Index 0 is the one of_reserved_mem_region_to_resource(dev->of_node, 0, ...) gives the driver.
     expect(map.memoryRegion).to.deep.equal({ name: 'region@4a900000', busAddress: 0x4a90_0000n, size: 0x2b0_0000 });
