@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { readDeviceTree, reservedMemoryOf } from '../../../src/testing/devices';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
 import { createRig, requestsNamed, type Rig } from '../../wlfw/test/rig';
+import { parseLoaderOptions, wlfwConfigSchema } from '../../wlfw/src';
+import { PluginConfigError, checkConfig } from '../../../src/sdk';
 import { compileDts, dtbToDirectory, requireDtc } from '../../../test/links/devicetree/dt-tools';
 
 /** A DTS fixture next to this test's source (not compiled into dist). */
@@ -97,5 +99,35 @@ describe('ath11k AHB cards with the reserved-memory map of their device tree', f
     expect(status.lastError?.code).to.equal('WLFW_FIXED_MEMORY');
     expect(status.lastError?.message).to.match(/0x4ba00000 .* lies in no reserved-memory region/);
     expect(requestsNamed(card, 'RESPOND_MEM')).to.deep.equal([]);
+  });
+
+  describe('the config form (pluginConfig.ath11k.reservedMemory)', () => {
+    const key = 'mhi:0000:05:00.0';
+    async function bringUp(reservedMemory: unknown[]): Promise<{ state: string; code?: string }> {
+      rig = await createRig([plugin], { ath11k: { reservedMemory } });
+      const card = createSimulatedCard({ chip: 'IPQ6018', pciAddress: '0000:05:00.0', boardId: 0x12 });
+      await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+      await rig.host.start('ath11k');
+      await card.attach(rig.router);
+      const loader = rig.loader('ath11k');
+      const deadline = Date.now() + 10_000;
+      while (!['ready', 'failed'].includes(loader.snapshot()[0]?.state) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const [status] = loader.snapshot();
+      return { state: status.state, code: status.lastError?.code };
+    }
+
+    it("should place BDF and CALDB by the configured regions (named as ipq6018.dtsi's q6_region)", async () => {
+      expect(await bringUp([{ key, regions: [{ name: 'memory@4ab00000', address: '0x4ab00000', size: '0x5500000' }] }])).to.deep.equal({ state: 'ready', code: undefined });
+    });
+
+    it('should use the configured map rather than the link\'s: a map without the q6 region fails WLFW_FIXED_MEMORY', async () => {
+      expect(await bringUp([{ key, regions: [{ name: 'memory@4aa00000', address: 0x4aa00000, size: 0x100000 }] }])).to.deep.equal({ state: 'failed', code: 'WLFW_FIXED_MEMORY' });
+    });
+
+    it('should refuse a region without an address in the schema and in the parser, naming the key', () => {
+      const section = { reservedMemory: [{ key, regions: [{ name: 'q6', size: 1 }] }] };
+      expect(checkConfig(wlfwConfigSchema, section).issue?.key).to.match(/^reservedMemory\.0\.regions\.0\.address/);
+      expect(() => parseLoaderOptions('ath11k', section)).to.throw(PluginConfigError).with.nested.property('details.key', 'reservedMemory[0].regions[0].address');
+    });
   });
 });
