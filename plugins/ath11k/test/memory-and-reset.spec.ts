@@ -178,7 +178,7 @@ describe('simulated firmware refuses memory and one-shot mistakes', function () 
     const allocate = memory.allocateCoherent.bind(memory);
     memory.allocateCoherent = (size: number): DeviceDmaBuffer => ({ ...allocate(size), write: () => undefined });
     rig = await startWith([card]);
-    expect(await firstRefusal(card)).to.match(/M3_INFO: the \d+ bytes at 0x[0-9a-f]+ are not m3.bin/);
+    expect(await firstRefusal(card)).to.match(/M3_INFO: the \d+ bytes at 0x[0-9a-f]+ are not the M3 image/);
     expect(statusOf(rig, card.key).state).to.not.equal('ready');
   });
 

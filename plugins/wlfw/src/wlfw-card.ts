@@ -434,9 +434,10 @@ export class WlfwCard {
 
     this.setState('m3');
     if (chip.m3) {
-      const m3 = await this.deps.store.m3(chip, this.key);
+      // ath11k_qmi_m3_load / ath12k_qmi_m3_load: firmware-2.bin's M3 IE (ab->fw.m3_data) when it has a
+      // non-empty one, else m3.bin; copied into a coherent buffer of the link, which M3_INFO names.
+      const m3 = fw2?.m3 && fw2.m3.length > 0 ? { path: `${fw2.path}#M3_IMAGE`, data: fw2.m3 } : await this.deps.store.m3(chip, this.key);
       this.patch({ m3File: m3.path });
-      // ath1xk_qmi_m3_load: m3.bin copied into a coherent buffer of the link; M3_INFO names that buffer.
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, this.memory!.loadM3(m3.data), signal);
     } else {
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: 0n, size: 0 }, signal);
