@@ -25,7 +25,6 @@ import {
   WlfwInstanceMismatchError,
   WlfwIdentityRequiredError,
   WlfwColdBootCalTimeoutError,
-  WlfwCannotResetError,
   WlfwResetExhaustedError,
   BoardDataNotFoundError,
   FirmwareFileMissingError,
@@ -36,7 +35,6 @@ import { isElf, type FirmwareStore } from './firmware-store';
 import { busOf, boardSearchNames, regdbSearchNames, type BoardNameInputs } from './board-names';
 import { SHARED_INSTANCES, expectedInstance, matchPciDevice, type CardIdentity } from './card-identity';
 import { Ath12kFwFeature } from './fw-container';
-import type { WlfwLinkControl } from './link-control';
 import type { GroupBarrier, GroupRelease } from './group-barrier';
 import type { WlfwLoaderOptions } from './loader-options';
 
@@ -52,9 +50,10 @@ export interface WlfwCardDeps {
   onDecline(card: WlfwCard, server: ServerInfo): void;
   /** The card's identity (backend data completed by configuration), looked up at each bring-up. */
   identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined;
-  /** The power control of the card's link, if it has one (cold-boot calibration restart). */
-  linkControl(card: WlfwCard): WlfwLinkControl | undefined;
-  /** The memory and reset the card's link lends (Endpoint.control), looked up at each bring-up. */
+  /**
+   * The memory and power cycle the card's link lends (Endpoint.control), looked up at each bring-up:
+   * `reset` serves both the crash reset and the cold-boot calibration restart.
+   */
   control(card: WlfwCard): DeviceControl | undefined;
   /** ath12k MLO_GLOBAL memory shared per hardware group (ag->mlo_mem), one map per loader. */
   readonly mloPools: MloPools;
@@ -83,7 +82,7 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
   'WLFW_UNSUPPORTED_SOC',
   'WLFW_INSTANCE_MISMATCH',
   'WLFW_COLD_BOOT_CAL_TIMEOUT',
-  'WLFW_CANNOT_RESET',
+  'DEVICE_RESET_UNSUPPORTED',
   'DEVICE_MEMORY_UNAVAILABLE',
   'WLFW_FIXED_MEMORY',
 ]);
@@ -516,12 +515,14 @@ export class WlfwCard {
       if (first !== IND.FW_READY) await this.waitIndication('FW_READY', [IND.FW_READY], signal);
       return;
     }
-    const control = this.deps.linkControl(this);
-    if (!control) throw new WlfwCannotResetError(this.key, 'its link registered no power control (WlfwLinkControls)');
+    // ath11k_qmi_fwreset_from_cold_boot: ath11k_hif_power_down + ath11k_hif_power_up, the same bus power
+    // cycle ath11k_core_reset uses on a crash: the link's one reset hook, outside the crash back-off.
+    const control = this.control ?? this.deps.control(this);
+    if (!control?.reset) throw new DeviceResetUnsupportedError(this.key, 'its link has no reset hook, and this chip (cbcal_restart_fw) must be power-cycled after cold-boot calibration');
     this.restartPending = true;
-    await control.powerCycle().catch((err: unknown) => {
+    await control.reset().catch((err: unknown) => {
       this.restartPending = false;
-      throw new WlfwCannotResetError(this.key, (err as Error).message ?? String(err));
+      throw err instanceof QrtrdError ? err : new DeviceResetUnsupportedError(this.key, (err as Error)?.message ?? String(err));
     });
   }
 

@@ -14,7 +14,6 @@ import {
 import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
 import type { WlfwCardStatus } from './card-status';
 import { matchPciDevice, pciDomainBus, resolveIdentity, type CardIdentity } from './card-identity';
-import { WLFW_LINK_CONTROLS, type WlfwLinkControls } from './link-control';
 import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
@@ -83,7 +82,6 @@ export class WlfwLoader {
     readonly family: WlfwFamily,
     readonly chips: readonly WlfwChipParams[],
     private readonly context: PluginContext,
-    private readonly linkControls: WlfwLinkControls = WLFW_LINK_CONTROLS,
   ) {
     this.options = parseLoaderOptions(context.name, context.config);
     this.store = new FirmwareStore(this.options.firmwareDir);
@@ -244,7 +242,6 @@ export class WlfwLoader {
       logger: this.context.logger,
       onDecline: (c, server) => this.decline(c, server),
       identify: (c, server) => this.identify(c, server),
-      linkControl: (c) => this.linkControls.get(c.key),
       control: (c) => withConfiguredReservedMemory(c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === c.endpoint)?.control : undefined, this.options.reservedMemory.find((r) => r.key === c.key)?.map),
       mloPools: this.mloPools,
     });
