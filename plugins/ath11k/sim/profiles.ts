@@ -1,5 +1,5 @@
 import type { SimChipProfile } from '../../wlfw/sim';
-import { ATH11K_KERNEL_CE, ATH11K_KERNEL_COLD_BOOT, ATH11K_KERNEL_NM_MODEM, ATH11K_KERNEL_SHADOW } from './kernel-witness';
+import { ATH11K_KERNEL_CE, ATH11K_KERNEL_COLD_BOOT, ATH11K_KERNEL_COLD_BOOT_FTM, ATH11K_KERNEL_NM_MODEM, ATH11K_KERNEL_SHADOW } from './kernel-witness';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -35,6 +35,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ8074',
     kernelCe: ATH11K_KERNEL_CE.IPQ8074,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ8074,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ8074,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq8074-wifi' },
     hwRev: 'hw2.0',
     instance: 0x02,
@@ -135,6 +136,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCN9074: {
     ...base,
     chip: 'QCN9074',
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.QCN9074,
     kernelCe: ATH11K_KERNEL_CE.QCN9074,
     pci: { device: 0x1104, subsystemVendor: 0x17cb, subsystemDevice: 0x1104 },
     hwRev: 'hw1.0',
@@ -169,6 +171,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     kernelCe: ATH11K_KERNEL_CE.WCN6750,
     kernelShadow: ATH11K_KERNEL_SHADOW.WCN6750,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.WCN6750,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.WCN6750,
     ahb: { address: '17a10040.wifi', compatible: 'qcom,wcn6750-wifi' },
     hwRev: 'hw1.0',
     instance: 0x03,
@@ -251,6 +254,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ6018',
     kernelCe: ATH11K_KERNEL_CE.IPQ6018,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ6018,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ6018,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq6018-wifi' },
     hwRev: 'hw1.0',
     instance: 0x02,
@@ -289,6 +293,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ5018',
     kernelCe: ATH11K_KERNEL_CE.IPQ5018,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ5018,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ5018,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq5018-wifi' },
     hwRev: 'hw1.0',
     instance: 0x02,

@@ -21,6 +21,7 @@ export interface SimulatedCardSpec {
   readonly noHostMemory?: boolean;
   readonly noReset?: boolean;
   readonly reservedMemory?: SimulatedCardOptions['reservedMemory'];
+  readonly ftmMode?: boolean;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

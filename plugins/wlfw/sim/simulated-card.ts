@@ -54,6 +54,11 @@ export interface SimulatedCardOptions {
    * reservedMemoryOf) or given by configuration; replaces the profile's stand-in regions.
    */
   readonly reservedMemory?: ReservedMemoryEntry;
+  /**
+   * Hold the host to what a kernel with `ftm_mode` does: cold-boot calibration per the chip's
+   * coldboot_cal_ftm (QCN9074 too), then mission mode FTM (WLAN_MODE 1).
+   */
+  readonly ftmMode?: boolean;
 }
 
 /** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
@@ -109,7 +114,8 @@ export class SimulatedCard {
 
   constructor(options: SimulatedCardOptions) {
     this.mhi = options.mhi;
-    this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
+    const ftm = options.ftmMode ? { coldBoot: options.profile.coldBootFtm, missionMode: 1 as const } : {};
+    this.profile = { ...options.profile, ...ftm, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
     this.pciAddress = options.pciAddress;
     this.boardId = options.boardId;
     this.faults = options.faults ?? {};

@@ -372,7 +372,9 @@ export class WlfwFirmware {
       if (this.phase !== 'cfg') this.refuse(`WLAN_MODE in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       const calibrated = this.context.calibrated || (p.coldBoot === 'continue' && this.calibratedThisBoot);
       if (p.coldBoot !== undefined && !calibrated) this.refuse('WLAN_MODE(mission) before cold-boot calibration', ERR.INCOMPATIBLE_STATE);
-      if (r.mode !== 0 && r.mode !== 1) this.refuse(`WLAN_MODE ${r.mode}`, ERR.INVALID_ARGUMENT);
+      // ath11k_core_soc_create / ath12k: mission mode is FTM (1) under ftm_mode, else NORMAL (0).
+      const mission = p.missionMode ?? 0;
+      if (r.mode !== mission) this.refuse(`WLAN_MODE ${r.mode}, expected ${mission === 1 ? 'FTM (1): the kernel runs ftm_mode' : 'NORMAL (0)'}`, ERR.INVALID_ARGUMENT);
       this.phase = 'running';
       this.onRunning();
       return {};
