@@ -7,3 +7,4 @@ export * from './mhi';
 export * from './tun';
 export * from './link-factory';
 export * from './built-in';
+export * from './devicetree';

@@ -13,7 +13,11 @@ export interface DeviceControl {
   readonly memory?: DeviceMemoryProvider;
   /**
    * Power-cycles the device so its firmware boots again from scratch (MHI power down/up,
-   * remoteproc stop/start). Absent when the link cannot: callers raise
+   * remoteproc stop/start: ath11k_hif_power_down + ath11k_hif_power_up). The one power-cycle hook
+   * of the device: drivers use it both to reset crashed firmware (ath11k_core_reset) and to
+   * restart firmware after cold-boot calibration (ath11k_qmi_fwreset_from_cold_boot). Resolves once
+   * the new firmware is booting; its QRTR link may go away and come back meanwhile, as MHI power
+   * down/up removes and re-adds the IPCR channels. Absent when the link cannot: callers raise
    * {@link DeviceResetUnsupportedError}.
    */
   reset?(): Promise<void>;
@@ -44,10 +48,24 @@ export interface DeviceDmaBuffer {
 
 /** A fixed region of host memory set aside for the device (DT reserved-memory, `memory-region`). */
 export interface ReservedMemoryRegion {
-  /** The DT node name, e.g. 'wcss_q6_region@4b000000'. */
+  /** The DT node name, e.g. 'memory@4ab00000' (ipq6018.dtsi's q6_region). */
   readonly name: string;
   readonly busAddress: bigint;
   readonly size: number;
+}
+
+/**
+ * A device's entry of a reserved-memory map (from its device tree, src/links/devicetree, or
+ * configuration): the SoC's reserved regions the firmware reaches, the node's memory-region,
+ * and the node's qcom,bdf-addr / qcom,caldb-addr / qcom,m3-dump-addr where it has them.
+ */
+export interface DeviceReservedMemory {
+  readonly regions: readonly ReservedMemoryRegion[];
+  /** memory-region index 0 (of_reserved_mem_region_to_resource(dev->of_node, 0, ...)). */
+  readonly memoryRegion?: ReservedMemoryRegion;
+  readonly bdf?: bigint;
+  readonly caldb?: bigint;
+  readonly m3Dump?: bigint;
 }
 
 /** Memory the host lends one device. */

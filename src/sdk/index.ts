@@ -26,7 +26,7 @@ export { QrtrdError, InvalidArgumentError, hex } from '../common/errors';
 export { formatBackendKey, parseBackendKey, sameBackendKey, NO_ENDPOINT_ID } from '../router';
 // The device's memory and reset, lent by the link that owns it.
 export { DeviceControlError, DeviceDmaAllocationError, DeviceMemoryRangeError, DeviceResetUnsupportedError, DeviceMemoryUnavailableError } from '../router';
-export type { DeviceControl, DeviceControlSummary, DeviceDmaBuffer, DeviceMemoryProvider, ReservedMemoryRegion } from '../router';
+export type { DeviceControl, DeviceControlSummary, DeviceDmaBuffer, DeviceMemoryProvider, DeviceReservedMemory, ReservedMemoryRegion } from '../router';
 export type { BackendDevice, BackendKey, Endpoint, EndpointEvent, EndpointInfo, EndpointReservation, ReserveOptions, ReservationFreed, ReservationLossReason, QrtrSocketProvider, QrtrSocket, QrtrMessage } from '../router';
 export type { LookupEvent, LookupFilter, ServerInfo } from '../ns';
 // Typed failures a plugin catches.

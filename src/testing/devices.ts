@@ -14,3 +14,5 @@ export { QmiClient, QmiService } from '../qmi';
 export { createSimulatedMhiCard, simulatedMhiRings, SimulatedMhiController, SIMULATED_MHI_RINGS, MHI_RX_BUFFERS, MhiRxBufferPool, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions, type SimulatedMhiRingProfile, type SimulatedMhiRings, type MhiQrtrEndpointOptions } from '../links/mhi';
 // OS network interfaces (TUN) a modem simulation exposes its data plane as (qrtrd --netdev).
 export { NetTunDevice, hasNetAdminCapability } from '../kernel/net-tun';
+// Device-tree reading for simulated AHB devices (the reserved-memory map their link lends).
+export { readDeviceTree, readDeviceTreeDir, parseFdt, reservedMemoryOf, DeviceTreeMalformedError, DeviceTreeMissingError, type DeviceTree, type DtDeviceSelector } from '../links/devicetree';

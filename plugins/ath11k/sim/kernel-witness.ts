@@ -135,3 +135,20 @@ export const ATH11K_KERNEL_COLD_BOOT: Readonly<Record<string, 'restart' | 'conti
   IPQ5018: 'restart',
   WCN6750: 'continue',
 };
+
+/**
+ * The same with the `ftm_mode` module parameter set: ath11k_core_coldboot_cal_support returns
+ * hw_params.coldboot_cal_ftm (core.c), and ath11k_qmi_driver_event_work runs
+ * ath11k_qmi_process_coldboot_calibration on FW_INIT_DONE while cal_done is 0; the bus then
+ * restarts the firmware where cbcal_restart_fw (ath11k_qmi_fwreset_from_cold_boot, called from
+ * ath11k_pci_probe / ath11k_ahb_probe). coldboot_cal_ftm: IPQ8074, QCN9074 ("Add coldboot
+ * calibration support for QCN9074"), WCN6750 true; IPQ6018/IPQ5018 true in mainline (as above).
+ * Mission mode is then ATH11K_FIRMWARE_MODE_FTM (ath11k_core_soc_create sets ab->fw_mode).
+ */
+export const ATH11K_KERNEL_COLD_BOOT_FTM: Readonly<Record<string, 'restart' | 'continue' | undefined>> = {
+  IPQ8074: 'restart',
+  IPQ6018: 'restart',
+  IPQ5018: 'restart',
+  QCN9074: 'restart',
+  WCN6750: 'continue',
+};

@@ -1,5 +1,5 @@
 import type { SimChipProfile } from '../../wlfw/sim';
-import { ATH11K_KERNEL_CE, ATH11K_KERNEL_COLD_BOOT, ATH11K_KERNEL_NM_MODEM, ATH11K_KERNEL_SHADOW } from './kernel-witness';
+import { ATH11K_KERNEL_CE, ATH11K_KERNEL_COLD_BOOT, ATH11K_KERNEL_COLD_BOOT_FTM, ATH11K_KERNEL_NM_MODEM, ATH11K_KERNEL_SHADOW } from './kernel-witness';
 
 const MiB = 1024 * 1024;
 const KiB = 1024;
@@ -35,6 +35,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ8074',
     kernelCe: ATH11K_KERNEL_CE.IPQ8074,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ8074,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ8074,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq8074-wifi' },
     hwRev: 'hw2.0',
     instance: 0x02,
@@ -61,9 +62,10 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     // ath11k/core.c ath11k_hw_params[] IPQ8074: .bdf_addr = 0x4B0C0000, .fw.cal_offset = IPQ8074_CAL_OFFSET (128 KiB).
     bdfAddr: 0x4b0c_0000n,
     calOffset: 128 * KiB,
-    // A stand-in for the SoC's reserved-memory (the Q6 region of OpenWrt's ipq8074.dtsi layout), holding
-    // bdf_addr and the CALDB address; the wifi node has no memory-region.
-    reservedMemory: { regions: [{ name: 'q6_region@4b000000', busAddress: 0x4b00_0000n, size: 0x5f0_0000 }] },
+    // The default map when a test gives no device tree: q6_region wcnss@4b000000 (0x3700000 bytes) of the
+    // ath11k IPQ8074 ipq8074.dtsi series / OpenWrt's ipq8074.dtsi, holding bdf_addr and the CALDB address;
+    // the wifi node has no memory-region. plugins/ath11k/test/device-tree.spec.ts reads it from a real DT.
+    reservedMemory: { regions: [{ name: 'wcnss@4b000000', busAddress: 0x4b00_0000n, size: 0x370_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,
@@ -134,6 +136,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
   QCN9074: {
     ...base,
     chip: 'QCN9074',
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.QCN9074,
     kernelCe: ATH11K_KERNEL_CE.QCN9074,
     pci: { device: 0x1104, subsystemVendor: 0x17cb, subsystemDevice: 0x1104 },
     hwRev: 'hw1.0',
@@ -168,6 +171,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     kernelCe: ATH11K_KERNEL_CE.WCN6750,
     kernelShadow: ATH11K_KERNEL_SHADOW.WCN6750,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.WCN6750,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.WCN6750,
     ahb: { address: '17a10040.wifi', compatible: 'qcom,wcn6750-wifi' },
     hwRev: 'hw1.0',
     instance: 0x03,
@@ -250,6 +254,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ6018',
     kernelCe: ATH11K_KERNEL_CE.IPQ6018,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ6018,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ6018,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq6018-wifi' },
     hwRev: 'hw1.0',
     instance: 0x02,
@@ -274,8 +279,9 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     ],
     bdfAddr: 0x4abc_0000n,
     calOffset: 128 * KiB,
-    // A stand-in for the SoC's reserved memory (the Q6 region of ipq6018.dtsi, 0x4ab00000 + 0x5500000), holding bdf_addr and CALDB.
-    reservedMemory: { regions: [{ name: 'q6_region@4ab00000', busAddress: 0x4ab0_0000n, size: 0x550_0000 }] },
+    // The default map when a test gives no device tree: q6_region memory@4ab00000 of ipq6018.dtsi (0x5500000 bytes),
+    // holding bdf_addr and CALDB. plugins/ath11k/test/device-tree.spec.ts reads it from a real DT.
+    reservedMemory: { regions: [{ name: 'memory@4ab00000', busAddress: 0x4ab0_0000n, size: 0x550_0000 }] },
     fixedBdfAddr: true,
     hostCap: { mem_cfg_mode: 0 },
     expectWlanIni: false,
@@ -287,6 +293,7 @@ export const ATH11K_SIM_PROFILES: Readonly<Record<string, SimChipProfile>> = {
     chip: 'IPQ5018',
     kernelCe: ATH11K_KERNEL_CE.IPQ5018,
     coldBoot: ATH11K_KERNEL_COLD_BOOT.IPQ5018,
+    coldBootFtm: ATH11K_KERNEL_COLD_BOOT_FTM.IPQ5018,
     ahb: { address: 'c000000.wifi', compatible: 'qcom,ipq5018-wifi' },
     hwRev: 'hw1.0',
     instance: 0x02,

@@ -148,12 +148,49 @@ describe('ath11k/ath12k identity and sequence rules (kernel v6.18)', function ()
 
   it('should run mission mode as FTM (WLAN_MODE 1) with ftmMode', async () => {
     rig = await createRig([plugin], { ath11k: { ftmMode: true } });
-    const card = createSimulatedCard({ chip: 'WCN6855', pciAddress: '0000:01:00.0', boardId: 2 });
+    const card = createSimulatedCard({ chip: 'WCN6855', pciAddress: '0000:01:00.0', boardId: 2, ftmMode: true });
     await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
     await rig.host.start('ath11k');
     await card.attach(rig.router);
     await rig.loader('ath11k').whenReady([card.key], 10_000);
     expect(requestsNamed(card, 'WLAN_MODE').map((m) => m.mode)).to.deep.equal([1]);
+    // WCN6855: coldboot_cal_ftm false, so no calibration in FTM either.
+    expect(card.powerCycles).to.equal(0);
+  });
+
+  it('should calibrate QCN9074 in FTM (coldboot_cal_ftm, cbcal_restart_fw), power-cycle it, and run FTM mission mode', async () => {
+    rig = await createRig([plugin], { ath11k: { ftmMode: true } });
+    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 2, ftmMode: true });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+    await rig.host.start('ath11k');
+    await card.attach(rig.router);
+    const [status] = await rig.loader('ath11k').whenReady([card.key], 10_000);
+    expect(card.boots.flatMap((b) => b.violations)).to.deep.equal([]);
+    expect(status.calDone).to.equal(true);
+    expect(card.powerCycles).to.equal(1);
+    expect(requestsNamed(card, 'WLAN_MODE').map((m) => m.mode)).to.deep.equal([7, 1]);
+    expect(requestsNamed(card, 'HOST_CAP').map((h) => h.cal_done)).to.deep.equal([0, 1]);
+  });
+
+  it('should have the FTM witness refuse a loader that skips the FTM calibration of QCN9074 (cold_boot_cal off)', async () => {
+    rig = await createRig([plugin], { ath11k: { ftmMode: true, coldBootCal: false } });
+    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 2, ftmMode: true });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+    await rig.host.start('ath11k');
+    await card.attach(rig.router);
+    const status = await stateOf(rig, 'ath11k', card.key, (s) => s === 'failed');
+    expect(status.lastError?.code).to.equal('WLFW_STEP_FAILED');
+    expect(card.boots.flatMap((b) => b.violations)).to.deep.equal(['WLAN_MODE(mission) before cold-boot calibration']);
+  });
+
+  it('should have the witness refuse NORMAL mission mode from a loader without ftmMode on a card held to ftm_mode', async () => {
+    rig = await createRig([plugin]);
+    const card = createSimulatedCard({ chip: 'WCN6855', pciAddress: '0000:01:00.0', boardId: 2, ftmMode: true });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+    await rig.host.start('ath11k');
+    await card.attach(rig.router);
+    await stateOf(rig, 'ath11k', card.key, (s) => s === 'failed');
+    expect(card.boots.flatMap((b) => b.violations)).to.deep.equal(['WLAN_MODE 0, expected FTM (1): the kernel runs ftm_mode']);
   });
 
   it('should fail with WLFW_COLD_BOOT_CAL_TIMEOUT when calibration never reports CAL_DONE', async () => {

@@ -111,11 +111,11 @@ describe('WLFW reset on crash through the link', function () {
     await cards[1].crashNow('rddm');
     await until('the crashed card back', () => statusOf(rig!, cards[1].key).state === 'ready' && cards[1].boots.length === 2);
     subs.forEach((s) => s.unsubscribe());
-    expect(cards[1].resets).to.equal(1);
+    expect(cards[1].powerCycles).to.equal(1);
     expect(statusOf(rig, cards[1].key)).to.include({ state: 'ready', recoveries: 1, resets: 1 });
     // The others never left ready and their firmware booted once.
     expect(seen.every((line) => line.endsWith(' ready'))).to.equal(true);
-    expect(others.map((c) => [c.boots.length, c.resets, statusOf(rig!, c.key).state])).to.deep.equal([
+    expect(others.map((c) => [c.boots.length, c.powerCycles, statusOf(rig!, c.key).state])).to.deep.equal([
       [1, 0, 'ready'],
       [1, 0, 'ready'],
     ]);
@@ -130,7 +130,7 @@ describe('WLFW reset on crash through the link', function () {
     expect(statusOf(rig, card.key).lastError?.code).to.equal('WLFW_RESET_EXHAUSTED');
     // ath11k_core_reset: the first reset is no failure; each reset asked before the previous one
     // completed is one (3 after the fourth reset); the next crash inside ATH11K_RESET_FAIL_TIMEOUT_HZ stops it.
-    expect(card.resets).to.equal(4);
+    expect(card.powerCycles).to.equal(4);
     expect(card.boots.length).to.equal(5);
     expect(statusOf(rig, card.key).state).to.equal('failed');
   });
@@ -142,6 +142,30 @@ describe('WLFW reset on crash through the link', function () {
     await card.crashNow('rddm');
     await until('reported', () => statusOf(rig!, card.key).lastError?.code === 'DEVICE_RESET_UNSUPPORTED');
     expect(statusOf(rig, card.key).state).to.equal('recovering');
+  });
+
+  it('should power-cycle a cbcal_restart_fw chip after calibration through the same link reset, outside the crash back-off', async () => {
+    const card = createSimulatedCard({ chip: 'IPQ8074', pciAddress: '0000:05:00.0', boardId: 0x12 });
+    rig = await startWith([card]);
+    await rig.loader('ath11k').whenReady([card.key], 10_000);
+    // One power cycle through control.reset (the calibration restart); the status counts crash resets only.
+    expect([card.powerCycles, card.boots.length]).to.deep.equal([1, 2]);
+    expect(statusOf(rig, card.key)).to.include({ state: 'ready', calDone: true });
+    expect(statusOf(rig, card.key).resets ?? 0).to.equal(0);
+    // A crash afterwards is reset through the same hook.
+    await card.crashNow('rddm');
+    await until('back after the crash reset', () => statusOf(rig!, card.key).state === 'ready' && card.boots.length === 3);
+    expect([card.powerCycles, statusOf(rig, card.key).resets]).to.deep.equal([2, 1]);
+    expect(card.boots.flatMap((b) => b.violations)).to.deep.equal([]);
+  });
+
+  it('should fail a cbcal_restart_fw chip with DEVICE_RESET_UNSUPPORTED after calibrating when its link cannot reset', async () => {
+    const card = createSimulatedCard({ chip: 'IPQ8074', pciAddress: '0000:05:00.0', boardId: 0x12, noReset: true });
+    rig = await startWith([card]);
+    await until('failed', () => rig!.loader('ath11k').snapshot().some((s) => s.key === card.key && s.state === 'failed'));
+    expect(statusOf(rig, card.key).lastError?.code).to.equal('DEVICE_RESET_UNSUPPORTED');
+    expect(statusOf(rig, card.key).calDone).to.equal(true);
+    expect(card.powerCycles).to.equal(0);
   });
 
   it('should stop resetting after 5 failed recoveries in all, even spread beyond 20 s', () => {
@@ -178,7 +202,7 @@ describe('simulated firmware refuses memory and one-shot mistakes', function () 
     const allocate = memory.allocateCoherent.bind(memory);
     memory.allocateCoherent = (size: number): DeviceDmaBuffer => ({ ...allocate(size), write: () => undefined });
     rig = await startWith([card]);
-    expect(await firstRefusal(card)).to.match(/M3_INFO: the \d+ bytes at 0x[0-9a-f]+ are not m3.bin/);
+    expect(await firstRefusal(card)).to.match(/M3_INFO: the \d+ bytes at 0x[0-9a-f]+ are not the M3 image/);
     expect(statusOf(rig, card.key).state).to.not.equal('ready');
   });
 

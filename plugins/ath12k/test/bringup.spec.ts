@@ -27,6 +27,7 @@ describe('ath12k loader against its firmware simulators', function () {
       await card.attach(rig.router);
       const [status] = await rig.loader('ath12k').whenReady(undefined, 10_000);
       expect(card.firmware!.violations).to.deep.equal([]);
+      expect(card.firmware!.orderDeviations).to.deep.equal([]);
       const mem = c.chip === 'WCN7850' ? ['RESPOND_MEM', 'RESPOND_MEM'] : ['RESPOND_MEM'];
       expect(collapse(requestNames(card))).to.deep.equal(['PHY_CAP', 'IND_REGISTER', 'HOST_CAP', ...mem, 'CAP', 'BDF_DOWNLOAD', 'M3_INFO', 'WLAN_INI', 'WLAN_CFG', 'WLAN_MODE']);
       expect(card.profile.hwRev).to.equal(c.chip === 'QCN9274 hw1.0' || c.chip === 'IPQ5332' ? 'hw1.0' : 'hw2.0');

@@ -20,6 +20,8 @@ export interface SimulatedCardSpec {
   readonly largestAllocation?: SimulatedCardOptions['largestAllocation'];
   readonly noHostMemory?: boolean;
   readonly noReset?: boolean;
+  readonly reservedMemory?: SimulatedCardOptions['reservedMemory'];
+  readonly ftmMode?: boolean;
 }
 
 export function createSimulatedCardFrom(profiles: Readonly<Record<string, SimChipProfile>>, spec: SimulatedCardSpec): SimulatedCard {

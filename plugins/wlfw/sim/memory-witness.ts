@@ -40,13 +40,13 @@ export class MemoryWitness {
     return undefined;
   }
 
-  /** M3_INFO: the bytes at addr must be m3.bin. */
+  /** M3_INFO: the bytes at addr must be the M3 image the kernel loads (firmware-2.bin's M3 IE when it has one, else m3.bin). */
   m3(addr: bigint, size: number, expected: Uint8Array | undefined): string | undefined {
     if (!expected) return undefined;
-    if (size !== expected.length) return `M3_INFO size ${size}, m3.bin has ${expected.length} bytes`;
+    if (size !== expected.length) return `M3_INFO size ${size}, the M3 image (firmware-2.bin M3 IE, else m3.bin) has ${expected.length} bytes`;
     const got = this.dma(addr, size);
     if (typeof got === 'string') return `M3_INFO: ${got}`;
-    return sha256(got) === sha256(expected) ? undefined : `M3_INFO: the ${size} bytes at 0x${addr.toString(16)} are not m3.bin`;
+    return sha256(got) === sha256(expected) ? undefined : `M3_INFO: the ${size} bytes at 0x${addr.toString(16)} are not the M3 image`;
   }
 
   /** Fixed-BDF chips: the file's bytes at bdf_addr (+ cal_offset for caldata), as the data-less BDF_DOWNLOAD announces. */

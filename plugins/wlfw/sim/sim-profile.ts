@@ -85,6 +85,10 @@ export interface SimChipProfile extends SimFileSpec {
    * boot (WCN6750). Absent: no calibration.
    */
   readonly coldBoot?: 'restart' | 'continue';
+  /** The same for a kernel with `ftm_mode` (coldboot_cal_ftm with cbcal_restart_fw), from the witness. */
+  readonly coldBootFtm?: 'restart' | 'continue';
+  /** The WLAN_MODE mission mode the firmware expects: 0 NORMAL, or 1 FTM under an `ftm_mode` kernel (default 0). */
+  readonly missionMode?: 0 | 1;
   /** The shadow register list (target HP/TP per SRNG) WLAN_CFG must carry, from the family's witness. */
   readonly kernelShadow?: readonly number[];
   /** ath12k HOST_CAP fields the firmware checks: feature_list and max_mlo_peer (from the witness). */

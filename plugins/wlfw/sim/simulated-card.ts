@@ -1,11 +1,10 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { NameService, QmiService, Router, connectRemoteEndpoint, createSimulatedMhiCard, type AttachedEndpoint, type MhiQrtrEndpointOptions, type PciIds, type SimulatedMhiOptions } from '../../../src/testing/devices';
 import type { BackendDevice } from '../../../src/sdk';
-import { WLFW_LINK_CONTROLS } from '../src/link-control';
 import { simulatedFiles, type SimulatedFileSet } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { WlfwFirmware, type SimCrashMode, type SimFaults, type SimLogEntry, type SimReceivedFile } from './wlfw-firmware';
-import { SimulatedHostMemory } from './simulated-host-memory';
+import { SimulatedHostMemory, type ReservedMemoryEntry } from './simulated-host-memory';
 import { DeviceResetUnsupportedError, type DeviceControl } from '../../../src/sdk';
 
 /**
@@ -50,6 +49,16 @@ export interface SimulatedCardOptions {
   readonly noHostMemory?: boolean;
   /** The link cannot power-cycle the device. */
   readonly noReset?: boolean;
+  /**
+   * The AHB device's reserved-memory map, as read from its device tree (readDeviceTree +
+   * reservedMemoryOf) or given by configuration; replaces the profile's stand-in regions.
+   */
+  readonly reservedMemory?: ReservedMemoryEntry;
+  /**
+   * Hold the host to what a kernel with `ftm_mode` does: cold-boot calibration per the chip's
+   * coldboot_cal_ftm (QCN9074 too), then mission mode FTM (WLAN_MODE 1).
+   */
+  readonly ftmMode?: boolean;
 }
 
 /** The instance a shifted card's firmware registers: base + (domain(7:4) | bus(3:0)) of its PCI address. */
@@ -92,21 +101,21 @@ export class SimulatedCard {
   readonly instance: number;
   /** Cold-boot calibration ran on an earlier boot (survives power cycles, as the host's cal_done does). */
   private calibrated = false;
-  private unregisterControl: (() => void) | undefined;
-  /** Power cycles the host asked for through the link control. */
+  /** Power cycles the host asked for through the link (`control.reset`): calibration restarts and crash resets. */
   powerCycles = 0;
+  /** Bumped by every power cycle and unplug: a pending re-attach of an older one is dropped. */
+  private powerGeneration = 0;
   private readonly mhi: SimulatedCardMhi | undefined;
   /** The host memory the card's link lends (undefined with `noHostMemory`). */
   readonly memory: SimulatedHostMemory | undefined;
   /** What the card's MHI link lends the host's drivers: memory, power cycle, crash reports. */
   readonly control: DeviceControl;
   private readonly crashListeners = new Set<(reason: string) => void>();
-  /** Power cycles the host asked for through the link. */
-  resets = 0;
 
   constructor(options: SimulatedCardOptions) {
     this.mhi = options.mhi;
-    this.profile = { ...options.profile, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
+    const ftm = options.ftmMode ? { coldBoot: options.profile.coldBootFtm, missionMode: 1 as const } : {};
+    this.profile = { ...options.profile, ...ftm, node: options.node ?? options.profile.node, eepromCaldata: options.eepromCaldata ?? options.profile.eepromCaldata };
     this.pciAddress = options.pciAddress;
     this.boardId = options.boardId;
     this.faults = options.faults ?? {};
@@ -129,7 +138,7 @@ export class SimulatedCard {
     const window = 0x8000_0000n + BigInt(parseInt(options.pciAddress.replace(/[^0-9a-f]/g, ''), 16) % 0x1000) * 0x1000_0000n;
     this.memory = options.noHostMemory
       ? undefined
-      : new SimulatedHostMemory({ device: options.pciAddress, largestAllocation: options.largestAllocation ?? 2 * 1024 * 1024, windowBase: window, reserved: this.profile.reservedMemory });
+      : new SimulatedHostMemory({ device: options.pciAddress, largestAllocation: options.largestAllocation ?? 2 * 1024 * 1024, windowBase: window, reserved: options.reservedMemory ?? this.profile.reservedMemory });
     const memory = this.memory;
     this.control = {
       memory,
@@ -188,26 +197,6 @@ export class SimulatedCard {
     this.host = host;
     await this.powerOn();
     this.link = attachSimulatedCard(host, this.pciAddress, this.device!.router, this.pciIds, this.deviceInfo, this.mhi, this.control);
-    this.unregisterControl ??= WLFW_LINK_CONTROLS.register(this.key, { powerCycle: () => this.coldPowerCycle() });
-  }
-
-  /**
-   * The host's power cycle through the link (ath11k_hif_power_down + power_up): the link and the
-   * firmware go away, and a fresh boot (keeping only what survives power, the calibration) attaches again.
-   * Used by the cold-boot calibration restart (WLFW_LINK_CONTROLS); a crash reset goes through
-   * `control.reset` (powerCycle below), which reboots behind the same link.
-   */
-  coldPowerCycle(): Promise<void> {
-    this.powerCycles++;
-    clearTimeout(this.restartTimer);
-    this.link?.detach();
-    this.link = undefined;
-    this.powerOff();
-    this.stateSubject.next('off');
-    this.restartTimer = setTimeout(() => {
-      if (this.host) void this.attach(this.host);
-    }, this.faults.crashAt?.restartAfterMs ?? 20);
-    return Promise.resolve();
   }
 
   /**
@@ -224,8 +213,7 @@ export class SimulatedCard {
   /** Unplugs the card (the link goes away) and powers the firmware off. */
   detach(): void {
     clearTimeout(this.restartTimer);
-    this.unregisterControl?.();
-    this.unregisterControl = undefined;
+    this.powerGeneration++;
     this.link?.detach();
     this.link = undefined;
     this.powerOff();
@@ -287,27 +275,27 @@ export class SimulatedCard {
   }
 
   /**
-   * The link's power cycle (mhi_power_down + mhi_power_up; rproc stop/start on AHB): the
-   * firmware is rebooted from scratch behind the same link; resolves once its WLFW service is up.
+   * The link's power cycle, its `control.reset` (ath11k_hif_power_down + ath11k_hif_power_up: MHI
+   * power down/up on PCI, rproc stop/start on AHB), for both the cold-boot calibration restart
+   * (ath11k_qmi_fwreset_from_cold_boot) and the crash reset (ath11k_core_reset), which make the same
+   * calls. Powering down tears the IPCR channels down, so the card's QRTR link goes away with the
+   * firmware; powering up boots a fresh firmware (keeping only what survives power: the calibration)
+   * and attaches the link again. Resolves once the new firmware is booting.
    */
   private async powerCycle(): Promise<void> {
-    if (!this.link || !this.device) throw new DeviceResetUnsupportedError(this.key, 'the card is not attached');
-    this.resets++;
+    const host = this.host;
+    if (!this.link || !host) throw new DeviceResetUnsupportedError(this.key, 'the card is not attached');
+    this.powerCycles++;
+    const generation = ++this.powerGeneration;
     clearTimeout(this.restartTimer);
-    const old = this.device;
-    old.firmware.stop();
-    old.service.close();
-    await this.bootBehindLink(old);
-  }
-
-  private async bootBehindLink(old: { router: Router; ns: NameService }): Promise<void> {
-    const files = this.files();
-    const faults = this.faults.crashAt && this.crashes < (this.faults.crashAt.times ?? 1) ? this.faults : { ...this.faults, crashAt: undefined };
-    const firmware = this.newFirmware(files, faults);
-    const service = await QmiService.start(old.router, { service: 0x45, version: 1, instance: this.instance, name: `WLFW of ${this.key}` }, (svc) => firmware.install(svc));
-    this.device = { router: old.router, ns: old.ns, service, firmware };
-    this.boots.push(firmware);
-    this.stateSubject.next('booting');
+    this.link.detach();
+    this.link = undefined;
+    this.powerOff();
+    this.stateSubject.next('off');
+    await new Promise((resolve) => setTimeout(resolve, this.faults.crashAt?.restartAfterMs ?? 20));
+    // Unplugged (or power-cycled again) meanwhile: that one decides what happens next.
+    if (generation !== this.powerGeneration) return;
+    await this.attach(host);
   }
 
   private async crash(mode: SimCrashMode): Promise<void> {

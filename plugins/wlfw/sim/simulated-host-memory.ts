@@ -3,20 +3,12 @@ import {
   DeviceMemoryRangeError,
   type DeviceDmaBuffer,
   type DeviceMemoryProvider,
+  type DeviceReservedMemory,
   type ReservedMemoryRegion,
 } from '../../../src/sdk';
 
-/** A device's entry of a reserved-memory map: the DT `memory-region`s and firmware address properties of its node. */
-export interface ReservedMemoryEntry {
-  /** The SoC's reserved-memory nodes the device's firmware uses. */
-  readonly regions: readonly ReservedMemoryRegion[];
-  /** The device node's memory-region, if its DT has one. */
-  readonly memoryRegion?: ReservedMemoryRegion;
-  /** qcom,bdf-addr / qcom,caldb-addr / qcom,m3-dump-addr of the device node, where the DT has them. */
-  readonly bdf?: bigint;
-  readonly caldb?: bigint;
-  readonly m3Dump?: bigint;
-}
+/** A device's entry of a reserved-memory map (the DT memory-regions and firmware address properties of its node). */
+export type ReservedMemoryEntry = DeviceReservedMemory;
 
 export interface SimulatedHostMemoryOptions {
   /** The device's name, for errors ('0000:01:00.0', 'c000000.wifi'). */

@@ -116,6 +116,8 @@ const badRequestMemInd = qmiIndication('wlfw_request_mem_ind_bad', wlfw.QMI_WLFW
 export class WlfwFirmware {
   readonly log: SimLogEntry[] = [];
   readonly violations: string[] = [];
+  /** Requests out of the kernel's order that the firmware still answers (no source says it refuses them). */
+  readonly orderDeviations: string[] = [];
   readonly received: SimReceivedFile[] = [];
   private phase: Phase = 'boot';
   private peers: QmiPeer[] = [];
@@ -184,7 +186,10 @@ export class WlfwFirmware {
       await this.pause('phy-cap');
       // ath11k never sends 0x57 (ath11k_qmi_event_server_arrive: IND_REGISTER, then HOST_CAP); its firmware does not know it.
       if (!p.phyCap) this.refuse('PHY_CAP sent to ath11k firmware', ERR.INVALID_QMI_COMMAND);
-      if (this.phase !== 'boot' || this.peers.length > 0) this.refuse(`PHY_CAP in phase ${this.phase} (ath12k sends it before IND_REGISTER)`, ERR.INCOMPATIBLE_STATE);
+      // The kernel's order (ath12k/qmi.c ath12k_qmi_event_server_arrive: ath12k_qmi_phy_cap_send, then
+      // ath12k_qmi_fw_ind_register_send) is checked and recorded, but not refused: no public source says
+      // what the firmware answers to a later PHY_CAP (a capability query it can answer in any state).
+      if (this.phase !== 'boot' || this.peers.length > 0) this.orderDeviations.push(`PHY_CAP in phase ${this.phase}; ath12k_qmi_event_server_arrive sends it before IND_REGISTER`);
       if (this.faults.phyCapFails) throw new QmiResultError('PHY_CAP', 1, ERR.INVALID_QMI_COMMAND);
       return { num_phy: p.numPhy, board_id: this.boardId, single_chip_mlo_support: p.singleChipMlo ? 1 : 0 };
     });
@@ -367,7 +372,9 @@ export class WlfwFirmware {
       if (this.phase !== 'cfg') this.refuse(`WLAN_MODE in phase ${this.phase}`, ERR.INCOMPATIBLE_STATE);
       const calibrated = this.context.calibrated || (p.coldBoot === 'continue' && this.calibratedThisBoot);
       if (p.coldBoot !== undefined && !calibrated) this.refuse('WLAN_MODE(mission) before cold-boot calibration', ERR.INCOMPATIBLE_STATE);
-      if (r.mode !== 0 && r.mode !== 1) this.refuse(`WLAN_MODE ${r.mode}`, ERR.INVALID_ARGUMENT);
+      // ath11k_core_soc_create / ath12k: mission mode is FTM (1) under ftm_mode, else NORMAL (0).
+      const mission = p.missionMode ?? 0;
+      if (r.mode !== mission) this.refuse(`WLAN_MODE ${r.mode}, expected ${mission === 1 ? 'FTM (1): the kernel runs ftm_mode' : 'NORMAL (0)'}`, ERR.INVALID_ARGUMENT);
       this.phase = 'running';
       this.onRunning();
       return {};

@@ -151,12 +151,6 @@ export class WlfwColdBootCalTimeoutError extends WlfwError {
   }
 }
 
-/** The card must be power-cycled (cold-boot calibration restart) but its link offers no way to do it. */
-export class WlfwCannotResetError extends WlfwError {
-  constructor(card: string, why: string) {
-    super('WLFW_CANNOT_RESET', `Card ${card}: cannot power-cycle the device: ${why}`, { card, why });
-  }
-}
 
 /** A fixed-memory (AHB) chip asked for a segment its reserved-memory map cannot place. */
 export class WlfwFixedMemoryError extends WlfwError {

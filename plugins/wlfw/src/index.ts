@@ -14,4 +14,3 @@ export * from './board-container';
 export * from './board-names';
 export * from './card-identity';
 export * from './fw-container';
-export * from './link-control';

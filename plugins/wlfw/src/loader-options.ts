@@ -1,4 +1,4 @@
-import { PluginConfigError } from '../../../src/sdk';
+import { PluginConfigError, type DeviceReservedMemory } from '../../../src/sdk';
 import type { CardIdentity, WlfwIdentityRule } from './card-identity';
 
 /** A set of cards whose HOST_CAP waits for each other (ath12k MLO hardware group). */
@@ -67,6 +67,17 @@ export interface WlfwLoaderOptions {
    * links that do not know the device (`--listen`, TUN) and for the calibration variant.
    */
   readonly identities: readonly WlfwIdentityRule[];
+  /**
+   * Reserved-memory maps of AHB devices by backend key, where the link lends memory but no map
+   * (the config form of a DT's /reserved-memory and the wifi node's memory-region / qcom,* addresses).
+   */
+  readonly reservedMemory: readonly WlfwReservedMemoryConfig[];
+}
+
+/** One device's reserved-memory map in configuration (addresses as numbers or '0x…' strings). */
+export interface WlfwReservedMemoryConfig {
+  readonly key: string;
+  readonly map: DeviceReservedMemory;
 }
 
 export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
@@ -88,6 +99,7 @@ export const DEFAULT_WLFW_LOADER_OPTIONS: WlfwLoaderOptions = {
   cards: [],
   detachGraceMs: 30_000,
   identities: [],
+  reservedMemory: [],
 };
 
 /** Merges and checks a plugin config section; throws PluginConfigError naming the key. */
@@ -123,6 +135,7 @@ export function parseLoaderOptions(plugin: string, config: Readonly<Record<strin
     'an array of { id, keys: [backend keys] }',
   );
   if (config.identities !== undefined) out.identities = parseIdentities(plugin, config.identities);
+  if (config.reservedMemory !== undefined) out.reservedMemory = parseReservedMemory(plugin, config.reservedMemory);
   return out as unknown as WlfwLoaderOptions;
 }
 
@@ -180,5 +193,44 @@ export function parseIdentities(plugin: string, raw: unknown): WlfwIdentityRule[
     }
     for (const k of Object.keys(identity)) if (identity[k] === undefined) delete identity[k];
     return { key: e.key as string | undefined, node: e.node as number | undefined, instance: e.instance as number | undefined, identity: identity as unknown as CardIdentity };
+  });
+}
+
+const RESERVED_EXPECTED = "an array of { key, regions: [{ name, address, size }], memoryRegion?: region name, bdfAddr?, caldbAddr?, m3DumpAddr? } (addresses as numbers or '0x…' strings)";
+
+/** An address or size from JSON: a safe integer or a hex string up to 64 bits. */
+function configAddress(v: unknown): bigint | undefined {
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string' && /^0x[0-9a-f]{1,16}$/i.test(v)) return BigInt(v);
+  return undefined;
+}
+
+/** The `reservedMemory` section: each device's regions by name, address and size, and which is its memory-region. */
+export function parseReservedMemory(plugin: string, raw: unknown): WlfwReservedMemoryConfig[] {
+  if (!Array.isArray(raw)) throw new PluginConfigError(plugin, 'reservedMemory', RESERVED_EXPECTED, raw);
+  return raw.map((entry: unknown, i): WlfwReservedMemoryConfig => {
+    const at = `reservedMemory[${i}]`;
+    const e = entry as Record<string, unknown>;
+    if (typeof e !== 'object' || e === null || typeof e.key !== 'string' || !e.key.includes(':')) throw new PluginConfigError(plugin, `${at}.key`, "a backend key such as 'mhi:0000:05:00.0'", e?.key);
+    if (!Array.isArray(e.regions) || e.regions.length === 0) throw new PluginConfigError(plugin, `${at}.regions`, 'a non-empty array of { name, address, size }', e.regions);
+    const regions = (e.regions as Record<string, unknown>[]).map((r, j) => {
+      const name = r?.name;
+      const address = configAddress(r?.address);
+      const size = configAddress(r?.size);
+      if (typeof name !== 'string' || !name.length) throw new PluginConfigError(plugin, `${at}.regions[${j}].name`, 'a region name', name);
+      if (address === undefined) throw new PluginConfigError(plugin, `${at}.regions[${j}].address`, "an address (number or '0x…')", r?.address);
+      if (size === undefined || size === 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw new PluginConfigError(plugin, `${at}.regions[${j}].size`, 'a positive size in bytes', r?.size);
+      return { name, busAddress: address, size: Number(size) };
+    });
+    const memoryRegion = e.memoryRegion === undefined ? undefined : regions.find((r) => r.name === e.memoryRegion);
+    if (e.memoryRegion !== undefined && !memoryRegion) throw new PluginConfigError(plugin, `${at}.memoryRegion`, `the name of one of its regions (${regions.map((r) => r.name).join(', ')})`, e.memoryRegion);
+    const fixed: Record<string, bigint | undefined> = {};
+    for (const [k, out] of [['bdfAddr', 'bdf'], ['caldbAddr', 'caldb'], ['m3DumpAddr', 'm3Dump']] as const) {
+      if (e[k] === undefined) continue;
+      const v = configAddress(e[k]);
+      if (v === undefined) throw new PluginConfigError(plugin, `${at}.${k}`, "an address (number or '0x…')", e[k]);
+      fixed[out] = v;
+    }
+    return { key: e.key, map: { regions, memoryRegion, ...fixed } };
   });
 }

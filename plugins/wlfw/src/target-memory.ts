@@ -300,6 +300,16 @@ export class WlfwTargetMemory {
           this.logger.warn({ type: seg.type, size: seg.size }, 'qmi ignore invalid mem req type');
       }
     }
+    // The kernel ioremaps these addresses unchecked; qrtrd hands the firmware only memory the device's
+    // reserved-memory map sets aside (else the firmware would DMA over memory the OS may be using).
+    for (const seg of out) {
+      if (seg.addr === 0n) continue;
+      const inside = provider.reservedRegions.some((r) => seg.addr >= r.busAddress && seg.addr + BigInt(seg.size) <= r.busAddress + BigInt(r.size));
+      if (!inside) {
+        const name = Object.entries(TargetMemType).find(([, v]) => v === seg.type)?.[0] ?? `type ${seg.type}`;
+        throw new WlfwFixedMemoryError(this.card, name, `0x${seg.addr.toString(16)} (+${seg.size}) lies in no reserved-memory region of the device (${provider.reservedRegions.map((r) => r.name).join(', ') || 'none'})`);
+      }
+    }
     return out;
   }
 }

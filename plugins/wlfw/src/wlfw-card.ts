@@ -25,7 +25,6 @@ import {
   WlfwInstanceMismatchError,
   WlfwIdentityRequiredError,
   WlfwColdBootCalTimeoutError,
-  WlfwCannotResetError,
   WlfwResetExhaustedError,
   BoardDataNotFoundError,
   FirmwareFileMissingError,
@@ -36,7 +35,6 @@ import { isElf, type FirmwareStore } from './firmware-store';
 import { busOf, boardSearchNames, regdbSearchNames, type BoardNameInputs } from './board-names';
 import { SHARED_INSTANCES, expectedInstance, matchPciDevice, type CardIdentity } from './card-identity';
 import { Ath12kFwFeature } from './fw-container';
-import type { WlfwLinkControl } from './link-control';
 import type { GroupBarrier, GroupRelease } from './group-barrier';
 import type { WlfwLoaderOptions } from './loader-options';
 
@@ -52,9 +50,10 @@ export interface WlfwCardDeps {
   onDecline(card: WlfwCard, server: ServerInfo): void;
   /** The card's identity (backend data completed by configuration), looked up at each bring-up. */
   identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined;
-  /** The power control of the card's link, if it has one (cold-boot calibration restart). */
-  linkControl(card: WlfwCard): WlfwLinkControl | undefined;
-  /** The memory and reset the card's link lends (Endpoint.control), looked up at each bring-up. */
+  /**
+   * The memory and power cycle the card's link lends (Endpoint.control), looked up at each bring-up:
+   * `reset` serves both the crash reset and the cold-boot calibration restart.
+   */
   control(card: WlfwCard): DeviceControl | undefined;
   /** ath12k MLO_GLOBAL memory shared per hardware group (ag->mlo_mem), one map per loader. */
   readonly mloPools: MloPools;
@@ -83,7 +82,7 @@ const FATAL_CODES: ReadonlySet<string> = new Set([
   'WLFW_UNSUPPORTED_SOC',
   'WLFW_INSTANCE_MISMATCH',
   'WLFW_COLD_BOOT_CAL_TIMEOUT',
-  'WLFW_CANNOT_RESET',
+  'DEVICE_RESET_UNSUPPORTED',
   'DEVICE_MEMORY_UNAVAILABLE',
   'WLFW_FIXED_MEMORY',
 ]);
@@ -434,9 +433,10 @@ export class WlfwCard {
 
     this.setState('m3');
     if (chip.m3) {
-      const m3 = await this.deps.store.m3(chip, this.key);
+      // ath11k_qmi_m3_load / ath12k_qmi_m3_load: firmware-2.bin's M3 IE (ab->fw.m3_data) when it has a
+      // non-empty one, else m3.bin; copied into a coherent buffer of the link, which M3_INFO names.
+      const m3 = fw2?.m3 && fw2.m3.length > 0 ? { path: `${fw2.path}#M3_IMAGE`, data: fw2.m3 } : await this.deps.store.m3(chip, this.key);
       this.patch({ m3File: m3.path });
-      // ath1xk_qmi_m3_load: m3.bin copied into a coherent buffer of the link; M3_INFO names that buffer.
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, this.memory!.loadM3(m3.data), signal);
     } else {
       await this.call('M3 info', wlfw.wlfw_m3_info_req, wlfw.wlfw_m3_info_resp, { addr: 0n, size: 0 }, signal);
@@ -515,12 +515,14 @@ export class WlfwCard {
       if (first !== IND.FW_READY) await this.waitIndication('FW_READY', [IND.FW_READY], signal);
       return;
     }
-    const control = this.deps.linkControl(this);
-    if (!control) throw new WlfwCannotResetError(this.key, 'its link registered no power control (WlfwLinkControls)');
+    // ath11k_qmi_fwreset_from_cold_boot: ath11k_hif_power_down + ath11k_hif_power_up, the same bus power
+    // cycle ath11k_core_reset uses on a crash: the link's one reset hook, outside the crash back-off.
+    const control = this.control ?? this.deps.control(this);
+    if (!control?.reset) throw new DeviceResetUnsupportedError(this.key, 'its link has no reset hook, and this chip (cbcal_restart_fw) must be power-cycled after cold-boot calibration');
     this.restartPending = true;
-    await control.powerCycle().catch((err: unknown) => {
+    await control.reset().catch((err: unknown) => {
       this.restartPending = false;
-      throw new WlfwCannotResetError(this.key, (err as Error).message ?? String(err));
+      throw err instanceof QrtrdError ? err : new DeviceResetUnsupportedError(this.key, (err as Error)?.message ?? String(err));
     });
   }
 

@@ -7,11 +7,13 @@ import {
   type EndpointReservation,
   type PluginContext,
   type ServerInfo,
+  type DeviceControl,
+  type DeviceMemoryProvider,
+  type DeviceReservedMemory,
 } from '../../../src/sdk';
 import { WLFW_SERVICE, WLFW_VERSION, type WlfwChipParams, type WlfwFamily } from './chip-params';
 import type { WlfwCardStatus } from './card-status';
 import { matchPciDevice, pciDomainBus, resolveIdentity, type CardIdentity } from './card-identity';
-import { WLFW_LINK_CONTROLS, type WlfwLinkControls } from './link-control';
 import { FirmwareStore } from './firmware-store';
 import { GroupBarrier } from './group-barrier';
 import { parseLoaderOptions, type WlfwLoaderOptions } from './loader-options';
@@ -80,7 +82,6 @@ export class WlfwLoader {
     readonly family: WlfwFamily,
     readonly chips: readonly WlfwChipParams[],
     private readonly context: PluginContext,
-    private readonly linkControls: WlfwLinkControls = WLFW_LINK_CONTROLS,
   ) {
     this.options = parseLoaderOptions(context.name, context.config);
     this.store = new FirmwareStore(this.options.firmwareDir);
@@ -241,8 +242,7 @@ export class WlfwLoader {
       logger: this.context.logger,
       onDecline: (c, server) => this.decline(c, server),
       identify: (c, server) => this.identify(c, server),
-      linkControl: (c) => this.linkControls.get(c.key),
-      control: (c) => (c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === c.endpoint)?.control : undefined),
+      control: (c) => withConfiguredReservedMemory(c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === c.endpoint)?.control : undefined, this.options.reservedMemory.find((r) => r.key === c.key)?.map),
       mloPools: this.mloPools,
     });
     const subscription = card.status$.subscribe(() => this.publish());
@@ -303,4 +303,35 @@ export class WlfwLoader {
       if (!this.cardsSubject.closed) this.cardsSubject.next(this.snapshot());
     });
   }
+}
+
+/** Controls already given their configured map, so a card sees the same object across bring-ups (its buffers are kept). */
+const overlaid = new WeakMap<DeviceControl, { map: DeviceReservedMemory; control: DeviceControl }>();
+
+/**
+ * The link's control with the configured reserved-memory map in place of the map its memory
+ * provider has (none, for a link that only knows how to allocate and copy); allocation and the
+ * copy into reserved memory stay the link's. Without a configured map, the link's control as is.
+ */
+export function withConfiguredReservedMemory(control: DeviceControl | undefined, map: DeviceReservedMemory | undefined): DeviceControl | undefined {
+  const memory = control?.memory;
+  if (!control || !memory || !map) return control;
+  const known = overlaid.get(control);
+  if (known?.map === map) return known.control;
+  const provider: DeviceMemoryProvider = {
+    kind: memory.kind,
+    allocateCoherent: (size) => memory.allocateCoherent(size),
+    reservedRegions: map.regions,
+    memoryRegion: map.memoryRegion,
+    fixedAddresses: { bdf: map.bdf, caldb: map.caldb, m3Dump: map.m3Dump },
+    writeReserved: (busAddress, bytes) => memory.writeReserved(busAddress, bytes),
+  };
+  const out: DeviceControl = {
+    memory: provider,
+    reset: control.reset?.bind(control),
+    onCrash: control.onCrash?.bind(control),
+    toJSON: () => control.toJSON(),
+  };
+  overlaid.set(control, { map, control: out });
+  return out;
 }
