@@ -292,11 +292,43 @@ const WRITER_ARENA_RETAINED_MAX = 1024 * 1024;
  * keeps its chunks), and the next frames go to a fresh arena. Frames keep their order. `queuedBytes` counts what
  * waits here and in the stream, so the per-client bounds see both; `end()` flushes
  * first; a destroyed stream drops what is pending (the peer is gone).
+ *
+ * Frames encoded while a read chunk is being handled (between `beginBatch()` and
+ * `endBatch()`, which both ends of the protocol wrap around their decoder) are written
+ * synchronously when the chunk is done, not from setImmediate: a chunk is the unit in
+ * which more frames are known to be coming, and at one frame in flight the peer
+ * (another process, in production) gets the bytes without waiting for the rest of
+ * the poll phase and the check phase. Frames written outside a chunk (promise
+ * continuations, datagrams from links, timers) still coalesce per turn.
  */
 export class FrameWriter {
+  /** Nesting depth of read batches in progress (see beginBatch). */
+  private static batchDepth = 0;
+  /** Writers that got frames during the batch in progress, flushed by endBatch in order. */
+  private static readonly batched: FrameWriter[] = [];
+
+  /** A read chunk is being handled: frames encoded until endBatch() leave at its end. */
+  static beginBatch(): void {
+    FrameWriter.batchDepth++;
+  }
+
+  /** The chunk is handled: every writer that got frames during it writes them now. */
+  static endBatch(): void {
+    if (--FrameWriter.batchDepth > 0) return;
+    const writers = FrameWriter.batched;
+    // Indexed loop: a flush cannot add writers (no batch is open), so the length is fixed.
+    for (let i = 0; i < writers.length; i++) {
+      const w = writers[i];
+      w.inBatch = false;
+      w.flush();
+    }
+    writers.length = 0;
+  }
+
   private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
   private used = 0;
   private scheduled = false;
+  private inBatch = false;
   private readonly reusable: boolean;
 
   constructor(private readonly stream: Writable) {
@@ -375,6 +407,13 @@ export class FrameWriter {
   }
 
   private schedule(): void {
+    if (FrameWriter.batchDepth > 0) {
+      if (!this.inBatch) {
+        this.inBatch = true;
+        FrameWriter.batched.push(this);
+      }
+      return;
+    }
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.flushTurn);
