@@ -321,8 +321,10 @@ const WRITER_ARENA_RETAINED_MAX = 1024 * 1024;
 export class FrameWriter {
   /** Nesting depth of read batches in progress (see beginBatch). */
   private static batchDepth = 0;
-  /** Writers that got frames during the batch in progress, flushed by endBatch in order. */
-  private static readonly batched: FrameWriter[] = [];
+  /** Writers that got frames during the batch in progress (the first batchedCount), flushed by endBatch in order. */
+  private static readonly batched: (FrameWriter | undefined)[] = [];
+  /** Kept apart from the array's length: truncating it every chunk would shrink and regrow its store. */
+  private static batchedCount = 0;
 
   /** A read chunk is being handled: frames encoded until endBatch() leave at its end. */
   static beginBatch(): void {
@@ -333,13 +335,15 @@ export class FrameWriter {
   static endBatch(): void {
     if (--FrameWriter.batchDepth > 0) return;
     const writers = FrameWriter.batched;
-    // Indexed loop: a flush cannot add writers (no batch is open), so the length is fixed.
-    for (let i = 0; i < writers.length; i++) {
-      const w = writers[i];
+    const count = FrameWriter.batchedCount;
+    FrameWriter.batchedCount = 0;
+    // A flush cannot add writers (no batch is open), so the count is fixed.
+    for (let i = 0; i < count; i++) {
+      const w = writers[i]!;
+      writers[i] = undefined;
       w.inBatch = false;
       w.flush();
     }
-    writers.length = 0;
   }
 
   private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
@@ -427,7 +431,7 @@ export class FrameWriter {
     if (FrameWriter.batchDepth > 0) {
       if (!this.inBatch) {
         this.inBatch = true;
-        FrameWriter.batched.push(this);
+        FrameWriter.batched[FrameWriter.batchedCount++] = this;
       }
       return;
     }
