@@ -26,6 +26,7 @@ import {
   u32,
   type Frame,
 } from '../services/local-client/protocol';
+import { PendingRequests } from './pending-requests';
 import { RemoteQrtrSocket, type RemoteSocketHost } from './remote-socket';
 import { reviveError } from '../services/local-client/revive-error';
 
@@ -60,7 +61,15 @@ interface Pending {
 export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new PendingRequests<Pending>();
+  /** Id and op of the request whose promise `settleLater` is creating (it runs synchronously in new Promise). */
+  private nextPendingId = 0;
+  private nextPendingOp = 0;
+  /** One executor for every request promise: no closure per request. */
+  private readonly settleLater = (resolve: (value: never) => void, reject: (err: QrtrdError) => void): void => {
+    // A SEND's promise is void: its resolve is called with undefined (see onFrame).
+    this.pending.set(this.nextPendingId, { op: this.nextPendingOp, resolve: resolve as (frame: Frame | undefined) => void, reject });
+  };
   private readonly sockets = new Map<number, RemoteQrtrSocket>();
   private readonly lookups = new Map<number, { next(event: LookupEvent): void; error(err: QrtrdError): void; complete(): void }>();
   private readonly traces = new Map<number, Subscriber<PacketTrace & { readonly dropped: number }>>();
@@ -78,11 +87,15 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     this.decoder = new FrameDecoder(this.onFrame, MAX_SERVER_FRAME_LENGTH);
     this.writer = new FrameWriter(conn);
     conn.on('data', (chunk: Buffer) => {
+      // Sends made by subscribers while this chunk is delivered leave in one write at its end.
+      FrameWriter.beginBatch();
       try {
         this.decoder.push(chunk);
       } catch (err) {
         this.shutdown(err as QrtrdError);
         conn.destroy();
+      } finally {
+        FrameWriter.endBatch();
       }
     });
     conn.on('close', () => this.shutdown(new LocalClientDisconnectedError('the daemon closed the connection')));
@@ -233,7 +246,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     }
     const id = this.allocateId();
     // One promise per send: the reply settles it directly (no chained .then, no wrapper closure).
-    const promise = new Promise<void>((resolve, reject) => this.pending.set(id, { op: Op.SEND, resolve: resolve as (frame: Frame | undefined) => void, reject }));
+    this.nextPendingId = id;
+    this.nextPendingOp = Op.SEND;
+    const promise = new Promise<void>(this.settleLater);
     this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, options?.endpoint ?? 0, data);
     if (!signal) return promise;
     // The server aborts its wait and answers QrtrAbortedError; the reply settles the promise.
@@ -281,7 +296,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   }
 
   private expect(id: number, op: number): Promise<Frame> {
-    return new Promise<Frame>((resolve, reject) => this.pending.set(id, { op, resolve: resolve as (frame: Frame | undefined) => void, reject }));
+    this.nextPendingId = id;
+    this.nextPendingOp = op;
+    return new Promise<Frame>(this.settleLater);
   }
 
   private readonly onFrame = (frame: Frame): void => {
@@ -292,9 +309,8 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       case Op.RESULT:
       case Op.WELCOME:
       case Op.ERROR: {
-        const pending = this.pending.get(frame.id);
+        const pending = this.pending.take(frame.id);
         if (!pending) throw new LocalClientMalformedFrameError(`reply to unknown request ${frame.id}`, { id: frame.id, op: frame.op });
-        this.pending.delete(frame.id);
         if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
         if (pending.op === Op.SEND) return pending.resolve(undefined);
         if (frame.op === Op.WELCOME) this.welcome(frame);
@@ -355,8 +371,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private shutdown(reason: QrtrdError, deliberate = false): void {
     if (this.closeError) return;
     this.closeError = reason;
-    for (const pending of [...this.pending.values()]) pending.reject(reason);
-    this.pending.clear();
+    for (const pending of this.pending.drain()) pending.reject(reason);
     for (const socket of [...this.sockets.values()]) socket.terminate();
     this.sockets.clear();
     for (const lookup of [...this.lookups.values()]) {

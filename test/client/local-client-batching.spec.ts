@@ -96,6 +96,30 @@ describe('FrameWriter (batched local-client writes)', () => {
     tmpSock.remove();
   });
 
+  it('should write the frames of a read batch when the batch ends, one write per writer, before the turn is over', async () => {
+    const a = new RecordingStream();
+    const b = new RecordingStream();
+    const writerA = new FrameWriter(a);
+    const writerB = new FrameWriter(b);
+    writerA.write(Buffer.from([0])); // before the batch: waits for the turn's end, then leaves with the batch's frames
+    FrameWriter.beginBatch();
+    writerA.write(Buffer.from([1]));
+    writerB.write(Buffer.from([10]));
+    FrameWriter.beginBatch(); // nested (a chunk handled inside another): only the outer end writes
+    writerA.write(Buffer.from([2]));
+    FrameWriter.endBatch();
+    expect(a.calls).to.have.length(0);
+    writerB.write(Buffer.from([11]));
+    FrameWriter.endBatch();
+    // Synchronously at the end of the batch, not from setImmediate.
+    expect(a.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[0, 1, 2]]);
+    expect(b.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[10, 11]]);
+    writerA.write(Buffer.from([3])); // outside a batch again: per turn
+    expect(a.calls).to.have.length(1);
+    await turn();
+    expect(a.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[0, 1, 2], [3]]);
+  });
+
   it('should flush what is queued when the stream is ended in the same turn', async () => {
     const stream = new RecordingStream();
     const writer = new FrameWriter(stream);

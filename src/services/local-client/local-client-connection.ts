@@ -173,10 +173,14 @@ export class LocalClientConnection {
     this.decoder = new FrameDecoder(this.onFrame, MAX_CLIENT_FRAME_LENGTH);
     this.writer = new FrameWriter(conn);
     conn.on('data', (chunk: Buffer) => {
+      // Frames this chunk causes (to this client and to others) leave when it is handled.
+      FrameWriter.beginBatch();
       try {
         this.decoder.push(chunk);
       } catch (err) {
         this.fatal(err as QrtrdError);
+      } finally {
+        FrameWriter.endBatch();
       }
     });
     conn.on('end', () => this.end('eof'));
