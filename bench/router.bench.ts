@@ -111,7 +111,9 @@ function routerThroughput(): void {
       for (let i = 0; i < n; i++) viaSubject.inject(packets[i & (count - 1)]);
     },
   };
-  const names = Object.keys(variants);
+  // ROUTER_BENCH_VARIANTS=bare,post limits the run (profiling one path); bare is always kept.
+  const only = process.env.ROUTER_BENCH_VARIANTS?.split(',');
+  const names = Object.keys(variants).filter((n) => n === 'bare' || !only || only.includes(n));
   const rates: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   const ratios: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (const name of names) opsPerSecond(variants[name], count * 32, 100); // warm every path first
@@ -129,6 +131,10 @@ function routerThroughput(): void {
   const delivered = socket.stats().received;
   router.shutdown();
   if (sink === 0 || delivered === 0) throw new Error('nothing was delivered');
+  if (only) {
+    for (const name of names) console.log(`${name}: ${spread(rates[name]).median.toFixed(0)}/s, ratio ${formatSpread(spread(ratios[name]))}`);
+    return;
+  }
   const postRatio = spread(ratios.post);
   const observableRatio = spread(ratios.observable);
   printTable(`Router: in-process packets/s, endpoint -> router -> socket subscriber (64-byte payloads; ${rounds} interleaved rounds, median (min..max))`, [

@@ -69,6 +69,11 @@ function removeFrom<K, V>(map: Map<K, Set<V>>, key: K, value: V): void {
   if (set.size === 0) map.delete(key);
 }
 
+/** True when (service, version | instance << 8) encodes the triple one-to-one (see ServerRegistry.nonCanonical). */
+function isCanonical(service: number, version: number, instance: number): boolean {
+  return service >>> 0 === service && (version & 0xff) === version && version >= 0 && instance >>> 0 === instance && instance <= 0xffffff;
+}
+
 function wordOf(server: ServerInfo): number {
   return (server.version | (server.instance << 8)) >>> 0;
 }
@@ -90,6 +95,12 @@ export class ServerRegistry {
   private readonly lookupsByService = new Map<number, Set<Lookup>>();
   private readonly lookupsByPort = new Map<number, number>();
   private readonly lookupsByOrigin = new Map<string, number>();
+  /**
+   * Indexed servers whose (service, version, instance) the exact key does not encode
+   * one-to-one (version over 8 bits, instance over 24, service not a u32): while there
+   * are none, an exact key hit is a match and a plain lookup need not read the server.
+   */
+  private nonCanonical = 0;
   private nodeCount = 0;
   private serverCount = 0;
   private lookupCount = 0;
@@ -220,25 +231,34 @@ export class ServerRegistry {
 
   /** Servers matching a filter, using the narrowest index available. */
   find(filter: LookupFilter | Lookup): ServerInfo[] {
-    const out: ServerInfo[] = [];
     const service = filter.service;
+    const { version, instance } = filter;
+    if (service !== 0 && version !== undefined && instance !== undefined) return this.findExact(filter, service, version, instance);
+    const out: ServerInfo[] = [];
     if (service === 0) {
       for (const slots of this.services.values()) collect(slots, filter, out);
       return out;
     }
-    const { version, instance } = filter;
-    if (version !== undefined && instance !== undefined) {
-      const bucket = this.exact.get(service >>> 0, (version | (instance << 8)) >>> 0);
-      if (bucket === undefined) return out;
-      if (Array.isArray(bucket)) {
-        for (let i = 0; i < bucket.length; i++) if (matches(filter, bucket[i])) out.push(bucket[i]);
-      } else if (matches(filter, bucket)) {
-        out.push(bucket);
-      }
-      return out;
-    }
     const slots = this.services.get(service);
     if (slots) collect(slots, filter, out);
+    return out;
+  }
+
+  /** An exact (service, version, instance) lookup: one probe of the packed table. */
+  private findExact(filter: LookupFilter | Lookup, service: number, version: number, instance: number): ServerInfo[] {
+    const bucket = this.exact.get(service >>> 0, (version | (instance << 8)) >>> 0);
+    if (bucket === undefined) return [];
+    // Only the key is read on this path: a hit on a one-server key needs no read of the
+    // server itself (a cache miss at 100k servers) when the key says everything asked.
+    if (!filter.endpoint && filter.node === undefined && this.nonCanonical === 0 && isCanonical(service, version, instance) && !Array.isArray(bucket)) {
+      return [bucket];
+    }
+    const out: ServerInfo[] = [];
+    if (Array.isArray(bucket)) {
+      for (let i = 0; i < bucket.length; i++) if (matches(filter, bucket[i])) out.push(bucket[i]);
+    } else if (matches(filter, bucket)) {
+      out.push(bucket);
+    }
     return out;
   }
 
@@ -302,6 +322,7 @@ export class ServerRegistry {
     }
     slot.position = slots.length;
     slots.push(slot);
+    if (!isCanonical(server.service, server.version, server.instance)) this.nonCanonical++;
     const word = wordOf(server);
     const bucket = this.exact.get(server.service, word);
     if (bucket === undefined) this.exact.set(server.service, word, server);
@@ -321,6 +342,7 @@ export class ServerRegistry {
       }
       if (slots.length === 0) this.services.delete(server.service);
     }
+    if (!isCanonical(server.service, server.version, server.instance)) this.nonCanonical--;
     const word = wordOf(server);
     const bucket = this.exact.get(server.service, word);
     if (bucket === server) this.exact.delete(server.service, word);

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Observer, type Subscriber } from 'rxjs';
 import { QrtrAbortedError, QrtrSocketClosedError } from './errors';
 import { SinkList } from './sink-list';
 import type { QrtrMessage } from './socket';
@@ -86,6 +86,20 @@ interface PendingReceive {
 export class DatagramInbox<M extends QrtrMessage> {
   readonly messages$: Observable<QrtrMessage>;
   private readonly subscribers: InboxSubscribers;
+  /** The direct sink list, when messages$ is served by one (null for the rxjs-Subscriber list). */
+  private readonly sinkList: SinkList<QrtrMessage> | null;
+  /**
+   * The one subscriber's observer while it is the only listener (no other subscriber,
+   * no pending receive(), nothing queued, not closed), else null. Its owner may then call
+   * it directly instead of {@link deliver} (RouterSocket.deliver: one check and one call
+   * per datagram), catching what it throws (reportSubscriberError) and running its
+   * consumed hook itself. Recomputed whenever one of those conditions changes.
+   */
+  get direct(): Observer<QrtrMessage> | null {
+    return this.directListener;
+  }
+
+  private directListener: Observer<QrtrMessage> | null = null;
   private queue: M[] = [];
   private head = 0;
   private bytes = 0;
@@ -109,11 +123,16 @@ export class DatagramInbox<M extends QrtrMessage> {
     const hooks = {
       added: () => {
         while (this.queued > 0 && this.subscribers.size > 0 && !this.isClosed) this.emit(this.shift());
+        this.refreshDirect();
         this.onListenersChanged?.();
       },
-      removed: () => this.onListenersChanged?.(),
+      removed: () => {
+        this.refreshDirect();
+        this.onListenersChanged?.();
+      },
     };
-    this.subscribers = directSinks ? new SinkList<QrtrMessage>(hooks) : new SubscriberList(hooks);
+    this.sinkList = directSinks ? new SinkList<QrtrMessage>(hooks) : null;
+    this.subscribers = this.sinkList ?? new SubscriberList(hooks);
     this.messages$ = this.subscribers.observable;
   }
 
@@ -146,7 +165,10 @@ export class DatagramInbox<M extends QrtrMessage> {
       if (receiver.onAbort) receiver.signal!.removeEventListener('abort', receiver.onAbort);
       receiver.resolve(message);
       this.onConsumed(message);
-      if (this.receivers.length === 0) this.onListenersChanged?.();
+      if (this.receivers.length === 0) {
+        this.refreshDirect();
+        this.onListenersChanged?.();
+      }
       return true;
     }
     if (this.head === this.queue.length && this.subscribers.size > 0) {
@@ -190,12 +212,14 @@ export class DatagramInbox<M extends QrtrMessage> {
         pending.onAbort = () => {
           const i = this.receivers.indexOf(pending);
           if (i >= 0) this.receivers.splice(i, 1);
+          this.refreshDirect();
           this.onListenersChanged?.();
           reject(new QrtrAbortedError('receive'));
         };
         signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.receivers.push(pending);
+      this.directListener = null;
       this.onListenersChanged?.();
     });
   }
@@ -204,6 +228,7 @@ export class DatagramInbox<M extends QrtrMessage> {
   fail(err: Error): void {
     this.subscribers.error(err);
     this.rejectReceivers(err);
+    this.refreshDirect();
   }
 
   /**
@@ -224,6 +249,7 @@ export class DatagramInbox<M extends QrtrMessage> {
     if (removed.length > 0) {
       this.queue = kept;
       this.head = 0;
+      this.refreshDirect();
     }
     return removed;
   }
@@ -232,6 +258,7 @@ export class DatagramInbox<M extends QrtrMessage> {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.directListener = null;
     this.queue = [];
     this.head = 0;
     this.bytes = 0;
@@ -246,6 +273,11 @@ export class DatagramInbox<M extends QrtrMessage> {
     }
   }
 
+  private refreshDirect(): void {
+    const list = this.sinkList;
+    this.directListener = list !== null && !this.isClosed && this.receivers.length === 0 && this.head === this.queue.length ? list.sole : null;
+  }
+
   private emit(message: M): void {
     this.subscribers.emit(message);
     this.onConsumed(message);
@@ -258,6 +290,7 @@ export class DatagramInbox<M extends QrtrMessage> {
     if (this.head === this.queue.length) {
       this.queue = [];
       this.head = 0;
+      this.refreshDirect();
     } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;

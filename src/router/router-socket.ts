@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import { DatagramInbox } from './datagram-inbox';
+import { reportSubscriberError } from './sink-list';
 import { QrtrNetworkResetError, QrtrSocketClosedError } from './errors';
 import { NO_ENDPOINT_ID, type QrtrAddress, type QrtrMessage, type QrtrSocket, type SendOptions } from './socket';
 
@@ -199,6 +200,22 @@ export class RouterSocket implements QrtrSocket {
    * queue bound reached: counted here). The caller has checked {@link accepts}.
    */
   deliver(datagram: Datagram): boolean {
+    const direct = this.inbox.direct;
+    if (direct === null) return this.deliverToInbox(datagram);
+    // One listener, nothing queued: straight to it, as the inbox would (the admit hook
+    // is for queued datagrams only; a throwing subscriber is reported, as in SinkList.emit).
+    try {
+      direct.next(datagram);
+    } catch (err) {
+      reportSubscriberError(err);
+    }
+    if (datagram.confirmRx) this.host.datagramConsumed(this, datagram);
+    this.received++;
+    this.receivedBytes += datagram.data.length;
+    return true;
+  }
+
+  private deliverToInbox(datagram: Datagram): boolean {
     if (this.admit !== null && !this.inbox.listening && !this.inbox.closed && !this.admit(datagram)) {
       this.countDrop('queueBytesFull', datagram.data.length);
       return false;

@@ -233,7 +233,12 @@ export class Router implements QrtrSocketProvider, SocketHost {
   // Hot streams without rxjs Subject: one call per subscriber per event (see SinkList).
   private readonly endpointEventsSubject = new SinkList<EndpointEvent>();
   private readonly dropTotals = newCounters().dropped;
-  private readonly tapSubject = new SinkList<PacketTrace>();
+  /** Someone subscribes to packets$: one field read per packet instead of the list's length. */
+  private tapping = false;
+  private readonly tapSubject: SinkList<PacketTrace> = new SinkList<PacketTrace>({
+    added: () => (this.tapping = true),
+    removed: () => (this.tapping = this.tapSubject.observed),
+  });
   private readonly dropsSubject = new SinkList<DropEvent>();
   private stopped = false;
 
@@ -462,7 +467,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   private sendLocal(socket: RouterSocket, port: number, data: Uint8Array, tag: number): void {
     const target = this.ports.get(port);
     if (!target || target === socket) throw new QrtrNoSuchPortError(this.localNode, port);
-    if (this.tapSubject.observed) this.traceLocal(socket.address.port, port, data, tag);
+    if (this.tapping) this.traceLocal(socket.address.port, port, data, tag);
     if (!target.accepts(tag)) {
       // A bound socket takes nothing of other endpoints (local traffic included); counted on it.
       target.filtered(data.length);
@@ -553,7 +558,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   /** Returns a promise only for asynchronous links, so synchronous ones cost no allocation. */
   private transmit(state: EndpointState, packet: Uint8Array): Promise<void> | undefined {
     if (state.gone) throw new QrtrEndpointGoneError(state.id);
-    if (this.tapSubject.observed) this.trace('tx', state, packet);
+    if (this.tapping) this.trace('tx', state, packet);
     state.counters.txPackets++;
     state.counters.txBytes += packet.length;
     try {
@@ -606,7 +611,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
   private deliverToControl(payload: Uint8Array, fromNode: number, fromPort: number, endpoint: number): void {
     const control = this.ports.get(QRTR_PORT_CTRL);
     if (!control) return;
-    if (this.tapSubject.observed && endpoint === LOCAL_ENDPOINT_ID) this.traceLocal(fromPort, QRTR_PORT_CTRL, payload, endpoint);
+    if (this.tapping && endpoint === LOCAL_ENDPOINT_ID) this.traceLocal(fromPort, QRTR_PORT_CTRL, payload, endpoint);
     control.deliver(new Datagram(fromNode, fromPort, endpoint, payload, false));
   }
 
@@ -663,11 +668,17 @@ export class Router implements QrtrSocketProvider, SocketHost {
     }
   }
 
+  /**
+   * The per-packet part of the receive path, kept small so V8 inlines it into its callers
+   * (LinkSubscriber._next, AttachedEndpoint.post) with deliverData; control packets, rare,
+   * go on in {@link receiveControl}.
+   */
   private receive(state: EndpointState, buf: Uint8Array): void {
     if (state.gone) return;
-    state.counters.rxPackets++;
-    state.counters.rxBytes += buf.length;
-    if (this.tapSubject.observed) this.trace('rx', state, buf);
+    const counters = state.counters;
+    counters.rxPackets++;
+    counters.rxBytes += buf.length;
+    if (this.tapping) this.trace('rx', state, buf);
     const header = this.rxHeader;
     try {
       decodeHeaderInto(buf, header);
@@ -676,18 +687,24 @@ export class Router implements QrtrSocketProvider, SocketHost {
       throw err;
     }
     const srcNode = header.srcNode;
-    const srcPort = header.srcPort;
     if (srcNode !== state.primaryNode && !this.learnNode(state, srcNode)) return;
-    if (header.dstNode !== this.localNode && header.dstNode !== QRTR_NODE_BCAST) {
-      state.counters.dropped.misaddressed++;
-      if (this.options.strictDestinationNode) return;
-    }
-    const payload = buf.subarray(header.headerLength, header.headerLength + header.size);
-    const type = header.type;
-    if (type === QrtrType.DATA) {
-      if (header.dstPort === QRTR_PORT_CTRL) return this.drop(state, 'dataToControlPort');
-      return this.deliverData(state, srcNode, srcPort, header.dstPort, payload, header.confirmRx);
-    }
+    const dstNode = header.dstNode;
+    if (dstNode !== this.localNode && dstNode !== QRTR_NODE_BCAST && !this.misaddressed(state)) return;
+    const start = header.headerLength;
+    const payload = buf.subarray(start, start + header.size);
+    if (header.type !== QrtrType.DATA) return this.receiveControl(state, header.type, srcNode, header.srcPort, header.dstPort, payload);
+    if (header.dstPort === QRTR_PORT_CTRL) return this.drop(state, 'dataToControlPort');
+    this.deliverData(state, srcNode, header.srcPort, header.dstPort, payload, header.confirmRx);
+  }
+
+  /** Counts a packet for another node; true if it is delivered anyway (not strictDestinationNode). */
+  private misaddressed(state: EndpointState): boolean {
+    state.counters.dropped.misaddressed++;
+    return !this.options.strictDestinationNode;
+  }
+
+  /** The rest of the receive path, for control packets (everything but DATA). */
+  private receiveControl(state: EndpointState, type: number, srcNode: number, srcPort: number, dstPort: number, payload: Uint8Array): void {
     if (!isKnownQrtrType(type) || type === QrtrType.DEL_PROC) return this.drop(state, 'unknownType');
     const control = this.rxControl;
     try {
@@ -702,7 +719,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
       state.flows.resume(control.node, control.port);
       return;
     }
-    if (header.dstPort !== QRTR_PORT_CTRL) return this.drop(state, 'controlNotToControlPort');
+    if (dstPort !== QRTR_PORT_CTRL) return this.drop(state, 'controlNotToControlPort');
     switch (type) {
       case QrtrType.NEW_LOOKUP:
       case QrtrType.DEL_LOOKUP:

@@ -74,6 +74,12 @@ function toTarget<T>(
 export class SinkList<T> {
   private sinks: Sink<T>[] = [];
   private stopped = false;
+  /**
+   * The observer of the one current subscriber, or null with none or several: a
+   * producer with one listener (a socket and its handle) calls it directly, one call
+   * per value (see DatagramInbox.deliver). Replaced with `sinks`, never mutated.
+   */
+  sole: Observer<T> | null = null;
   readonly observable: Observable<T>;
 
   constructor(
@@ -111,7 +117,7 @@ export class SinkList<T> {
       this.finish(sink, undefined, false);
       return subscription;
     }
-    this.sinks = [...this.sinks, sink];
+    this.setSinks([...this.sinks, sink]);
     subscription.add(() => this.remove(sink));
     this.hooks.added?.();
     return subscription;
@@ -130,10 +136,17 @@ export class SinkList<T> {
     }
   }
 
-  /** Errors every current subscriber; the list stays open for new ones (a socket's ENETRESET). */
+  /**
+   * Errors every current subscriber; the list stays open for new ones. Not terminal,
+   * unlike an rxjs Subject's error: a socket's messages$ errors with
+   * QrtrNetworkResetError when the name service restarts, and its users (QmiService.listen,
+   * QmiClient.onSocketError, the local-client connection's listener) subscribe again to
+   * the same messages$ from their error handler; a terminal error would complete or
+   * error that new subscription at once and lose every later datagram.
+   */
   error(err: unknown): void {
     const sinks = this.sinks;
-    this.sinks = [];
+    this.setSinks([]);
     for (const sink of sinks) this.finish(sink, err, true);
   }
 
@@ -142,15 +155,20 @@ export class SinkList<T> {
     if (this.stopped) return;
     this.stopped = true;
     const sinks = this.sinks;
-    this.sinks = [];
+    this.setSinks([]);
     for (const sink of sinks) this.finish(sink, undefined, false);
   }
 
   private remove(sink: Sink<T>): void {
     if (sink.closed) return;
     sink.closed = true;
-    this.sinks = this.sinks.filter((s) => s !== sink);
+    this.setSinks(this.sinks.filter((s) => s !== sink));
     this.hooks.removed?.();
+  }
+
+  private setSinks(sinks: Sink<T>[]): void {
+    this.sinks = sinks;
+    this.sole = sinks.length === 1 ? sinks[0].target : null;
   }
 
   private finish(sink: Sink<T>, err: unknown, isError: boolean): void {

@@ -17,13 +17,17 @@ const key = (s: { endpoint: number; node: number; port: number }) => `${s.endpoi
 const sorted = (list: ServerInfo[]) => list.map((s) => JSON.stringify(s)).sort();
 
 // Small domains so keys collide: shared (service, instance word) buckets, replacements, wildcards.
+// Versions over 8 bits and instances over 24 are in-process values the wire word cannot
+// carry: their exact key equals another triple's (0x101 | 1 << 8 is the key of version 1,
+// instance 2; instance 0x1000001 shifts to instance 1's), so a lookup must not trust a key
+// hit alone while such a server is registered (ServerRegistry.nonCanonical).
 const endpoint = fc.integer({ min: 1, max: 3 });
 const node = fc.integer({ min: 1, max: 3 });
 const port = fc.integer({ min: 1, max: 4 });
 const server = fc.record({
   service: fc.integer({ min: 1, max: 4 }),
-  version: fc.integer({ min: 0, max: 2 }),
-  instance: fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constant(0xffffff)),
+  version: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constant(0x101) }),
+  instance: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.constant(0xffffff) }, { weight: 1, arbitrary: fc.constant(0x1000001) }),
   endpoint,
   node,
   port,
@@ -31,8 +35,8 @@ const server = fc.record({
 const filter: fc.Arbitrary<LookupFilter> = fc.record(
   {
     service: fc.integer({ min: 0, max: 5 }), // 0 = any service, 5 = none registered
-    version: fc.integer({ min: 0, max: 3 }),
-    instance: fc.oneof(fc.integer({ min: 0, max: 4 }), fc.constant(0xffffff)),
+    version: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.constant(0x101) }),
+    instance: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 4 }) }, { weight: 1, arbitrary: fc.constant(0xffffff) }, { weight: 1, arbitrary: fc.constant(0x1000001) }),
     endpoint: fc.integer({ min: 0, max: 4 }),
     node: fc.integer({ min: 1, max: 4 }),
   },
