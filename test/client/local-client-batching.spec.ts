@@ -120,6 +120,40 @@ describe('FrameWriter (batched local-client writes)', () => {
     expect(a.calls.map((c) => [...Buffer.concat(c)])).to.deep.equal([[0, 1, 2], [3]]);
   });
 
+  it('should write every writer once when a flush hands an in-process peer a chunk that batches frames of its own', () => {
+    const c = new RecordingStream();
+    const d = new RecordingStream();
+    const writerC = new FrameWriter(c);
+    const writerD = new FrameWriter(d);
+    // An in-process peer (a stream pair in one process): it handles the chunk it is written at
+    // once, inside the outer batch's flush, and that handling writes to two other connections.
+    const peerSide = new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        FrameWriter.beginBatch();
+        writerC.write(Buffer.from([100 + chunk[chunk.length - 1]]));
+        writerD.write(Buffer.from([200 + chunk[chunk.length - 1]]));
+        FrameWriter.endBatch();
+        callback();
+      },
+    });
+    const a = new RecordingStream();
+    const writerA = new FrameWriter(a);
+    const writerPeer = new FrameWriter(peerSide);
+    FrameWriter.beginBatch();
+    writerPeer.write(Buffer.from([1]));
+    writerA.write(Buffer.from([2]));
+    FrameWriter.endBatch();
+    expect(a.calls.map((x) => [...Buffer.concat(x)])).to.deep.equal([[2]]);
+    expect(c.calls.map((x) => [...Buffer.concat(x)])).to.deep.equal([[101]]);
+    expect(d.calls.map((x) => [...Buffer.concat(x)])).to.deep.equal([[201]]);
+    // The batch list is empty again: a later batch writes only its own frames.
+    FrameWriter.beginBatch();
+    writerA.write(Buffer.from([3]));
+    FrameWriter.endBatch();
+    expect(a.calls.map((x) => [...Buffer.concat(x)])).to.deep.equal([[2], [3]]);
+    expect(c.calls).to.have.length(1);
+  });
+
   it('should flush what is queued when the stream is ended in the same turn', async () => {
     const stream = new RecordingStream();
     const writer = new FrameWriter(stream);

@@ -151,7 +151,6 @@ export class WlfwColdBootCalTimeoutError extends WlfwError {
   }
 }
 
-
 /** A fixed-memory (AHB) chip asked for a segment its reserved-memory map cannot place. */
 export class WlfwFixedMemoryError extends WlfwError {
   constructor(card: string, segment: string, reason: string) {

@@ -1,4 +1,4 @@
-import { PluginConfigError, type DeviceReservedMemory } from '../../../src/sdk';
+import { PluginConfigError, checkConfig, configString, z, type DeviceReservedMemory } from '../../../src/sdk';
 import type { CardIdentity, WlfwIdentityRule } from './card-identity';
 
 /** A set of cards whose HOST_CAP waits for each other (ath12k MLO hardware group). */
@@ -196,41 +196,46 @@ export function parseIdentities(plugin: string, raw: unknown): WlfwIdentityRule[
   });
 }
 
-const RESERVED_EXPECTED = "an array of { key, regions: [{ name, address, size }], memoryRegion?: region name, bdfAddr?, caldbAddr?, m3DumpAddr? } (addresses as numbers or '0x…' strings)";
+const addressHint = "an address or size (a number or a '0x…' string)";
+/**
+ * An address or size from JSON: a non-negative safe integer or a hex string up to 64 bits. Checked,
+ * not transformed: the checked section stays JSON (--print-config prints it); BigInt() converts.
+ */
+const configAddress = z.union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-f]{1,16}$/i)], { error: addressHint });
+const regionSize = configAddress.refine((v) => BigInt(v) > 0n && BigInt(v) <= BigInt(Number.MAX_SAFE_INTEGER), { error: 'a positive size in bytes' });
+const toAddress = (v: number | string | undefined): bigint | undefined => (v === undefined ? undefined : BigInt(v));
 
-/** An address or size from JSON: a safe integer or a hex string up to 64 bits. */
-function configAddress(v: unknown): bigint | undefined {
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'string' && /^0x[0-9a-f]{1,16}$/i.test(v)) return BigInt(v);
-  return undefined;
-}
+/**
+ * `reservedMemory`: each AHB device's regions by name, address and size, which of them is its
+ * memory-region, and its qcom,* addresses. One schema for the daemon's configuration check
+ * (wlfwConfigSchema) and for the loader's own parse of its section.
+ */
+export const reservedMemorySchema = z.array(
+  z
+    .strictObject({
+      key: configString("a backend key such as 'mhi:0000:05:00.0'").regex(/:/, { error: "a backend key such as 'mhi:0000:05:00.0'" }),
+      regions: z.array(z.strictObject({ name: configString('a region name'), address: configAddress, size: regionSize }), { error: 'an array of { name, address, size }' }).min(1, { error: 'at least one region' }),
+      memoryRegion: configString('the name of one of its regions').optional(),
+      bdfAddr: configAddress.optional(),
+      caldbAddr: configAddress.optional(),
+      m3DumpAddr: configAddress.optional(),
+    })
+    .superRefine((entry, ctx) => {
+      if (entry.memoryRegion === undefined || entry.regions.some((r) => r.name === entry.memoryRegion)) return;
+      ctx.addIssue({ code: 'custom', path: ['memoryRegion'], message: `the name of one of its regions (${entry.regions.map((r) => r.name).join(', ')})`, input: entry.memoryRegion });
+    }),
+  { error: 'an array of reserved-memory maps' },
+);
 
-/** The `reservedMemory` section: each device's regions by name, address and size, and which is its memory-region. */
+/** The `reservedMemory` section, checked by {@link reservedMemorySchema}; throws PluginConfigError naming the key. */
 export function parseReservedMemory(plugin: string, raw: unknown): WlfwReservedMemoryConfig[] {
-  if (!Array.isArray(raw)) throw new PluginConfigError(plugin, 'reservedMemory', RESERVED_EXPECTED, raw);
-  return raw.map((entry: unknown, i): WlfwReservedMemoryConfig => {
-    const at = `reservedMemory[${i}]`;
-    const e = entry as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null || typeof e.key !== 'string' || !e.key.includes(':')) throw new PluginConfigError(plugin, `${at}.key`, "a backend key such as 'mhi:0000:05:00.0'", e?.key);
-    if (!Array.isArray(e.regions) || e.regions.length === 0) throw new PluginConfigError(plugin, `${at}.regions`, 'a non-empty array of { name, address, size }', e.regions);
-    const regions = (e.regions as Record<string, unknown>[]).map((r, j) => {
-      const name = r?.name;
-      const address = configAddress(r?.address);
-      const size = configAddress(r?.size);
-      if (typeof name !== 'string' || !name.length) throw new PluginConfigError(plugin, `${at}.regions[${j}].name`, 'a region name', name);
-      if (address === undefined) throw new PluginConfigError(plugin, `${at}.regions[${j}].address`, "an address (number or '0x…')", r?.address);
-      if (size === undefined || size === 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw new PluginConfigError(plugin, `${at}.regions[${j}].size`, 'a positive size in bytes', r?.size);
-      return { name, busAddress: address, size: Number(size) };
-    });
-    const memoryRegion = e.memoryRegion === undefined ? undefined : regions.find((r) => r.name === e.memoryRegion);
-    if (e.memoryRegion !== undefined && !memoryRegion) throw new PluginConfigError(plugin, `${at}.memoryRegion`, `the name of one of its regions (${regions.map((r) => r.name).join(', ')})`, e.memoryRegion);
-    const fixed: Record<string, bigint | undefined> = {};
-    for (const [k, out] of [['bdfAddr', 'bdf'], ['caldbAddr', 'caldb'], ['m3DumpAddr', 'm3Dump']] as const) {
-      if (e[k] === undefined) continue;
-      const v = configAddress(e[k]);
-      if (v === undefined) throw new PluginConfigError(plugin, `${at}.${k}`, "an address (number or '0x…')", e[k]);
-      fixed[out] = v;
-    }
-    return { key: e.key, map: { regions, memoryRegion, ...fixed } };
+  const checked = checkConfig(reservedMemorySchema, raw, 'reservedMemory');
+  if (checked.issue) throw new PluginConfigError(plugin, checked.issue.key, checked.issue.expected, checked.issue.actual);
+  return checked.value.map((e) => {
+    const regions = e.regions.map((r) => ({ name: r.name, busAddress: BigInt(r.address), size: Number(r.size) }));
+    return {
+      key: e.key,
+      map: { regions, memoryRegion: regions.find((r) => r.name === e.memoryRegion), bdf: toAddress(e.bdfAddr), caldb: toAddress(e.caldbAddr), m3Dump: toAddress(e.m3DumpAddr) },
+    };
   });
 }

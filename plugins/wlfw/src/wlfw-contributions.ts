@@ -3,7 +3,7 @@ import type { Observable } from 'rxjs';
 import { PluginConfigError, checkConfig, configBoolean, configEnum, configInt, configString, z, type ConfigSectionContribution, type StatusRow, type StatusSectionContribution } from '../../../src/sdk';
 import { CARD_TABLE_HEADERS, cardTableRow, downloadProgress, type CardTableRow } from './card-table';
 import type { WlfwCardStatus } from './card-status';
-import { DEFAULT_WLFW_LOADER_OPTIONS, parseLoaderOptions } from './loader-options';
+import { DEFAULT_WLFW_LOADER_OPTIONS, parseLoaderOptions, reservedMemorySchema } from './loader-options';
 import { WLFW_FAMILY, WlfwLoaderLifecycle } from './wlfw-plugin';
 
 const COLUMNS = Object.keys(CARD_TABLE_HEADERS) as (keyof CardTableRow)[];
@@ -61,8 +61,6 @@ const backendKeys = z.array(configString("a backend key such as 'mhi:0000:01:00.
   error: "an array of backend keys such as 'mhi:0000:01:00.0'",
 });
 
-const configAddressSchema = z.union([z.number().int().nonnegative(), z.string().regex(/^0x[0-9a-f]{1,16}$/i)], { error: "an address or size (a number or a '0x…' string)" });
-
 /**
  * `pluginConfig.<family>` (ath11k, ath12k): the WLFW loader options (WlfwLoaderOptions). Keys the
  * daemon fills in when unset (`firmwareDir` from `--firmware-dir` or the simulation's work
@@ -93,18 +91,7 @@ export const wlfwConfigSchema = z.strictObject({
     .array(z.record(z.string(), z.unknown()), { error: 'an array of identity objects' })
     .optional()
     .meta({ description: "card identities ({ key | node | instance, bus, address, vendor, device, subsystemVendor, subsystemDevice, variant }); default: cardIdentities (docs/ath.md)" }),
-  reservedMemory: z
-    .array(
-      z.strictObject({
-        key: configString("a backend key such as 'mhi:0000:05:00.0'").regex(/:/, { error: "a backend key such as 'mhi:0000:05:00.0'" }),
-        regions: z.array(z.strictObject({ name: configString('a region name'), address: configAddressSchema, size: configAddressSchema }), { error: 'an array of { name, address, size }' }).min(1, { error: 'at least one region' }),
-        memoryRegion: configString('the name of one of its regions').optional(),
-        bdfAddr: configAddressSchema.optional(),
-        caldbAddr: configAddressSchema.optional(),
-        m3DumpAddr: configAddressSchema.optional(),
-      }),
-      { error: 'an array of reserved-memory maps' },
-    )
+  reservedMemory: reservedMemorySchema
     .default([])
     .meta({ description: "AHB devices' reserved memory by backend key ({ key, regions: [{ name, address, size }], memoryRegion?, bdfAddr?, caldbAddr?, m3DumpAddr? }), the config form of the DT /reserved-memory map, used where the link lends memory without one" }),
 });

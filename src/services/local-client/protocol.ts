@@ -325,6 +325,8 @@ export class FrameWriter {
   private static readonly batched: (FrameWriter | undefined)[] = [];
   /** Kept apart from the array's length: truncating it every chunk would shrink and regrow its store. */
   private static batchedCount = 0;
+  /** endBatch is walking `batched`: a batch that ends inside one of its flushes leaves its writers to that walk. */
+  private static flushingBatch = false;
 
   /** A read chunk is being handled: frames encoded until endBatch() leave at its end. */
   static beginBatch(): void {
@@ -333,16 +335,21 @@ export class FrameWriter {
 
   /** The chunk is handled: every writer that got frames during it writes them now. */
   static endBatch(): void {
-    if (--FrameWriter.batchDepth > 0) return;
+    if (--FrameWriter.batchDepth > 0 || FrameWriter.flushingBatch) return;
+    // A write to an in-process stream (a PassThrough pair) may hand the peer its chunk at once:
+    // that chunk's batch appends here and this loop flushes it too, so the list is walked once.
+    FrameWriter.flushingBatch = true;
     const writers = FrameWriter.batched;
-    const count = FrameWriter.batchedCount;
-    FrameWriter.batchedCount = 0;
-    // A flush cannot add writers (no batch is open), so the count is fixed.
-    for (let i = 0; i < count; i++) {
-      const w = writers[i]!;
-      writers[i] = undefined;
-      w.inBatch = false;
-      w.flush();
+    try {
+      for (let i = 0; i < FrameWriter.batchedCount; i++) {
+        const w = writers[i]!;
+        writers[i] = undefined;
+        w.inBatch = false;
+        w.flush();
+      }
+    } finally {
+      FrameWriter.batchedCount = 0;
+      FrameWriter.flushingBatch = false;
     }
   }
 
