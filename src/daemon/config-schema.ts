@@ -28,6 +28,9 @@ export const simulatedCardSchema = z.strictObject({
     .meta({ description: 'unique among the cards; the card is keyed mhi:<pciAddress>' }),
   boardId: configInt(0, 0xffff).meta({ description: 'board id the card reports (selects board-2.bin entries)' }),
   // The family checks the keys (rings, ulRingSize, dlRingSize, bufferLength) when it builds the card.
+  deviceTree: configString('a path to a .dtb or a device-tree directory')
+    .optional()
+    .meta({ description: "AHB chips only: the platform's device tree (a .dtb, or a directory as /sys/firmware/devicetree/base shows it), whose reserved memory the simulated SoC has; the node is the one with the chip's DT compatible" }),
   mhi: z.record(z.string(), z.unknown(), { error: 'an object' }).optional().meta({ description: "ring sizes of the card's simulated MHI link: { rings, ulRingSize, dlRingSize, bufferLength } (default rings 'small')" }),
 });
 

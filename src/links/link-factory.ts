@@ -71,13 +71,17 @@ export function linkSchema(kind: string, keys: Record<string, z.ZodType>, descri
 /** A rule between keys of one entry (`device` or `fd`, not both): the key to name and what it must be, or null. */
 export type LinkKeyRule = (entry: Record<string, unknown>) => { key: string; expected: string } | null;
 
-/** Exactly one of `keys` is given; an entry with none or more is named at the first key. */
+/**
+ * Exactly one of `keys` is given. An entry with none is named at the first key and told every
+ * alternative; one with several is named at the second one given.
+ */
 export function exactlyOneOf(...keys: string[]): LinkKeyRule {
   return (entry) => {
     const given = keys.filter((k) => entry[k] !== undefined);
     if (given.length === 1) return null;
-    const [first, ...rest] = keys;
-    return { key: given[1] ?? first, expected: given.length === 0 ? `a device path, or ${rest.map((k) => `'${k}'`).join(' or ')} instead` : `given alone (not with '${given[0]}')` };
+    if (given.length > 1) return { key: given[1], expected: `given alone (not with '${given[0]}')` };
+    const quoted = keys.map((k) => `'${k}'`);
+    return { key: keys[0], expected: `given, or ${quoted.slice(1).join(' or ')} instead (one of ${quoted.join(', ')} is needed)` };
   };
 }
 

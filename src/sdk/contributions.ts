@@ -97,6 +97,8 @@ export interface SimulatedDeviceSpec {
   /** Which simulation contribution builds it: a card's `family`, or `modem`. */
   readonly kind: string;
   readonly spec: Readonly<Record<string, unknown>>;
+  /** Where in the configuration it is (`simulation.cards[2]`), for errors that name a key. */
+  readonly at?: string;
 }
 
 /** What a simulation gets from the daemon. */

@@ -273,6 +273,9 @@ exports.plugin = {
         [{ kind: 'rpmgs', device: '/dev/rpmsg0' }, /'links\[1\]\.kind' must be one of rpmsg, mhi \(did you mean 'rpmsg'\?\), got "rpmgs"/],
         [{ kind: 'rpmsg', device: 'rpmsg0' }, /'links\[1\]\.device' must be an absolute device path, got "rpmsg0"/],
         [{ kind: 'rpmsg', device: '/dev/rpmsg0', fd: 3 }, /'links\[1\]\.fd' must be given alone \(not with 'device'\), got 3/],
+        // Neither a path nor a stand-in: every alternative is named, for rpmsg's three as for mhi's two.
+        [{ kind: 'rpmsg', channel: 'IPCRTR' }, /'links\[1\]\.device' must be given, or 'fd' or 'ctrl' instead \(one of 'device', 'fd', 'ctrl' is needed\), got nothing/],
+        [{ kind: 'mhi', pciAddress: '0000:01:00.0' }, /'links\[1\]\.device' must be given, or 'fd' instead \(one of 'device', 'fd' is needed\), got nothing/],
         [{ kind: 'mhi', device: '/dev/mhi_IPCR' }, /'links\[1\]\.pciAddress' must be a PCI address such as '0000:01:00\.0', got nothing/],
       ];
       const file = join(pluginDir, 'links.json');
