@@ -99,7 +99,7 @@ describe('an out-of-tree plugin', function () {
     expect(daemon.stdout).to.contain('Acme:\ngreeting: hi from acme; cards: 1');
     expect(text!.code, text!.stderr).to.equal(0);
     const lines = text!.stdout.trim().split('\n');
-    expect(lines[0]).to.match(/^ENDPOINT\s+KEY\s+NODE\s+CHIP\s+BOARD\s+FIRMWARE\s+STATE\b/);
+    expect(lines[0]).to.match(/^ENDPOINT\s+KEY\s+NODE\s+CHIP\s+BOARD\s+STATE\s+FIRMWARE\b/);
     expect(lines.filter((l) => /\sready(\s|$)/.test(l))).to.have.length(5, 'four built-in cards and the acme card');
     expect(lines.some((l) => /mhi:0000:09:00\.0\s+-\s+ACME-1/.test(l))).to.equal(true);
     expect(json!.code, json!.stderr).to.equal(0);

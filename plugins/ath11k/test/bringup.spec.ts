@@ -147,7 +147,7 @@ describe('ath11k loader against its firmware simulators', function () {
       expect(status.fwBuildId).to.not.match(/^QC_IMAGE_VERSION_STRING=/);
       expect(status.bytesDownloaded).to.equal(status.bytesTotal);
       const table = formatCardTable([status]).split('\n');
-      expect(table[0].split(/\s+/)).to.deep.equal(['ENDPOINT', 'KEY', 'NODE', 'CHIP', 'BOARD', 'FIRMWARE', 'STATE', 'BOARD-NAME', 'FILES(board,regdb,cal,m3)']);
+      expect(table[0].split(/\s+/)).to.deep.equal(['ENDPOINT', 'KEY', 'NODE', 'CHIP', 'BOARD', 'STATE', 'FIRMWARE', 'BOARD-NAME', 'FILES(board,regdb,cal,m3)']);
       // The simulated card's board data comes from the generated board-2.bin under its kernel name.
       expect(status.boardSource).to.equal('board-2.bin');
       expect(status.boardName).to.match(/^bus=(pci|ahb),/);

@@ -8,8 +8,9 @@ export interface CardTableRow {
   readonly node: string;
   readonly chip: string;
   readonly boardId: string;
-  readonly firmware: string;
+  /** Before FIRMWARE: the build id is long, and an 80-column terminal must still show the state. */
   readonly state: string;
+  readonly firmware: string;
   /** The board-2.bin name that matched, or '-'. */
   readonly boardName: string;
   /** Where board data, regdb, caldata and M3 came from (file names). */
@@ -22,8 +23,8 @@ export const CARD_TABLE_HEADERS: Readonly<Record<keyof CardTableRow, string>> = 
   node: 'NODE',
   chip: 'CHIP',
   boardId: 'BOARD',
-  firmware: 'FIRMWARE',
   state: 'STATE',
+  firmware: 'FIRMWARE',
   boardName: 'BOARD-NAME',
   files: 'FILES(board,regdb,cal,m3)',
 };
@@ -43,8 +44,8 @@ export function cardTableRow(s: WlfwCardStatus): CardTableRow {
     node: s.node === undefined ? '-' : String(s.node),
     chip: s.chip ?? '-',
     boardId: s.boardId === undefined ? '-' : `0x${s.boardId.toString(16)}`,
-    firmware: formatFirmwareVersion(s),
     state: s.lastError && s.state === 'failed' ? `failed (${s.lastError.code})` : s.state,
+    firmware: formatFirmwareVersion(s),
     boardName: s.boardName ?? '-',
     files: [s.boardSource, s.regdbFile, s.caldataFile, s.m3File].map((f) => (f ? basename(f) : '-')).join(','),
   };
