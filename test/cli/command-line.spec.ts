@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { stopChild } from '../helpers/processes';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,11 +65,7 @@ describe('the command lines of qrtr and qrtrd', function () {
   });
 
   after(async () => {
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(daemon);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { runScript } from '../helpers/processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -13,18 +14,6 @@ const REPO = resolve(DIST, '..');
 const QRTRD = join(DIST, 'src', 'cli', 'qrtrd.js');
 const QRTR = join(DIST, 'src', 'cli', 'qrtr.js');
 
-/** Runs a node script to completion; resolves with its exit code and output. */
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 /** Starts a long-running node script; resolves once a stdout line matches. */
 function start(script: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
@@ -90,7 +79,7 @@ describe('qrtrd as a process', function () {
     for (let i = 0; i < 2; i++) remotes.push((await start(fixture, [listenPath, '7', '4242', '1'], /"ready":true/)).child);
     let rows: { service: number; node: number; endpoint: number; key: string; instance: number }[] = [];
     for (let attempt = 0; attempt < 20 && rows.length < 2; attempt++) {
-      const result = await run(QRTR, ['lookup', '4242', '--json', '--socket', socketPath]);
+      const result = await runScript(QRTR, ['lookup', '4242', '--json', '--socket', socketPath]);
       expect(result.code, result.stderr).to.equal(0);
       rows = JSON.parse(result.stdout);
       if (rows.length < 2) await new Promise((r) => setTimeout(r, 100));
@@ -106,7 +95,7 @@ describe('qrtrd as a process', function () {
 
   it('should filter qrtr lookup by node', async () => {
     const at = async (node: number): Promise<{ node: number }[]> => {
-      const result = await run(QRTR, ['lookup', '4242', '--node', String(node), '--json', '--socket', socketPath]);
+      const result = await runScript(QRTR, ['lookup', '4242', '--node', String(node), '--json', '--socket', socketPath]);
       expect(result.code, result.stderr).to.equal(0);
       return JSON.parse(result.stdout) as { node: number }[];
     };
@@ -115,22 +104,22 @@ describe('qrtrd as a process', function () {
   });
 
   it('should pick the QMI server of qrtr qmi by --node, and say how to choose when several match', async () => {
-    const dms: { node: number; endpoint: number }[] = JSON.parse((await run(QRTR, ['lookup', '2', '--json', '--socket', socketPath])).stdout);
+    const dms: { node: number; endpoint: number }[] = JSON.parse((await runScript(QRTR, ['lookup', '2', '--json', '--socket', socketPath])).stdout);
     expect(dms).to.have.length(1);
-    const model = await run(QRTR, ['qmi', '--service', '2', '--node', String(dms[0].node), '--qmi', join(REPO, 'src', 'qmi', 'schemas', 'dms.qmi'), '--message', 'dms_get_model_req', '--json', '--socket', socketPath]);
+    const model = await runScript(QRTR, ['qmi', '--service', '2', '--node', String(dms[0].node), '--qmi', join(REPO, 'src', 'qmi', 'schemas', 'dms.qmi'), '--message', 'dms_get_model_req', '--json', '--socket', socketPath]);
     expect(model.code, model.stderr).to.equal(0);
     expect(JSON.parse(model.stdout).response.decoded.model).to.equal(SIMULATED_MODEM_IDENTITY.model);
     // Two identical remote nodes (node 7, two endpoints) serve 4242: the node alone cannot choose.
-    const ambiguous = await run(QRTR, ['qmi', '--service', '4242', '--node', '7', '--msg-id', '1', '--socket', socketPath]);
+    const ambiguous = await runScript(QRTR, ['qmi', '--service', '4242', '--node', '7', '--msg-id', '1', '--socket', socketPath]);
     expect(ambiguous.code).to.equal(2);
     expect(ambiguous.stderr).to.match(/2 servers match service 4242 \(node 7 port \d+ endpoint \d+, node 7 port \d+ endpoint \d+\); choose one with --endpoint ID or --node N/);
-    const none = await run(QRTR, ['qmi', '--service', '4242', '--node', '99', '--msg-id', '1', '--socket', socketPath]);
+    const none = await runScript(QRTR, ['qmi', '--service', '4242', '--node', '99', '--msg-id', '1', '--socket', socketPath]);
     expect(none.code).to.equal(1);
     expect(none.stderr).to.contain('no server for service 4242, node 99').and.contain('[QRTR_NO_SERVICE]');
   });
 
   it('should look up in the kernel with --kernel, or say why it cannot', async () => {
-    const result = await run(QRTR, ['lookup', '--kernel', '--json']);
+    const result = await runScript(QRTR, ['lookup', '--kernel', '--json']);
     const probe = probeKernelQrtr();
     if (probe.available) {
       // A kernel with QRTR (the guest checks cover this path with a known server).
@@ -141,7 +130,7 @@ describe('qrtrd as a process', function () {
       expect(result.code).to.equal(1);
       expect(JSON.parse(result.stdout).error.code).to.equal(probe.code);
     }
-    const misuse = await run(QRTR, ['endpoints', '--kernel', '--socket', socketPath]);
+    const misuse = await runScript(QRTR, ['endpoints', '--kernel', '--socket', socketPath]);
     expect(misuse.code).to.equal(2);
     expect(misuse.stderr).to.contain('--kernel');
   });
@@ -156,7 +145,7 @@ describe('qrtrd as a process', function () {
     await closed;
     // The two honest remote nodes still echo, each through its own endpoint.
     const conn = await connectQrtrd(socketPath);
-    const rows: { endpoint: number; node: number; port: number }[] = JSON.parse((await run(QRTR, ['lookup', '4242', '--json', '--socket', socketPath])).stdout);
+    const rows: { endpoint: number; node: number; port: number }[] = JSON.parse((await runScript(QRTR, ['lookup', '4242', '--json', '--socket', socketPath])).stdout);
     expect(rows).to.have.length(2);
     for (const row of rows) {
       const socket = await conn.openSocket();
@@ -174,7 +163,7 @@ describe('qrtrd as a process', function () {
   });
 
   it('should let an out-of-process plugin hold a QMI conversation with the simulated modem over --socket', async () => {
-    const result = await run(join(DIST, 'test', 'daemon', 'fixtures', 'dms-plugin.js'), [socketPath, 'rpmsg:IPCRTR-modem']);
+    const result = await runScript(join(DIST, 'test', 'daemon', 'fixtures', 'dms-plugin.js'), [socketPath, 'rpmsg:IPCRTR-modem']);
     expect(result.code, result.stderr).to.equal(0);
     const answer = JSON.parse(result.stdout);
     expect(answer).to.include({
@@ -187,11 +176,11 @@ describe('qrtrd as a process', function () {
   });
 
   it('should report the simulated cards through qrtr cards --json and endpoints through qrtr endpoints --json', async () => {
-    const cards = await run(QRTR, ['cards', '--json', '--socket', socketPath]);
+    const cards = await runScript(QRTR, ['cards', '--json', '--socket', socketPath]);
     expect(cards.code, cards.stderr).to.equal(0);
     const list: { key: string; state: string; endpoint: number }[] = JSON.parse(cards.stdout);
     expect(list.map((c) => c.key)).to.deep.equal(['mhi:0000:01:00.0', 'mhi:0000:02:00.0', 'mhi:0000:03:00.0', 'mhi:0000:04:00.0']);
-    const endpoints = await run(QRTR, ['endpoints', '--json', '--socket', socketPath]);
+    const endpoints = await runScript(QRTR, ['endpoints', '--json', '--socket', socketPath]);
     const parsed: { endpoints: { id: number }[]; reservations: { key: string }[]; counters: Record<string, number> } = JSON.parse(endpoints.stdout);
     for (const card of list) expect(parsed.endpoints.map((e) => e.id)).to.include(card.endpoint);
     expect(parsed.reservations.map((r) => r.key)).to.include('mhi:0000:01:00.0');
@@ -227,9 +216,9 @@ describe('qrtrd as a process', function () {
 
   it('should stream decoded traffic to qrtr trace and write it to a pcap file', async () => {
     const pcap = join(dir, 'trace.pcap');
-    const trace = run(QRTR, ['trace', '--json', '--count', '5', '--endpoint', '6', '--pcap', pcap, '--socket', socketPath]);
+    const trace = runScript(QRTR, ['trace', '--json', '--count', '5', '--endpoint', '6', '--pcap', pcap, '--socket', socketPath]);
     await new Promise((r) => setTimeout(r, 500));
-    const request = await run(QRTR, ['qmi', '--service', '2', '--msg-id', '0x22', '--endpoint', '6', '--socket', socketPath]);
+    const request = await runScript(QRTR, ['qmi', '--service', '2', '--msg-id', '0x22', '--endpoint', '6', '--socket', socketPath]);
     expect(request.code, request.stderr).to.equal(0);
     const result = await trace;
     expect(result.code, result.stderr).to.equal(0);
@@ -240,15 +229,15 @@ describe('qrtrd as a process', function () {
     expect(lines.some((l) => /dms req txn 1 msg 0x0022 dms_get_model_req/.test(l.line))).to.equal(true);
     // Decoded by the shipped DMS schema, field by field.
     expect(lines.some((l) => /dms resp txn 1 msg 0x0022 dms_get_model_resp .*"model":"QRTRD-SIM-X55"/.test(l.line))).to.equal(true);
-    const replay = await run(QRTR, ['trace', '--read', pcap]);
+    const replay = await runScript(QRTR, ['trace', '--read', pcap]);
     expect(replay.stdout.trim().split('\n')).to.have.length(5);
   });
 
   it('should fail with a non-zero status and a hint when no daemon answers', async () => {
-    const result = await run(QRTR, ['lookup', '--socket', join(dir, 'nobody.sock')]);
+    const result = await runScript(QRTR, ['lookup', '--socket', join(dir, 'nobody.sock')]);
     expect(result.code).to.equal(1);
     expect(result.stderr).to.match(/Start it with 'qrtrd --socket/);
-    const usage = await run(QRTR, ['frobnicate', '--socket', socketPath]);
+    const usage = await runScript(QRTR, ['frobnicate', '--socket', socketPath]);
     expect(usage.code).to.equal(2);
   });
 

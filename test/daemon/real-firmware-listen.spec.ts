@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { runScript } from '../helpers/processes';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -75,17 +76,6 @@ class Child {
   }
 }
 
-function run(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
-  });
-}
 
 interface CardRow {
   key: string;
@@ -143,7 +133,7 @@ describe('qrtrd as a process: three identical QCN9074 over --listen from real fi
     );
     daemon = new Child(QRTRD, ['--no-sim', '--config', config, '--listen', listen, '--socket', socket, '--firmware-dir', fwDir, '--quiet', '--log-file', join(dir, 'log.json')]);
     // The daemon writes 'qrtrd ready' (not JSON) on stdout: wait for its socket instead.
-    await waitFor(async () => (await run(QRTR, ['cards', '--json', '--socket', socket])).code === 0, 'the daemon socket');
+    await waitFor(async () => (await runScript(QRTR, ['cards', '--json', '--socket', socket])).code === 0, 'the daemon socket');
 
     const boardName = (b: number): string => `bus=pci,qmi-chip-id=0,qmi-board-id=${b}`;
     const spawnCard = (i: number): Child =>
@@ -156,7 +146,7 @@ describe('qrtrd as a process: three identical QCN9074 over --listen from real fi
     let rows: CardRow[] = [];
     await waitFor(async () => {
       // `qrtr cards` exits non-zero while a card has failed; the rows are on stdout all the same.
-      const r = await run(QRTR, ['cards', '--json', '--socket', socket]);
+      const r = await runScript(QRTR, ['cards', '--json', '--socket', socket]);
       rows = r.stdout ? (JSON.parse(r.stdout) as CardRow[]).filter((row) => row.state === 'failed') : [];
       return rows.length === 3;
     }, 'three cards stopped for want of host memory');

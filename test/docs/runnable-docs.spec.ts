@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { stopChild } from '../helpers/processes';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,11 +169,7 @@ describe('documentation that runs: the commands README.md and docs/ show, on the
   });
 
   after(async () => {
-    if (daemon && daemon.exitCode === null) {
-      const exited = new Promise((r) => daemon!.once('exit', r));
-      daemon.kill('SIGTERM');
-      await exited;
-    }
+    await stopChild(daemon);
     rmSync(dir, { recursive: true, force: true });
   });
 
