@@ -314,6 +314,7 @@ export class PluginHost {
       signal: abort.signal,
       router: {
         endpoints: () => router.endpoints(),
+        endpoint: (id: number) => router.endpoint(id),
         endpointEvents$: contained(router.endpointEvents$),
         reservationFreed$: contained(router.endpointIds.freed$),
         reserveEndpoint: (key: BackendKey, reserveOptions?: ReserveOptions) => {

@@ -318,20 +318,19 @@ export class Router implements QrtrSocketProvider, SocketHost {
     return this.endpointIds.reserve(key, owner, options);
   }
 
+  /** Every attached endpoint, by ID (a snapshot: counters and node lists are copies). */
   endpoints(): EndpointInfo[] {
-    return [...this.endpointsById.values()]
-      .sort((a, b) => a.id - b.id)
-      .map((s) => ({
-        id: s.id,
-        key: s.key,
-        device: s.endpoint.device,
-        control: s.endpoint.control,
-        primaryNode: s.primaryNode,
-        nodes: [...s.nodes],
-        attachedAt: s.attachedAt,
-        counters: { ...s.counters, dropped: { ...s.counters.dropped } },
-        flows: s.flows.size,
-      }));
+    return [...this.endpointsById.values()].sort((a, b) => a.id - b.id).map(endpointInfo);
+  }
+
+  /**
+   * One attached endpoint's snapshot, or undefined. What a caller that knows the ID needs:
+   * `endpoints().find()` copies every endpoint's counters, so a plugin asking per card
+   * made O(cards²) objects in a fleet's bring-up (docs/performance.md).
+   */
+  endpoint(id: number): EndpointInfo | undefined {
+    const state = this.endpointsById.get(id);
+    return state ? endpointInfo(state) : undefined;
   }
 
   /** The endpoint a legacy (endpoint-less) send to `node` goes to: the first that claimed it. */
@@ -843,4 +842,18 @@ export class Router implements QrtrSocketProvider, SocketHost {
     const key = this.endpointsById.get(id)?.key ?? this.endpointIds.keyOf(id);
     return key ? `${id} (${formatBackendKey(key)})` : String(id);
   }
+}
+
+function endpointInfo(s: EndpointState): EndpointInfo {
+  return {
+    id: s.id,
+    key: s.key,
+    device: s.endpoint.device,
+    control: s.endpoint.control,
+    primaryNode: s.primaryNode,
+    nodes: [...s.nodes],
+    attachedAt: s.attachedAt,
+    counters: { ...s.counters, dropped: { ...s.counters.dropped } },
+    flows: s.flows.size,
+  };
 }

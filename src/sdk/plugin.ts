@@ -74,6 +74,8 @@ export interface PluginEndpoint {
 /** The router as plugins see it: read-only except for reservations, which the host tracks. */
 export interface PluginRouterView {
   endpoints(): EndpointInfo[];
+  /** One endpoint by ID (undefined once it detached); cheaper than searching endpoints(). */
+  endpoint(id: number): EndpointInfo | undefined;
   readonly endpointEvents$: Observable<EndpointEvent>;
   /**
    * Reserves the endpoint ID of a backend key, owned by the plugin, before or

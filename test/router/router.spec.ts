@@ -125,6 +125,24 @@ describe('Router', () => {
       router.shutdown();
     });
 
+    it('should look one endpoint up by ID with the same snapshot endpoints() gives, and nothing once it detached', async () => {
+      const { router } = createHost();
+      const a = new RawPeer(router, { kind: 'mhi', key: 'a' }, 7);
+      const b = new RawPeer(router, { kind: 'mhi', key: 'b' }, 9);
+      a.hello();
+      b.hello();
+      await settle();
+      expect(router.endpoint(b.id)).to.deep.equal(router.endpoints().find((e) => e.id === b.id));
+      expect(router.endpoint(b.id)!.primaryNode).to.equal(9);
+      // A snapshot: changing it does not reach the router's state.
+      (router.endpoint(a.id)!.nodes as number[]).push(99);
+      expect(router.endpoint(a.id)!.nodes).to.deep.equal([7]);
+      b.detach();
+      expect(router.endpoint(b.id)).to.equal(undefined);
+      expect(router.endpoint(12345)).to.equal(undefined);
+      router.shutdown();
+    });
+
     it('should fail sends without a route with a typed error (ECONNRESET / ENXIO)', async () => {
       const { router } = createHost();
       const s = await router.openSocket();

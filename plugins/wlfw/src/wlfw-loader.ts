@@ -197,7 +197,7 @@ export class WlfwLoader {
     const slot = slotOf(server.endpoint, server.node);
     if (this.cardsBySlot.has(slot) || this.opening.has(slot)) return;
     if (this.declined.get(slot) === `${server.node}:${server.port}`) return;
-    const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === server.endpoint) : undefined;
+    const info = server.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoint(server.endpoint) : undefined;
     if (!this.answers(server.instance, info ? formatBackendKey(info.key) : '', server, info?.device)) return;
     const key = cardKeyOf(server, info?.key);
     // Held while the card is served; released when the device stays away past the grace
@@ -242,7 +242,7 @@ export class WlfwLoader {
       logger: this.context.logger,
       onDecline: (c, server) => this.decline(c, server),
       identify: (c, server) => this.identify(c, server),
-      control: (c) => withConfiguredReservedMemory(c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === c.endpoint)?.control : undefined, this.options.reservedMemory.find((r) => r.key === c.key)?.map),
+      control: (c) => withConfiguredReservedMemory(c.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoint(c.endpoint)?.control : undefined, this.options.reservedMemory.find((r) => r.key === c.key)?.map),
       mloPools: this.mloPools,
     });
     const subscription = card.status$.subscribe(() => this.publish());
@@ -258,7 +258,7 @@ export class WlfwLoader {
 
   /** The card's backend data (the endpoint's device), completed by the configured identities. */
   private identify(card: WlfwCard, server: ServerInfo): CardIdentity | undefined {
-    const endpoint = card.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoints().find((e) => e.id === card.endpoint) : undefined;
+    const endpoint = card.endpoint !== NO_ENDPOINT_ID ? this.context.router.endpoint(card.endpoint) : undefined;
     return resolveIdentity(this.options.identities, card.key, server, endpoint?.device);
   }
 

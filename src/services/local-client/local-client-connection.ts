@@ -207,7 +207,7 @@ export class LocalClientConnection {
   }
 
   private endpointKey(id: number): string | undefined {
-    const info = this.router.endpoints().find((e) => e.id === id);
+    const info = this.router.endpoint(id);
     return info ? formatBackendKey(info.key) : undefined;
   }
 
