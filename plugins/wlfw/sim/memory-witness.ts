@@ -1,4 +1,3 @@
-import { sha256 } from './sim-files';
 import type { SimChipProfile } from './sim-profile';
 import { SimulatedDmaFaultError, type SimulatedHostMemory } from './simulated-host-memory';
 
@@ -44,9 +43,9 @@ export class MemoryWitness {
   m3(addr: bigint, size: number, expected: Uint8Array | undefined): string | undefined {
     if (!expected) return undefined;
     if (size !== expected.length) return `M3_INFO size ${size}, the M3 image (firmware-2.bin M3 IE, else m3.bin) has ${expected.length} bytes`;
-    const got = this.dma(addr, size);
-    if (typeof got === 'string') return `M3_INFO: ${got}`;
-    return sha256(got) === sha256(expected) ? undefined : `M3_INFO: the ${size} bytes at 0x${addr.toString(16)} are not the M3 image`;
+    const held = this.holds(addr, expected);
+    if (typeof held === 'string') return `M3_INFO: ${held}`;
+    return held ? undefined : `M3_INFO: the ${size} bytes at 0x${addr.toString(16)} are not the M3 image`;
   }
 
   /** Fixed-BDF chips: the file's bytes at bdf_addr (+ cal_offset for caldata), as the data-less BDF_DOWNLOAD announces. */
@@ -54,15 +53,16 @@ export class MemoryWitness {
     const base = this.profile.bdfAddr;
     if (base === undefined) return 'fixed-BDF chip without bdf_addr in its profile';
     const at = base + BigInt(caldata ? this.profile.calOffset ?? 0 : 0);
-    const got = this.dma(at, expected.length);
-    if (typeof got === 'string') return `BDF_DOWNLOAD: ${got}`;
-    return sha256(got) === sha256(expected) ? undefined : `BDF_DOWNLOAD: the ${expected.length} bytes at 0x${at.toString(16)} are not the ${caldata ? 'caldata' : 'board'} file`;
+    const held = this.holds(at, expected);
+    if (typeof held === 'string') return `BDF_DOWNLOAD: ${held}`;
+    return held ? undefined : `BDF_DOWNLOAD: the ${expected.length} bytes at 0x${at.toString(16)} are not the ${caldata ? 'caldata' : 'board'} file`;
   }
 
-  private dma(addr: bigint, size: number): Uint8Array | string {
+  /** Whether the device's DMA read at addr gives `expected`, or why it faults. */
+  private holds(addr: bigint, expected: Uint8Array): boolean | string {
     if (!this.memory) return 'the card lent no host memory';
     try {
-      return this.memory.read(addr, size);
+      return this.memory.holds(addr, expected);
     } catch (err) {
       if (err instanceof SimulatedDmaFaultError) return err.message;
       throw err;

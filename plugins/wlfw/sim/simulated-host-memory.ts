@@ -130,6 +130,19 @@ export class SimulatedHostMemory implements DeviceMemoryProvider {
     return out;
   }
 
+  /**
+   * True when the device would read exactly `expected` at busAddress: the witness's check of
+   * M3 and board bytes, compared where they lie (no copy of a 64 KiB image per card, as
+   * read() makes). @throws SimulatedDmaFaultError where nothing backs the range.
+   */
+  holds(busAddress: bigint, expected: Uint8Array): boolean {
+    const buf = this.bufferAt(busAddress, expected.length);
+    if (!buf) return equalBytes(this.read(busAddress, expected.length), expected);
+    if (!buf.bytes) return expected.every((b) => b === 0);
+    const off = Number(busAddress - buf.busAddress);
+    return equalBytes(buf.bytes.subarray(off, off + expected.length), expected);
+  }
+
   private bufferAt(busAddress: bigint, size: number): Allocation | undefined {
     for (const a of this.allocations.values()) {
       if (busAddress >= a.busAddress && busAddress + BigInt(size) <= a.busAddress + BigInt(a.size)) return a;
@@ -140,4 +153,9 @@ export class SimulatedHostMemory implements DeviceMemoryProvider {
   private regionOf(busAddress: bigint, size: number): ReservedMemoryRegion | undefined {
     return this.reservedRegions.find((r) => busAddress >= r.busAddress && busAddress + BigInt(size) <= r.busAddress + BigInt(r.size));
   }
+}
+
+/** memcmp through Buffer views of the same bytes (views, not copies). */
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
