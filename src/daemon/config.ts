@@ -67,6 +67,8 @@ export interface QrtrdConfig {
   readonly capture: string | null;
   /** Print progress and the status tables on standard output. */
   readonly console: boolean;
+  /** Quiet time after endpoints detach before the daemon collects garbage (src/daemon/memory-reclaim.ts); 0 = never. */
+  readonly reclaimAfterDetachMs: number;
   /** OS network interfaces for the modem's data plane (`--netdev`), or null for none. */
   readonly netdev: NetdevConfig | null;
 }
@@ -102,6 +104,7 @@ export const DEFAULT_CONFIG: QrtrdConfig = {
   logFile: null,
   capture: null,
   console: true,
+  reclaimAfterDetachMs: 2000,
   netdev: null,
 };
 
@@ -172,6 +175,7 @@ export function parseConfig(raw: unknown, source: string, base: QrtrdConfig = DE
     logFile: given(r, 'logFile', p.logFile, base.logFile),
     capture: given(r, 'capture', p.capture, base.capture),
     console: p.console ?? base.console,
+    reclaimAfterDetachMs: p.reclaimAfterDetachMs ?? base.reclaimAfterDetachMs,
     netdev: r.netdev === undefined ? base.netdev : parseNetdevConfig(r.netdev, source),
   };
 }

@@ -24,6 +24,7 @@ import type { DropReason, EndpointIdStats } from '../router';
 import { IncidentLog } from './incident-log';
 import { QrtrdError } from '../common/errors';
 import { installLastResort, type LastResortCounters } from './last-resort';
+import { MemoryReclaimer } from './memory-reclaim';
 
 /** start() gave up because stop() was asked for meanwhile (a signal during start): not a failure. */
 export class DaemonStoppedError extends QrtrdError {
@@ -65,6 +66,8 @@ export interface DaemonStatus {
   readonly contained: (LastResortCounters & { readonly logLinesSuppressed: number }) | null;
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /** Collections run after endpoints detached (`reclaimAfterDetachMs`), null when off. */
+  readonly memoryReclaims: { readonly count: number; readonly failures: number; readonly lastMs: number; readonly pending: boolean } | null;
 }
 
 /**
@@ -96,6 +99,7 @@ export class QrtrdDaemon {
   /** Repeated incidents (NS refusals, contained errors) are logged once per peer and interval. */
   private readonly incidentLog = new IncidentLog();
   private lastResort: ReturnType<typeof installLastResort> | null = null;
+  private memoryReclaimer: MemoryReclaimer | null = null;
 
   /** Emits whenever a contributed status section changes (the live view redraws). */
   readonly sectionsChanged$: Observable<void> = this.sectionsChanged.asObservable();
@@ -149,6 +153,9 @@ export class QrtrdDaemon {
     // First, so a missing addon or AF_QIPCRTR fails the start before anything attaches.
     if (this.config.kernel) this.openKernel();
     this.watchRouter();
+    if (this.config.reclaimAfterDetachMs > 0) {
+      this.memoryReclaimer = new MemoryReclaimer(this.router.endpointEvents$, { afterDetachMs: this.config.reclaimAfterDetachMs, logger: this.logger.child({ component: 'memory' }) });
+    }
     // The configured links (`links`), each built by the factory of its kind.
     for (const link of createConfiguredLinks(this.container, this.config.links, this.logger.child({ component: 'links' }))) {
       this.container.bind(BACKEND_CONTRIBUTION).toConstantValue(link);
@@ -215,6 +222,9 @@ export class QrtrdDaemon {
       ports: this.router.portCount,
       contained: this.lastResort ? { ...this.lastResort.counters, logLinesSuppressed: this.incidentLog.suppressed } : null,
       ...memory(),
+      memoryReclaims: this.memoryReclaimer
+        ? { count: this.memoryReclaimer.reclaims, failures: this.memoryReclaimer.failures, lastMs: this.memoryReclaimer.lastMs, pending: this.memoryReclaimer.pending }
+        : null,
     };
   }
 
@@ -260,6 +270,7 @@ export class QrtrdDaemon {
     this.stopRequested = true;
     await this.starting?.catch(() => undefined);
     this.subscriptions.unsubscribe();
+    this.memoryReclaimer?.close();
     await this.stopTun();
     await this.pluginHost?.stopAll();
     await this.simulations?.stop();
