@@ -8,6 +8,7 @@
 // behaviour.
 
 #include <napi.h>
+#include <v8.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -516,6 +517,17 @@ Napi::Value SdNotify(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(sent));
 }
 
+// lowMemoryNotification() -> undefined. V8's Isolate::LowMemoryNotification, which node does not
+// expose: full collections until nothing more is freed, then the heap's pooled free pages and
+// the young generation's grown semi-spaces go back to the system (a plain gc() keeps both).
+// The daemon calls it once endpoints are quiet after a detach (src/daemon/memory-reclaim.ts).
+// The addon is built against the running node's own headers, so the V8 API matches.
+Napi::Value LowMemoryNotification(const Napi::CallbackInfo& info) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate != nullptr) isolate->LowMemoryNotification();
+  return info.Env().Undefined();
+}
+
 // close(fd) -> 0 | -errno.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   return Result(info.Env(), close(ArgFd(info)));
@@ -536,6 +548,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("getPeerCredentials", Napi::Function::New(env, GetPeerCredentials, "getPeerCredentials"));
   exports.Set("sdNotify", Napi::Function::New(env, SdNotify, "sdNotify"));
+  exports.Set("lowMemoryNotification", Napi::Function::New(env, LowMemoryNotification, "lowMemoryNotification"));
   exports.Set("Poller", Poller::Init(env));
   RegisterIoctl(env, exports);
   RegisterNetTun(env, exports);

@@ -67,7 +67,7 @@ export interface DaemonStatus {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   /** Collections run after endpoints detached (`reclaimAfterDetachMs`), null when off. */
-  readonly memoryReclaims: { readonly count: number; readonly failures: number; readonly lastMs: number; readonly pending: boolean } | null;
+  readonly memoryReclaims: { readonly kind: string; readonly count: number; readonly failures: number; readonly lastMs: number; readonly pending: boolean } | null;
 }
 
 /**
@@ -223,7 +223,7 @@ export class QrtrdDaemon {
       contained: this.lastResort ? { ...this.lastResort.counters, logLinesSuppressed: this.incidentLog.suppressed } : null,
       ...memory(),
       memoryReclaims: this.memoryReclaimer
-        ? { count: this.memoryReclaimer.reclaims, failures: this.memoryReclaimer.failures, lastMs: this.memoryReclaimer.lastMs, pending: this.memoryReclaimer.pending }
+        ? { kind: this.memoryReclaimer.kind, count: this.memoryReclaimer.reclaims, failures: this.memoryReclaimer.failures, lastMs: this.memoryReclaimer.lastMs, pending: this.memoryReclaimer.pending }
         : null,
     };
   }

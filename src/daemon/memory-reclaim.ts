@@ -3,6 +3,7 @@ import { runInNewContext } from 'node:vm';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { EndpointEvent } from '../router';
+import { nativeLowMemoryNotification } from '../kernel/native-loader';
 
 /*
  * Why the daemon collects garbage itself after cards go away (docs/performance.md, "Memory
@@ -20,6 +21,12 @@ import type { EndpointEvent } from '../router';
 /** A full, synchronous garbage collection. */
 export type FullCollection = () => void;
 
+/** How the daemon reclaims, and with what ('low-memory-notification' or 'gc'). */
+export interface Reclaim {
+  readonly kind: 'low-memory-notification' | 'gc';
+  readonly run: FullCollection;
+}
+
 /**
  * V8's `gc` function: the global one when node runs with --expose-gc, otherwise one taken from
  * a fresh context created while the flag is set (the same V8 extension; the flag is cleared
@@ -36,10 +43,22 @@ export function fullCollection(): FullCollection {
   }
 }
 
+/**
+ * The best reclaim this process has: V8's low-memory notification through the native addon
+ * (collections until nothing more frees, then pooled pages and grown semi-spaces released),
+ * else a full collection, which frees the dead objects but keeps the pages V8 pooled (measured
+ * side by side in docs/performance.md).
+ */
+export function bestReclaim(): Reclaim {
+  const notification = nativeLowMemoryNotification();
+  if ('run' in notification) return { kind: 'low-memory-notification', run: notification.run };
+  return { kind: 'gc', run: fullCollection() };
+}
+
 export interface MemoryReclaimOptions {
   /** Quiet time after the last endpoint event that followed a detach, before collecting; 0 never collects. */
   readonly afterDetachMs: number;
-  /** The collection (default {@link fullCollection}); injectable for tests. */
+  /** The collection (default {@link bestReclaim}'s); injectable for tests. */
   readonly collect?: FullCollection;
   readonly logger?: Logger;
 }
@@ -53,6 +72,8 @@ export interface MemoryReclaimOptions {
 export class MemoryReclaimer {
   private readonly subscription: Subscription;
   private readonly collect: FullCollection | undefined;
+  /** What runs: the injected collection ('injected'), or {@link bestReclaim}'s kind; 'off' with afterDetachMs 0. */
+  readonly kind: Reclaim['kind'] | 'injected' | 'off';
   private timer: NodeJS.Timeout | undefined;
   private settledWaiters: (() => void)[] = [];
   private closed = false;
@@ -67,7 +88,16 @@ export class MemoryReclaimer {
     events$: Observable<EndpointEvent>,
     private readonly options: MemoryReclaimOptions,
   ) {
-    this.collect = options.afterDetachMs > 0 ? (options.collect ?? fullCollection()) : undefined;
+    if (options.afterDetachMs <= 0) {
+      this.kind = 'off';
+    } else if (options.collect) {
+      this.collect = options.collect;
+      this.kind = 'injected';
+    } else {
+      const best = bestReclaim();
+      this.collect = best.run;
+      this.kind = best.kind;
+    }
     this.subscription = events$.subscribe((event) => this.onEndpointEvent(event));
   }
 
@@ -108,7 +138,7 @@ export class MemoryReclaimer {
       this.collect!();
       this.reclaims++;
       this.lastMs = performance.now() - started;
-      this.options.logger?.debug({ ms: Math.round(this.lastMs * 10) / 10, rss: process.memoryUsage.rss() }, 'memory reclaimed after endpoints detached');
+      this.options.logger?.debug({ kind: this.kind, ms: Math.round(this.lastMs * 10) / 10, rss: process.memoryUsage.rss() }, 'memory reclaimed after endpoints detached');
     } catch (err) {
       this.failures++;
       this.options.logger?.warn({ code: (err as { code?: string }).code ?? 'GC_FAILED', error: (err as Error).message }, 'memory reclaim failed');

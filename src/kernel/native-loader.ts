@@ -52,6 +52,8 @@ export interface NativeQrtrBinding {
    * abstract name written `@name` → bytes | -errno (absent in builds before it).
    */
   sdNotify?(path: string, message: string): number;
+  /** V8's Isolate::LowMemoryNotification: collect, then return pooled heap pages (absent in builds before it). */
+  lowMemoryNotification?(): void;
   readonly Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
 }
 
@@ -231,4 +233,20 @@ export function nativeSdNotify(): { send: (path: string, message: string) => num
   const sdNotify = binding.sdNotify;
   if (typeof sdNotify !== 'function') return { unavailable: 'the native addon was built without sdNotify (rebuild it: node native/build.js)' };
   return { send: (path, message) => sdNotify.call(binding, path, message) };
+}
+
+/**
+ * The addon's V8 low-memory notification (see native/src/addon.cc), or why there is none: the
+ * addon did not load, or was built before it had `lowMemoryNotification`.
+ */
+export function nativeLowMemoryNotification(): { run: () => void } | { unavailable: string } {
+  let binding: NativeQrtrBinding;
+  try {
+    binding = loadNativeBinding();
+  } catch (error) {
+    return { unavailable: describe(error) };
+  }
+  const notify = binding.lowMemoryNotification;
+  if (typeof notify !== 'function') return { unavailable: 'the native addon was built without lowMemoryNotification (rebuild it: node native/build.js)' };
+  return { run: () => notify.call(binding) };
 }

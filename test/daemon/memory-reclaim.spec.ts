@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { Subject } from 'rxjs';
@@ -7,6 +9,7 @@ import { DEFAULT_CONFIG } from '../../src/daemon/config';
 import { QrtrdDaemon } from '../../src/daemon/daemon';
 import { MemoryReclaimer } from '../../src/daemon/memory-reclaim';
 import { createMemoryLink, type EndpointEvent } from '../../src/router';
+import { NATIVE_ABI_VERSION, NATIVE_ADDON_ENV } from '../../src/kernel';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const detached = (id: number): EndpointEvent => ({ type: 'detached', id, key: { kind: 'mhi', key: `card${id}` } });
@@ -103,19 +106,33 @@ describe('MemoryReclaimer (a full collection once endpoints are quiet after a de
     reclaimer.close();
   });
 
-  it("should take V8's gc in a process started without --expose-gc, collect with it, and leave no global gc behind", () => {
+  /** Runs `body` (which sets `result`) in a fresh node without --expose-gc, after a WeakRef to a dropped object was made. */
+  function inFreshNode(body: string, env: NodeJS.ProcessEnv = {}): unknown {
     const module = path.resolve(__dirname, '../../src/daemon/memory-reclaim.js');
     const script = `
-      const { fullCollection } = require(${JSON.stringify(module)});
+      const reclaim = require(${JSON.stringify(module)});
       let ref = new WeakRef({ big: new Array(1000).fill(1) });
-      setImmediate(() => {
-        const gc = fullCollection();
-        gc();
-        console.log(JSON.stringify({ cleared: ref.deref() === undefined, globalGc: typeof globalThis.gc }));
-      });`;
-    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+      setImmediate(() => { let result; ${body}; console.log(JSON.stringify(result)); });`;
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
     expect(run.status, run.stderr).to.equal(0);
-    expect(JSON.parse(run.stdout.trim())).to.deep.equal({ cleared: true, globalGc: 'undefined' });
+    return JSON.parse(run.stdout.trim());
+  }
+
+  it("should reclaim with V8's low-memory notification through the addon, and fall back to gc with an addon built without it", function () {
+    if (!existsSync(path.resolve(__dirname, '../../../native/build/Release/qrtr_native.node'))) {
+      if (process.env.CI) throw new Error('the native addon is not built, but CI=true requires it (node native/build.js)');
+      this.skip();
+    }
+    const body = 'const best = reclaim.bestReclaim(); best.run(); result = { kind: best.kind, cleared: ref.deref() === undefined, globalGc: typeof globalThis.gc }';
+    expect(inFreshNode(body)).to.deep.equal({ kind: 'low-memory-notification', cleared: true, globalGc: 'undefined' });
+    const stale = path.join(mkdtempSync(path.join(tmpdir(), 'qrtrd-stale-addon-')), 'stale.js');
+    writeFileSync(stale, `module.exports = { abiVersion: ${NATIVE_ABI_VERSION}, socket() {}, Poller: function () {} };`);
+    expect(inFreshNode(body, { [NATIVE_ADDON_ENV]: stale })).to.deep.equal({ kind: 'gc', cleared: true, globalGc: 'undefined' });
+  });
+
+  it("should take V8's gc in a process started without --expose-gc, collect with it, and leave no global gc behind", () => {
+    const body = 'reclaim.fullCollection()(); result = { cleared: ref.deref() === undefined, globalGc: typeof globalThis.gc }';
+    expect(inFreshNode(body)).to.deep.equal({ cleared: true, globalGc: 'undefined' });
   });
 });
 
@@ -129,6 +146,7 @@ describe('QrtrdDaemon memory reclaim (reclaimAfterDetachMs)', function () {
     try {
       await daemon.start();
       expect(daemon.status().memoryReclaims).to.include({ count: 0, pending: false });
+      expect(daemon.status().memoryReclaims!.kind).to.be.oneOf(['low-memory-notification', 'gc']);
       const [near] = createMemoryLink({ kind: 'tun', key: 'reclaim-test' });
       const link = daemon.router.attach(near);
       await sleep(60);
