@@ -6,11 +6,14 @@
 //    DL buffers per card, `rings: 'kernel'`) measured in the same run as the comparison;
 // 3. peak RSS over 12 successive 64-card bring-ups in one process vs the peak of one
 //    64-card bring-up in a fresh process (dead cards' memory must not pile up).
-//    The successive runs are collected only when V8 decides, as in the daemon (no forced GC);
-//    beside them, informational: with a full GC forced after each bring-up (what this bench
-//    measured before), and the same pair under two V8 young-generation settings
-//    (QRTRD_CARDS_BENCH_V8=0 skips those two).
-// Run: node dist/bench/cards.bench.js   (QRTRD_CARDS_BENCH_ROUNDS: fresh processes per point, default 3)
+//    The target row runs as the daemon does: its MemoryReclaimer (src/daemon/memory-reclaim.ts)
+//    watches the router and reclaims once endpoints have been quiet for the daemon's default
+//    reclaimAfterDetachMs after the teardown, and the next bring-up starts after that (cards
+//    do not come back within 2 s of going on real hosts). Beside it, informational: V8 alone
+//    (no reclaim), a plain full GC after each bring-up (what this bench measured before),
+//    and V8 alone under --max-semi-space-size=2 (QRTRD_CARDS_BENCH_V8=0 skips that one).
+// Run: node dist/bench/cards.bench.js   (QRTRD_CARDS_BENCH_ROUNDS: fresh processes per point, default 3;
+//   QRTRD_CARDS_BENCH_ONLY=timing|memory|successive runs one part, memory = per-card and successive)
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
@@ -19,6 +22,8 @@ import * as path from 'node:path';
 import { NameService, PluginHost, Router, type SimulatedMhiRingProfile } from '../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir, WLFW_LOADER_LIFECYCLE, type WlfwLoaderLifecycle } from '../plugins/ath11k';
 import type { SimFaults } from '../plugins/ath11k/sim';
+import { DEFAULT_CONFIG } from '../src/daemon/config';
+import { MemoryReclaimer } from '../src/daemon/memory-reclaim';
 import { printTable, verdict } from './lib';
 
 /**
@@ -55,8 +60,10 @@ interface BringUp {
   heap: number;
 }
 
-async function bringUp(count: number, dir: string, latency: SimFaults['delayMs'], rings?: SimulatedMhiRingProfile, forceGc = true): Promise<BringUp> {
+async function bringUp(count: number, dir: string, latency: SimFaults['delayMs'], rings?: SimulatedMhiRingProfile, forceGc = true, reclaim = false): Promise<BringUp> {
   const router = new Router();
+  // As the daemon wires it (QrtrdDaemon.doStart), with the daemon's default quiet time.
+  const reclaimer = reclaim ? new MemoryReclaimer(router.endpointEvents$, { afterDetachMs: DEFAULT_CONFIG.reclaimAfterDetachMs }) : undefined;
   const ns = new NameService(router);
   const host = new PluginHost({ router, config: { ath11k: { firmwareDir: dir, probeFamily: false } } });
   host.add(plugin);
@@ -83,6 +90,14 @@ async function bringUp(count: number, dir: string, latency: SimFaults['delayMs']
   for (const c of cards) c.detach();
   ns.close();
   router.shutdown();
+  if (reclaimer) {
+    // The reclaimer's timer does not hold the process (as in the daemon, where sockets do).
+    const hold = setInterval(() => undefined, 1000);
+    await reclaimer.settled();
+    clearInterval(hold);
+    if (reclaimer.reclaims === 0) throw new Error('the reclaimer did not run after the teardown');
+    reclaimer.close();
+  }
   return { ms, peakRss, rss, heap: heapUsed };
 }
 
@@ -100,9 +115,10 @@ async function child(kind: string, count: number, dir: string, rings: SimulatedM
     return;
   }
   // successive: the peak RSS over SUCCESSIVE_RUNS bring-ups of `count` cards, one after the other,
-  // collected only when V8 decides (as in the daemon); successive-gc: with a full GC after each.
+  // collected only when V8 decides; successive-gc: with a full GC after each; successive-reclaim:
+  // as the daemon runs, its reclaimer after each teardown.
   let peak = 0;
-  for (let i = 0; i < SUCCESSIVE_RUNS; i++) peak = Math.max(peak, (await bringUp(count, dir, {}, rings, kind === 'successive-gc')).peakRss);
+  for (let i = 0; i < SUCCESSIVE_RUNS; i++) peak = Math.max(peak, (await bringUp(count, dir, {}, rings, kind === 'successive-gc', kind === 'successive-reclaim')).peakRss);
   console.log(JSON.stringify({ peakRss: peak }));
 }
 
@@ -112,10 +128,7 @@ async function child(kind: string, count: number, dir: string, rings: SimulatedM
  * young generation at its full size from the start, which shows how much of the
  * ratio is a cold heap in the fresh process against a grown one (docs/performance.md).
  */
-const V8_VARIANTS: { readonly label: string; readonly flags: readonly string[] }[] = [
-  { label: '--max-semi-space-size=2', flags: ['--max-semi-space-size=2'] },
-  { label: '--min-semi-space-size=16 (diagnostic)', flags: ['--min-semi-space-size=16'] },
-];
+const V8_VARIANTS: { readonly label: string; readonly flags: readonly string[] }[] = [{ label: 'V8 alone, --max-semi-space-size=2', flags: ['--max-semi-space-size=2'] }];
 
 function inFreshProcess(args: string[], v8Flags: readonly string[] = []): { rss: number; heap: number; peakRss: number } {
   const run = spawnSync(process.execPath, ['--expose-gc', ...v8Flags, __filename, '--child', ...args], { encoding: 'utf8', maxBuffer: 16 * MIB });
@@ -189,11 +202,16 @@ async function memory(dir: string): Promise<void> {
     });
   }
   printTable(`memory per simulated card: each count in a fresh process, after a full GC; medians of ${rounds} (QCN9074, MHI ring profiles 'small' = default and 'kernel')`, rows);
+}
+
+async function successive(dir: string): Promise<void> {
+  const rounds = Number(process.env.QRTRD_CARDS_BENCH_ROUNDS ?? 3);
 
   const variants: { readonly label: string; readonly flags: readonly string[]; readonly mode?: string }[] = [
-    { label: 'default (node as the daemon runs)', flags: [] },
-    // The figure of earlier rounds: the bench forced a full GC after every bring-up, which the daemon never does.
-    { label: 'default, full GC forced after each bring-up', flags: [], mode: 'successive-gc' },
+    { label: `as the daemon runs (reclaim ${DEFAULT_CONFIG.reclaimAfterDetachMs} ms after the last detach)`, flags: [], mode: 'successive-reclaim' },
+    { label: 'V8 alone (no reclaim)', flags: [] },
+    // The figure of earlier rounds: a plain full GC after every bring-up.
+    { label: 'full GC after each bring-up', flags: [], mode: 'successive-gc' },
     ...(process.env.QRTRD_CARDS_BENCH_V8 === '0' ? [] : V8_VARIANTS),
   ];
   const one = variants.map(() => [] as number[]);
@@ -209,9 +227,9 @@ async function memory(dir: string): Promise<void> {
     const ratio = median(successive[i]) / median(one[i]);
     const isDefault = i === 0;
     return [
-      { v8: v.label, case: 'one bring-up', 'peak RSS MiB': median(one[i]) / MIB, range: spread(one[i]), ratio: '', target: '', met: '' },
+      { variant: v.label, case: 'one bring-up', 'peak RSS MiB': median(one[i]) / MIB, range: spread(one[i]), ratio: '', target: '', met: '' },
       {
-        v8: v.label,
+        variant: v.label,
         case: `${SUCCESSIVE_RUNS} successive`,
         'peak RSS MiB': median(successive[i]) / MIB,
         range: spread(successive[i]),
@@ -233,8 +251,9 @@ async function main(): Promise<void> {
   const dir = await firmwareDir();
   try {
     const only = process.env.QRTRD_CARDS_BENCH_ONLY;
-    if (only !== 'memory') await timing(dir);
-    if (only !== 'timing') await memory(dir);
+    if (only !== 'memory' && only !== 'successive') await timing(dir);
+    if (only !== 'timing' && only !== 'successive') await memory(dir);
+    if (only !== 'timing') await successive(dir);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
