@@ -662,7 +662,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
    * The receive path for one whole packet from a link (qrtr_endpoint_post), and the
    * containment boundary of that link: if handling its packet throws, that packet is
    * dropped (internalError) and that link detached; other links, the name service and
-   * local sockets go on. @internal (LinkSubscriber, AttachedEndpoint.post)
+   * local sockets go on. Called by LinkSubscriber and AttachedEndpoint.post.
    *
    * Written for V8's inliner: this method, {@link deliverData}, `Datagram` and
    * `RouterSocket.deliver` together stay under its cumulative inlining budget (920
@@ -673,6 +673,7 @@ export class Router implements QrtrSocketProvider, SocketHost {
    * line; constants are module-local numbers (an imported one is two property loads
    * in the CommonJS output). One `try` serves malformed headers and containment both:
    * `decoding` says which.
+   * @internal
    */
   receiveFromLink(state: EndpointState, buf: Uint8Array): void {
     let decoding = false;
