@@ -68,12 +68,17 @@ function formatSpread(s: Spread): string {
  * variants run interleaved, in a rotating order, for ROUTER_BENCH_ROUNDS rounds; each round
  * gives one ratio per variant against that round's bare loop, and the table prints the median
  * and the spread (min..max) of those ratios, so load from other processes skews them little.
+ * Many short rounds (41 x 50 ms) rather than few long ones (11 x 200 ms, the earlier default):
+ * a round's variants then run within ~200 ms of each other, so a burst of load on the shared
+ * machine hits a round's bare loop and router alike, and the median moved less from run to
+ * run (0.89-0.90 against 0.84-0.90 for the same build, docs/perf-rtr.md); a single round's
+ * ratio spreads wider, which the median absorbs.
  */
 function routerThroughput(): void {
   const payloadSize = 64;
   const count = 1024;
-  const rounds = Number(process.env.ROUTER_BENCH_ROUNDS ?? 11);
-  const msPerVariant = Number(process.env.ROUTER_BENCH_MS ?? 200);
+  const rounds = Number(process.env.ROUTER_BENCH_ROUNDS ?? 41);
+  const msPerVariant = Number(process.env.ROUTER_BENCH_MS ?? 50);
   const packets = Array.from({ length: count }, (_, i) =>
     encodePacket({ type: QrtrType.DATA, srcNode: 7, srcPort: 1 + (i & 7), dstNode: 1, dstPort: 0x4000 }, new Uint8Array(payloadSize).fill(i)),
   );
