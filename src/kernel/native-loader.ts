@@ -219,34 +219,32 @@ export function peerCredentialsAvailable(): boolean {
   }
 }
 
-/**
- * The addon's sd_notify sender, or why there is none: the addon did not load, or was built
- * before it had `sdNotify` (rebuild with `node native/build.js`).
- */
-export function nativeSdNotify(): { send: (path: string, message: string) => number } | { unavailable: string } {
-  let binding: NativeQrtrBinding;
-  try {
-    binding = loadNativeBinding();
-  } catch (error) {
-    return { unavailable: describe(error) };
-  }
-  const sdNotify = binding.sdNotify;
-  if (typeof sdNotify !== 'function') return { unavailable: 'the native addon was built without sdNotify (rebuild it: node native/build.js)' };
-  return { send: (path, message) => sdNotify.call(binding, path, message) };
-}
+type OptionalNativeFunction = 'sdNotify' | 'lowMemoryNotification';
 
 /**
- * The addon's V8 low-memory notification (see native/src/addon.cc), or why there is none: the
- * addon did not load, or was built before it had `lowMemoryNotification`.
+ * One of the addon's later functions bound to the addon, or why there is none: the addon did
+ * not load, or was built before it had that function (rebuild with `node native/build.js`).
  */
-export function nativeLowMemoryNotification(): { run: () => void } | { unavailable: string } {
+function optionalNativeFunction<K extends OptionalNativeFunction>(name: K): { fn: NonNullable<NativeQrtrBinding[K]> } | { unavailable: string } {
   let binding: NativeQrtrBinding;
   try {
     binding = loadNativeBinding();
   } catch (error) {
     return { unavailable: describe(error) };
   }
-  const notify = binding.lowMemoryNotification;
-  if (typeof notify !== 'function') return { unavailable: 'the native addon was built without lowMemoryNotification (rebuild it: node native/build.js)' };
-  return { run: () => notify.call(binding) };
+  const fn = binding[name];
+  if (typeof fn !== 'function') return { unavailable: `the native addon was built without ${name} (rebuild it: node native/build.js)` };
+  return { fn: fn.bind(binding) as NonNullable<NativeQrtrBinding[K]> };
+}
+
+/** The addon's sd_notify sender, or why there is none. */
+export function nativeSdNotify(): { send: (path: string, message: string) => number } | { unavailable: string } {
+  const found = optionalNativeFunction('sdNotify');
+  return 'fn' in found ? { send: found.fn } : found;
+}
+
+/** The addon's V8 low-memory notification (see native/src/addon.cc), or why there is none. */
+export function nativeLowMemoryNotification(): { run: () => void } | { unavailable: string } {
+  const found = optionalNativeFunction('lowMemoryNotification');
+  return 'fn' in found ? { run: found.fn } : found;
 }
