@@ -3,40 +3,46 @@
  * name service's exact-match lookups.
  *
  * A key's slot is four words of one Uint32Array — the two key words, the number of values
- * and the id of its first value — so a probe reads one 16-byte slot, never a line-crossing
- * one, and never a per-key JS object (an earlier layout read a key array, a value array and
- * then the value itself to learn whether it was one value or an array of them:
- * docs/perf-ns.md). Values are numbered by small integer ids into one dense array; a key
- * with several values chains them in insertion order through `next` (an Int32Array), so
- * the values of a key come back in the order they were added, whatever was removed between.
- * A lookup that only needs to know "one value, which" reads the slot and one array element.
+ * and the id of its second value — and its first value sits at the same index of a JS
+ * array beside it. A hit on a one-value key therefore reads the 16-byte slot (never a
+ * line-crossing one) and `first[slot]`, whose address does not depend on the slot's
+ * contents, so the two loads go out together: one cache-miss latency, not two in a row
+ * (values numbered by an id stored in the slot made the second read wait for the first,
+ * and the earlier layout read the value itself to tell a server from an array of them:
+ * docs/perf-ns.md). Values after the first (the same service on several cards) are
+ * numbered by small integer ids into one dense overflow array and chained in insertion
+ * order through `next` (an Int32Array), so a key's values come back in the order they
+ * were added, whatever was removed between.
  *
  * Linear probing with backward-shift deletion (no tombstones); the slot table doubles past
- * 1/2 load and halves below 1/8. Freed value ids go on a free list (threaded through
- * `next`); the value arrays double when full and, below 1/4 use, are compacted (ids
+ * 1/2 load and halves below 1/8. Freed overflow ids go on a free list (threaded through
+ * `next`); the overflow arrays double when full and, below 1/4 use, are compacted (ids
  * renumbered key by key) to half their size, so a table that empties gives its memory back.
  */
 export class ExactTable<V> {
-  /** [a, b, count, first value id] per slot; count 0 = empty slot. */
+  /** [a, b, count, id of the second value (-1 as u32: none)] per slot; count 0 = empty slot. */
   private slots: Uint32Array;
+  /** The first value of each slot's key; undefined on an empty slot. Kept packed (never holey). */
+  private first: (V | undefined)[];
   private mask: number;
   private keyCount = 0;
-  /** values[id]; undefined on a free id. Kept packed (never holey) for the fast elements path. */
+  /** Values after their key's first, by id; undefined on a free id. */
   private values: (V | undefined)[];
   /** Next id of the same key (-1: last), or, on a free id, the next free id (-1: none). */
   private next: Int32Array;
   private freeHead = -1;
-  /** Ids ever handed out since the last compaction: ids >= used are neither live nor free. */
+  /** Ids handed out since the last compaction: ids >= used are neither live nor free. */
   private used = 0;
   private valueCount = 0;
 
-  /** @param minCapacity slots (a power of two); the value arrays start at half of it. */
+  /** @param minCapacity slots (a power of two); the overflow arrays start at a quarter of it. */
   constructor(private readonly minCapacity = 64) {
-    if (minCapacity < 2 || (minCapacity & (minCapacity - 1)) !== 0) throw new RangeError(`ExactTable capacity ${minCapacity} is not a power of two >= 2`);
+    if (minCapacity < 4 || (minCapacity & (minCapacity - 1)) !== 0) throw new RangeError(`ExactTable capacity ${minCapacity} is not a power of two >= 4`);
     this.slots = new Uint32Array(minCapacity * 4);
+    this.first = emptySlots<V>(minCapacity);
     this.mask = minCapacity - 1;
-    this.values = emptySlots<V>(minCapacity / 2);
-    this.next = new Int32Array(minCapacity / 2);
+    this.values = emptySlots<V>(minCapacity / 4);
+    this.next = new Int32Array(minCapacity / 4);
   }
 
   /** Values held, every key together. */
@@ -54,8 +60,8 @@ export class ExactTable<V> {
     return this.mask + 1;
   }
 
-  /** Ids the value arrays can hold without growing (for tests of growth and shrinking). */
-  get valueCapacity(): number {
+  /** Ids the overflow arrays (values after a key's first) hold without growing (for tests). */
+  get overflowCapacity(): number {
     return this.next.length;
   }
 
@@ -78,9 +84,14 @@ export class ExactTable<V> {
     return this.slots[(slot << 2) + 2];
   }
 
-  /** Id of the first value of the key in `slot`; walk on with nextOf. */
-  firstIdAt(slot: number): number {
-    return this.slots[(slot << 2) + 3];
+  /** The first value of the key in `slot` (from find). */
+  firstAt(slot: number): V {
+    return this.first[slot] as V;
+  }
+
+  /** Id of the second value of the key in `slot`, or -1; walk on with nextOf, read with valueOf. */
+  secondIdAt(slot: number): number {
+    return this.slots[(slot << 2) + 3] | 0;
   }
 
   /** The id after `id` among its key's values, or -1. */
@@ -90,11 +101,6 @@ export class ExactTable<V> {
 
   valueOf(id: number): V {
     return this.values[id] as V;
-  }
-
-  /** The first value of the key in `slot`: one read beyond the slot. */
-  firstAt(slot: number): V {
-    return this.values[this.slots[(slot << 2) + 3]] as V;
   }
 
   /** The first value of (a, b), or undefined (the map view: one value per key). */
@@ -122,7 +128,8 @@ export class ExactTable<V> {
     const out: V[] = [];
     const slot = this.find(a, b);
     if (slot < 0) return out;
-    for (let id = this.firstIdAt(slot); id >= 0; id = this.next[id]) out.push(this.values[id] as V);
+    out.push(this.firstAt(slot));
+    for (let id = this.secondIdAt(slot); id >= 0; id = this.next[id]) out.push(this.values[id] as V);
     return out;
   }
 
@@ -130,16 +137,20 @@ export class ExactTable<V> {
   add(a: number, b: number, value: V): void {
     a >>>= 0;
     b >>>= 0;
-    const id = this.allocate(value);
     const { slots, mask } = this;
     let i = hash(a, b) & mask;
     for (;;) {
       const at = i << 2;
       if (slots[at + 2] === 0) break;
       if (slots[at] === a && slots[at + 1] === b) {
-        let last = slots[at + 3];
-        for (let n = this.next[last]; n >= 0; n = this.next[n]) last = n;
-        this.next[last] = id;
+        const id = this.allocate(value);
+        const second = slots[at + 3] | 0;
+        if (second < 0) slots[at + 3] = id;
+        else {
+          let last = second;
+          for (let n = this.next[last]; n >= 0; n = this.next[n]) last = n;
+          this.next[last] = id;
+        }
         slots[at + 2]++;
         this.valueCount++;
         return;
@@ -150,7 +161,8 @@ export class ExactTable<V> {
     slots[at] = a;
     slots[at + 1] = b;
     slots[at + 2] = 1;
-    slots[at + 3] = id;
+    slots[at + 3] = -1;
+    this.first[i] = value;
     this.valueCount++;
     this.keyCount++;
     if (this.keyCount * 2 > this.mask + 1) this.resizeSlots((this.mask + 1) * 2);
@@ -162,19 +174,32 @@ export class ExactTable<V> {
     if (slot < 0) return false;
     const { slots, next, values } = this;
     const at = slot << 2;
-    let previous = -1;
-    let id = slots[at + 3];
-    while (id >= 0 && values[id] !== value) {
-      previous = id;
-      id = next[id];
+    const second = slots[at + 3] | 0;
+    if (this.first[slot] === value) {
+      if (second < 0) {
+        this.valueCount--;
+        this.deleteSlot(slot);
+        return true;
+      }
+      // The second value becomes the first.
+      this.first[slot] = values[second];
+      slots[at + 3] = next[second];
+      this.release(second);
+    } else {
+      let previous = -1;
+      let id = second;
+      while (id >= 0 && values[id] !== value) {
+        previous = id;
+        id = next[id];
+      }
+      if (id < 0) return false;
+      if (previous < 0) slots[at + 3] = next[id];
+      else next[previous] = next[id];
+      this.release(id);
     }
-    if (id < 0) return false;
-    if (previous < 0) slots[at + 3] = next[id] < 0 ? 0 : next[id];
-    else next[previous] = next[id];
-    this.release(id);
+    slots[at + 2]--;
     this.valueCount--;
-    if (--slots[at + 2] === 0) this.deleteSlot(slot);
-    if (this.next.length > this.minCapacity / 2 && this.valueCount * 4 < this.next.length) this.compact(this.next.length / 2);
+    if (this.next.length > this.minCapacity / 4 && (this.valueCount - this.keyCount) * 4 < this.next.length) this.compact(this.next.length / 2);
     return true;
   }
 
@@ -198,7 +223,7 @@ export class ExactTable<V> {
 
   /** Empties `slot`, pulling later entries of its probe run back so no lookup stops early. */
   private deleteSlot(slot: number): void {
-    const { slots, mask } = this;
+    const { slots, first, mask } = this;
     let hole = slot;
     let j = slot;
     for (;;) {
@@ -209,32 +234,38 @@ export class ExactTable<V> {
       // Move j into the hole unless its home lies cyclically in (hole, j].
       if (hole <= j ? home <= hole || home > j : home <= hole && home > j) {
         slots.copyWithin(hole << 2, from, from + 4);
+        first[hole] = first[j];
         hole = j;
       }
     }
     slots.fill(0, hole << 2, (hole << 2) + 4);
+    first[hole] = undefined;
     this.keyCount--;
     if (this.mask + 1 > this.minCapacity && this.keyCount * 8 < this.mask + 1) this.resizeSlots((this.mask + 1) / 2);
   }
 
   private resizeSlots(capacity: number): void {
     const old = this.slots;
+    const oldFirst = this.first;
     const slots = new Uint32Array(capacity * 4);
+    const first = emptySlots<V>(capacity);
     const mask = capacity - 1;
-    for (let from = 0; from < old.length; from += 4) {
+    for (let from = 0, j = 0; from < old.length; from += 4, j++) {
       if (old[from + 2] === 0) continue;
       let i = hash(old[from], old[from + 1]) & mask;
       while (slots[(i << 2) + 2] !== 0) i = (i + 1) & mask;
       slots.set(old.subarray(from, from + 4), i << 2);
+      first[i] = oldFirst[j];
     }
     this.slots = slots;
+    this.first = first;
     this.mask = mask;
   }
 
   /**
-   * Moves the live values into arrays of `capacity` ids, renumbered key by key (a key's
-   * values end up side by side), and empties the free list. O(size + slots), done only
-   * when the arrays double or fall below 1/4 use, so amortized O(1) per add or remove.
+   * Moves the live overflow values into arrays of `capacity` ids, renumbered key by key (a
+   * key's values end up side by side), and empties the free list. O(overflow + slots), done
+   * only when the arrays double or fall below 1/4 use, so amortized O(1) per add or remove.
    */
   private compact(capacity: number): void {
     const { slots, values, next } = this;
@@ -242,8 +273,8 @@ export class ExactTable<V> {
     const newNext = new Int32Array(capacity);
     let id = 0;
     for (let at = 0; at < slots.length; at += 4) {
-      if (slots[at + 2] === 0) continue;
-      let old = slots[at + 3];
+      let old = slots[at + 3] | 0;
+      if (slots[at + 2] === 0 || old < 0) continue;
       slots[at + 3] = id;
       for (;;) {
         newValues[id] = values[old];

@@ -75,7 +75,8 @@ function wordOf(server: ServerInfo): number {
 /**
  * Servers keyed by (endpoint, node, port). Lookups go through a flat index: an
  * exact (service, instance word) lookup is one probe of a packed multimap whose
- * slot (key, value count, first value id) is four words of a typed array;
+ * slot (key, value count) is four words of a typed array, its first value in the
+ * same index of an array beside it;
  * other lookups scan the service's one array. No Set per key, no generator and
  * no Map chain on the lookup path, so a lookup stays near one cache miss however
  * many servers are registered (bench/ns.bench.ts). Standing lookups are indexed
@@ -244,16 +245,18 @@ export class ServerRegistry {
     const exact = this.exact;
     const slot = exact.find(service, version | (instance << 8));
     if (slot < 0) return [];
-    // Only the slot and one array element are read on this path: a hit on a one-server key
-    // needs no read of the server itself (a cache miss at 100k servers) when the key says
-    // everything asked.
+    const server = exact.firstAt(slot);
+    // Only the slot and the first value's array element are read on this path (two loads
+    // that go out together): a hit on a one-server key needs no read of the server itself
+    // (a cache miss at 100k servers) when the key says everything asked.
     if (exact.countAt(slot) === 1 && !filter.endpoint && filter.node === undefined && this.nonCanonical === 0 && isCanonical(service, version, instance)) {
-      return [exact.firstAt(slot)];
+      return [server];
     }
     const out: ServerInfo[] = [];
-    for (let id = exact.firstIdAt(slot); id >= 0; id = exact.nextOf(id)) {
-      const server = exact.valueOf(id);
-      if (matches(filter, server)) out.push(server);
+    if (matches(filter, server)) out.push(server);
+    for (let id = exact.secondIdAt(slot); id >= 0; id = exact.nextOf(id)) {
+      const other = exact.valueOf(id);
+      if (matches(filter, other)) out.push(other);
     }
     return out;
   }

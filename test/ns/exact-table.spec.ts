@@ -2,14 +2,14 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { ExactTable } from '../../src/ns/exact-table';
 
-/** Every key's values through the slot interface (find / countAt / firstIdAt / nextOf / valueOf). */
+/** Every key's values through the slot interface (find / countAt / firstAt / secondIdAt / nextOf / valueOf). */
 function walk<V>(table: ExactTable<V>, a: number, b: number): V[] {
   const slot = table.find(a, b);
   if (slot < 0) return [];
   const out: V[] = [];
-  for (let id = table.firstIdAt(slot); id >= 0; id = table.nextOf(id)) out.push(table.valueOf(id));
+  out.push(table.firstAt(slot));
+  for (let id = table.secondIdAt(slot); id >= 0; id = table.nextOf(id)) out.push(table.valueOf(id));
   expect(table.countAt(slot), `count of ${a}:${b}`).to.equal(out.length);
-  expect(table.firstAt(slot)).to.equal(out[0]);
   return out;
 }
 
@@ -81,18 +81,22 @@ describe('NS exact table (multimap)', () => {
   it('should grow past 1/2 load and shrink back to its minimum capacity when emptied', () => {
     const table = new ExactTable<number>(8);
     expect(table.capacity).to.equal(8);
-    expect(table.valueCapacity).to.equal(4);
+    expect(table.overflowCapacity).to.equal(2);
+    // 1000 keys, the first 300 with a second value (the overflow arrays grow too).
     for (let i = 0; i < 1000; i++) table.add(i, i * 31, i);
+    for (let i = 0; i < 300; i++) table.add(i, i * 31, -i - 1);
     expect(table.capacity).to.equal(2048); // 1000 keys: the smallest power of two with load <= 1/2
-    expect(table.valueCapacity).to.be.at.least(1000);
-    for (let i = 0; i < 1000; i++) expect(walk(table, i, i * 31)).to.deep.equal([i]);
+    expect(table.overflowCapacity).to.be.at.least(300);
+    for (let i = 0; i < 1000; i++) expect(walk(table, i, i * 31)).to.deep.equal(i < 300 ? [i, -i - 1] : [i]);
+    // Drop every even key's first value: its second (if any) becomes the first.
     for (let i = 0; i < 1000; i += 2) expect(table.remove(i, i * 31, i)).to.equal(true);
-    for (let i = 0; i < 1000; i++) expect(walk(table, i, i * 31)).to.deep.equal(i % 2 ? [i] : []);
+    for (let i = 0; i < 1000; i++) expect(walk(table, i, i * 31)).to.deep.equal(i % 2 ? (i < 300 ? [i, -i - 1] : [i]) : i < 300 ? [-i - 1] : []);
     for (let i = 1; i < 1000; i += 2) expect(table.remove(i, i * 31, i)).to.equal(true);
+    for (let i = 0; i < 300; i++) expect(table.remove(i, i * 31, -i - 1)).to.equal(true);
     expect(table.size).to.equal(0);
     expect(table.keys).to.equal(0);
     expect(table.capacity).to.equal(8);
-    expect(table.valueCapacity).to.equal(4);
+    expect(table.overflowCapacity).to.equal(2);
   });
 
   it('should come back to size 0 and its minimum capacity after thousands of insert/delete cycles', () => {
@@ -126,12 +130,13 @@ describe('NS exact table (multimap)', () => {
     expect(table.size).to.equal(0);
     expect(table.keys).to.equal(0);
     expect(table.capacity).to.equal(16);
-    expect(table.valueCapacity).to.equal(8);
+    expect(table.overflowCapacity).to.equal(4);
     for (let a = 0; a < 31; a++) for (let b = 0; b < 2; b++) expect(table.find(a, b)).to.equal(-1);
   });
 
   it('should refuse a capacity that is not a power of two', () => {
     expect(() => new ExactTable<number>(48)).to.throw(RangeError);
+    expect(() => new ExactTable<number>(2)).to.throw(RangeError);
   });
 
   it('should answer as a Map<string, V[]> does under random add/remove sequences', () => {
