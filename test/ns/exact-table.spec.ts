@@ -13,15 +13,19 @@ function walk<V>(table: ExactTable<V>, a: number, b: number): V[] {
   return out;
 }
 
-/** Keys that all hash to one home slot of a 64-slot table, found by search (the hash is private). */
+/**
+ * Keys that all hash to one home slot of a 64-slot table, found by search (the hash is
+ * private); every other one has a service word over 13 bits.
+ */
 function collidingKeys(n: number): [number, number][] {
   const byHome = new Map<number, [number, number][]>();
   for (let b = 0; ; b++) {
+    const a = b % 2 ? 0x2000 : 0;
     const table = new ExactTable<number>(64);
-    table.add(0, b, 1);
-    const home = table.find(0, b);
+    table.add(a, b, 1);
+    const home = table.find(a, b);
     const list = byHome.get(home) ?? [];
-    list.push([0, b]);
+    list.push([a, b]);
     byHome.set(home, list);
     if (list.length === n) return list;
   }
@@ -64,16 +68,47 @@ describe('NS exact table (multimap)', () => {
     expect(table.size).to.equal(0);
   });
 
+  it('should keep wide and narrow key words apart, one value or several, through their transitions', () => {
+    const table = new ExactTable<string>();
+    // Words that differ only past 13 and 18 bits (where a packed 31-bit key would cut them).
+    const keys: [number, number][] = [
+      [0x1fff, 0x3ffff],
+      [0x2000, 0x3ffff],
+      [0x1fff, 0x40000],
+      [0, 0],
+      [0x2000, 0],
+      [0, 0x40000],
+    ];
+    keys.forEach(([a, b], i) => table.add(a, b, `v${i}`));
+    keys.forEach(([a, b], i) => expect(walk(table, a, b)).to.deep.equal([`v${i}`]));
+    // One value -> several -> one again, on a narrow key and on a wide one.
+    for (const [a, b] of [keys[0], keys[1]]) {
+      table.add(a, b, 'second');
+      table.add(a, b, 'third');
+      expect(table.remove(a, b, table.get(a, b)!)).to.equal(true);
+      expect(walk(table, a, b)).to.deep.equal(['second', 'third']);
+      expect(table.remove(a, b, 'third')).to.equal(true);
+      expect(walk(table, a, b)).to.deep.equal(['second']);
+    }
+    keys.slice(2).forEach(([a, b], i) => expect(walk(table, a, b)).to.deep.equal([`v${i + 2}`]));
+    expect(table.size).to.equal(6);
+    expect(table.keys).to.equal(6);
+  });
+
   it('should find every key of one probe run after any of them is deleted (backward shift)', () => {
     const keys = collidingKeys(6);
     for (let victim = 0; victim < keys.length; victim++) {
       const table = new ExactTable<number>(64);
+      // Keys 0 and 3 hold a second value (the several-values form).
       keys.forEach(([a, b], i) => table.add(a, b, i));
+      table.add(keys[0][0], keys[0][1], 100);
+      table.add(keys[3][0], keys[3][1], 103);
+      const expected = (i: number) => (i === 0 || i === 3 ? [i, 100 + i] : [i]);
       // All six share one home slot: they sit in six consecutive slots.
       const slots = keys.map(([a, b]) => table.find(a, b));
       expect(new Set(slots.map((s) => (s - slots[0] + 64) & 63))).to.deep.equal(new Set([0, 1, 2, 3, 4, 5]));
-      expect(table.remove(keys[victim][0], keys[victim][1], victim)).to.equal(true);
-      keys.forEach(([a, b], i) => expect(walk(table, a, b), `key ${i} after deleting ${victim}`).to.deep.equal(i === victim ? [] : [i]));
+      expect(table.delete(keys[victim][0], keys[victim][1])).to.equal(true);
+      keys.forEach(([a, b], i) => expect(walk(table, a, b), `key ${i} after deleting ${victim}`).to.deep.equal(i === victim ? [] : expected(i)));
       expect(table.keys).to.equal(keys.length - 1);
     }
   });
@@ -141,8 +176,14 @@ describe('NS exact table (multimap)', () => {
 
   it('should answer as a Map<string, V[]> does under random add/remove sequences', () => {
     // Small key words so keys repeat (several values per key) and probe runs collide;
-    // the odd 0xffffffff and large words check the u32 handling.
-    const word = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) }, { weight: 1, arbitrary: fc.constant(0xffffffff) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) });
+    // 0xffffffff and large words check the u32 handling.
+    const word = fc.oneof(
+      { weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) },
+      // Each side of 13 and 18 bits (the limits of a packed 31-bit key, docs/perf-ns.md).
+      { weight: 1, arbitrary: fc.constantFrom(0x1fff, 0x2000, 0x3ffff, 0x40000) },
+      { weight: 1, arbitrary: fc.constant(0xffffffff) },
+      { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) },
+    );
     const value = fc.integer({ min: 0, max: 6 });
     const op = fc.oneof(
       { weight: 3, arbitrary: fc.record({ add: fc.constant(true), a: word, b: word, v: value }) },
