@@ -4,8 +4,8 @@
  *
  * A key's slot is four words of one Uint32Array — the two key words, the number of values
  * and the id of its second value — and its first value sits at the same index of a JS
- * array beside it. A hit on a one-value key therefore reads the 16-byte slot (never a
- * line-crossing one) and `first[slot]`, whose address does not depend on the slot's
+ * array beside it. A hit on a one-value key therefore reads the 16-byte slot (16-byte
+ * aligned, so within one cache line) and `first[slot]`, whose address does not depend on the slot's
  * contents, so the two loads go out together: one cache-miss latency, not two in a row
  * (values numbered by an id stored in the slot made the second read wait for the first,
  * and the earlier layout read the value itself to tell a server from an array of them:
@@ -35,14 +35,18 @@ export class ExactTable<V> {
   private used = 0;
   private valueCount = 0;
 
-  /** @param minCapacity slots (a power of two); the overflow arrays start at a quarter of it. */
-  constructor(private readonly minCapacity = 64) {
-    if (minCapacity < 4 || (minCapacity & (minCapacity - 1)) !== 0) throw new RangeError(`ExactTable capacity ${minCapacity} is not a power of two >= 4`);
-    this.slots = new Uint32Array(minCapacity * 4);
-    this.first = emptySlots<V>(minCapacity);
-    this.mask = minCapacity - 1;
-    this.values = emptySlots<V>(minCapacity / 4);
-    this.next = new Int32Array(minCapacity / 4);
+  /** Slots the table never shrinks below: a power of two >= 4; the overflow arrays start at a quarter of it. */
+  private readonly minCapacity: number;
+
+  /** @param minCapacity slots, rounded up to a power of two >= 4 (the probe wraps with a mask). */
+  constructor(minCapacity = 64) {
+    const capacity = Math.max(4, 2 ** Math.ceil(Math.log2(Math.max(1, minCapacity))));
+    this.minCapacity = capacity;
+    this.slots = new Uint32Array(capacity * 4);
+    this.first = emptySlots<V>(capacity);
+    this.mask = capacity - 1;
+    this.values = emptySlots<V>(capacity / 4);
+    this.next = new Int32Array(capacity / 4);
   }
 
   /** Values held, every key together. */
@@ -89,17 +93,18 @@ export class ExactTable<V> {
     return this.first[slot] as V;
   }
 
-  /** Id of the second value of the key in `slot`, or -1; walk on with nextOf, read with valueOf. */
+  /** Id of the second value of the key in `slot`, or -1; walk on with nextId, read with overflowValue. */
   secondIdAt(slot: number): number {
     return this.slots[(slot << 2) + 3] | 0;
   }
 
   /** The id after `id` among its key's values, or -1. */
-  nextOf(id: number): number {
+  nextId(id: number): number {
     return this.next[id];
   }
 
-  valueOf(id: number): V {
+  /** The value numbered `id` (from secondIdAt / nextId). */
+  overflowValue(id: number): V {
     return this.values[id] as V;
   }
 

@@ -75,9 +75,9 @@ function wordOf(server: ServerInfo): number {
 /**
  * Servers keyed by (endpoint, node, port). Lookups go through a flat index: an
  * exact (service, instance word) lookup is one probe of a packed multimap whose
- * slot (key, value count) is four words of a typed array, its first value in the
- * same index of an array beside it;
- * other lookups scan the service's one array. No Set per key, no generator and
+ * slot (key, value count) is four words of a typed array, with the key's first
+ * server at the same index of an array beside it (src/ns/exact-table.ts); other
+ * lookups scan the service's one array. No Set per key, no generator and
  * no Map chain on the lookup path, so a lookup stays near one cache miss however
  * many servers are registered (bench/ns.bench.ts). Standing lookups are indexed
  * by service so an announcement reaches only those that care.
@@ -254,8 +254,8 @@ export class ServerRegistry {
     }
     const out: ServerInfo[] = [];
     if (matches(filter, server)) out.push(server);
-    for (let id = exact.secondIdAt(slot); id >= 0; id = exact.nextOf(id)) {
-      const other = exact.valueOf(id);
+    for (let id = exact.secondIdAt(slot); id >= 0; id = exact.nextId(id)) {
+      const other = exact.overflowValue(id);
       if (matches(filter, other)) out.push(other);
     }
     return out;

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { ExactTable } from '../../src/ns/exact-table';
 
-/** Every key's values through the slot interface (find / countAt / firstAt / secondIdAt / nextOf / valueOf). */
+/** Every key's values through the slot interface (find / countAt / firstAt / secondIdAt / nextId / overflowValue). */
 function walk<V>(table: ExactTable<V>, a: number, b: number): V[] {
   const slot = table.find(a, b);
   if (slot < 0) return [];
   const out: V[] = [];
   out.push(table.firstAt(slot));
-  for (let id = table.secondIdAt(slot); id >= 0; id = table.nextOf(id)) out.push(table.valueOf(id));
+  for (let id = table.secondIdAt(slot); id >= 0; id = table.nextId(id)) out.push(table.overflowValue(id));
   expect(table.countAt(slot), `count of ${a}:${b}`).to.equal(out.length);
   return out;
 }
@@ -169,9 +169,14 @@ describe('NS exact table (multimap)', () => {
     for (let a = 0; a < 31; a++) for (let b = 0; b < 2; b++) expect(table.find(a, b)).to.equal(-1);
   });
 
-  it('should refuse a capacity that is not a power of two', () => {
-    expect(() => new ExactTable<number>(48)).to.throw(RangeError);
-    expect(() => new ExactTable<number>(2)).to.throw(RangeError);
+  it('should round its minimum capacity up to a power of two of at least 4', () => {
+    expect(new ExactTable<number>(48).capacity).to.equal(64);
+    expect(new ExactTable<number>(1).capacity).to.equal(4);
+    const table = new ExactTable<number>(5);
+    expect(table.capacity).to.equal(8);
+    for (let i = 0; i < 20; i++) table.add(i, 0, i);
+    for (let i = 0; i < 20; i++) expect(table.remove(i, 0, i)).to.equal(true);
+    expect(table.capacity).to.equal(8);
   });
 
   it('should answer as a Map<string, V[]> does under random add/remove sequences', () => {
