@@ -8,9 +8,9 @@
  * p99 with the min..max spread, and the target beside each figure.
  *
  * Heap: `heapUsed + arrayBuffers` after a full GC with the 100k registry built, minus the
- * same before it was built (gc() from --expose-gc, as bench/run.ts passes, or enabled at run time). The typed arrays
- * of the lookup table live outside the JS heap, so `heapUsed` alone would leave them out;
- * both parts are printed.
+ * same before it was built (gc() from --expose-gc, as bench/run.ts passes, or enabled at
+ * run time). The typed arrays of the lookup table live outside the JS heap, so `heapUsed`
+ * alone would leave them out; both parts are printed.
  *
  * The 1k p99 of a round that follows a 100k round is printed apart from the others
  * (informational): the 100k round has evicted the 1k registry from the caches, so the
