@@ -37,12 +37,6 @@ interface EndpointRecord {
   servers: number;
 }
 
-/**
- * Exact-match bucket: the one server of a (service, instance word), or an array
- * only when several share it (the same service on several cards).
- */
-type Bucket = ServerInfo | ServerInfo[];
-
 export function matches(lookup: LookupFilter | Lookup, server: ServerInfo): boolean {
   return (
     (lookup.service === 0 || lookup.service === server.service) &&
@@ -80,9 +74,10 @@ function wordOf(server: ServerInfo): number {
 
 /**
  * Servers keyed by (endpoint, node, port). Lookups go through a flat index: an
- * exact (service, instance word) lookup is one probe of a packed hash table
- * whose value is the server itself (an array only when several share the key);
- * other lookups scan the service's one array. No Set per key, no generator and
+ * exact (service, instance word) lookup is one probe of a packed multimap whose
+ * slot (key, value count) is four words of a typed array, with the key's first
+ * server at the same index of an array beside it (src/ns/exact-table.ts); other
+ * lookups scan the service's one array. No Set per key, no generator and
  * no Map chain on the lookup path, so a lookup stays near one cache miss however
  * many servers are registered (bench/ns.bench.ts). Standing lookups are indexed
  * by service so an announcement reaches only those that care.
@@ -91,7 +86,8 @@ export class ServerRegistry {
   private readonly endpoints = new Map<number, EndpointRecord>();
   /** Every server of a service, in one array (wildcard and instance-only lookups scan it). */
   private readonly services = new Map<number, Slot[]>();
-  private readonly exact = new ExactTable<Bucket>();
+  /** Exact (service, instance word) → the servers holding it, in registration order. */
+  private readonly exact = new ExactTable<ServerInfo>();
   private readonly lookupsByService = new Map<number, Set<Lookup>>();
   private readonly lookupsByPort = new Map<number, number>();
   private readonly lookupsByOrigin = new Map<string, number>();
@@ -246,18 +242,25 @@ export class ServerRegistry {
 
   /** An exact (service, version, instance) lookup: one probe of the packed table. */
   private findExact(filter: LookupFilter | Lookup, service: number, version: number, instance: number): ServerInfo[] {
-    const bucket = this.exact.get(service >>> 0, (version | (instance << 8)) >>> 0);
-    if (bucket === undefined) return [];
-    // Only the key is read on this path: a hit on a one-server key needs no read of the
-    // server itself (a cache miss at 100k servers) when the key says everything asked.
-    if (!filter.endpoint && filter.node === undefined && this.nonCanonical === 0 && isCanonical(service, version, instance) && !Array.isArray(bucket)) {
-      return [bucket];
+    const exact = this.exact;
+    const slot = exact.find(service, version | (instance << 8));
+    if (slot < 0) return [];
+    const server = exact.firstAt(slot);
+    // The key says everything asked (no endpoint or node filter, and the key encodes this
+    // triple one-to-one): every server under it matches, and none is read — a server read
+    // is a cache miss at 100k, and keys of two servers (one in 20 lookups in the bench) sat
+    // in the p99 for reading both. Only the slot, the first server's array element (loads
+    // that go out together) and, past one server, the overflow elements are read.
+    if (!filter.endpoint && filter.node === undefined && this.nonCanonical === 0 && isCanonical(service, version, instance)) {
+      const all = [server];
+      for (let id = exact.secondIdAt(slot); id >= 0; id = exact.nextId(id)) all.push(exact.overflowValue(id));
+      return all;
     }
     const out: ServerInfo[] = [];
-    if (Array.isArray(bucket)) {
-      for (let i = 0; i < bucket.length; i++) if (matches(filter, bucket[i])) out.push(bucket[i]);
-    } else if (matches(filter, bucket)) {
-      out.push(bucket);
+    if (matches(filter, server)) out.push(server);
+    for (let id = exact.secondIdAt(slot); id >= 0; id = exact.nextId(id)) {
+      const other = exact.overflowValue(id);
+      if (matches(filter, other)) out.push(other);
     }
     return out;
   }
@@ -323,11 +326,7 @@ export class ServerRegistry {
     slot.position = slots.length;
     slots.push(slot);
     if (!isCanonical(server.service, server.version, server.instance)) this.nonCanonical++;
-    const word = wordOf(server);
-    const bucket = this.exact.get(server.service, word);
-    if (bucket === undefined) this.exact.set(server.service, word, server);
-    else if (Array.isArray(bucket)) bucket.push(server);
-    else this.exact.set(server.service, word, [bucket, server]);
+    this.exact.add(server.service, wordOf(server), server);
   }
 
   private unindex(slot: Slot): void {
@@ -343,14 +342,7 @@ export class ServerRegistry {
       if (slots.length === 0) this.services.delete(server.service);
     }
     if (!isCanonical(server.service, server.version, server.instance)) this.nonCanonical--;
-    const word = wordOf(server);
-    const bucket = this.exact.get(server.service, word);
-    if (bucket === server) this.exact.delete(server.service, word);
-    else if (Array.isArray(bucket)) {
-      const at = bucket.indexOf(server);
-      if (at >= 0) bucket.splice(at, 1);
-      if (bucket.length === 1) this.exact.set(server.service, word, bucket[0]);
-    }
+    this.exact.remove(server.service, wordOf(server), server);
   }
 }
 
