@@ -6,7 +6,7 @@ import type { LookupEvent, LookupFilter } from '../ns/types';
 import { QrtrAbortedError } from '../router/errors';
 import type { BackendKey } from '../router/endpoint';
 import type { EndpointInfo, PacketTrace } from '../router/router';
-import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } from '../router/socket';
+import { SEND_COMPLETED, type OpenSocketOptions, type QrtrAddress, type QrtrSocketProvider } from '../router/socket';
 import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../services/local-client/errors';
 import {
   FrameDecoder,
@@ -17,6 +17,8 @@ import {
   SEND_FLAG_ABORTABLE,
   SEND_FLAG_ENDPOINT,
   SEND_FLAG_NONBLOCKING,
+  SEND_FLAG_QUIET,
+  CAPABILITY_QUIET_SEND,
   TRACE_DIRECTIONS,
   encodeFrame,
   encodeJsonFrame,
@@ -27,7 +29,7 @@ import {
   type Frame,
 } from '../services/local-client/protocol';
 import { PendingRequests } from './pending-requests';
-import { RemoteQrtrSocket, type RemoteSocketHost } from './remote-socket';
+import { RemoteQrtrSocket, type RemoteSendOptions, type RemoteSocketHost } from './remote-socket';
 import { reviveError } from '../services/local-client/revive-error';
 
 export interface ConnectQrtrdOptions {
@@ -36,6 +38,19 @@ export interface ConnectQrtrdOptions {
   /** Give up connecting after this long (default 5000 ms). */
   readonly timeoutMs?: number;
 }
+
+/** OpenSocketOptions, plus `quietSends`: every send of the socket is quiet unless its options say `quiet: false`. */
+export interface RemoteOpenSocketOptions extends OpenSocketOptions {
+  readonly quietSends?: boolean;
+}
+
+/**
+ * Bytes the connection's stream may hold unsent (the kernel not taking them: the daemon
+ * stopped reading, e.g. at its pending-sends bound) before a quiet send waits for them
+ * to drain, so that quiet sends keep the daemon's backpressure instead of queueing
+ * without bound in this process.
+ */
+const QUIET_SEND_HIGH_WATER_BYTES = 256 * 1024;
 
 /** An endpoint reservation held by this connection; released on release() or disconnect. */
 export interface RemoteEndpointReservation {
@@ -79,6 +94,13 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   /** The daemon's owner label for this connection (e.g. `client:3`). */
   owner = '';
   localNode = 0;
+  /** The daemon offered `quiet-send` in WELCOME: quiet sends are honoured (else they are awaited as before). */
+  quietSendSupported = false;
+  /** Request id of the latest socketSend (RemoteQrtrSocket.lastSendId). */
+  lastRequestId = 0;
+  /** While the stream holds more than QUIET_SEND_HIGH_WATER_BYTES: resolves on its 'drain' (one promise for every quiet send waiting). */
+  private drained: Promise<void> | null = null;
+  private rejectDrained: ((reason: QrtrdError) => void) | null = null;
 
   private constructor(
     private readonly conn: net.Socket,
@@ -146,12 +168,12 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     return new Promise((resolve) => this.closeWaiters.push(resolve));
   }
 
-  async openSocket(options: OpenSocketOptions = {}): Promise<RemoteQrtrSocket> {
+  async openSocket(options: RemoteOpenSocketOptions = {}): Promise<RemoteQrtrSocket> {
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 0xffffffff) throw new InvalidArgumentError('port', 'an integer in 0..0xffffffff', port);
     const result = await this.request(Op.OPEN, 0, [port, this.window]);
     const handle = u32(result, 0);
-    const socket = new RemoteQrtrSocket(this, handle, { node: u32(result, 1), port: u32(result, 2) }, this.window);
+    const socket = new RemoteQrtrSocket(this, handle, { node: u32(result, 1), port: u32(result, 2) }, this.window, options.quietSends === true);
     this.sockets.set(handle, socket);
     return socket;
   }
@@ -234,8 +256,11 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
 
   // ---------------------------------------------------------- RemoteSocketHost
 
-  socketSend(handle: number, to: QrtrAddress, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
+  socketSend(handle: number, to: QrtrAddress, data: Uint8Array, options: RemoteSendOptions | undefined, quietByDefault: boolean): Promise<void> {
     if (this.closeError) return Promise.reject(this.closeError);
+    const quiet = options?.quiet ?? quietByDefault;
+    // A send with a signal stays awaited: its abort listener needs the reply to be removed.
+    if (quiet && this.quietSendSupported && options?.signal === undefined) return this.quietSend(handle, to, data, options);
     let flags = 0;
     if (options?.endpoint !== undefined) flags |= SEND_FLAG_ENDPOINT;
     if (options?.nonBlocking) flags |= SEND_FLAG_NONBLOCKING;
@@ -245,6 +270,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       flags |= SEND_FLAG_ABORTABLE;
     }
     const id = this.allocateId();
+    this.lastRequestId = id;
     // One promise per send: the reply settles it directly (no chained .then, no wrapper closure).
     this.nextPendingId = id;
     this.nextPendingOp = Op.SEND;
@@ -257,6 +283,34 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     return promise.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /**
+   * SEND with SEND_FLAG_QUIET: nothing waits for a reply, so the send resolves once the
+   * frame is queued (the shared settled SEND_COMPLETED: no promise, no pending entry);
+   * a failure comes back as SEND_FAILED and is handed to the socket (sendFailed). When
+   * the daemon stops reading (its pending-sends bound, or router flow control behind
+   * it), the bytes stay in this stream; past QUIET_SEND_HIGH_WATER_BYTES the send
+   * resolves only when they drain, which is how the daemon's backpressure still
+   * reaches a caller that awaits each send.
+   */
+  private quietSend(handle: number, to: QrtrAddress, data: Uint8Array, options: RemoteSendOptions | undefined): Promise<void> {
+    let flags = SEND_FLAG_QUIET;
+    const endpoint = options?.endpoint;
+    if (endpoint !== undefined) flags |= SEND_FLAG_ENDPOINT;
+    if (options?.nonBlocking) flags |= SEND_FLAG_NONBLOCKING;
+    const id = this.allocateId();
+    this.lastRequestId = id;
+    this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, endpoint ?? 0, data);
+    if (this.conn.writableLength <= QUIET_SEND_HIGH_WATER_BYTES) return SEND_COMPLETED;
+    return (this.drained ??= new Promise<void>((resolve, reject) => {
+      this.rejectDrained = reject;
+      this.conn.once('drain', () => {
+        this.drained = null;
+        this.rejectDrained = null;
+        resolve();
+      });
+    }));
   }
 
   socketBind(handle: number, endpointId: number): void {
@@ -320,6 +374,13 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       case Op.SOCKET_ERROR:
         this.sockets.get(frame.id)?.fail(reviveError(jsonBody(frame)));
         return;
+      case Op.SEND_FAILED: {
+        // A quiet send failed; a socket closed meanwhile is no longer in the map (its failure goes with it).
+        const socket = this.sockets.get(u32(frame, 0));
+        const error = reviveError(jsonBody(frame, Infinity, 12));
+        socket?.sendFailed({ sendId: frame.id, to: { node: u32(frame, 1), port: u32(frame, 2) }, error });
+        return;
+      }
       case Op.SOCKET_CLOSED:
         this.sockets.get(frame.id)?.terminate();
         this.sockets.delete(frame.id);
@@ -365,6 +426,8 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     }
     this.localNode = welcome.localNode as number;
     this.owner = welcome.owner as string;
+    // A daemon before quiet sends sends no `capabilities`: every send is then awaited as before.
+    this.quietSendSupported = Array.isArray(welcome.capabilities) && welcome.capabilities.includes(CAPABILITY_QUIET_SEND);
   }
 
   /** Fails everything pending; lookups complete on a deliberate close and error otherwise. */
@@ -372,6 +435,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     if (this.closeError) return;
     this.closeError = reason;
     for (const pending of this.pending.drain()) pending.reject(reason);
+    this.rejectDrained?.(reason);
+    this.drained = null;
+    this.rejectDrained = null;
     for (const socket of [...this.sockets.values()]) socket.terminate();
     this.sockets.clear();
     for (const lookup of [...this.lookups.values()]) {

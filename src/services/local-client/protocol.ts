@@ -44,6 +44,7 @@ export const Op = {
   LOOKUP_EVENT: 0x86,
   LOOKUP_ERROR: 0x87,
   TRACE_EVENT: 0x88,
+  SEND_FAILED: 0x89,
   FATAL: 0x8f,
 } as const;
 
@@ -54,6 +55,17 @@ export const TRACE_DIRECTIONS = ['rx', 'tx', 'local'] as const;
 export const SEND_FLAG_ENDPOINT = 0x01;
 export const SEND_FLAG_NONBLOCKING = 0x02;
 export const SEND_FLAG_ABORTABLE = 0x04;
+/**
+ * Quiet send: no RESULT when the send succeeds; a failure is answered with SEND_FAILED
+ * (the send's id, socket handle and destination, then the error) instead of ERROR.
+ * Only for daemons whose WELCOME lists CAPABILITY_QUIET_SEND.
+ */
+export const SEND_FLAG_QUIET = 0x08;
+
+/** WELCOME `capabilities` entry: the daemon honours SEND_FLAG_QUIET and sends SEND_FAILED. */
+export const CAPABILITY_QUIET_SEND = 'quiet-send';
+/** What this daemon offers in WELCOME `capabilities`. */
+export const LOCAL_CLIENT_CAPABILITIES: readonly string[] = [CAPABILITY_QUIET_SEND];
 
 /** Largest client frame: a SEND header with a 65535-byte payload, rounded up. */
 export const MAX_CLIENT_FRAME_LENGTH = 0x10100;
