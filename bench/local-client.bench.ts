@@ -143,6 +143,20 @@ async function main(): Promise<void> {
   const quietEcho = await b.openSocket({ quietSends: true });
   quietEcho.messages$.subscribe((m) => void quietEcho.send(m.from, m.data).catch(() => undefined));
   const quietRoundTrips = (count: number, depth: number): Promise<Sample> => localClientRoundTrips(a, quietEcho.address, count, depth, true);
+  if (process.env.BENCH_PROFILE_RELAY) {
+    // Profiling mode for the baseline: the bare relay alone (BENCH_PROFILE_DEPTH in flight, default 32).
+    const relay = await bareRelay(dir);
+    await streamRoundTrips(relay.client, 5000, 32);
+    const s = await streamRoundTrips(relay.client, Number(process.env.BENCH_PROFILE_RELAY), Number(process.env.BENCH_PROFILE_DEPTH ?? 32));
+    console.log(`bare relay only: ${Math.round(s.rate)} rt/s, ${s.cpuUs.toFixed(1)} µs CPU per round trip`);
+    await relay.close();
+    a.close();
+    b.close();
+    await server.close();
+    router.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   if (process.env.BENCH_PROFILE_LC) {
     // Profiling mode (node --cpu-prof): only the local-client path (BENCH_PROFILE_DEPTH in flight, default 32;
     // quiet sends with BENCH_PROFILE_QUIET=1), no baselines.

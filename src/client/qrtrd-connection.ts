@@ -9,6 +9,7 @@ import type { EndpointInfo, PacketTrace } from '../router/router';
 import { SEND_COMPLETED, type OpenSocketOptions, type QrtrAddress, type QrtrSocketProvider } from '../router/socket';
 import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../services/local-client/errors';
 import {
+  DecodedFrame,
   FrameDecoder,
   FrameWriter,
   LOCAL_CLIENT_PROTOCOL_VERSION,
@@ -52,6 +53,9 @@ export interface RemoteOpenSocketOptions extends OpenSocketOptions {
  */
 const QUIET_SEND_HIGH_WATER_BYTES = 256 * 1024;
 
+/** The buffer the connection reads into (net's onread), the size of a stream's own reads. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 /** An endpoint reservation held by this connection; released on release() or disconnect. */
 export interface RemoteEndpointReservation {
   readonly id: number;
@@ -76,6 +80,13 @@ interface Pending {
 export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
+  /**
+   * Every read lands here (net's `onread`), so a read costs no Buffer and no stream
+   * machinery (Readable push, 'data' emit); what outlives the read is copied out of it
+   * (a MESSAGE's payload, a reply's body). A frame cut at the end of a read is copied
+   * by the decoder.
+   */
+  private readonly readBuffer: Buffer;
   private readonly pending = new PendingRequests<Pending>();
   /** Id and op of the request whose promise `settleLater` is creating (it runs synchronously in new Promise). */
   private nextPendingId = 0;
@@ -105,23 +116,28 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private constructor(
     private readonly conn: net.Socket,
     private readonly window: number,
+    readBuffer: Buffer,
   ) {
+    this.readBuffer = readBuffer;
     this.decoder = new FrameDecoder(this.onFrame, MAX_SERVER_FRAME_LENGTH);
     this.writer = new FrameWriter(conn);
-    conn.on('data', (chunk: Buffer) => {
-      // Sends made by subscribers while this chunk is delivered leave in one write at its end.
-      FrameWriter.beginBatch();
-      try {
-        this.decoder.push(chunk);
-      } catch (err) {
-        this.shutdown(err as QrtrdError);
-        conn.destroy();
-      } finally {
-        FrameWriter.endBatch();
-      }
-    });
     conn.on('close', () => this.shutdown(new LocalClientDisconnectedError('the daemon closed the connection')));
     conn.on('error', (err) => this.shutdown(new LocalClientDisconnectedError(err.message)));
+  }
+
+  /** `size` bytes were read into readBuffer (net's onread callback; true: keep reading). */
+  private onRead(size: number): boolean {
+    // Sends made by subscribers while this chunk is delivered leave in one write at its end.
+    FrameWriter.beginBatch();
+    try {
+      this.decoder.push(this.readBuffer, size);
+    } catch (err) {
+      this.shutdown(err as QrtrdError);
+      this.conn.destroy();
+    } finally {
+      FrameWriter.endBatch();
+    }
+    return true;
   }
 
   /** Connects and completes the HELLO/WELCOME exchange. */
@@ -129,7 +145,10 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     const window = options.receiveWindow ?? 64;
     if (!Number.isInteger(window) || window < 1 || window > 1024) throw new InvalidArgumentError('receiveWindow', 'an integer in 1..1024', window);
     return new Promise<QrtrdConnection>((resolve, reject) => {
-      const conn = net.createConnection(path);
+      let connection: QrtrdConnection | undefined;
+      const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      const conn = net.createConnection({ path, onread: { buffer, callback: (size: number) => connection!.onRead(size) } });
+      connection = new QrtrdConnection(conn, window, buffer);
       const timer = setTimeout(() => {
         conn.destroy();
         reject(new LocalClientConnectError(path, new Error(`no answer within ${options.timeoutMs ?? 5000} ms`)));
@@ -141,7 +160,6 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       conn.once('error', onError);
       conn.once('connect', () => {
         conn.off('error', onError);
-        const connection = new QrtrdConnection(conn, window);
         connection.pending.set(0, {
           op: Op.HELLO,
           resolve: () => {
@@ -153,7 +171,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
             reject(err);
           },
         });
-        connection.writer.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
+        connection!.writer.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
       });
     });
   }
@@ -357,9 +375,14 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
 
   private readonly onFrame = (frame: Frame): void => {
     switch (frame.op) {
-      case Op.MESSAGE:
-        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), tail(frame, 12));
+      case Op.MESSAGE: {
+        const socket = this.sockets.get(frame.id);
+        if (socket === undefined) return;
+        // A payload in the read buffer is copied out (the next read overwrites it); one the decoder reassembled is its own.
+        const data = frame instanceof DecodedFrame && frame.bytes === this.readBuffer ? frame.copyTail(12) : tail(frame, 12);
+        socket.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), data);
         return;
+      }
       case Op.RESULT:
       case Op.WELCOME:
       case Op.ERROR: {
@@ -368,8 +391,8 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
         if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
         if (pending.op === Op.SEND) return pending.resolve(undefined);
         if (frame.op === Op.WELCOME) this.welcome(frame);
-        // The frame object is reused by the decoder: hand over a copy of its fields.
-        return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: frame.body });
+        // The frame object is reused by the decoder, and its bytes by the next read: hand over copies.
+        return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: Buffer.from(frame.body) });
       }
       case Op.SOCKET_ERROR:
         this.sockets.get(frame.id)?.fail(reviveError(jsonBody(frame)));
