@@ -306,11 +306,12 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   /**
    * SEND with SEND_FLAG_QUIET: nothing waits for a reply, so the send resolves once the
    * frame is queued (the shared settled SEND_COMPLETED: no promise, no pending entry);
-   * a failure comes back as SEND_FAILED and is handed to the socket (sendFailed). When
-   * the daemon stops reading (its pending-sends bound, or router flow control behind
-   * it), the bytes stay in this stream; past QUIET_SEND_HIGH_WATER_BYTES the send
-   * resolves only when they drain, which is how the daemon's backpressure still
-   * reaches a caller that awaits each send.
+   * a failure comes back as SEND_FAILED and is handed to the socket (sendFailed). What
+   * is queued here is bounded: past QUIET_SEND_HIGH_WATER_BYTES the frames are handed
+   * to the stream at once, and when the daemon stops reading (its pending-sends bound,
+   * router flow control behind it) and the kernel stops taking them, the send resolves
+   * only when the stream drains, which is how the daemon's backpressure still reaches
+   * a caller that awaits each send.
    */
   private quietSend(handle: number, to: QrtrAddress, data: Uint8Array, options: RemoteSendOptions | undefined): Promise<void> {
     let flags = SEND_FLAG_QUIET;
@@ -320,6 +321,11 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     const id = this.allocateId();
     this.lastRequestId = id;
     this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, endpoint ?? 0, data);
+    if (this.writer.queuedBytes <= QUIET_SEND_HIGH_WATER_BYTES) return SEND_COMPLETED;
+    // A caller that awaits each quiet send never leaves the microtask queue, so the turn's
+    // flush would never run: hand the bytes to the stream now, and wait only for what the
+    // kernel did not take.
+    this.writer.flush();
     if (this.conn.writableLength <= QUIET_SEND_HIGH_WATER_BYTES) return SEND_COMPLETED;
     return (this.drained ??= new Promise<void>((resolve, reject) => {
       this.rejectDrained = reject;

@@ -97,6 +97,11 @@ export class RemoteQrtrSocket implements QrtrSocket {
   /** Request id of the latest send() on this socket (what a RemoteSendFailure's sendId refers to). */
   lastSendId = 0;
 
+  /** Failures of quiet sends that arrived with nobody subscribed to sendFailures$, each to reject one later send(). */
+  get heldSendFailures(): number {
+    return this.held.length;
+  }
+
   constructor(
     private readonly host: RemoteSocketHost,
     readonly handle: number,
