@@ -18,7 +18,7 @@ import * as net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Router } from '../src/router';
+import { Router, SEND_COMPLETED } from '../src/router';
 import { NameService } from '../src/ns';
 import { LocalClientServer } from '../src/services/local-client';
 import { connectQrtrd, type QrtrdConnection } from '../src/client';
@@ -105,6 +105,13 @@ async function localClientRoundTrips(a: QrtrdConnection, bAddress: { node: numbe
   const result = await new Promise<Sample>((resolve, reject) => {
     let sent = 0;
     let received = 0;
+    // Quiet sends report failures on sendFailures$ (as a net.Socket's write reports them on 'error');
+    // their promise is the settled SEND_COMPLETED unless they had to wait, and needs a handler only then.
+    const failures = quiet ? socket.sendFailures$.subscribe((f) => reject(f.error)) : null;
+    const send = (): void => {
+      const p = socket.send(bAddress, payload);
+      if (p !== SEND_COMPLETED) p.catch(reject);
+    };
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     socket.messages$.subscribe(() => {
@@ -112,10 +119,11 @@ async function localClientRoundTrips(a: QrtrdConnection, bAddress: { node: numbe
       if (received === count) resolve(sample(count, t0, cpu0));
       else if (sent < count) {
         sent++;
-        socket.send(bAddress, payload).catch(reject);
+        send();
       }
     });
-    for (; sent < Math.min(depth, count); sent++) socket.send(bAddress, payload).catch(reject);
+    for (; sent < Math.min(depth, count); sent++) send();
+    void failures;
   });
   socket.close();
   return result;
@@ -141,7 +149,10 @@ async function main(): Promise<void> {
   const echoSocket = await b.openSocket();
   echoSocket.messages$.subscribe((m) => void echoSocket.send(m.from, m.data).catch(() => undefined));
   const quietEcho = await b.openSocket({ quietSends: true });
-  quietEcho.messages$.subscribe((m) => void quietEcho.send(m.from, m.data).catch(() => undefined));
+  quietEcho.messages$.subscribe((m) => {
+    const p = quietEcho.send(m.from, m.data);
+    if (p !== SEND_COMPLETED) p.catch(() => undefined);
+  });
   const quietRoundTrips = (count: number, depth: number): Promise<Sample> => localClientRoundTrips(a, quietEcho.address, count, depth, true);
   if (process.env.BENCH_PROFILE_RELAY) {
     // Profiling mode for the baseline: the bare relay alone (BENCH_PROFILE_DEPTH in flight, default 32).

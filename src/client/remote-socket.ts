@@ -111,7 +111,8 @@ export class RemoteQrtrSocket implements QrtrSocket {
     private readonly quietByDefault = false,
   ) {
     // The server never sends more than the window, so the queue needs no lower bound of its own.
-    this.inbox = new DatagramInbox<RemoteMessage>(() => this.didConsume(), Infinity, address.port);
+    // Direct sinks, as the in-process router's sockets: one call per datagram per subscriber, no rxjs Subscriber chain.
+    this.inbox = new DatagramInbox<RemoteMessage>(() => this.didConsume(), Infinity, address.port, undefined, Infinity, true);
     this.messages$ = this.inbox.messages$;
   }
 

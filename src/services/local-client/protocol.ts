@@ -390,6 +390,8 @@ export class FrameWriter {
   }
 
   private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  /** The last chunk handed to the stream: a view of the start of `arena` (null after a new arena). */
+  private view: Buffer | null = null;
   private used = 0;
   private scheduled = false;
   private inBatch = false;
@@ -447,12 +449,18 @@ export class FrameWriter {
   /** Hands what is pending to the stream now. */
   flush(): void {
     if (this.used === 0) return;
-    const chunk = this.arena.subarray(0, this.used);
+    // At one frame in flight every flush has the same length: the view of the last one is
+    // reused (a Buffer view costs a FastBuffer), on the terms the arena itself is reused on.
+    let chunk = this.view;
+    if (chunk === null || chunk.length !== this.used) chunk = this.view = this.arena.subarray(0, this.used);
     this.used = 0;
     if (this.stream.destroyed) return;
     this.stream.write(chunk);
     // Still held by the stream (partial write, or queued behind earlier bytes): do not overwrite it.
-    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) {
+      this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+      this.view = null;
+    }
   }
 
   /** Flushes, then ends the stream. */
@@ -466,6 +474,7 @@ export class FrameWriter {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.used + bytes));
       this.arena.copy(grown, 0, 0, this.used);
       this.arena = grown;
+      this.view = null;
     }
     return this.arena;
   }
