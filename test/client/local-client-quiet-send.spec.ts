@@ -18,7 +18,7 @@ import {
   type RemoteQrtrSocket,
   type RemoteSendFailure,
 } from '../../src/client';
-import { QrtrMessageSizeError, QrtrNoRouteError, QrtrNoSuchPortError, QrtrRemotePortGoneError, QrtrWouldBlockError, type QrtrAddress } from '../../src/router';
+import { QrtrMessageSizeError, QrtrNoRouteError, QrtrNoSuchPortError, QrtrRemotePortGoneError, QrtrWouldBlockError, type QrtrAddress, type QrtrMessage } from '../../src/router';
 import { QrtrType } from '../../src/wire';
 import { createHost } from '../helpers/host';
 import { RawPeer, settle } from '../helpers/raw-peer';
@@ -254,6 +254,23 @@ describe('local-client quiet sends (SEND_FLAG_QUIET, the quiet-send capability)'
       await sa.send(sb.address, new Uint8Array([43]), { quiet: false });
       expect((await nextMessage(sa)).data[0]).to.equal(42);
       expect((await nextMessage(sb)).data[0]).to.equal(43);
+    });
+
+    it('should keep every received payload intact while later reads reuse the SDK read buffer', async () => {
+      await listen();
+      const receiver = await connect({ receiveWindow: 512 });
+      const sink = await receiver.openSocket();
+      const sender = await host.router.openSocket();
+      // Queued unread in the SDK across many reads, of sizes that also cut frames across reads.
+      for (let i = 0; i < 300; i++) await sender.send(sink.address, new Uint8Array(1 + ((i * 397) % 3000)).fill(i & 0xff));
+      // The daemon wrote every MESSAGE (the window allows all 300) before this reply: all are decoded, none consumed.
+      await receiver.endpoints();
+      const got: QrtrMessage[] = [];
+      for (let i = 0; i < 300; i++) got.push(await sink.receive());
+      got.forEach((m, i) => {
+        expect(m.data.length, `datagram ${i}`).to.equal(1 + ((i * 397) % 3000));
+        expect(m.data.every((b) => b === (i & 0xff)), `datagram ${i} intact`).to.equal(true);
+      });
     });
 
     it('should report an unknown destination and no route typed, with the same class and code as an awaited send, tied to the send', async () => {
