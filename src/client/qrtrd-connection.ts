@@ -6,9 +6,10 @@ import type { LookupEvent, LookupFilter } from '../ns/types';
 import { QrtrAbortedError } from '../router/errors';
 import type { BackendKey } from '../router/endpoint';
 import type { EndpointInfo, PacketTrace } from '../router/router';
-import type { OpenSocketOptions, QrtrAddress, QrtrSocketProvider, SendOptions } from '../router/socket';
+import { SEND_COMPLETED, type OpenSocketOptions, type QrtrAddress, type QrtrSocketProvider } from '../router/socket';
 import { LocalClientConnectError, LocalClientDisconnectedError, LocalClientMalformedFrameError } from '../services/local-client/errors';
 import {
+  DecodedFrame,
   FrameDecoder,
   FrameWriter,
   LOCAL_CLIENT_PROTOCOL_VERSION,
@@ -17,6 +18,8 @@ import {
   SEND_FLAG_ABORTABLE,
   SEND_FLAG_ENDPOINT,
   SEND_FLAG_NONBLOCKING,
+  SEND_FLAG_QUIET,
+  CAPABILITY_QUIET_SEND,
   TRACE_DIRECTIONS,
   encodeFrame,
   encodeJsonFrame,
@@ -27,7 +30,7 @@ import {
   type Frame,
 } from '../services/local-client/protocol';
 import { PendingRequests } from './pending-requests';
-import { RemoteQrtrSocket, type RemoteSocketHost } from './remote-socket';
+import { RemoteQrtrSocket, type RemoteSendOptions, type RemoteSocketHost } from './remote-socket';
 import { reviveError } from '../services/local-client/revive-error';
 
 export interface ConnectQrtrdOptions {
@@ -36,6 +39,22 @@ export interface ConnectQrtrdOptions {
   /** Give up connecting after this long (default 5000 ms). */
   readonly timeoutMs?: number;
 }
+
+/** OpenSocketOptions, plus `quietSends`: every send of the socket is quiet unless its options say `quiet: false`. */
+export interface RemoteOpenSocketOptions extends OpenSocketOptions {
+  readonly quietSends?: boolean;
+}
+
+/**
+ * Bytes the connection's stream may hold unsent (the kernel not taking them: the daemon
+ * stopped reading, e.g. at its pending-sends bound) before a quiet send waits for them
+ * to drain, so that quiet sends keep the daemon's backpressure instead of queueing
+ * without bound in this process.
+ */
+const QUIET_SEND_HIGH_WATER_BYTES = 256 * 1024;
+
+/** The buffer the connection reads into (net's onread), the size of a stream's own reads. */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 /** An endpoint reservation held by this connection; released on release() or disconnect. */
 export interface RemoteEndpointReservation {
@@ -61,6 +80,13 @@ interface Pending {
 export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   private readonly decoder: FrameDecoder;
   private readonly writer: FrameWriter;
+  /**
+   * Every read lands here (net's `onread`), so a read costs no Buffer and no stream
+   * machinery (Readable push, 'data' emit); what outlives the read is copied out of it
+   * (a MESSAGE's payload, a reply's body). A frame cut at the end of a read is copied
+   * by the decoder.
+   */
+  private readonly readBuffer: Buffer;
   private readonly pending = new PendingRequests<Pending>();
   /** Id and op of the request whose promise `settleLater` is creating (it runs synchronously in new Promise). */
   private nextPendingId = 0;
@@ -79,27 +105,39 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
   /** The daemon's owner label for this connection (e.g. `client:3`). */
   owner = '';
   localNode = 0;
+  /** The daemon offered `quiet-send` in WELCOME: quiet sends are honoured (else they are awaited as before). */
+  quietSendSupported = false;
+  /** Request id of the latest socketSend (RemoteQrtrSocket.lastSendId). */
+  lastRequestId = 0;
+  /** While the stream holds more than QUIET_SEND_HIGH_WATER_BYTES: resolves on its 'drain' (one promise for every quiet send waiting). */
+  private drained: Promise<void> | null = null;
+  private rejectDrained: ((reason: QrtrdError) => void) | null = null;
 
   private constructor(
     private readonly conn: net.Socket,
     private readonly window: number,
+    readBuffer: Buffer,
   ) {
+    this.readBuffer = readBuffer;
     this.decoder = new FrameDecoder(this.onFrame, MAX_SERVER_FRAME_LENGTH);
     this.writer = new FrameWriter(conn);
-    conn.on('data', (chunk: Buffer) => {
-      // Sends made by subscribers while this chunk is delivered leave in one write at its end.
-      FrameWriter.beginBatch();
-      try {
-        this.decoder.push(chunk);
-      } catch (err) {
-        this.shutdown(err as QrtrdError);
-        conn.destroy();
-      } finally {
-        FrameWriter.endBatch();
-      }
-    });
     conn.on('close', () => this.shutdown(new LocalClientDisconnectedError('the daemon closed the connection')));
     conn.on('error', (err) => this.shutdown(new LocalClientDisconnectedError(err.message)));
+  }
+
+  /** `size` bytes were read into readBuffer (net's onread callback; true: keep reading). */
+  private onRead(size: number): boolean {
+    // Sends made by subscribers while this chunk is delivered leave in one write at its end.
+    FrameWriter.beginBatch();
+    try {
+      this.decoder.push(this.readBuffer, size);
+    } catch (err) {
+      this.shutdown(err as QrtrdError);
+      this.conn.destroy();
+    } finally {
+      FrameWriter.endBatch();
+    }
+    return true;
   }
 
   /** Connects and completes the HELLO/WELCOME exchange. */
@@ -107,7 +145,10 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     const window = options.receiveWindow ?? 64;
     if (!Number.isInteger(window) || window < 1 || window > 1024) throw new InvalidArgumentError('receiveWindow', 'an integer in 1..1024', window);
     return new Promise<QrtrdConnection>((resolve, reject) => {
-      const conn = net.createConnection(path);
+      let connection: QrtrdConnection | undefined;
+      const buffer = Buffer.allocUnsafeSlow(READ_BUFFER_BYTES);
+      const conn = net.createConnection({ path, onread: { buffer, callback: (size: number) => connection!.onRead(size) } });
+      connection = new QrtrdConnection(conn, window, buffer);
       const timer = setTimeout(() => {
         conn.destroy();
         reject(new LocalClientConnectError(path, new Error(`no answer within ${options.timeoutMs ?? 5000} ms`)));
@@ -119,7 +160,6 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       conn.once('error', onError);
       conn.once('connect', () => {
         conn.off('error', onError);
-        const connection = new QrtrdConnection(conn, window);
         connection.pending.set(0, {
           op: Op.HELLO,
           resolve: () => {
@@ -131,7 +171,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
             reject(err);
           },
         });
-        connection.writer.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
+        connection!.writer.write(encodeJsonFrame(Op.HELLO, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, pid: process.pid }));
       });
     });
   }
@@ -146,12 +186,12 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     return new Promise((resolve) => this.closeWaiters.push(resolve));
   }
 
-  async openSocket(options: OpenSocketOptions = {}): Promise<RemoteQrtrSocket> {
+  async openSocket(options: RemoteOpenSocketOptions = {}): Promise<RemoteQrtrSocket> {
     const port = options.port ?? 0;
     if (!Number.isInteger(port) || port < 0 || port > 0xffffffff) throw new InvalidArgumentError('port', 'an integer in 0..0xffffffff', port);
     const result = await this.request(Op.OPEN, 0, [port, this.window]);
     const handle = u32(result, 0);
-    const socket = new RemoteQrtrSocket(this, handle, { node: u32(result, 1), port: u32(result, 2) }, this.window);
+    const socket = new RemoteQrtrSocket(this, handle, { node: u32(result, 1), port: u32(result, 2) }, this.window, options.quietSends === true);
     this.sockets.set(handle, socket);
     return socket;
   }
@@ -234,8 +274,11 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
 
   // ---------------------------------------------------------- RemoteSocketHost
 
-  socketSend(handle: number, to: QrtrAddress, data: Uint8Array, options: SendOptions | undefined): Promise<void> {
+  socketSend(handle: number, to: QrtrAddress, data: Uint8Array, options: RemoteSendOptions | undefined, quietByDefault: boolean): Promise<void> {
     if (this.closeError) return Promise.reject(this.closeError);
+    const quiet = options?.quiet ?? quietByDefault;
+    // A send with a signal stays awaited: its abort listener needs the reply to be removed.
+    if (quiet && this.quietSendSupported && options?.signal === undefined) return this.quietSend(handle, to, data, options);
     let flags = 0;
     if (options?.endpoint !== undefined) flags |= SEND_FLAG_ENDPOINT;
     if (options?.nonBlocking) flags |= SEND_FLAG_NONBLOCKING;
@@ -245,6 +288,7 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
       flags |= SEND_FLAG_ABORTABLE;
     }
     const id = this.allocateId();
+    this.lastRequestId = id;
     // One promise per send: the reply settles it directly (no chained .then, no wrapper closure).
     this.nextPendingId = id;
     this.nextPendingOp = Op.SEND;
@@ -257,6 +301,40 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     };
     signal.addEventListener('abort', onAbort, { once: true });
     return promise.finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /**
+   * SEND with SEND_FLAG_QUIET: nothing waits for a reply, so the send resolves once the
+   * frame is queued (the shared settled SEND_COMPLETED: no promise, no pending entry);
+   * a failure comes back as SEND_FAILED and is handed to the socket (sendFailed). What
+   * is queued here is bounded: past QUIET_SEND_HIGH_WATER_BYTES the frames are handed
+   * to the stream at once, and when the daemon stops reading (its pending-sends bound,
+   * router flow control behind it) and the kernel stops taking them, the send resolves
+   * only when the stream drains, which is how the daemon's backpressure still reaches
+   * a caller that awaits each send.
+   */
+  private quietSend(handle: number, to: QrtrAddress, data: Uint8Array, options: RemoteSendOptions | undefined): Promise<void> {
+    let flags = SEND_FLAG_QUIET;
+    const endpoint = options?.endpoint;
+    if (endpoint !== undefined) flags |= SEND_FLAG_ENDPOINT;
+    if (options?.nonBlocking) flags |= SEND_FLAG_NONBLOCKING;
+    const id = this.allocateId();
+    this.lastRequestId = id;
+    this.writer.frame(Op.SEND, flags, id, 4, handle, to.node, to.port, endpoint ?? 0, data);
+    if (this.writer.queuedBytes <= QUIET_SEND_HIGH_WATER_BYTES) return SEND_COMPLETED;
+    // A caller that awaits each quiet send never leaves the microtask queue, so the turn's
+    // flush would never run: hand the bytes to the stream now, and wait only for what the
+    // kernel did not take.
+    this.writer.flush();
+    if (this.conn.writableLength <= QUIET_SEND_HIGH_WATER_BYTES) return SEND_COMPLETED;
+    return (this.drained ??= new Promise<void>((resolve, reject) => {
+      this.rejectDrained = reject;
+      this.conn.once('drain', () => {
+        this.drained = null;
+        this.rejectDrained = null;
+        resolve();
+      });
+    }));
   }
 
   socketBind(handle: number, endpointId: number): void {
@@ -303,9 +381,14 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
 
   private readonly onFrame = (frame: Frame): void => {
     switch (frame.op) {
-      case Op.MESSAGE:
-        this.sockets.get(frame.id)?.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), tail(frame, 12));
+      case Op.MESSAGE: {
+        const socket = this.sockets.get(frame.id);
+        if (socket === undefined) return;
+        // A payload in the read buffer is copied out (the next read overwrites it); one the decoder reassembled is its own.
+        const data = frame instanceof DecodedFrame && frame.bytes === this.readBuffer ? frame.copyTail(12) : tail(frame, 12);
+        socket.deliver(u32(frame, 0), u32(frame, 1), u32(frame, 2), data);
         return;
+      }
       case Op.RESULT:
       case Op.WELCOME:
       case Op.ERROR: {
@@ -314,12 +397,19 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
         if (frame.op === Op.ERROR) return pending.reject(reviveError(jsonBody(frame)));
         if (pending.op === Op.SEND) return pending.resolve(undefined);
         if (frame.op === Op.WELCOME) this.welcome(frame);
-        // The frame object is reused by the decoder: hand over a copy of its fields.
-        return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: frame.body });
+        // The frame object is reused by the decoder, and its bytes by the next read: hand over copies.
+        return pending.resolve({ op: frame.op, flags: frame.flags, id: frame.id, body: Buffer.from(frame.body) });
       }
       case Op.SOCKET_ERROR:
         this.sockets.get(frame.id)?.fail(reviveError(jsonBody(frame)));
         return;
+      case Op.SEND_FAILED: {
+        // A quiet send failed; a socket closed meanwhile is no longer in the map (its failure goes with it).
+        const socket = this.sockets.get(u32(frame, 0));
+        const error = reviveError(jsonBody(frame, Infinity, 12));
+        socket?.sendFailed({ sendId: frame.id, to: { node: u32(frame, 1), port: u32(frame, 2) }, error });
+        return;
+      }
       case Op.SOCKET_CLOSED:
         this.sockets.get(frame.id)?.terminate();
         this.sockets.delete(frame.id);
@@ -365,6 +455,8 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     }
     this.localNode = welcome.localNode as number;
     this.owner = welcome.owner as string;
+    // A daemon before quiet sends sends no `capabilities`: every send is then awaited as before.
+    this.quietSendSupported = Array.isArray(welcome.capabilities) && welcome.capabilities.includes(CAPABILITY_QUIET_SEND);
   }
 
   /** Fails everything pending; lookups complete on a deliberate close and error otherwise. */
@@ -372,6 +464,9 @@ export class QrtrdConnection implements QrtrSocketProvider, RemoteSocketHost {
     if (this.closeError) return;
     this.closeError = reason;
     for (const pending of this.pending.drain()) pending.reject(reason);
+    this.rejectDrained?.(reason);
+    this.drained = null;
+    this.rejectDrained = null;
     for (const socket of [...this.sockets.values()]) socket.terminate();
     this.sockets.clear();
     for (const lookup of [...this.lookups.values()]) {

@@ -52,6 +52,35 @@ describe('local-client FrameDecoder', () => {
     );
   });
 
+  it('should decode the same frames from one reused read buffer (push(buffer, size)), whatever stale bytes follow each read', () => {
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 8 }), fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 12 }), fc.integer({ min: 0, max: 255 }), (frames, sizes, stale) => {
+        const stream = Buffer.concat(frames.map((f) => encodeFrame(f.op, f.flags, f.id, f.fields, f.tail)));
+        const out: Decoded[] = [];
+        const decoder = new FrameDecoder((f) => out.push({ op: f.op, flags: f.flags, id: f.id, body: [...f.body] }), MAX_CLIENT_FRAME_LENGTH);
+        // As net's onread: every read lands at the start of the same buffer; what follows is left from earlier reads.
+        const readBuffer = Buffer.alloc(700, stale);
+        let at = 0;
+        for (let i = 0; at < stream.length; i++) {
+          const size = Math.min(sizes[i % sizes.length], stream.length - at);
+          stream.copy(readBuffer, 0, at, at + size);
+          decoder.push(readBuffer, size);
+          readBuffer.fill(stale ^ 0xff, 0, size); // a frame kept as a view of the buffer past push() would now be wrong
+          at += size;
+        }
+        expect(out).to.deep.equal(
+          frames.map((f) => ({
+            op: f.op,
+            flags: f.flags,
+            id: f.id,
+            body: [...Buffer.concat([Buffer.from(new Uint32Array(f.fields.map((x) => x >>> 0)).buffer), Buffer.from(f.tail)])],
+          })),
+        );
+        expect(decoder.receivedBytes).to.equal(stream.length);
+      }),
+    );
+  });
+
   it('should reject arbitrary bytes only with typed local-client errors, and stay failed', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {

@@ -12,6 +12,8 @@ import {
   SEND_FLAG_ABORTABLE,
   SEND_FLAG_ENDPOINT,
   SEND_FLAG_NONBLOCKING,
+  SEND_FLAG_QUIET,
+  LOCAL_CLIENT_CAPABILITIES,
   encodeFrame,
   encodeJsonFrame,
   hexOp,
@@ -291,7 +293,7 @@ export class LocalClientConnection {
     if (typeof hello.pid === 'number' && Number.isInteger(hello.pid)) this.pid = hello.pid;
     this.greeted = true;
     this.logger.info({ client: this.owner, pid: this.pid }, 'local client connected');
-    this.write(encodeJsonFrame(Op.WELCOME, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, localNode: this.router.localNode, owner: this.owner }));
+    this.write(encodeJsonFrame(Op.WELCOME, 0, { protocol: LOCAL_CLIENT_PROTOCOL_VERSION, localNode: this.router.localNode, owner: this.owner, capabilities: LOCAL_CLIENT_CAPABILITIES }));
   }
 
   /** Runs a request; a typed failure is answered with ERROR (the connection stays up). */
@@ -396,14 +398,23 @@ export class LocalClientConnection {
 
   private send(frame: Frame): void {
     const id = frame.id;
+    // Quiet (SEND_FLAG_QUIET): success is answered with nothing, a failure with SEND_FAILED.
+    const quiet = (frame.flags & SEND_FLAG_QUIET) !== 0;
     let promise: Promise<void>;
+    let handle = 0;
+    let node = 0;
+    let port = 0;
     try {
-      const served = this.served(u32(frame, 0));
-      const to = { node: u32(frame, 1), port: u32(frame, 2) };
+      // Same order of checks as before quiet sends: the handle, then the other fields.
+      handle = u32(frame, 0);
+      const served = this.served(handle);
+      node = u32(frame, 1);
+      port = u32(frame, 2);
       const endpoint = u32(frame, 3);
+      const to = { node, port };
       const data = tail(frame, 16);
       let options: SendOptions | undefined;
-      if (frame.flags !== 0) {
+      if ((frame.flags & (SEND_FLAG_ENDPOINT | SEND_FLAG_NONBLOCKING | SEND_FLAG_ABORTABLE)) !== 0) {
         let signal: AbortSignal | undefined;
         if (frame.flags & SEND_FLAG_ABORTABLE) {
           const controller = new AbortController();
@@ -421,25 +432,47 @@ export class LocalClientConnection {
     } catch (err) {
       if (err instanceof LocalClientMalformedFrameError) throw err;
       if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
-      this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
+      if (quiet && frame.body.length >= 12) {
+        // An unknown handle fails before the destination is read; SEND_FAILED still names it.
+        node = u32(frame, 1);
+        port = u32(frame, 2);
+      }
+      this.sendFailed(id, quiet, handle, node, port, err);
       return;
     }
     if (promise === SEND_COMPLETED) {
-      // The router completed it synchronously: RESULT now, no continuation, no pending count.
+      // The router completed it synchronously: RESULT now (none for a quiet send), no continuation, no pending count.
       if (frame.flags & SEND_FLAG_ABORTABLE) this.aborts.delete(id);
-      this.frame(Op.RESULT, 0, id, 0);
+      if (!quiet) this.frame(Op.RESULT, 0, id, 0);
       return;
     }
     this.pendingSends++;
     if (this.pendingSends >= this.limits.pendingSendsPerClient && !this.readPaused) {
-      // Backpressure: stop reading this client until its sends drain.
+      // Backpressure: stop reading this client until its sends drain (quiet ones included).
       this.readPaused = true;
       this.conn.pause();
     }
-    promise.then(
-      () => this.sendDone(id, null),
-      (err) => this.sendDone(id, err),
-    );
+    if (quiet) {
+      promise.then(
+        () => this.sendDone(id, null, true),
+        (err) => this.sendDone(id, err, true, handle, node, port),
+      );
+    } else {
+      promise.then(
+        () => this.sendDone(id, null, false),
+        (err) => this.sendDone(id, err, false),
+      );
+    }
+  }
+
+  /**
+   * A send failed: ERROR with its id, or for a quiet send SEND_FAILED with its id, the
+   * socket handle and the destination, so that a client that did not wait for the
+   * send can tell which one failed and on which socket.
+   */
+  private sendFailed(id: number, quiet: boolean, handle: number, node: number, port: number, err: unknown): void {
+    if (quiet) this.write(encodeFrame(Op.SEND_FAILED, 0, id, [handle, node, port], Buffer.from(JSON.stringify(serializeError(err)), 'utf8')));
+    else this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
   }
 
   /**
@@ -505,12 +538,12 @@ export class LocalClientConnection {
     return publish.has(packet.service) && packet.node === this.router.localNode && packet.port === served.socket.address.port;
   }
 
-  private sendDone(id: number, err: unknown): void {
+  private sendDone(id: number, err: unknown, quiet: boolean, handle = 0, node = 0, port = 0): void {
     this.pendingSends--;
     this.aborts.delete(id);
     if (this.ended) return;
-    if (err) this.write(encodeJsonFrame(Op.ERROR, id, serializeError(err)));
-    else this.frame(Op.RESULT, 0, id, 0);
+    if (err) this.sendFailed(id, quiet, handle, node, port, err);
+    else if (!quiet) this.frame(Op.RESULT, 0, id, 0);
     if (this.readPaused && this.pendingSends <= this.limits.pendingSendsPerClient >> 1) {
       this.readPaused = false;
       this.conn.resume();

@@ -44,6 +44,7 @@ export const Op = {
   LOOKUP_EVENT: 0x86,
   LOOKUP_ERROR: 0x87,
   TRACE_EVENT: 0x88,
+  SEND_FAILED: 0x89,
   FATAL: 0x8f,
 } as const;
 
@@ -54,6 +55,17 @@ export const TRACE_DIRECTIONS = ['rx', 'tx', 'local'] as const;
 export const SEND_FLAG_ENDPOINT = 0x01;
 export const SEND_FLAG_NONBLOCKING = 0x02;
 export const SEND_FLAG_ABORTABLE = 0x04;
+/**
+ * Quiet send: no RESULT when the send succeeds; a failure is answered with SEND_FAILED
+ * (the send's id, socket handle and destination, then the error) instead of ERROR.
+ * Only for daemons whose WELCOME lists CAPABILITY_QUIET_SEND.
+ */
+export const SEND_FLAG_QUIET = 0x08;
+
+/** WELCOME `capabilities` entry: the daemon honours SEND_FLAG_QUIET and sends SEND_FAILED. */
+export const CAPABILITY_QUIET_SEND = 'quiet-send';
+/** What this daemon offers in WELCOME `capabilities`. */
+export const LOCAL_CLIENT_CAPABILITIES: readonly string[] = [CAPABILITY_QUIET_SEND];
 
 /** Largest client frame: a SEND header with a 65535-byte payload, rounded up. */
 export const MAX_CLIENT_FRAME_LENGTH = 0x10100;
@@ -110,6 +122,8 @@ export class DecodedFrame implements Frame {
    */
   private plain: Uint8Array | null = null;
   private plainOf: Buffer | null = null;
+  /** The chunk whose first tail() was built without `plain` (the second one makes it). */
+  private firstOf: Buffer | null = null;
 
   get body(): Buffer {
     return (this.view ??= this.bytes.subarray(this.start, this.end));
@@ -122,14 +136,30 @@ export class DecodedFrame implements Frame {
     this.view = null;
   }
 
+  /** The body after `skip` bytes, copied into a Uint8Array of its own (for bytes read into a reused buffer). */
+  copyTail(skip: number): Uint8Array {
+    return this.plainView().slice(Math.min(this.start + skip, this.end), this.end);
+  }
+
   /** The body after `skip` bytes, as a Uint8Array view (valid as long as the chunk is). */
   tail(skip: number): Uint8Array {
+    const b = this.bytes;
+    const from = Math.min(this.start + skip, this.end);
+    if (this.plainOf !== b && this.firstOf !== b) {
+      // The chunk's first view (at one frame per chunk, its only one): built directly, one object instead of two.
+      this.firstOf = b;
+      return new Uint8Array(b.buffer, b.byteOffset + from, this.end - from);
+    }
+    return this.plainView().subarray(from, this.end);
+  }
+
+  private plainView(): Uint8Array {
     if (this.plainOf !== this.bytes) {
       const b = this.bytes;
       this.plain = new Uint8Array(b.buffer, b.byteOffset, b.length);
       this.plainOf = b;
     }
-    return this.plain!.subarray(Math.min(this.start + skip, this.end), this.end);
+    return this.plain!;
   }
 }
 
@@ -207,23 +237,29 @@ export class FrameDecoder {
     return this.pendingLength;
   }
 
-  push(chunk: Buffer): void {
+  /**
+   * Decodes the first `size` bytes of `chunk` (all of it by default). Nothing of the
+   * chunk is kept once push returns (a frame cut at its end is copied), so a caller may
+   * read into one reused buffer; frames handed to onFrame are views of it, valid until
+   * the next push.
+   */
+  push(chunk: Buffer, size = chunk.length): void {
     if (this.failure) throw this.failure;
     try {
-      this.receivedBytes += chunk.length;
+      this.receivedBytes += size;
       let offset = 0;
       if (this.pendingLength > 0) {
-        offset = this.continuePending(chunk);
+        offset = this.continuePending(chunk, size);
         if (offset < 0) return;
       }
       const data = chunk;
-      while (data.length - offset >= 4) {
+      while (size - offset >= 4) {
         const length = this.checkLength(data.readUInt32LE(offset));
-        if (data.length - offset < length + 4) break;
+        if (size - offset < length + 4) break;
         this.emit(data, offset, length);
         offset += 4 + length;
       }
-      if (offset < data.length) this.startPending(data, offset);
+      if (offset < size) this.startPending(data, offset, size);
     } catch (err) {
       this.failure = err as Error;
       this.pending = null;
@@ -239,24 +275,24 @@ export class FrameDecoder {
   }
 
   /** Keeps the tail of a chunk that holds the start of a frame. */
-  private startPending(data: Buffer, offset: number): void {
-    const rest = data.length - offset;
+  private startPending(data: Buffer, offset: number, size: number): void {
+    const rest = size - offset;
     if (rest >= 4) {
       const total = this.checkLength(data.readUInt32LE(offset)) + 4;
       this.pending = Buffer.allocUnsafe(total);
     } else {
       this.pending = this.lengthField;
     }
-    data.copy(this.pending, 0, offset);
+    data.copy(this.pending, 0, offset, size);
     this.pendingLength = rest;
     this.copiedBytes += rest;
   }
 
   /** Feeds the frame being reassembled; returns the chunk offset after it, or -1 if the chunk was used up. */
-  private continuePending(chunk: Buffer): number {
+  private continuePending(chunk: Buffer, size: number): number {
     let offset = 0;
     if (this.pending === this.lengthField) {
-      const take = Math.min(4 - this.pendingLength, chunk.length);
+      const take = Math.min(4 - this.pendingLength, size);
       chunk.copy(this.lengthField, this.pendingLength, 0, take);
       this.pendingLength += take;
       this.copiedBytes += take;
@@ -268,7 +304,7 @@ export class FrameDecoder {
       this.copiedBytes += 4;
     }
     const pending = this.pending!;
-    const take = Math.min(pending.length - this.pendingLength, chunk.length - offset);
+    const take = Math.min(pending.length - this.pendingLength, size - offset);
     chunk.copy(pending, this.pendingLength, offset, offset + take);
     this.pendingLength += take;
     this.copiedBytes += take;
@@ -354,6 +390,8 @@ export class FrameWriter {
   }
 
   private arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+  /** The last chunk handed to the stream: a view of the start of `arena` (null after a new arena). */
+  private view: Buffer | null = null;
   private used = 0;
   private scheduled = false;
   private inBatch = false;
@@ -411,12 +449,18 @@ export class FrameWriter {
   /** Hands what is pending to the stream now. */
   flush(): void {
     if (this.used === 0) return;
-    const chunk = this.arena.subarray(0, this.used);
+    // At one frame in flight every flush has the same length: the view of the last one is
+    // reused (a Buffer view costs a FastBuffer), on the terms the arena itself is reused on.
+    let chunk = this.view;
+    if (chunk === null || chunk.length !== this.used) chunk = this.view = this.arena.subarray(0, this.used);
     this.used = 0;
     if (this.stream.destroyed) return;
     this.stream.write(chunk);
     // Still held by the stream (partial write, or queued behind earlier bytes): do not overwrite it.
-    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+    if (!this.reusable || this.stream.writableLength > 0 || this.arena.length > WRITER_ARENA_RETAINED_MAX) {
+      this.arena = Buffer.allocUnsafeSlow(WRITER_ARENA_BYTES);
+      this.view = null;
+    }
   }
 
   /** Flushes, then ends the stream. */
@@ -430,6 +474,7 @@ export class FrameWriter {
       const grown = Buffer.allocUnsafeSlow(Math.max(this.arena.length * 2, this.used + bytes));
       this.arena.copy(grown, 0, 0, this.used);
       this.arena = grown;
+      this.view = null;
     }
     return this.arena;
   }
