@@ -122,6 +122,24 @@ describe('qrtrd under systemd (contrib/systemd/qrtrd.service)', function () {
    * RuntimeDirectory made), NOTIFY_SOCKET set, stdout and stderr collected; the unit's
    * /etc config is replaced by the default simulation's (an empty object).
    */
+  /** The unit's `Environment=NAME=value` settings. */
+  function unitEnvironment(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const line of unitText.split('\n')) {
+      const m = /^Environment=([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
+    return env;
+  }
+
+  it('should set V8 options node accepts from NODE_OPTIONS (a refused one stops node before qrtrd starts)', () => {
+    const env = unitEnvironment();
+    expect(env.NODE_OPTIONS).to.equal('--max-semi-space-size=2');
+    const run = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(require("v8").getHeapStatistics().total_available_size > 0))'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout).to.equal('true');
+  });
+
   async function runUnit(notifySocket: string): Promise<void> {
     const runtime = join(dir, 'run');
     mkdirSync(join(runtime, service.get('RuntimeDirectory')!), { recursive: true });
@@ -131,7 +149,7 @@ describe('qrtrd under systemd (contrib/systemd/qrtrd.service)', function () {
     expect(argv[0]).to.equal('/usr/bin/qrtrd');
     const listener = await NotifyListener.bind(notifySocket);
     try {
-      const child = spawn(process.execPath, [QRTRD, ...argv.slice(1)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NOTIFY_SOCKET: notifySocket, TMPDIR: dir } });
+      const child = spawn(process.execPath, [QRTRD, ...argv.slice(1)], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...unitEnvironment(), NOTIFY_SOCKET: notifySocket, TMPDIR: dir } });
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
