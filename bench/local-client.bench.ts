@@ -154,6 +154,13 @@ async function main(): Promise<void> {
     if (p !== SEND_COMPLETED) p.catch(() => undefined);
   });
   const quietRoundTrips = (count: number, depth: number): Promise<Sample> => localClientRoundTrips(a, quietEcho.address, count, depth, true);
+  const closeLocalClients = async (): Promise<void> => {
+    a.close();
+    b.close();
+    await server.close();
+    router.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  };
   if (process.env.BENCH_PROFILE_RELAY) {
     // Profiling mode for the baseline: the bare relay alone (BENCH_PROFILE_DEPTH in flight, default 32).
     const relay = await bareRelay(dir);
@@ -161,11 +168,7 @@ async function main(): Promise<void> {
     const s = await streamRoundTrips(relay.client, Number(process.env.BENCH_PROFILE_RELAY), Number(process.env.BENCH_PROFILE_DEPTH ?? 32));
     console.log(`bare relay only: ${Math.round(s.rate)} rt/s, ${s.cpuUs.toFixed(1)} µs CPU per round trip`);
     await relay.close();
-    a.close();
-    b.close();
-    await server.close();
-    router.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await closeLocalClients();
     return;
   }
   if (process.env.BENCH_PROFILE_LC) {
@@ -176,11 +179,7 @@ async function main(): Promise<void> {
     await localClientRoundTrips(a, quiet ? quietEcho.address : echoSocket.address, 5000, 32, quiet);
     const s = await localClientRoundTrips(a, quiet ? quietEcho.address : echoSocket.address, count, Number(process.env.BENCH_PROFILE_DEPTH ?? 32), quiet);
     console.log(`local-client only${quiet ? ' (quiet sends)' : ''}: ${Math.round(s.rate)} rt/s, ${s.cpuUs.toFixed(1)} µs CPU per round trip`);
-    a.close();
-    b.close();
-    await server.close();
-    router.shutdown();
-    rmSync(dir, { recursive: true, force: true });
+    await closeLocalClients();
     return;
   }
   const echo = await bareEcho(dir);
@@ -234,13 +233,9 @@ async function main(): Promise<void> {
     }
   }
   printTable(`Local-client round trips of ${PAYLOAD}-byte datagrams (A -> daemon -> B -> daemon -> A, one process), medians of ${ROUNDS} interleaved rounds`, rows);
-  a.close();
-  b.close();
   await echo.close();
   await relay.close();
-  await server.close();
-  router.shutdown();
-  rmSync(dir, { recursive: true, force: true });
+  await closeLocalClients();
 }
 
 void main();
