@@ -18,7 +18,7 @@ import { runVm } from '../test/kernel/harness/vm';
 import { printTable, verdict } from './lib';
 
 interface BenchResult {
-  impl: 'c' | 'python' | 'addon' | 'addon-batch';
+  impl: 'c' | 'python' | 'addon' | 'addon-batch' | 'addon-batch-poll';
   round: number;
   rttUs: number;
   trips: number;
@@ -34,12 +34,19 @@ const ROUNDS = Number(process.env.QRTRD_KERNEL_BENCH_ROUNDS ?? 8);
 const TARGET = 0.7;
 /** Issue #20: batched delivery (batches$, one lent batch per recvmmsg) at >= 0.9x C. */
 const BATCH_TARGET = 0.9;
-const IMPLS = ['c', 'python', 'addon', 'addon-batch'] as const;
+/**
+ * QRTRD_KERNEL_BENCH_AB=1 adds `addon-batch-poll`: the batched path with continueStreams
+ * off, in the same boot and rounds, so the change is measured against its own baseline
+ * under the same host load.
+ */
+const AB = process.env.QRTRD_KERNEL_BENCH_AB === '1';
+const IMPLS = AB ? (['c', 'python', 'addon', 'addon-batch', 'addon-batch-poll'] as const) : (['c', 'python', 'addon', 'addon-batch'] as const);
 const LABELS = {
   c: 'C, blocking syscalls (baseline)',
   python: 'Python socket module',
   addon: 'qrtrd addon (AfQipcrtrSocket: trySendLocal, messages$)',
   'addon-batch': 'qrtrd addon (AfQipcrtrSocket: trySendLocal, batches$)',
+  'addon-batch-poll': 'same, continueStreams off (A/B baseline)',
 } as const;
 
 function median(values: readonly number[]): number {
@@ -70,6 +77,7 @@ async function main(): Promise<void> {
     join(buildRoot(), 'test', 'kernel', 'bench', 'addon-pingpong.js'),
     String(ROUNDS),
     String(SECONDS),
+    AB ? 'ab' : '',
   ].join(' ');
   const job = [guestJobPrologue(), driver, ''].join('\n');
   const results: BenchResult[] = [];
@@ -77,7 +85,7 @@ async function main(): Promise<void> {
   const vm = await runVm({
     artefacts,
     job,
-    timeoutMs: 120_000 + ROUNDS * SECONDS * 6 * 2_000,
+    timeoutMs: 120_000 + ROUNDS * SECONDS * IMPLS.length * 3 * 2_000,
     cpus: Number(process.env.QRTRD_KERNEL_BENCH_CPUS ?? 2),
     onConsoleLine: (line) => {
       const match = /QRTRD-BENCH (\{.*\})/.exec(line);
@@ -124,6 +132,14 @@ async function main(): Promise<void> {
   console.log(
     `target: batched addon throughput (batches$) >= ${BATCH_TARGET}x C (best windows): ${batchRatio.toFixed(2)}x ${verdict(batchRatio >= BATCH_TARGET)}; per-round median ${batchMedian.toFixed(2)}x`,
   );
+  if (AB) {
+    // Paired in each round: the same boot, seconds apart.
+    const poll = of('addon-batch-poll');
+    const paired = of('addon-batch').map((r) => r.datagramsPerSecond / (poll.find((x) => x.round === r.round) as BenchResult).datagramsPerSecond);
+    console.log(
+      `A/B: batches$ with continueStreams vs without, per round: median ${median(paired).toFixed(2)}x (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}); best windows ${(batchRatio / (bestRate('addon-batch-poll') / bestRate('c'))).toFixed(2)}x`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {
