@@ -597,6 +597,99 @@ describe('AfQipcrtrSocket', function () {
       expect(broken.closed).to.equal(true);
     });
 
+    describe('a stream longer than maxReadsPerWakeup (continueStreams)', function () {
+      /** A binding whose reads and poller calls land in `calls` as "read N" / "poller.*" lines. */
+      function tracing(): { binding: ScriptedBinding; order: () => string[] } {
+        const binding = new ScriptedBinding();
+        const recvBatch = binding.recvBatch.bind(binding);
+        binding.recvBatch = (fd: number, max: number): number => {
+          const count = recvBatch(fd, max);
+          binding.calls.push(`read ${count}`);
+          return count;
+        };
+        const order = (): string[] => {
+          const seen = binding.calls.filter((c) => c.startsWith('read') || c.startsWith('poller.') || c.startsWith('--'));
+          binding.calls.length = 0;
+          return seen;
+        };
+        return { binding, order };
+      }
+      const stream = (n: number, from = 0): Array<{ data: number[]; node: number; port: number; endpoint: number }> =>
+        Array.from({ length: n }, (_, i) => ({ data: [(from + i) & 0xff, (from + i) >> 8], node: 1, port: 5, endpoint: 0 }));
+
+      it('should read the rest in later event-loop iterations, out of the poll set, letting timers and immediates run between slices, in order', async function () {
+        const { binding, order } = tracing();
+        const socket = new AfQipcrtrSocket({ binding, maxReadsPerWakeup: 64 }).open();
+        const seen: number[] = [];
+        socket.batches$.subscribe((batch) => {
+          for (let i = 0; i < batch.count; i++) seen.push(batch.bytes[batch.offset(i)] | (batch.bytes[batch.offset(i) + 1] << 8));
+        });
+        binding.inbox.push(...stream(150));
+        binding.pollCallback?.(0, 1);
+        expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'read 32'], 'one slice, then the socket stays suspended');
+        // Other work queued now runs before the next slice: the stream does not starve it.
+        setImmediate(() => binding.calls.push('-- other immediate'));
+        await flush();
+        await flush();
+        await flush();
+        expect(order()).to.deep.equal(['read 32', 'read 32', '-- other immediate', 'read 22', 'poller.resume']);
+        expect(seen).to.deep.equal(Array.from({ length: 150 }, (_, i) => i));
+        socket.close();
+      });
+
+      it('should read nothing more once closed or unsubscribed while a slice is pending, and poll again for a new subscriber', async function () {
+        const { binding, order } = tracing();
+        const socket = new AfQipcrtrSocket({ binding, maxReadsPerWakeup: 32 }).open();
+        const sub = socket.batches$.subscribe(() => {});
+        binding.inbox.push(...stream(100));
+        binding.pollCallback?.(0, 1);
+        sub.unsubscribe();
+        await flush();
+        expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'poller.resume'], 'back in the poll set, nothing read without a subscriber');
+        expect(binding.inbox).to.have.length(68, 'the rest stays in the kernel');
+        const got: number[] = [];
+        socket.messages$.subscribe((m) => got.push(m.data[0] | (m.data[1] << 8)));
+        expect(binding.pollEvents.at(-1)).to.equal(1, 'polled again for the new subscriber');
+        binding.pollCallback?.(0, 1);
+        expect(got).to.deep.equal(Array.from({ length: 32 }, (_, i) => 32 + i));
+
+        binding.calls.length = 0;
+        socket.close();
+        await flush();
+        await flush();
+        expect(order()).to.deep.equal(['poller.close'], 'a closed socket reads nothing and leaves its closed poller alone');
+        expect(binding.inbox).to.have.length(36);
+      });
+
+      it('should go back to the poll set instead while a send waits for writability, and without continueStreams', async function () {
+        const waiting = tracing();
+        const socket = new AfQipcrtrSocket({ binding: waiting.binding, maxReadsPerWakeup: 32 }).open();
+        socket.batches$.subscribe(() => {});
+        socket.bind(0);
+        waiting.binding.sendResults = [-errno.EAGAIN, -errno.EAGAIN];
+        const sent = socket.send(1, 0x4001, Uint8Array.of(1));
+        await flush(); // the turn's batch and the queued retry hit EAGAIN: the send waits for writability
+        expect(waiting.binding.pollEvents.at(-1)).to.equal(3);
+        waiting.order();
+        waiting.binding.inbox.push(...stream(100));
+        waiting.binding.pollCallback?.(0, 1);
+        await flush();
+        expect(waiting.order()).to.deep.equal(['read 32', 'poller.suspend', 'poller.resume'], 'writability is only reported from the poll set');
+        waiting.binding.pollCallback?.(0, 2);
+        await sent;
+        socket.close();
+
+        const old = tracing();
+        const legacy = new AfQipcrtrSocket({ binding: old.binding, maxReadsPerWakeup: 32, continueStreams: false }).open();
+        legacy.batches$.subscribe(() => {});
+        old.binding.inbox.push(...stream(100));
+        old.binding.pollCallback?.(0, 1);
+        await flush();
+        expect(old.order()).to.deep.equal(['read 32', 'poller.suspend', 'poller.resume'], 'the next slice waits for readiness');
+        legacy.close();
+      });
+    });
+
     it('should keep every delivered datagram intact while later batches reuse the receive area and chunks', function () {
       const binding = new ScriptedBinding();
       const socket = new AfQipcrtrSocket({ binding }).open();

@@ -11,8 +11,8 @@ import { AfQipcrtrSocket } from '../../../src/kernel';
 const WINDOW = 32;
 const SIZE = 64;
 
-function openBound(): AfQipcrtrSocket {
-  const socket = new AfQipcrtrSocket().open();
+function openBound(continueStreams: boolean): AfQipcrtrSocket {
+  const socket = new AfQipcrtrSocket({ continueStreams }).open();
   socket.bind(0);
   return socket;
 }
@@ -156,11 +156,14 @@ async function warmUp(measure: (seconds: number) => Promise<number>, capSeconds:
 
 async function main(): Promise<void> {
   // --batch: receive through batches$ (one lent batch per recvmmsg) instead of messages$.
+  // --poll-between-slices: continueStreams off (the A/B baseline: a streaming drain
+  // re-enters the poll set after each maxReadsPerWakeup datagrams).
   const batched = process.argv.includes('--batch');
-  const impl = batched ? 'addon-batch' : 'addon';
+  const continueStreams = !process.argv.includes('--poll-between-slices');
+  const impl = (batched ? 'addon-batch' : 'addon') + (continueStreams ? '' : '-poll');
   const receiver = batched ? BATCHES : MESSAGES;
-  const a = openBound();
-  const b = openBound();
+  const a = openBound(continueStreams);
+  const b = openBound(continueStreams);
   // The C and Python baselines run at full speed from their first datagram; the addon's
   // JavaScript is measured once V8 has optimized it.
   const warmUpSeconds =

@@ -31,7 +31,7 @@ async function nextResult(runner: Runner, prefix: string): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const [cProgram, pythonScript, addonScript, roundsArg, secondsArg] = process.argv.slice(2);
+  const [cProgram, pythonScript, addonScript, roundsArg, secondsArg, ab] = process.argv.slice(2);
   const rounds = Number(roundsArg);
   const seconds = Number(secondsArg);
   // One at a time: starting (and warming up) must not overlap another's measurement.
@@ -41,6 +41,8 @@ async function main(): Promise<void> {
     ['python', '/usr/bin/python3', [pythonScript]],
     ['addon', process.execPath, [addonScript]],
     ['addon-batch', process.execPath, [addonScript, '--batch']],
+    // A/B runs (bench QRTRD_KERNEL_BENCH_AB=1): the batched path without continueStreams.
+    ...(ab === 'ab' ? ([['addon-batch-poll', process.execPath, [addonScript, '--batch', '--poll-between-slices']]] as const) : []),
   ] as const) {
     const runner = start(name, command, args);
     await nextResult(runner, 'QRTRD-BENCH-READY');
