@@ -10,6 +10,8 @@ export { Router, createMemoryLink, MemoryEndpoint, DEFAULT_ROUTER_OPTIONS, type 
 // Remote peers over the remote-socket protocol, for tests that bring devices in from another process.
 export { StreamSocketListener, connectRemoteEndpoint } from '../links/stream-socket';
 export { NameService, watchServers$, lookupServers } from '../ns';
+// The name service's port, for tests that stand in for one (a mute or a late name service).
+export { QRTR_PORT_CTRL } from '../wire';
 export { QmiClient, QmiService } from '../qmi';
 export { createSimulatedMhiCard, simulatedMhiRings, SimulatedMhiController, SIMULATED_MHI_RINGS, MHI_RX_BUFFERS, MhiRxBufferPool, type PciIds, type SimulatedMhiCard, type SimulatedMhiOptions, type SimulatedMhiRingProfile, type SimulatedMhiRings, type MhiQrtrEndpointOptions } from '../links/mhi';
 // OS network interfaces (TUN) a modem simulation exposes its data plane as (qrtrd --netdev).

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { NameService, QmiService, Router, createMemoryLink } from '../../../src/testing';
+import { NameService, QmiService, QRTR_PORT_CTRL, Router, createMemoryLink } from '../../../src/testing';
 import { plugin, createSimulatedCard, writeSimulatedFirmwareDir } from '../index';
 import { SimulatedHostMemory, WlfwFirmware, buildBoardContainer, simulatedFiles, type SimFaults } from '../../wlfw/sim';
 import type { Endpoint } from '../../../src/sdk';
@@ -45,6 +45,34 @@ describe('ath11k loader under firmware faults', function () {
       expect(setup.card.log.some((e) => e.dir === 'tx' && e.name === 'REJUVENATE')).to.equal(mode === 'rejuvenate');
     });
   }
+
+  it('should look WLFW servers up again when a lookup fails (a name service that does not answer in time), and serve the card once one does', async () => {
+    rig = await createRig([plugin]);
+    const card = createSimulatedCard({ chip: 'QCN9074', pciAddress: '0000:01:00.0', boardId: 0x1a });
+    await writeSimulatedFirmwareDir(rig.firmwareDir, [card]);
+    // A control port that takes NEW_LOOKUP and never lists: as a loaded kernel's name service
+    // that does not finish the listing within the lookup's timeout.
+    rig.ns.close();
+    const mute = rig.router.openSocketSync({ port: QRTR_PORT_CTRL, trusted: true });
+    await rig.host.start('ath11k');
+    const failed = (): number => rig!.logs.filter((l) => l.level === 'warn' && l.msg === 'WLFW lookup failed; looking up again').length;
+    for (let waited = 0; failed() < 2 && waited < 10_000; waited += 50) await sleep(50);
+    expect(failed(), 'retried with backoff after each failure').to.be.at.least(2);
+    const warning = rig.logs.find((l) => l.msg === 'WLFW lookup failed; looking up again')!.obj as { code?: string; retryInMs?: number };
+    expect(warning).to.include({ code: 'NS_SERVICE_TIMEOUT', retryInMs: 250 });
+    mute.close();
+    const ns = new NameService(rig.router);
+    try {
+      await card.attach(rig.router);
+      const [status] = await rig.loader('ath11k').whenReady(['mhi:0000:01:00.0'], 12_000);
+      expect(status).to.include({ state: 'ready', chip: 'QCN9074' });
+      expect(card.firmware!.violations).to.deep.equal([]);
+    } finally {
+      await rig.close();
+      rig = undefined;
+      ns.close();
+    }
+  });
 
   it('should fail with a typed step error when CAP carries a malformed TLV', async () => {
     const setup = await oneCard({ wrongTlv: 'cap' });

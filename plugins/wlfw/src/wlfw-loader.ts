@@ -57,6 +57,10 @@ function cardKeyOf(server: ServerInfo, attached: BackendKey | undefined): Backen
  * bound to that endpoint (or node). Cards found to run the other family's
  * firmware are left alone until their firmware restarts.
  */
+/** First wait before a failed WLFW lookup is made again, doubled per failure up to the maximum. */
+const LOOKUP_RETRY_MS = 250;
+const LOOKUP_RETRY_MAX_MS = 5000;
+
 export class WlfwLoader {
   readonly options: WlfwLoaderOptions;
   private readonly store: FirmwareStore;
@@ -67,6 +71,7 @@ export class WlfwLoader {
   private readonly declined = new Map<string, string>();
   private readonly cardsSubject = new BehaviorSubject<WlfwCardStatus[]>([]);
   private lookup: Subscription | undefined;
+  private lookupRetry: NodeJS.Timeout | undefined;
   /** Cards refused a reservation (quota, table full), shown as such and retried when a slot frees. */
   private readonly refusals: ReservationRefusals;
   private started = false;
@@ -102,8 +107,19 @@ export class WlfwLoader {
       const reservation = this.context.router.reserveEndpoint(key);
       await this.openCard({ endpoint: reservation.id, key: formatBackendKey(key), reservation });
     }
+    this.watchServers(0);
+  }
+
+  /**
+   * The live WLFW server lookup. A lookup that fails (the name service did not finish its
+   * listing in time, as a loaded kernel's may not; the name service restarted) is tried again
+   * with backoff, or no card that appears later would ever be served. A new lookup's snapshot
+   * repeats servers already served; onServer skips them.
+   */
+  private watchServers(failures: number): void {
     this.lookup = this.context.names.lookup$({ service: WLFW_SERVICE, version: WLFW_VERSION }).subscribe({
       next: (event) => {
+        failures = 0;
         if (event.type === 'snapshot') for (const s of event.servers) this.onServer(s);
         else if (event.type === 'add') this.onServer(event.server);
         else {
@@ -112,7 +128,16 @@ export class WlfwLoader {
           if (this.declined.get(slot) === `${event.server.node}:${event.server.port}`) this.declined.delete(slot);
         }
       },
-      error: (err: unknown) => this.context.logger.error({ err }, 'WLFW lookup failed'),
+      error: (err: unknown) => {
+        if (!this.started || this.stopping) return;
+        const retryInMs = Math.min(LOOKUP_RETRY_MAX_MS, LOOKUP_RETRY_MS * 2 ** failures);
+        this.context.logger.warn({ err, code: (err as { code?: string }).code, retryInMs }, 'WLFW lookup failed; looking up again');
+        this.lookupRetry = setTimeout(() => {
+          this.lookupRetry = undefined;
+          if (this.started && !this.stopping) this.watchServers(failures + 1);
+        }, retryInMs);
+        this.lookupRetry.unref();
+      },
     });
   }
 
@@ -121,6 +146,8 @@ export class WlfwLoader {
     if (this.stopping) return this.stopping;
     this.stopping = (async () => {
       this.lookup?.unsubscribe();
+      clearTimeout(this.lookupRetry);
+      this.lookupRetry = undefined;
       this.refusals.clear();
       await Promise.all([...this.opening.values()].map((p) => p.catch(() => undefined)));
       this.groups.clear();
