@@ -140,7 +140,7 @@ const coreShape = {
   logFile: path().meta({ description: 'JSON log lines go here instead of standard error' }),
   capture: path().meta({ description: 'pcap capture of every packet' }),
   console: configBoolean().meta({ description: 'progress and status tables on standard output' }),
-  reclaimAfterDetachMs: configInt(0, 3_600_000).meta({ description: 'a full garbage collection this long after endpoints stop detaching, so dead cards\' memory is returned (0: never; default 2000)' }),
+  reclaimAfterDetachMs: configInt(0, 3_600_000).meta({ description: 'a memory reclaim (V8 low-memory notification, else a full GC) this long after endpoints stop detaching, so dead cards\' memory is returned (0: never; default 2000)' }),
   netdev: z
     .union([z.boolean(), z.null(), netdevSchema], { error: 'true, false, null or an object {mode, name, mtu}' })
     .meta({ description: "OS network interfaces for the simulated modem's data plane" }),
