@@ -85,13 +85,13 @@ async function main(): Promise<void> {
   // A/B runs also pair the two drains in one process afterwards (stream-ab.ts).
   const streamAb = AB ? `node ${join(buildRoot(), 'test', 'kernel', 'bench', 'stream-ab.js')} ${AB_PAIRS} 0.5 ${cProgram}` : '';
   const job = [guestJobPrologue(), driver, streamAb, ''].join('\n');
-  const pairs: Array<Record<'c' | 'forward' | 'copy' | 'plain' | 'plainRx', number>> = [];
+  const pairs: Array<Record<'c' | 'forward' | 'deep' | 'copy' | 'plain' | 'plainRx', number>> = [];
   const results: BenchResult[] = [];
   let warmUpSeconds: number | undefined;
   const vm = await runVm({
     artefacts,
     job,
-    timeoutMs: 120_000 + ROUNDS * SECONDS * IMPLS.length * 3 * 2_000 + (AB ? AB_PAIRS * 5 * 2_000 + 60_000 : 0),
+    timeoutMs: 120_000 + ROUNDS * SECONDS * IMPLS.length * 3 * 2_000 + (AB ? AB_PAIRS * 6 * 2_000 + 60_000 : 0),
     cpus: Number(process.env.QRTRD_KERNEL_BENCH_CPUS ?? 2),
     onConsoleLine: (line) => {
       const ab = /QRTRD-AB (\{.*\})/.exec(line);
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
     const range = (values: number[]): string => `median ${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
     if (pairs.length > 0) {
       console.log(`A/B in one process, ${pairs.length} rotations of 0.5 s windows (C a child process in the same rotation):`);
-      for (const [num, den] of [['forward', 'c'], ['copy', 'c'], ['plain', 'c'], ['plainRx', 'c'], ['forward', 'copy'], ['forward', 'plainRx']] as const) {
+      for (const [num, den] of [['forward', 'c'], ['deep', 'c'], ['copy', 'c'], ['plain', 'c'], ['plainRx', 'c'], ['forward', 'copy'], ['forward', 'plainRx'], ['deep', 'forward']] as const) {
         console.log(`  ${num}/${den} ${range(pairs.map((p) => p[num] / p[den]))}`);
       }
     }

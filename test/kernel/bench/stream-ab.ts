@@ -5,6 +5,8 @@
 // paired ratios are more robust than comparing separate processes' best windows.
 //   c        the C program (qrtr-pingpong.c --throughput-only), a child process
 //   forward  batches$; the next burst sent from the lent batch (trySendFrom, no copy)
+//   deep     the same with maxReadsPerWakeup 4096 instead of 512 (informational: what the
+//            continuation every 512 datagrams costs; not the default, see docs/kernel.md)
 //   copy     batches$; the next burst copied in from an array (trySendLocal)
 //   plain    no event loop: trySendLocal, then recvBatch until the burst is in
 //   plainRx  no event loop: recvBatch, then the burst sent from the rx area (sendBatchRx)
@@ -23,10 +25,10 @@ interface Pair {
   readonly b: AfQipcrtrSocket;
 }
 
-function pair(): Pair {
+function pair(maxReadsPerWakeup?: number): Pair {
   const a = new AfQipcrtrSocket().open();
   a.bind(0);
-  const b = new AfQipcrtrSocket().open();
+  const b = new AfQipcrtrSocket({ maxReadsPerWakeup }).open();
   b.bind(0);
   return { a, b };
 }
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 0.5);
   const cProgram = process.argv[4];
   const forward = pair();
+  const deep = pair(4096);
   const copy = pair();
   const loop = pair();
   // The plain loops use the fds directly (b has no subscriber, so it is never polled).
@@ -111,9 +114,19 @@ async function main(): Promise<void> {
     (c as NonNullable<typeof c>).stdin.write(`${seconds}\n`);
     return (JSON.parse(await cResult('QRTRD-BENCH')) as { datagramsPerSecond: number }).datagramsPerSecond;
   };
-  const names = ['c', 'forward', 'copy', 'plain', 'plainRx'].filter((n) => n !== 'c' || c) as Array<'c' | 'forward' | 'copy' | 'plain' | 'plainRx'>;
+  // QRTRD_STREAM_AB_ONLY=forward,plainRx runs only those (e.g. under node --cpu-prof).
+  const only = process.env.QRTRD_STREAM_AB_ONLY?.split(',');
+  const names = ['c', 'forward', 'deep', 'copy', 'plain', 'plainRx'].filter((n) => (n !== 'c' || c) && (!only || only.includes(n))) as Array<
+    'c' | 'forward' | 'deep' | 'copy' | 'plain' | 'plainRx'
+  >;
   const run = (name: (typeof names)[number]): Promise<number> | number =>
-    name === 'c' ? runC() : name === 'forward' ? batched(forward, true, seconds) : name === 'copy' ? batched(copy, false, seconds) : plain(loop, loopFds, name === 'plainRx', seconds);
+    name === 'c'
+      ? runC()
+      : name === 'forward'
+        ? batched(forward, true, seconds)
+        : name === 'deep'
+          ? batched(deep, true, seconds)
+          : name === 'copy' ? batched(copy, false, seconds) : plain(loop, loopFds, name === 'plainRx', seconds);
   // Warm-up: V8 optimizes these paths on a helper thread (seconds under TCG).
   for (let i = 0; i < 8; i++) for (const name of names) if (name !== 'c') await run(name);
   for (let p = 0; p < pairs; p++) {
@@ -125,7 +138,7 @@ async function main(): Promise<void> {
     console.log(`QRTRD-AB ${JSON.stringify({ pair: p, ...rates })}`);
   }
   c?.stdin.end();
-  for (const { a, b } of [forward, copy, loop]) {
+  for (const { a, b } of [forward, deep, copy, loop]) {
     a.close();
     b.close();
   }
