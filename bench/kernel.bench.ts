@@ -18,7 +18,7 @@ import { runVm } from '../test/kernel/harness/vm';
 import { printTable, verdict } from './lib';
 
 interface BenchResult {
-  impl: 'c' | 'python' | 'addon' | 'addon-batch' | 'addon-batch-poll';
+  impl: 'c' | 'python' | 'addon' | 'addon-batch' | 'addon-batch-copy';
   round: number;
   rttUs: number;
   trips: number;
@@ -35,20 +35,21 @@ const TARGET = 0.7;
 /** Issue #20: batched delivery (batches$, one lent batch per recvmmsg) at >= 0.9x C. */
 const BATCH_TARGET = 0.9;
 /**
- * QRTRD_KERNEL_BENCH_AB=1 adds `addon-batch-poll`: the batched path with continueStreams
- * off, in the same boot and rounds, so the change is measured against its own baseline
- * under the same host load.
+ * QRTRD_KERNEL_BENCH_AB=1 adds `addon-batch-copy`: the batched path sending each burst
+ * with trySendLocal (a copy into the tx area) instead of trySendFrom (from the receive
+ * area), in the same boot and rounds, so the change is measured against its own baseline
+ * under the same host load; then stream-ab.ts pairs the variants and C in one process.
  */
 const AB = process.env.QRTRD_KERNEL_BENCH_AB === '1';
 /** In-process A/B pairs of 0.5 s windows (test/kernel/bench/stream-ab.ts). */
 const AB_PAIRS = Number(process.env.QRTRD_KERNEL_BENCH_AB_PAIRS ?? 16);
-const IMPLS = AB ? (['c', 'python', 'addon', 'addon-batch', 'addon-batch-poll'] as const) : (['c', 'python', 'addon', 'addon-batch'] as const);
+const IMPLS = AB ? (['c', 'python', 'addon', 'addon-batch', 'addon-batch-copy'] as const) : (['c', 'python', 'addon', 'addon-batch'] as const);
 const LABELS = {
   c: 'C, blocking syscalls (baseline)',
   python: 'Python socket module',
   addon: 'qrtrd addon (AfQipcrtrSocket: trySendLocal, messages$)',
-  'addon-batch': 'qrtrd addon (AfQipcrtrSocket: trySendLocal, batches$)',
-  'addon-batch-poll': 'same, continueStreams off (A/B baseline)',
+  'addon-batch': 'qrtrd addon (AfQipcrtrSocket: batches$, trySendFrom)',
+  'addon-batch-copy': 'same, bursts copied in by trySendLocal (A/B baseline)',
 } as const;
 
 function median(values: readonly number[]): number {
@@ -82,19 +83,19 @@ async function main(): Promise<void> {
     AB ? 'ab' : '',
   ].join(' ');
   // A/B runs also pair the two drains in one process afterwards (stream-ab.ts).
-  const streamAb = AB ? `node ${join(buildRoot(), 'test', 'kernel', 'bench', 'stream-ab.js')} ${AB_PAIRS} 0.5` : '';
+  const streamAb = AB ? `node ${join(buildRoot(), 'test', 'kernel', 'bench', 'stream-ab.js')} ${AB_PAIRS} 0.5 ${cProgram}` : '';
   const job = [guestJobPrologue(), driver, streamAb, ''].join('\n');
-  const pairs: Array<{ on: number; off: number; plain: number }> = [];
+  const pairs: Array<Record<'c' | 'forward' | 'deep' | 'copy' | 'plain' | 'plainRx', number>> = [];
   const results: BenchResult[] = [];
   let warmUpSeconds: number | undefined;
   const vm = await runVm({
     artefacts,
     job,
-    timeoutMs: 120_000 + ROUNDS * SECONDS * IMPLS.length * 3 * 2_000 + (AB ? AB_PAIRS * 3 * 2_000 : 0),
+    timeoutMs: 120_000 + ROUNDS * SECONDS * IMPLS.length * 3 * 2_000 + (AB ? AB_PAIRS * 6 * 2_000 + 60_000 : 0),
     cpus: Number(process.env.QRTRD_KERNEL_BENCH_CPUS ?? 2),
     onConsoleLine: (line) => {
       const ab = /QRTRD-AB (\{.*\})/.exec(line);
-      if (ab) pairs.push(JSON.parse(ab[1]) as { on: number; off: number; plain: number });
+      if (ab) pairs.push(JSON.parse(ab[1]) as (typeof pairs)[number]);
       const match = /QRTRD-BENCH (\{.*\})/.exec(line);
       if (!match) return;
       const result = JSON.parse(match[1]) as BenchResult & { warmUpSeconds?: number };
@@ -141,16 +142,17 @@ async function main(): Promise<void> {
   );
   if (AB) {
     // Paired in each round: the same boot, seconds apart.
-    const poll = of('addon-batch-poll');
-    const paired = of('addon-batch').map((r) => r.datagramsPerSecond / (poll.find((x) => x.round === r.round) as BenchResult).datagramsPerSecond);
+    const copy = of('addon-batch-copy');
+    const paired = of('addon-batch').map((r) => r.datagramsPerSecond / (copy.find((x) => x.round === r.round) as BenchResult).datagramsPerSecond);
     console.log(
-      `A/B: batches$ with continueStreams vs without, per round: median ${median(paired).toFixed(2)}x (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}); best windows ${(batchRatio / (bestRate('addon-batch-poll') / bestRate('c'))).toFixed(2)}x`,
+      `A/B: batches$ with trySendFrom vs trySendLocal, per round: median ${median(paired).toFixed(2)}x (${Math.min(...paired).toFixed(2)}-${Math.max(...paired).toFixed(2)}); best windows ${(batchRatio / (bestRate('addon-batch-copy') / bestRate('c'))).toFixed(2)}x; copy vs C per-round median ${median(roundRatios('addon-batch-copy')).toFixed(2)}x`,
     );
     const range = (values: number[]): string => `median ${median(values).toFixed(2)}x (${Math.min(...values).toFixed(2)}-${Math.max(...values).toFixed(2)})`;
     if (pairs.length > 0) {
-      console.log(
-        `A/B in one process, ${pairs.length} rotations of 0.5 s windows: continueStreams on/off ${range(pairs.map((p) => p.on / p.off))}; on/plain loop ${range(pairs.map((p) => p.on / p.plain))}; off/plain loop ${range(pairs.map((p) => p.off / p.plain))}`,
-      );
+      console.log(`A/B in one process, ${pairs.length} rotations of 0.5 s windows (C a child process in the same rotation):`);
+      for (const [num, den] of [['forward', 'c'], ['deep', 'c'], ['copy', 'c'], ['plain', 'c'], ['plainRx', 'c'], ['forward', 'copy'], ['forward', 'plainRx'], ['deep', 'forward']] as const) {
+        console.log(`  ${num}/${den} ${range(pairs.map((p) => p[num] / p[den]))}`);
+      }
     }
   }
 }

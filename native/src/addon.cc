@@ -408,12 +408,10 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc);
 }
 
-// sendBatch(fd, first, count) -> sent | -errno. Sends tx entries first..first+count-1,
-// txMeta[5*i..] = [node, port, endpoint or 0, offset, length] over the tx area, with one
-// sendmsg(MSG_DONTWAIT) each: sendmmsg cannot be used, it adds MSG_BATCH, which
-// qrtr_sendmsg rejects with EINVAL. The first failure ends the batch: the count says
-// where; a failure of the first datagram returns its -errno.
-Napi::Value SendBatch(const Napi::CallbackInfo& info) {
+// Sends tx meta entries first..first+count-1 from `area` (area_size bytes): the loop shared by
+// sendBatch (datagrams copied into the tx area) and sendBatchRx (datagrams still where
+// recvBatch put them). One sendto (sendmsg with an endpoint cmsg), MSG_DONTWAIT, each.
+Napi::Value SendEntries(const Napi::CallbackInfo& info, const uint8_t* area, size_t area_size, const char* outside) {
   Napi::Env env = info.Env();
   int fd = ArgFd(info);
   uint32_t first = ArgU32(info, 1, "first");
@@ -429,15 +427,15 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
   uint32_t sent = 0;
   while (sent < count) {
     const uint32_t* m = areas->tx_meta + (static_cast<size_t>(first) + sent) * 5;
-    if (static_cast<size_t>(m[3]) + m[4] > areas->tx_size) throw Napi::RangeError::New(env, "datagram outside the tx area");
+    if (static_cast<size_t>(m[3]) + m[4] > area_size) throw Napi::RangeError::New(env, outside);
     ssize_t rc;
     if (m[2] == 0) {
       // No cmsg: sendto() skips sendmsg's msghdr and iovec copies from user memory,
       // which are a large part of a small datagram's cost under emulation.
       SetAddress(&addr, m[0], m[1]);
-      rc = sendto(fd, areas->tx + m[3], m[4], MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
+      rc = sendto(fd, area + m[3], m[4], MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&addr), sizeof(addr));
     } else {
-      PrepareSend(&msg, &addr, &iov, control, sizeof(control), m[0], m[1], areas->tx + m[3], m[4], m[2]);
+      PrepareSend(&msg, &addr, &iov, control, sizeof(control), m[0], m[1], area + m[3], m[4], m[2]);
       rc = sendmsg(fd, &msg, MSG_DONTWAIT);
     }
     if (rc < 0) {
@@ -448,6 +446,25 @@ Napi::Value SendBatch(const Napi::CallbackInfo& info) {
     sent++;
   }
   return Napi::Number::New(env, sent);
+}
+
+// sendBatch(fd, first, count) -> sent | -errno. Sends tx entries first..first+count-1,
+// txMeta[5*i..] = [node, port, endpoint or 0, offset, length] over the tx area, with one
+// sendmsg(MSG_DONTWAIT) each: sendmmsg cannot be used, it adds MSG_BATCH, which
+// qrtr_sendmsg rejects with EINVAL. The first failure ends the batch: the count says
+// where; a failure of the first datagram returns its -errno.
+Napi::Value SendBatch(const Napi::CallbackInfo& info) {
+  AddonState* areas = RequireAreas(info.Env());
+  return SendEntries(info, areas->tx, areas->tx_size, "datagram outside the tx area");
+}
+
+// sendBatchRx(fd, first, count) -> sent | -errno. As sendBatch, but each entry's offset is
+// into the rx area: datagrams of the last recvBatch are sent from where they were
+// received, without a copy into the tx area (a relay's forward, an echo). Valid only
+// until the next recvBatch overwrites the area; TypeScript enforces that (a lent batch).
+Napi::Value SendBatchRx(const Napi::CallbackInfo& info) {
+  AddonState* areas = RequireAreas(info.Env());
+  return SendEntries(info, areas->rx, areas->rx_size, "datagram outside the rx area");
 }
 
 // setsockoptInt(fd, level, name, value) -> 0 | -errno (a 4-byte int option).
@@ -543,6 +560,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setAreas", Napi::Function::New(env, SetAreas, "setAreas"));
   exports.Set("recvBatch", Napi::Function::New(env, RecvBatch, "recvBatch"));
   exports.Set("sendBatch", Napi::Function::New(env, SendBatch, "sendBatch"));
+  exports.Set("sendBatchRx", Napi::Function::New(env, SendBatchRx, "sendBatchRx"));
   exports.Set("setsockoptInt", Napi::Function::New(env, SetSockOptInt, "setsockoptInt"));
   exports.Set("getsockoptInt", Napi::Function::New(env, GetSockOptInt, "getsockoptInt"));
   exports.Set("close", Napi::Function::New(env, Close, "close"));
@@ -552,7 +570,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Poller", Poller::Init(env));
   RegisterIoctl(env, exports);
   RegisterNetTun(env, exports);
-  exports.Set("abiVersion", Napi::Number::New(env, 7));
+  exports.Set("abiVersion", Napi::Number::New(env, 8));
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { InvalidArgumentError } from '../common/errors';
 import { QRTR_MAX_PAYLOAD } from '../wire/constants';
 import {
+  KernelBatchNotLentError,
   KernelOptionUnsupportedError,
   KernelSendAbortedError,
   KernelSocketClosedError,
@@ -77,21 +78,23 @@ export interface KernelDatagramBatch {
 class LentBatch implements KernelDatagramBatch {
   count = 0;
   readonly bytes: Uint8Array = RX_AREA;
+  /** True only while batches$ subscribers run for this batch (trySendFrom checks it). */
+  lent = false;
+  /**
+   * offsets[0..summed] are valid: prefix sums of the lengths, since the addon packed the
+   * datagrams from the area's start. Computed on demand, so that a subscriber reading only
+   * lengths (a counter) or forwarding whole batches pays nothing for them.
+   */
   private readonly offsets = new Uint32Array(RX_SLOTS + 1);
+  private summed = 0;
 
-  /** Prefix sums of the lengths: the addon packed the datagrams from the area's start. */
   load(count: number): void {
     this.count = count;
-    const offsets = this.offsets;
-    let at = 0;
-    for (let i = 0, m = 0; i < count; i++, m += 5) {
-      offsets[i] = at;
-      at += RX_META[m];
-    }
-    offsets[count] = at;
+    this.summed = 0;
   }
 
   offset(i: number): number {
+    if (i > this.summed) this.sumTo(i);
     return this.offsets[i];
   }
 
@@ -112,7 +115,20 @@ class LentBatch implements KernelDatagramBatch {
   }
 
   datagram(i: number): Uint8Array {
-    return RX_AREA.subarray(this.offsets[i], this.offsets[i] + RX_META[i * 5]);
+    const at = this.offset(i);
+    return RX_AREA.subarray(at, at + RX_META[i * 5]);
+  }
+
+  /** Extends the prefix sums to offsets[i] (i <= count). */
+  private sumTo(i: number): void {
+    const offsets = this.offsets;
+    let k = this.summed;
+    let at = offsets[k]; // offsets[0] is always 0
+    for (; k < i; k++) {
+      at += RX_META[k * 5];
+      offsets[k + 1] = at;
+    }
+    this.summed = i;
   }
 }
 
@@ -461,6 +477,38 @@ export class AfQipcrtrSocket {
   }
 
   /**
+   * Sends datagrams first..first+count-1 of a batch lent by `batches$` (of this socket or
+   * another) to `port` on the local node, straight from the receive area where the kernel
+   * put them: no copy, one native call (one sendto each). For relays and echoes: call it
+   * inside the batch's callback; the datagrams are sent before it returns, so the next
+   * batch cannot overwrite them first. Per-datagram destinations: one call per run of
+   * datagrams to the same port (count 1 for a single one). Datagrams queued by earlier
+   * send() calls go first.
+   *
+   * Returns, throws and binds like trySendLocal (how many the kernel took; 0 while
+   * earlier send()s still wait), plus KernelBatchNotLentError once the batch's callback
+   * has returned, and InvalidArgumentError for `first`/`count` outside the batch.
+   */
+  trySendFrom(batch: KernelDatagramBatch, port: number, first = 0, count = batch.count - first): number {
+    // Checked once per call, not per datagram: the lengths come from the kernel (each
+    // <= 65535) and the offsets from the addon, so only the range needs checking.
+    if (!(batch instanceof LentBatch) || !batch.lent) throw new KernelBatchNotLentError(`trySendFrom(port=${String(port)})`);
+    checkU32('port', port);
+    const n = batch.count;
+    if (!Number.isInteger(first) || first < 0 || first > n) throw new InvalidArgumentError('first', `an integer in 0..${n}`, first);
+    if (!Number.isInteger(count) || count < 0 || first + count > n) {
+      throw new InvalidArgumentError('count', `an integer in 0..${n - first}`, count);
+    }
+    if (this.state !== 'open') this.requireOpen(`trySendFrom(port=${hex32(port)})`);
+    if (!this.boundAddress) this.bind(0);
+    if (count === 0 || this.sendsQueued > 0) return 0;
+    const rc = txBatcher.sendReceived(this.native as NativeQrtrBinding, this.fd, this.node, port, first, count, batch.offset(first));
+    if (rc === -EAGAIN) return 0;
+    if (rc < 0) throw this.sendError(-rc, this.node, port, 0);
+    return rc;
+  }
+
+  /**
    * Stops receiving, completes messages$, interrupts a send held by flow control (queued
    * remote sends reject with KernelSocketClosedError), and closes the fd once no send
    * uses it. The kernel then broadcasts DEL_CLIENT for the port. Idempotent.
@@ -655,7 +703,14 @@ export class AfQipcrtrSocket {
     if (batchSubscribers.length > 0) {
       const batch = this.batch;
       batch.load(count);
-      for (let k = 0; k < batchSubscribers.length; k++) batchSubscribers[k].next(batch);
+      batch.lent = true;
+      try {
+        for (let k = 0; k < batchSubscribers.length; k++) batchSubscribers[k].next(batch);
+      } finally {
+        // From here on the next recvBatch (of any socket: the area is process-wide) may
+        // overwrite the area: trySendFrom refuses the batch.
+        batch.lent = false;
+      }
       // Only batch subscribers: nothing is copied, nothing kept for messages$.
       if (this.subscribers.length === 0) return;
     }

@@ -129,6 +129,17 @@ export class KernelSocketClosedError extends QrtrdError {
   }
 }
 
+/**
+ * trySendFrom() was given a batch that is no longer lent: its subscriber call has returned
+ * (the receive area now holds, or will hold, other datagrams), or it is not a batch from
+ * batches$ at all.
+ */
+export class KernelBatchNotLentError extends QrtrdError {
+  constructor(operation: string) {
+    super('KERNEL_BATCH_NOT_LENT', `${operation}: the batch is no longer lent (use it only inside its batches$ callback)`, { operation });
+  }
+}
+
 /** A send waiting in the kernel's flow control was abandoned through its AbortSignal. */
 export class KernelSendAbortedError extends QrtrdError {
   constructor(operation: string, reason: unknown) {

@@ -168,6 +168,28 @@ class TxBatcher {
     return sent;
   }
 
+  /**
+   * Sends datagrams first..first+count-1 of the last recvBatch to (node, port) from `fd`
+   * straight from RX_AREA (no copy into the tx area), in one native call, after flushing
+   * what is queued (global order holds). `offset` is datagram `first`'s offset in the
+   * area; count <= RX_SLOTS. Returns how many the kernel took, or the -errno of the
+   * first datagram's failure. The caller guarantees the area still holds that batch.
+   */
+  sendReceived(native: NativeQrtrBinding, fd: number, node: number, port: number, first: number, count: number, offset: number): number {
+    this.flush();
+    let at = offset;
+    for (let i = 0, r = first * 5, m = 0; i < count; i++, r += 5, m += 5) {
+      const length = RX_META[r];
+      TX_META[m] = node;
+      TX_META[m + 1] = port;
+      TX_META[m + 2] = 0;
+      TX_META[m + 3] = at;
+      TX_META[m + 4] = length;
+      at += length;
+    }
+    return native.sendBatchRx(fd, 0, count);
+  }
+
   /** Sends everything queued; each datagram's promise settles with its own outcome. */
   flush(): void {
     const native = this.native;

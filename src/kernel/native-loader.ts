@@ -42,6 +42,11 @@ export interface NativeQrtrBinding {
    * sent | -errno of the first.
    */
   sendBatch(fd: number, first: number, count: number): number;
+  /**
+   * As sendBatch, but each entry's offset is into the rx area: datagrams of the last
+   * recvBatch sent from where they were received (no copy). ABI 8.
+   */
+  sendBatchRx(fd: number, first: number, count: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   getsockoptInt(fd: number, level: number, name: number, out: Uint32Array): number;
   close(fd: number): number;
@@ -81,7 +86,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 7;
+export const NATIVE_ABI_VERSION = 8;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

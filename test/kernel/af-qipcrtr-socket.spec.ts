@@ -7,6 +7,8 @@ import {
   AfQipcrtrSocket,
   KernelAddressInUseError,
   KernelBackendUnavailableError,
+  KernelBatchNotLentError,
+  type KernelDatagramBatch,
   KernelOptionUnsupportedError,
   KernelPortUnreachableError,
   KernelQrtrUnsupportedError,
@@ -27,7 +29,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 7;
+  readonly abiVersion = 8;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
@@ -103,6 +105,18 @@ class ScriptedBinding implements NativeQrtrBinding {
     for (; sent < count; sent++) {
       const m = (first + sent) * 5;
       const rc = this.sendto(fd, meta[m], meta[m + 1], (this.tx as Uint8Array).subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
+      if (rc < 0) return sent > 0 ? sent : rc;
+    }
+    return sent;
+  }
+  /** Like the addon: entries' offsets are into the rx area (the bytes the last recvBatch left there). */
+  sendBatchRx(fd: number, first: number, count: number): number {
+    this.calls.push(`sendBatchRx ${first} ${count}`);
+    const meta = this.txMeta as Uint32Array;
+    let sent = 0;
+    for (; sent < count; sent++) {
+      const m = (first + sent) * 5;
+      const rc = this.sendto(fd, meta[m], meta[m + 1], (this.rx as Uint8Array).subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
       if (rc < 0) return sent > 0 ? sent : rc;
     }
     return sent;
@@ -449,6 +463,117 @@ describe('AfQipcrtrSocket', function () {
       expect(socket.trySendLocal(0x4001, [])).to.equal(0);
       socket.close();
       expect(() => socket.trySendLocal(0x4001, [Uint8Array.of(1)])).to.throw(KernelSocketClosedError);
+    });
+  });
+
+  describe('#trySendFrom', function () {
+    /** A receiving socket whose batches$ callback is `each`, and a forwarding socket, on one scripted binding. */
+    function relay(each: (batch: KernelDatagramBatch, out: AfQipcrtrSocket) => void): { binding: ScriptedBinding; out: AfQipcrtrSocket; close: () => void } {
+      const binding = new ScriptedBinding();
+      const out = new AfQipcrtrSocket({ binding }).open();
+      out.bind(0);
+      const source = new AfQipcrtrSocket({ binding }).open();
+      source.batches$.subscribe((batch) => each(batch, out));
+      return { binding, out, close: () => { source.close(); out.close(); } };
+    }
+    const sent = (binding: ScriptedBinding): string[] => binding.calls.filter((c) => c.startsWith('send'));
+
+    it('should forward lent datagrams byte-exact and in order from the receive area, one native call per call, whatever range and offset order', function () {
+      fc.assert(
+        fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 700 }), { minLength: 1, maxLength: 100 }), fc.nat(), (payloads, seed) => {
+          const expected: string[] = [];
+          const { binding, close } = relay((batch, out) => {
+            // Offsets asked for backwards first: the lazily computed prefix sums must not depend on the order.
+            for (let i = batch.count - 1; i >= 0; i--) expect(batch.datagram(i).byteOffset).to.equal(batch.offset(i));
+            const first = seed % batch.count;
+            const count = batch.count - first;
+            for (let i = first; i < batch.count; i++) expected.push(`sendto 1 16385 ${[...batch.datagram(i)].join(',')}`);
+            expect(out.trySendFrom(batch, 0x4001, first, count)).to.equal(count);
+          });
+          binding.inbox.push(...payloads.map((p) => ({ data: [...p], node: 1, port: 0x4002, endpoint: 0 })));
+          binding.pollCallback?.(0, 1);
+          close();
+          expect(sent(binding).filter((c) => c.startsWith('sendto'))).to.deep.equal(expected);
+          expect(sent(binding).filter((c) => c.startsWith('sendBatch'))).to.deep.equal(sent(binding).filter((c) => c.startsWith('sendBatchRx')));
+        }),
+        { numRuns: 60 },
+      );
+    });
+
+    it('should have sent every forwarded datagram before the next batch reuses the receive area', function () {
+      // 33 datagrams: a full batch of 32 whose bytes the second recvBatch (1 datagram)
+      // overwrites at the area's start. A send deferred past that read would carry 0xbb.
+      const { binding, close } = relay((batch, out) => {
+        expect(out.trySendFrom(batch, 0x4001)).to.equal(batch.count);
+      });
+      binding.inbox.push(...Array.from({ length: 32 }, (_, i) => ({ data: [0xaa, i], node: 1, port: 0x4002, endpoint: 0 })));
+      binding.inbox.push({ data: [0xbb, 0xbb], node: 1, port: 0x4002, endpoint: 0 });
+      binding.pollCallback?.(0, 1);
+      close();
+      expect(sent(binding)).to.deep.equal([
+        'sendBatchRx 0 32',
+        ...Array.from({ length: 32 }, (_, i) => `sendto 1 16385 170,${i}`),
+        'sendBatchRx 0 1',
+        'sendto 1 16385 187,187',
+      ]);
+    });
+
+    it('should refuse a batch no longer lent, or not from batches$, with KernelBatchNotLentError, and bad ranges with InvalidArgumentError, before any syscall', function () {
+      let kept: KernelDatagramBatch | undefined;
+      const errors: unknown[] = [];
+      const { binding, out, close } = relay((batch, sender) => {
+        kept = batch;
+        for (const [first, count] of [[-1, 1], [0, 3], [3, 0], [1, 2], [0.5, 1], [0, 1.5]]) {
+          try {
+            sender.trySendFrom(batch, 0x4001, first, count);
+          } catch (error) {
+            errors.push(error);
+          }
+        }
+        expect(() => sender.trySendFrom(batch, -1)).to.throw(InvalidArgumentError);
+        expect(sender.trySendFrom(batch, 0x4001, 2, 0)).to.equal(0);
+      });
+      binding.inbox.push({ data: [1], node: 1, port: 0x4002, endpoint: 0 }, { data: [2], node: 1, port: 0x4002, endpoint: 0 });
+      binding.pollCallback?.(0, 1);
+      expect(errors).to.have.length(6);
+      for (const error of errors) expect(error).to.be.instanceOf(InvalidArgumentError);
+      expect(() => out.trySendFrom(kept as KernelDatagramBatch, 0x4001)).to.throw(KernelBatchNotLentError).with.property('code', 'KERNEL_BATCH_NOT_LENT');
+      const fake = { count: 1, bytes: new Uint8Array(1), offset: () => 0, length: () => 1, node: () => 1, port: () => 1, endpoint: () => 0, datagram: () => new Uint8Array(1) };
+      expect(() => out.trySendFrom(fake, 0x4001)).to.throw(KernelBatchNotLentError);
+      expect(sent(binding)).to.deep.equal([]);
+      close();
+    });
+
+    it('should send after earlier local sends, throw the typed error of the first datagram, take nothing on EAGAIN, and refuse a closed socket', async function () {
+      const outcomes: unknown[] = [];
+      let earlier: Promise<void> | undefined;
+      const { binding, out, close } = relay((batch, sender) => {
+        earlier ??= sender.send(1, 0x4001, Uint8Array.of(9));
+        for (const result of [[], [-errno.ENODEV], [-errno.EAGAIN]]) {
+          binding.sendResults = [...result];
+          try {
+            outcomes.push(sender.trySendFrom(batch, 0x4001, 0, 1));
+          } catch (error) {
+            outcomes.push(error);
+          }
+        }
+        sender.close();
+        try {
+          sender.trySendFrom(batch, 0x4001);
+        } catch (error) {
+          outcomes.push(error);
+        }
+      });
+      binding.inbox.push({ data: [5], node: 1, port: 0x4002, endpoint: 0 });
+      binding.pollCallback?.(0, 1);
+      await earlier;
+      expect(outcomes[0]).to.equal(1);
+      expect(outcomes[1]).to.be.instanceOf(KernelPortUnreachableError).with.property('operation', 'sendto(node=1, port=0x4001)');
+      expect(outcomes[2]).to.equal(0);
+      expect(outcomes[3]).to.be.instanceOf(KernelSocketClosedError);
+      expect(sent(binding).slice(0, 4)).to.deep.equal(['sendBatch 0 1', 'sendto 1 16385 9', 'sendBatchRx 0 1', 'sendto 1 16385 5']);
+      expect(out).to.not.equal(undefined);
+      close();
     });
   });
 

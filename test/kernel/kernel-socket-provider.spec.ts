@@ -20,7 +20,7 @@ const READABLE = 1;
  * checks (kernel-mode-*.check.ts).
  */
 class FakeKernel implements NativeQrtrBinding {
-  readonly abiVersion = 7;
+  readonly abiVersion = 8;
   readonly sent: string[] = [];
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   recvError = 0;
@@ -76,6 +76,13 @@ class FakeKernel implements NativeQrtrBinding {
     for (let i = 0; i < count; i++) {
       const m = (first + i) * 5;
       this.sendto(fd, this.txMeta![m], this.txMeta![m + 1], this.tx!.subarray(this.txMeta![m + 3], this.txMeta![m + 3] + this.txMeta![m + 4]));
+    }
+    return count;
+  }
+  sendBatchRx(fd: number, first: number, count: number): number {
+    for (let i = 0; i < count; i++) {
+      const m = (first + i) * 5;
+      this.sendto(fd, this.txMeta![m], this.txMeta![m + 1], this.rx!.subarray(this.txMeta![m + 3], this.txMeta![m + 3] + this.txMeta![m + 4]));
     }
     return count;
   }

@@ -27,36 +27,19 @@ function sendLocal(socket: AfQipcrtrSocket, port: number, datagrams: Uint8Array[
 }
 
 /**
- * How the benchmark receives: `messages$` (one object per datagram) or `batches$` (one lent
- * batch per recvmmsg). `each` returns false to stop reading the rest of what arrived.
+ * How the messages$ path receives (one object per datagram; the batched path has its own
+ * loops below). `each` returns false to stop reading the rest of what arrived.
  */
 interface Receiver {
-  /** Hands each datagram's bytes (a view; for batches$, into the lent receive area). */
+  /** Hands each datagram's bytes. */
   views(socket: AfQipcrtrSocket, each: (data: Uint8Array) => boolean, error: (e: unknown) => void): Subscription;
-  /** Hands each datagram's length only (batches$ reads it in place, no view made). */
+  /** Hands each datagram's length only. */
   lengths(socket: AfQipcrtrSocket, each: (length: number) => boolean, error: (e: unknown) => void): Subscription;
 }
 
 const MESSAGES: Receiver = {
   views: (socket, each, error) => socket.messages$.subscribe({ next: (m) => void each(m.data), error }),
   lengths: (socket, each, error) => socket.messages$.subscribe({ next: (m) => void each(m.data.length), error }),
-};
-
-const BATCHES: Receiver = {
-  views: (socket, each, error) =>
-    socket.batches$.subscribe({
-      next: (batch) => {
-        for (let i = 0; i < batch.count; i++) if (!each(batch.datagram(i))) return;
-      },
-      error,
-    }),
-  lengths: (socket, each, error) =>
-    socket.batches$.subscribe({
-      next: (batch) => {
-        for (let i = 0; i < batch.count; i++) if (!each(batch.length(i))) return;
-      },
-      error,
-    }),
 };
 
 /** Ping-pong of one datagram between a and b; b echoes what it received. */
@@ -133,6 +116,100 @@ async function throughput(receiver: Receiver, a: AfQipcrtrSocket, b: AfQipcrtrSo
 }
 
 /**
+ * The batched path's exchanges (`--batch`): received through batches$, and sent straight
+ * from the lent receive area with trySendFrom wherever what was received is what goes out
+ * (the echo; a burst read whole in one batch), as the C baseline sends from the buffer it
+ * received into. No copy into the tx area, no view per datagram. `copy` (the A/B
+ * baseline, `--copy`): the same loops, sending with trySendLocal instead (a view of each
+ * echoed datagram, each burst from `window`), so that the send is the only difference.
+ */
+async function latencyBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number, copy: boolean): Promise<{ rttUs: number; trips: number }> {
+  const aPort = a.address?.port ?? 0;
+  const bPort = b.address?.port ?? 0;
+  const one = [new Uint8Array(SIZE).fill(0x5a)];
+  const echoed: Uint8Array[] = [one[0]];
+  const fail = (error: unknown): void => console.error(error);
+  const echo = b.batches$.subscribe({
+    next: (batch) => {
+      try {
+        if (copy) {
+          for (let i = 0; i < batch.count; i++) {
+            echoed[0] = batch.datagram(i);
+            sendLocal(b, aPort, echoed, 1, fail);
+          }
+        } else if (b.trySendFrom(batch, aPort) < batch.count) fail(new Error('echo not taken'));
+      } catch (error) {
+        fail(error);
+      }
+    },
+    error: fail,
+  });
+  let trips = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
+    const back = a.batches$.subscribe({
+      next: (batch) => {
+        trips += batch.count;
+        if ((trips & 63) === 0 && performance.now() >= end) {
+          back.unsubscribe();
+          resolve();
+          return;
+        }
+        try {
+          if (copy) sendLocal(a, bPort, one, 1, reject);
+          else if (a.trySendFrom(batch, bPort) < batch.count) reject(new Error('ping not taken'));
+        } catch (error) {
+          reject(error);
+        }
+      },
+      error: reject,
+    });
+    sendLocal(a, bPort, one, 1, reject);
+  });
+  echo.unsubscribe();
+  return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
+}
+
+async function throughputBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number, copy: boolean): Promise<{ datagramsPerSecond: number; datagrams: number }> {
+  const bPort = b.address?.port ?? 0;
+  let received = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await new Promise<void>((resolve, reject) => {
+    const window = new Array<Uint8Array>(WINDOW).fill(new Uint8Array(SIZE).fill(0x5a));
+    const sink = b.batches$.subscribe({
+      next: (batch) => {
+        const count = batch.count;
+        // Like the C baseline's recv() length check: the data is really looked at.
+        for (let i = 0; i < count; i++) if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
+        received += count;
+        if (received % WINDOW !== 0) return;
+        if (performance.now() >= end) {
+          sink.unsubscribe();
+          resolve();
+          return;
+        }
+        try {
+          // The next burst: from the area the last one was received into when this batch
+          // holds all of it, from the window otherwise.
+          if (count === WINDOW && !copy) {
+            if (a.trySendFrom(batch, bPort) < WINDOW) reject(new Error('burst not taken'));
+          } else {
+            sendLocal(a, bPort, window, WINDOW, reject);
+          }
+        } catch (error) {
+          reject(error);
+        }
+      },
+      error: reject,
+    });
+    sendLocal(a, bPort, window, WINDOW, reject);
+  });
+  return { datagramsPerSecond: received / ((performance.now() - start) / 1000), datagrams: received };
+}
+
+/**
  * Runs `measure` in short windows until its rate stops improving (two windows in a row
  * within 3% of the best) or `capSeconds` pass. Under TCG, V8's optimizing compiler runs on
  * a helper thread and needs one to three seconds before these paths run optimized code,
@@ -160,20 +237,24 @@ async function main(): Promise<void> {
   // re-enters the poll set after each maxReadsPerWakeup datagrams).
   const batched = process.argv.includes('--batch');
   const continueStreams = !process.argv.includes('--poll-between-slices');
-  const impl = (batched ? 'addon-batch' : 'addon') + (continueStreams ? '' : '-poll');
-  const receiver = batched ? BATCHES : MESSAGES;
+  // --copy: the batched path sending with trySendLocal (copies into the tx area) instead
+  // of trySendFrom, for A/B runs.
+  const copy = process.argv.includes('--copy');
+  const impl = (batched ? (copy ? 'addon-batch-copy' : 'addon-batch') : 'addon') + (continueStreams ? '' : '-poll');
+  const latencyOf = (s: number): ReturnType<typeof latency> => (batched ? latencyBatched(a, b, s, copy) : latency(MESSAGES, a, b, s));
+  const throughputOf = (s: number): ReturnType<typeof throughput> => (batched ? throughputBatched(a, b, s, copy) : throughput(MESSAGES, a, b, s));
   const a = openBound(continueStreams);
   const b = openBound(continueStreams);
   // The C and Python baselines run at full speed from their first datagram; the addon's
   // JavaScript is measured once V8 has optimized it.
   const warmUpSeconds =
-    (await warmUp(async (s) => (await latency(receiver, a, b, s)).trips / s, 2)) +
-    (await warmUp(async (s) => (await throughput(receiver, a, b, s)).datagramsPerSecond, 4));
+    (await warmUp(async (s) => (await latencyOf(s)).trips / s, 2)) +
+    (await warmUp(async (s) => (await throughputOf(s)).datagramsPerSecond, 4));
   console.log('QRTRD-BENCH-READY');
   for await (const line of createInterface({ input: process.stdin })) {
     const seconds = Number(line);
-    const l = await latency(receiver, a, b, seconds);
-    const t = await throughput(receiver, a, b, seconds);
+    const l = await latencyOf(seconds);
+    const t = await throughputOf(seconds);
     console.log(`QRTRD-BENCH ${JSON.stringify({ impl, rttUs: Number(l.rttUs.toFixed(2)), trips: l.trips, datagramsPerSecond: Math.round(t.datagramsPerSecond), datagrams: t.datagrams, warmUpSeconds: Number(warmUpSeconds.toFixed(2)) })}`);
   }
   a.close();

@@ -41,8 +41,9 @@ async function main(): Promise<void> {
     ['python', '/usr/bin/python3', [pythonScript]],
     ['addon', process.execPath, [addonScript]],
     ['addon-batch', process.execPath, [addonScript, '--batch']],
-    // A/B runs (bench QRTRD_KERNEL_BENCH_AB=1): the batched path without continueStreams.
-    ...(ab === 'ab' ? ([['addon-batch-poll', process.execPath, [addonScript, '--batch', '--poll-between-slices']]] as const) : []),
+    // A/B runs (bench QRTRD_KERNEL_BENCH_AB=1): the batched path as before trySendFrom
+    // (each burst copied into the tx area by trySendLocal).
+    ...(ab === 'ab' ? ([['addon-batch-copy', process.execPath, [addonScript, '--batch', '--copy']]] as const) : []),
   ] as const) {
     const runner = start(name, command, args);
     await nextResult(runner, 'QRTRD-BENCH-READY');

@@ -1,14 +1,21 @@
-// In-guest A/B of the batched receive path (bench/kernel.bench.ts with
-// QRTRD_KERNEL_BENCH_AB=1): the bench's throughput pattern (bursts of 32 64-byte
-// datagrams, the next burst sent from the subscriber when the last one is read) through
-// `batches$`, with continueStreams on and off, plus a plain loop over sendBatch/recvBatch
-// (no event loop, no RxJS) as the ceiling. All three run in ONE process, in short windows
-// in rotating order, so the host's load bursts (seconds long) hit them alike; the
+// In-guest A/B of the batched path (bench/kernel.bench.ts with QRTRD_KERNEL_BENCH_AB=1):
+// the bench's throughput pattern (bursts of 32 64-byte datagrams, the next burst sent
+// when the last one is read) in several variants, and the C baseline, in short windows
+// in rotating order, so that the host's load bursts (seconds long) hit them alike; the
 // paired ratios are more robust than comparing separate processes' best windows.
-// Prints one line per pair: QRTRD-AB {"on":..,"off":..,"plain":..}.
+//   c        the C program (qrtr-pingpong.c --throughput-only), a child process
+//   forward  batches$; the next burst sent from the lent batch (trySendFrom, no copy)
+//   deep     the same with maxReadsPerWakeup 4096 instead of 512 (informational: what the
+//            continuation every 512 datagrams costs; not the default, see docs/kernel.md)
+//   copy     batches$; the next burst copied in from an array (trySendLocal)
+//   plain    no event loop: trySendLocal, then recvBatch until the burst is in
+//   plainRx  no event loop: recvBatch, then the burst sent from the rx area (sendBatchRx)
+// Prints one line per rotation: QRTRD-AB {"pair":p,"c":..,"forward":..,...} (datagrams/s).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { AfQipcrtrSocket } from '../../../src/kernel';
 import { loadNativeBinding } from '../../../src/kernel/native-loader';
-import { RX_META } from '../../../src/kernel/io-areas';
+import { RX_META, txBatcher } from '../../../src/kernel/io-areas';
 
 const WINDOW = 32;
 const SIZE = 64;
@@ -18,10 +25,10 @@ interface Pair {
   readonly b: AfQipcrtrSocket;
 }
 
-function pair(continueStreams: boolean): Pair {
-  const a = new AfQipcrtrSocket({ continueStreams }).open();
+function pair(maxReadsPerWakeup?: number): Pair {
+  const a = new AfQipcrtrSocket().open();
   a.bind(0);
-  const b = new AfQipcrtrSocket({ continueStreams }).open();
+  const b = new AfQipcrtrSocket({ maxReadsPerWakeup }).open();
   b.bind(0);
   return { a, b };
 }
@@ -29,7 +36,7 @@ function pair(continueStreams: boolean): Pair {
 const window = new Array<Uint8Array>(WINDOW).fill(new Uint8Array(SIZE).fill(0x5a));
 
 /** Datagrams/s through batches$ for `seconds` (the bench's addon-batch throughput). */
-function batched({ a, b }: Pair, seconds: number): Promise<number> {
+function batched({ a, b }: Pair, forward: boolean, seconds: number): Promise<number> {
   const port = b.address?.port ?? 0;
   return new Promise((resolve, reject) => {
     let received = 0;
@@ -37,17 +44,17 @@ function batched({ a, b }: Pair, seconds: number): Promise<number> {
     const end = start + seconds * 1000;
     const sink = b.batches$.subscribe({
       next: (batch) => {
-        for (let i = 0; i < batch.count; i++) {
-          if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
-          received++;
-          if (received % WINDOW !== 0) continue;
-          if (performance.now() >= end) {
-            sink.unsubscribe();
-            resolve(received / ((performance.now() - start) / 1000));
-            return;
-          }
-          a.trySendLocal(port, window, WINDOW);
+        const count = batch.count;
+        for (let i = 0; i < count; i++) if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
+        received += count;
+        if (received % WINDOW !== 0) return;
+        if (performance.now() >= end) {
+          sink.unsubscribe();
+          resolve(received / ((performance.now() - start) / 1000));
+          return;
         }
+        if (forward && count === WINDOW) a.trySendFrom(batch, port);
+        else a.trySendLocal(port, window, WINDOW);
       },
       error: reject,
     });
@@ -55,20 +62,27 @@ function batched({ a, b }: Pair, seconds: number): Promise<number> {
   });
 }
 
-/** The same exchange from a plain loop: trySendLocal, then recvBatch until the burst is in. */
-function plain({ a, b }: Pair, fd: number, seconds: number): number {
+/** The same exchange from a plain loop; `fromRx`: each burst after the first sent from the rx area. */
+function plain({ a, b }: Pair, fds: { a: number; b: number }, fromRx: boolean, seconds: number): number {
   const native = loadNativeBinding();
   const port = b.address?.port ?? 0;
+  const node = b.address?.node ?? 1;
   let received = 0;
+  let last = 0;
   const start = performance.now();
   const end = start + seconds * 1000;
   while (performance.now() < end) {
-    a.trySendLocal(port, window, WINDOW);
+    if (fromRx && last === WINDOW) {
+      if (txBatcher.sendReceived(native, fds.a, node, port, 0, WINDOW, 0) !== WINDOW) throw new Error('sendBatchRx short');
+    } else {
+      a.trySendLocal(port, window, WINDOW);
+    }
     for (let got = 0; got < WINDOW; ) {
-      const n = native.recvBatch(fd, WINDOW);
+      const n = native.recvBatch(fds.b, WINDOW);
       if (n < 0) throw new Error(`recvBatch: ${n}`);
       for (let i = 0; i < n; i++) if (RX_META[i * 5] !== SIZE) throw new Error(`received ${RX_META[i * 5]} bytes`);
       got += n;
+      last = n;
     }
     received += WINDOW;
   }
@@ -78,23 +92,53 @@ function plain({ a, b }: Pair, fd: number, seconds: number): number {
 async function main(): Promise<void> {
   const pairs = Number(process.argv[2] ?? 16);
   const seconds = Number(process.argv[3] ?? 0.5);
-  const on = pair(true);
-  const off = pair(false);
-  const loop = pair(true);
-  // The plain loop reads b's fd directly (no subscriber, so the socket is never polled).
-  const loopFd = (loop.b as unknown as { fd: number }).fd;
-  const run = (k: number): Promise<number> | number => (k === 0 ? batched(on, seconds) : k === 1 ? batched(off, seconds) : plain(loop, loopFd, seconds));
-  // Warm-up: V8 optimizes these paths on a helper thread (seconds under TCG).
-  for (let i = 0; i < 8; i++) for (let k = 0; k < 3; k++) await run(k);
-  for (let p = 0; p < pairs; p++) {
-    const rates = [0, 0, 0];
-    for (let j = 0; j < 3; j++) {
-      const k = (p + j) % 3;
-      rates[k] = await run(k);
+  const cProgram = process.argv[4];
+  const forward = pair();
+  const deep = pair(4096);
+  const copy = pair();
+  const loop = pair();
+  // The plain loops use the fds directly (b has no subscriber, so it is never polled).
+  const fdOf = (s: AfQipcrtrSocket): number => (s as unknown as { fd: number }).fd;
+  const loopFds = { a: fdOf(loop.a), b: fdOf(loop.b) };
+  const c = cProgram ? spawn(cProgram, ['--throughput-only'], { stdio: ['pipe', 'pipe', 'inherit'] }) : undefined;
+  const cLines = c ? createInterface({ input: c.stdout })[Symbol.asyncIterator]() : undefined;
+  const cResult = async (prefix: string): Promise<string> => {
+    for (;;) {
+      const next = await (cLines as AsyncIterator<string>).next();
+      if (next.done) throw new Error(`the C program exited before printing ${prefix}`);
+      if (next.value.startsWith(prefix)) return next.value.slice(prefix.length).trim();
     }
-    console.log(`QRTRD-AB ${JSON.stringify({ pair: p, on: Math.round(rates[0]), off: Math.round(rates[1]), plain: Math.round(rates[2]) })}`);
+  };
+  if (c) await cResult('QRTRD-BENCH-READY');
+  const runC = async (): Promise<number> => {
+    (c as NonNullable<typeof c>).stdin.write(`${seconds}\n`);
+    return (JSON.parse(await cResult('QRTRD-BENCH')) as { datagramsPerSecond: number }).datagramsPerSecond;
+  };
+  // QRTRD_STREAM_AB_ONLY=forward,plainRx runs only those (e.g. under node --cpu-prof).
+  const only = process.env.QRTRD_STREAM_AB_ONLY?.split(',');
+  const names = ['c', 'forward', 'deep', 'copy', 'plain', 'plainRx'].filter((n) => (n !== 'c' || c) && (!only || only.includes(n))) as Array<
+    'c' | 'forward' | 'deep' | 'copy' | 'plain' | 'plainRx'
+  >;
+  const run = (name: (typeof names)[number]): Promise<number> | number =>
+    name === 'c'
+      ? runC()
+      : name === 'forward'
+        ? batched(forward, true, seconds)
+        : name === 'deep'
+          ? batched(deep, true, seconds)
+          : name === 'copy' ? batched(copy, false, seconds) : plain(loop, loopFds, name === 'plainRx', seconds);
+  // Warm-up: V8 optimizes these paths on a helper thread (seconds under TCG).
+  for (let i = 0; i < 8; i++) for (const name of names) if (name !== 'c') await run(name);
+  for (let p = 0; p < pairs; p++) {
+    const rates: Record<string, number> = {};
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(p + j) % names.length];
+      rates[name] = Math.round(await run(name));
+    }
+    console.log(`QRTRD-AB ${JSON.stringify({ pair: p, ...rates })}`);
   }
-  for (const { a, b } of [on, off, loop]) {
+  c?.stdin.end();
+  for (const { a, b } of [forward, deep, copy, loop]) {
     a.close();
     b.close();
   }
