@@ -100,23 +100,20 @@ class ScriptedBinding implements NativeQrtrBinding {
   }
   sendBatch(fd: number, first: number, count: number): number {
     this.calls.push(`sendBatch ${first} ${count}`);
-    const meta = this.txMeta as Uint32Array;
-    let sent = 0;
-    for (; sent < count; sent++) {
-      const m = (first + sent) * 5;
-      const rc = this.sendto(fd, meta[m], meta[m + 1], (this.tx as Uint8Array).subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
-      if (rc < 0) return sent > 0 ? sent : rc;
-    }
-    return sent;
+    return this.sendEntries(fd, first, count, this.tx as Uint8Array);
   }
   /** Like the addon: entries' offsets are into the rx area (the bytes the last recvBatch left there). */
   sendBatchRx(fd: number, first: number, count: number): number {
     this.calls.push(`sendBatchRx ${first} ${count}`);
+    return this.sendEntries(fd, first, count, this.rx as Uint8Array);
+  }
+  /** The tx entries first..first+count-1, each a sendto of its [offset, +length) of `area`; stops at the first failure. */
+  private sendEntries(fd: number, first: number, count: number, area: Uint8Array): number {
     const meta = this.txMeta as Uint32Array;
     let sent = 0;
     for (; sent < count; sent++) {
       const m = (first + sent) * 5;
-      const rc = this.sendto(fd, meta[m], meta[m + 1], (this.rx as Uint8Array).subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
+      const rc = this.sendto(fd, meta[m], meta[m + 1], area.subarray(meta[m + 3], meta[m + 3] + meta[m + 4]));
       if (rc < 0) return sent > 0 ? sent : rc;
     }
     return sent;
