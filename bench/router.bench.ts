@@ -71,7 +71,7 @@ function formatSpread(s: Spread): string {
  * Many short rounds (41 x 50 ms) rather than few long ones (11 x 200 ms, the earlier default):
  * a round's variants then run within ~200 ms of each other, so a burst of load on the shared
  * machine hits a round's bare loop and router alike, and the median moved less from run to
- * run (0.89-0.90 against 0.84-0.90 for the same build, docs/perf-rtr.md); a single round's
+ * run (0.89-0.90 against 0.84-0.90 for the same build, docs/performance.md, "Router receive path", round 3); a single round's
  * ratio spreads wider, which the median absorbs.
  */
 function routerThroughput(): void {

@@ -9,7 +9,7 @@
  * contents, so the two loads go out together: one cache-miss latency, not two in a row
  * (values numbered by an id stored in the slot made the second read wait for the first,
  * and the earlier layout read the value itself to tell a server from an array of them:
- * docs/perf-ns.md). Values after the first (the same service on several cards) are
+ * docs/performance.md, "Name service", round 3). Values after the first (the same service on several cards) are
  * numbered by small integer ids into one dense overflow array and chained in insertion
  * order through `next` (an Int32Array), so a key's values come back in the order they
  * were added, whatever was removed between.

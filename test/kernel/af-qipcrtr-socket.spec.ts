@@ -155,6 +155,26 @@ class ScriptedBinding implements NativeQrtrBinding {
   }
 }
 
+/**
+ * A binding whose reads and poller calls land in `calls` as "read N" / "poller.*" lines;
+ * order() takes those (and "--" markers a test adds) out of `calls`.
+ */
+function tracing(): { binding: ScriptedBinding; order: () => string[] } {
+  const binding = new ScriptedBinding();
+  const recvBatch = binding.recvBatch.bind(binding);
+  binding.recvBatch = (fd: number, max: number): number => {
+    const count = recvBatch(fd, max);
+    binding.calls.push(`read ${count}`);
+    return count;
+  };
+  const order = (): string[] => {
+    const seen = binding.calls.filter((c) => c.startsWith('read') || c.startsWith('poller.') || c.startsWith('--'));
+    binding.calls.length = 0;
+    return seen;
+  };
+  return { binding, order };
+}
+
 function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -676,20 +696,12 @@ describe('AfQipcrtrSocket', function () {
     });
 
     it('should take the socket out of polling while it reads on, and put it back before returning', function () {
-      const binding = new ScriptedBinding();
-      const recvBatch = binding.recvBatch.bind(binding);
-      binding.recvBatch = (fd: number, max: number): number => {
-        const count = recvBatch(fd, max);
-        binding.calls.push(`read ${count}`);
-        return count;
-      };
-      const order = (): string[] => binding.calls.filter((c) => c.startsWith('read') || c.startsWith('poller.')).splice(0);
+      const { binding, order } = tracing();
       const socket = new AfQipcrtrSocket({ binding }).open();
       socket.messages$.subscribe(() => {});
       binding.inbox.push({ data: [1], node: 1, port: 5, endpoint: 0 });
       binding.pollCallback?.(0, 1);
       expect(order()).to.deep.equal(['read 1'], 'a short batch: no streaming, no suspension');
-      binding.calls.length = 0;
       binding.inbox.push(...Array.from({ length: 70 }, () => ({ data: [1], node: 1, port: 5, endpoint: 0 })));
       binding.pollCallback?.(0, 1);
       expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'read 32', 'read 6', 'poller.resume']);
@@ -720,22 +732,6 @@ describe('AfQipcrtrSocket', function () {
     });
 
     describe('a stream longer than maxReadsPerWakeup (continueStreams)', function () {
-      /** A binding whose reads and poller calls land in `calls` as "read N" / "poller.*" lines. */
-      function tracing(): { binding: ScriptedBinding; order: () => string[] } {
-        const binding = new ScriptedBinding();
-        const recvBatch = binding.recvBatch.bind(binding);
-        binding.recvBatch = (fd: number, max: number): number => {
-          const count = recvBatch(fd, max);
-          binding.calls.push(`read ${count}`);
-          return count;
-        };
-        const order = (): string[] => {
-          const seen = binding.calls.filter((c) => c.startsWith('read') || c.startsWith('poller.') || c.startsWith('--'));
-          binding.calls.length = 0;
-          return seen;
-        };
-        return { binding, order };
-      }
       const stream = (n: number, from = 0): Array<{ data: number[]; node: number; port: number; endpoint: number }> =>
         Array.from({ length: n }, (_, i) => ({ data: [(from + i) & 0xff, (from + i) >> 8], node: 1, port: 5, endpoint: 0 }));
 

@@ -184,7 +184,7 @@ describe('NS exact table (multimap)', () => {
     // 0xffffffff and large words check the u32 handling.
     const word = fc.oneof(
       { weight: 6, arbitrary: fc.integer({ min: 0, max: 12 }) },
-      // Each side of 13 and 18 bits (the limits of a packed 31-bit key, docs/perf-ns.md).
+      // Each side of 13 and 18 bits (the limits of a packed 31-bit key, docs/performance.md, "Name service", round 3).
       { weight: 1, arbitrary: fc.constantFrom(0x1fff, 0x2000, 0x3ffff, 0x40000) },
       { weight: 1, arbitrary: fc.constant(0xffffffff) },
       { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xffffffff }) },

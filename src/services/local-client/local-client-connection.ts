@@ -452,17 +452,10 @@ export class LocalClientConnection {
       this.readPaused = true;
       this.conn.pause();
     }
-    if (quiet) {
-      promise.then(
-        () => this.sendDone(id, null, true),
-        (err) => this.sendDone(id, err, true, handle, node, port),
-      );
-    } else {
-      promise.then(
-        () => this.sendDone(id, null, false),
-        (err) => this.sendDone(id, err, false),
-      );
-    }
+    promise.then(
+      () => this.sendDone(id, null, quiet),
+      (err) => this.sendDone(id, err, quiet, handle, node, port),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
 /*
- * Diagnostic for docs/perf-addon.md (not part of the bench): the per-datagram cost of
+ * Diagnostic for docs/performance.md ("AF_QIPCRTR datagrams/s", round 2) (not part of the bench): the per-datagram cost of
  * the receive syscalls the addon could use, in C, so that no JavaScript or N-API is in
  * the figure. Bursts of 32 64-byte sendto() between two AF_QIPCRTR sockets, received by
  * 32 recv() into one buffer (what qrtr-pingpong.c does), one recvmmsg(32) into 64 KiB
