@@ -31,8 +31,8 @@ export interface NativeQrtrBinding {
   /** Registers the process-wide batch areas (see io-areas.ts); once per binding. */
   setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void;
   /**
-   * One recvmmsg(MSG_DONTWAIT) of up to `max` datagrams into 64 KiB slots of the rx area,
-   * then packed back to back from the area's start → count | -errno.
+   * One recvmmsg(MSG_DONTWAIT) of up to `max` datagrams into 64 KiB slots (a 1 KiB head
+   * in the rx area, the rest in a side buffer), then packed back to back from the area's start → count | -errno.
    * rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags].
    */
   recvBatch(fd: number, max: number): number;
@@ -57,6 +57,12 @@ export interface NativeQrtrBinding {
    * abstract name written `@name` → bytes | -errno (absent in builds before it).
    */
   sdNotify?(path: string, message: string): number;
+  /**
+   * Whether Node's event loop has I/O or a timer waiting: a watched fd ready, or an
+   * active timer due (the loop's clock is brought up to date first). Immediates and
+   * pending callbacks are not counted. Nothing is consumed. ABI 9.
+   */
+  loopHasWork(): boolean;
   /** V8's Isolate::LowMemoryNotification: collect, then return pooled heap pages (absent in builds before it). */
   lowMemoryNotification?(): void;
   readonly Poller: new (fd: number, callback: (status: number, events: number) => void) => NativePoller;
@@ -86,7 +92,7 @@ export const NATIVE_POLL_READABLE = 1;
 export const NATIVE_POLL_WRITABLE = 2;
 
 /** ABI this TypeScript expects; bumped together with native/src/addon.cc. */
-export const NATIVE_ABI_VERSION = 8;
+export const NATIVE_ABI_VERSION = 9;
 
 /** Environment variable naming an explicit addon path, tried first. */
 export const NATIVE_ADDON_ENV = 'QRTRD_NATIVE_ADDON';

@@ -29,7 +29,7 @@ const { errno } = constants;
  * AF_QIPCRTR cannot. The real addon against a real kernel is covered by test/kernel/guest.
  */
 class ScriptedBinding implements NativeQrtrBinding {
-  readonly abiVersion = 8;
+  readonly abiVersion = 9;
   readonly calls: string[] = [];
   bindResult = 0;
   sendResults: number[] = [];
@@ -38,6 +38,8 @@ class ScriptedBinding implements NativeQrtrBinding {
   pollEvents: number[] = [];
   suspendResult = 0;
   resumeResult = 0;
+  /** What loopHasWork answers: by default the loop always has other work, so every slice yields. */
+  loopBusy = true;
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   port = 0;
 
@@ -78,6 +80,10 @@ class ScriptedBinding implements NativeQrtrBinding {
     this.calls.push(`cancel ${id}`);
     setImmediate(() => settle(-errno.ECANCELED));
     return true;
+  }
+  loopHasWork(): boolean {
+    this.calls.push(`-- loop ${this.loopBusy ? 'busy' : 'idle'}`);
+    return this.loopBusy;
   }
   private rx?: Uint8Array;
   private rxMeta?: Uint32Array;
@@ -744,14 +750,57 @@ describe('AfQipcrtrSocket', function () {
         });
         binding.inbox.push(...stream(150));
         binding.pollCallback?.(0, 1);
-        expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'read 32'], 'one slice, then the socket stays suspended');
+        expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'read 32', '-- loop busy'], 'one slice, then the socket stays suspended');
         // Other work queued now runs before the next slice: the stream does not starve it.
         setImmediate(() => binding.calls.push('-- other immediate'));
         await flush();
         await flush();
         await flush();
-        expect(order()).to.deep.equal(['read 32', 'read 32', '-- other immediate', 'read 22', 'poller.resume']);
+        expect(order()).to.deep.equal(['read 32', 'read 32', '-- loop busy', '-- other immediate', 'read 22', 'poller.resume']);
         expect(seen).to.deep.equal(Array.from({ length: 150 }, (_, i) => i));
+        socket.close();
+      });
+
+      it('should read the next slice at once while no I/O or timer waits, up to 4096 datagrams per wake-up, then yield so that immediates run', async function () {
+        const { binding, order } = tracing();
+        binding.loopBusy = false;
+        const socket = new AfQipcrtrSocket({ binding, maxReadsPerWakeup: 512 }).open();
+        const seen: number[] = [];
+        socket.batches$.subscribe((batch) => {
+          for (let i = 0; i < batch.count; i++) seen.push(batch.bytes[batch.offset(i)] | (batch.bytes[batch.offset(i) + 1] << 8));
+          if (seen.length === 96) setImmediate(() => binding.calls.push('-- other immediate'));
+        });
+        binding.inbox.push(...stream(5000));
+        binding.pollCallback?.(0, 1);
+        const first = order();
+        expect(seen).to.have.length(4096, 'eight slices in one wake-up');
+        expect(first.filter((c) => c === '-- loop idle')).to.have.length(7, 'asked at the end of each slice but the last');
+        expect(first.slice(0, 3)).to.deep.equal(['read 32', 'poller.suspend', 'read 32']);
+        expect(first.at(-1)).to.equal('read 32', 'the eighth slice ends the wake-up without asking');
+        await flush();
+        await flush();
+        const rest = order();
+        expect(rest[0]).to.equal('-- other immediate', 'an immediate queued during the wake-up runs before the stream goes on');
+        expect(rest.slice(-2)).to.deep.equal(['read 8', 'poller.resume']);
+        expect(seen).to.deep.equal(Array.from({ length: 5000 }, (_, i) => i & 0xffff));
+        socket.close();
+      });
+
+      it('should yield at the end of the slice during which I/O or a timer became ready', async function () {
+        const { binding, order } = tracing();
+        binding.loopBusy = false;
+        const socket = new AfQipcrtrSocket({ binding, maxReadsPerWakeup: 128 }).open();
+        let seen = 0;
+        socket.batches$.subscribe((batch) => {
+          seen += batch.count;
+          if (seen === 160) binding.loopBusy = true; // e.g. another socket's datagram arrived
+        });
+        binding.inbox.push(...stream(1000));
+        binding.pollCallback?.(0, 1);
+        expect(seen).to.equal(256, 'the slice under way is finished, the next one waits');
+        expect(order().filter((c) => c.startsWith('-- loop'))).to.deep.equal(['-- loop idle', '-- loop busy']);
+        await flush();
+        expect(seen).to.equal(384, 'one slice per event-loop iteration while the loop is busy');
         socket.close();
       });
 
@@ -763,7 +812,7 @@ describe('AfQipcrtrSocket', function () {
         binding.pollCallback?.(0, 1);
         sub.unsubscribe();
         await flush();
-        expect(order()).to.deep.equal(['read 32', 'poller.suspend', 'poller.resume'], 'back in the poll set, nothing read without a subscriber');
+        expect(order()).to.deep.equal(['read 32', 'poller.suspend', '-- loop busy', 'poller.resume'], 'back in the poll set, nothing read without a subscriber');
         expect(binding.inbox).to.have.length(68, 'the rest stays in the kernel');
         const got: number[] = [];
         socket.messages$.subscribe((m) => got.push(m.data[0] | (m.data[1] << 8)));

@@ -20,7 +20,7 @@ const READABLE = 1;
  * checks (kernel-mode-*.check.ts).
  */
 class FakeKernel implements NativeQrtrBinding {
-  readonly abiVersion = 8;
+  readonly abiVersion = 9;
   readonly sent: string[] = [];
   inbox: Array<{ data: number[]; node: number; port: number; endpoint: number }> = [];
   recvError = 0;
@@ -55,6 +55,10 @@ class FakeKernel implements NativeQrtrBinding {
   }
   cancelSend(): boolean {
     return false;
+  }
+  /** As if the event loop always had other work: every stream slice yields to it. */
+  loopHasWork(): boolean {
+    return true;
   }
   setAreas(rx: Uint8Array, rxMeta: Uint32Array, tx: Uint8Array, txMeta: Uint32Array): void {
     Object.assign(this, { rx, rxMeta, tx, txMeta });

@@ -5,8 +5,8 @@
 // paired ratios are more robust than comparing separate processes' best windows.
 //   c        the C program (qrtr-pingpong.c --throughput-only), a child process
 //   forward  batches$; the next burst sent from the lent batch (trySendFrom, no copy)
-//   deep     the same with maxReadsPerWakeup 4096 instead of 512 (informational: what the
-//            continuation every 512 datagrams costs; not the default, see docs/kernel.md)
+//   deep     the same with maxReadsPerWakeup 4096 instead of 512 (informational: one
+//            slice of 4096 against eight slices of 512 with a loopHasWork check between)
 //   copy     batches$; the next burst copied in from an array (trySendLocal)
 //   plain    no event loop: trySendLocal, then recvBatch until the burst is in
 //   plainRx  no event loop: recvBatch, then the burst sent from the rx area (sendBatchRx)

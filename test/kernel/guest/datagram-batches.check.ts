@@ -50,6 +50,36 @@ export const check: GuestCheck = {
         assert.deepEqual([m.node, m.port, m.endpoint], [1, aPort, 0]);
       });
 
+      // Sizes on both sides of the addon's dense receive slot (1 KiB per datagram; the rest
+      // of a 64 KiB slot spills into a side buffer): the packing assembles heads and tails
+      // whether the first large datagram of a batch comes first, in the middle or last.
+      for (const sizes of [
+        [1, 1023, 1024, 1025, 64, 4096, 7, 65535, 8, 2000, 1024, 3],
+        [65535, ...Array.from({ length: 20 }, (_, i) => 1 + i * 37)],
+        [...Array.from({ length: 20 }, (_, i) => 1000 + i), 1500, 1, 2, 3],
+        [...Array.from({ length: 31 }, () => 9), 30_000],
+      ]) {
+        const mixed = sizes.map((n) => new Uint8Array(randomBytes(n)));
+        const got: Buffer[] = [];
+        const counts: number[] = [];
+        const all = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`timed out with ${got.length} of ${mixed.length} datagrams (sizes ${sizes.join(',')})`)), 10_000);
+          const sub = b.batches$.subscribe((batch) => {
+            counts.push(batch.count);
+            got.push(...copyBatch(batch).map((m) => m.data));
+            if (got.length >= mixed.length) {
+              clearTimeout(timer);
+              sub.unsubscribe();
+              resolve();
+            }
+          });
+        });
+        assert.equal(a.trySendLocal(bPort, mixed), mixed.length);
+        await all;
+        ctx.log(`sizes ${sizes.length}: batch sizes ${counts.join(',')}`);
+        got.forEach((data, i) => assert.ok(data.equals(Buffer.from(mixed[i])), `datagram ${i} of ${sizes[i]} bytes (sizes ${sizes.join(',')})`));
+      }
+
       // Both kinds of subscriber at once: each gets every datagram, messages$ as copies
       // that stay valid after the batch is gone.
       const lent: Buffer[] = [];

@@ -22,7 +22,7 @@ function datagram(seq: number): Uint8Array {
 }
 
 export const check: GuestCheck = {
-  title: 'should deliver a stream longer than a wake-up\'s share in order and complete, run timers between slices, stop at close, and cost nothing idle',
+  title: 'should deliver a stream longer than a wake-up\'s share in order and complete, run timers between slices, read on while the loop is idle, stop at close, and cost nothing idle',
   async run(ctx) {
     const a = openBound();
     const b = openBound();
@@ -78,6 +78,43 @@ export const check: GuestCheck = {
       clearInterval(timer);
       ctx.log(`${TOTAL} datagrams in ${Date.now() - started} ms; the 1 ms timer ran ${ticks} times, between ${slicesWithTicks} batches`);
       assert.ok(slicesWithTicks >= 2, 'the stream let the timer run between its slices');
+
+      // With no I/O or timer waiting, the stream reads on past its slices (loopHasWork)
+      // and yields only every IDLE_READS_PER_WAKEUP (4096) datagrams: an immediate chain,
+      // which does not count as waiting work, advances once per yield, far less often than
+      // once per 64-datagram slice; and it still advances, so immediates are not starved.
+      next = 0;
+      let iterations = 0;
+      let chaining = true;
+      const chain = (): void => {
+        iterations++;
+        if (chaining) setImmediate(chain);
+      };
+      setImmediate(chain);
+      let streamed = 0;
+      let iterationsAtHalf = -1;
+      await new Promise<void>((resolve, reject) => {
+        const guard = setTimeout(() => reject(new Error(`timed out at datagram ${streamed} of ${TOTAL} (idle stream)`)), 60_000);
+        const sub = b.batches$.subscribe({
+          next: (batch) => {
+            streamed += batch.count;
+            if (streamed >= 4096 + 2 * BURST && iterationsAtHalf < 0) iterationsAtHalf = iterations;
+            if (streamed === TOTAL) {
+              clearTimeout(guard);
+              sub.unsubscribe();
+              resolve();
+            } else if (streamed === next) {
+              burst();
+            }
+          },
+          error: reject,
+        });
+        burst();
+      });
+      chaining = false;
+      ctx.log(`idle loop: ${TOTAL} datagrams in slices of ${SLICE}, ${iterations} event-loop iterations ran (${iterationsAtHalf} by datagram ${4096 + 2 * BURST})`);
+      assert.ok(iterations < TOTAL / SLICE / 4, `${iterations} iterations for ${TOTAL / SLICE} slices: the idle stream should read on past its slices`);
+      assert.ok(iterationsAtHalf >= 1, 'the stream yielded to the loop after 4096 datagrams');
 
       // Close from an immediate queued during a slice: it runs before the slice's
       // continuation, which must then read nothing and touch no closed poller.
