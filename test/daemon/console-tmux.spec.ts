@@ -16,7 +16,11 @@ const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res
 /** The live view in a real terminal (tmux, 80 columns), read back with capture-pane. */
 describe('qrtrd live view in a real terminal (tmux)', function () {
   this.timeout(60_000);
-  const session = `qrtrd-view-${process.pid}`;
+  // A fresh session name per view, the previous one killed only once the next exists:
+  // killing a server's last session makes it exit, and a new-session racing that exit
+  // fails with "server exited unexpectedly".
+  let views = 0;
+  let session = `qrtrd-view-${process.pid}-0`;
 
   before(function () {
     if (spawnSync('tmux', ['-V']).error) {
@@ -29,8 +33,10 @@ describe('qrtrd live view in a real terminal (tmux)', function () {
 
   /** Starts qrtrd in a fresh 80-column session (`env` first: what the command line sets) and waits for its status screen. */
   async function startView(env: string[] = [], columns = 80): Promise<void> {
-    spawnSync('tmux', ['kill-session', '-t', session]);
+    const previous = session;
+    session = `qrtrd-view-${process.pid}-${++views}`;
     tmux('new-session', '-d', '-s', session, '-x', String(columns), '-y', '60', `env ${env.join(' ')} ${process.execPath} ${QRTRD}; sleep 30`);
+    spawnSync('tmux', ['kill-session', '-t', previous]);
     let screen = '';
     for (let i = 0; i < 100 && !/^Endpoints:/m.test(screen); i++) {
       await sleep(200);
