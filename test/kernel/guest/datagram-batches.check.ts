@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
-import type { KernelDatagramBatch } from '../../../src/kernel';
+import type { AfQipcrtrSocket, KernelDatagramBatch } from '../../../src/kernel';
 import type { GuestCheck } from '../harness/check-api';
 import { collect, openBound, sleep } from '../harness/guest-helpers';
 
@@ -16,6 +16,31 @@ function copyBatch(batch: KernelDatagramBatch): Array<{ data: Buffer; node: numb
   return out;
 }
 
+/**
+ * Subscribes to batches$ until `total` datagrams came, copying each out; resolves with the
+ * copies and the batch sizes, and rejects after 10 s naming `what`.
+ */
+function collectBatches(
+  socket: AfQipcrtrSocket,
+  total: number,
+  what: string,
+): Promise<{ received: ReturnType<typeof copyBatch>; sizes: number[] }> {
+  const received: ReturnType<typeof copyBatch> = [];
+  const sizes: number[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out with ${received.length} of ${total} datagrams (${what})`)), 10_000);
+    const sub = socket.batches$.subscribe((batch) => {
+      sizes.push(batch.count);
+      received.push(...copyBatch(batch));
+      if (received.length >= total) {
+        clearTimeout(timer);
+        sub.unsubscribe();
+        resolve({ received, sizes });
+      }
+    });
+  });
+}
+
 export const check: GuestCheck = {
   title: 'should lend received datagrams in recvmmsg batches through batches$: byte-exact, in order, with sources, beside messages$',
   async run(ctx) {
@@ -25,23 +50,10 @@ export const check: GuestCheck = {
       const bPort = b.address!.port;
       const aPort = a.address!.port;
       const burst = Array.from({ length: 100 }, (_, i) => new Uint8Array(randomBytes(1 + ((i * 53) % 700))));
-      const received: ReturnType<typeof copyBatch> = [];
-      const sizes: number[] = [];
-      const done = new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out with ${received.length} of ${burst.length} datagrams`)), 10_000);
-        const sub = b.batches$.subscribe((batch) => {
-          sizes.push(batch.count);
-          received.push(...copyBatch(batch));
-          if (received.length >= burst.length) {
-            clearTimeout(timer);
-            sub.unsubscribe();
-            resolve();
-          }
-        });
-      });
+      const done = collectBatches(b, burst.length, 'a burst of 100');
       // Queued before the socket is read: the drain takes them in batches of up to 32.
       assert.equal(a.trySendLocal(bPort, burst), burst.length);
-      await done;
+      const { received, sizes } = await done;
       ctx.log(`batch sizes ${sizes.join(',')}`);
       assert.ok(sizes.some((n) => n > 1), 'at least one batch holds several datagrams');
       assert.ok(sizes.every((n) => n >= 1 && n <= 32));
@@ -60,22 +72,10 @@ export const check: GuestCheck = {
         [...Array.from({ length: 31 }, () => 9), 30_000],
       ]) {
         const mixed = sizes.map((n) => new Uint8Array(randomBytes(n)));
-        const got: Buffer[] = [];
-        const counts: number[] = [];
-        const all = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`timed out with ${got.length} of ${mixed.length} datagrams (sizes ${sizes.join(',')})`)), 10_000);
-          const sub = b.batches$.subscribe((batch) => {
-            counts.push(batch.count);
-            got.push(...copyBatch(batch).map((m) => m.data));
-            if (got.length >= mixed.length) {
-              clearTimeout(timer);
-              sub.unsubscribe();
-              resolve();
-            }
-          });
-        });
+        const all = collectBatches(b, mixed.length, `sizes ${sizes.join(',')}`);
         assert.equal(a.trySendLocal(bPort, mixed), mixed.length);
-        await all;
+        const { received: arrived, sizes: counts } = await all;
+        const got = arrived.map((m) => m.data);
         ctx.log(`sizes ${sizes.length}: batch sizes ${counts.join(',')}`);
         got.forEach((data, i) => assert.ok(data.equals(Buffer.from(mixed[i])), `datagram ${i} of ${sizes[i]} bytes (sizes ${sizes.join(',')})`));
       }
