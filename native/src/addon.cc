@@ -365,8 +365,9 @@ AddonState* RequireAreas(Napi::Env env) {
 }
 
 // recvBatch(fd, max) -> count | -errno. One recvmmsg(MSG_DONTWAIT) into 64 KiB slots
-// (each a dense head in the rx area and a tail in the spill buffer), then the datagrams are packed to the area's start, back to back (datagram
-// i at the sum of the earlier lengths), so the caller copies the batch out in one piece.
+// (each a dense head in the rx area and a tail in the spill buffer), then the datagrams
+// are packed to the area's start, back to back (datagram i at the sum of the earlier
+// lengths), so the caller copies the batch out in one piece.
 // rxMeta[5*i..] = [length, src node, src port, endpoint or 0, flags]. -EAGAIN when the
 // queue is empty.
 Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
@@ -409,17 +410,17 @@ Napi::Value RecvBatch(const Napi::CallbackInfo& info) {
   // handles the overlap). From the first that spilled on, packed output may run over
   // dense slots not yet moved, so those are copied aside first and assembled from there
   // and the spill buffer.
-  const uint8_t* dense = rx;
+  const uint8_t* heads = rx;  // where the heads not yet moved are: in place, or aside
   size_t packed = 0;
   for (int i = 0; i < rc; i++) {
     size_t length = msgs[i].msg_len;
     size_t head = std::min(length, kDenseSlot);
-    if (length > kDenseSlot && dense == rx) {
+    if (length > kDenseSlot && heads == rx) {
       uint8_t* aside = areas->dense_copy.get();
       memcpy(aside + static_cast<size_t>(i) * kDenseSlot, rx + static_cast<size_t>(i) * kDenseSlot, static_cast<size_t>(rc - i) * kDenseSlot);
-      dense = aside;
+      heads = aside;
     }
-    const uint8_t* from = dense + static_cast<size_t>(i) * kDenseSlot;
+    const uint8_t* from = heads + static_cast<size_t>(i) * kDenseSlot;
     if (from != rx + packed && head > 0) memmove(rx + packed, from, head);
     if (length > kDenseSlot) memcpy(rx + packed + kDenseSlot, spill + static_cast<size_t>(i) * (kSlot - kDenseSlot), length - kDenseSlot);
     packed += length;

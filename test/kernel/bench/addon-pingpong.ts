@@ -7,9 +7,7 @@
 import { createInterface } from 'node:readline';
 import type { Subscription } from 'rxjs';
 import { AfQipcrtrSocket } from '../../../src/kernel';
-
-const WINDOW = 32;
-const SIZE = 64;
+import { SIZE, WINDOW, sendLocal, throughputBatched } from './batched-throughput';
 
 function openBound(continueStreams: boolean): AfQipcrtrSocket {
   const socket = new AfQipcrtrSocket({ continueStreams }).open();
@@ -17,18 +15,9 @@ function openBound(continueStreams: boolean): AfQipcrtrSocket {
   return socket;
 }
 
-/** Sends datagrams[0..count) to the local port: trySendLocal, then send() for the rest. */
-function sendLocal(socket: AfQipcrtrSocket, port: number, datagrams: Uint8Array[], count: number, reject: (error: unknown) => void): void {
-  try {
-    for (let i = socket.trySendLocal(port, datagrams, count); i < count; i++) socket.send(1, port, datagrams[i]).catch(reject);
-  } catch (error) {
-    reject(error);
-  }
-}
-
 /**
  * How the messages$ path receives (one object per datagram; the batched path has its own
- * loops below). `each` returns false to stop reading the rest of what arrived.
+ * loops: latencyBatched below, throughputBatched in batched-throughput.ts). `each` returns false to stop reading the rest of what arrived.
  */
 interface Receiver {
   /** Hands each datagram's bytes. */
@@ -169,44 +158,6 @@ async function latencyBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: n
   });
   echo.unsubscribe();
   return { rttUs: ((performance.now() - start) / trips) * 1000, trips };
-}
-
-async function throughputBatched(a: AfQipcrtrSocket, b: AfQipcrtrSocket, seconds: number, copy: boolean): Promise<{ datagramsPerSecond: number; datagrams: number }> {
-  const bPort = b.address?.port ?? 0;
-  let received = 0;
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await new Promise<void>((resolve, reject) => {
-    const window = new Array<Uint8Array>(WINDOW).fill(new Uint8Array(SIZE).fill(0x5a));
-    const sink = b.batches$.subscribe({
-      next: (batch) => {
-        const count = batch.count;
-        // Like the C baseline's recv() length check: the data is really looked at.
-        for (let i = 0; i < count; i++) if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
-        received += count;
-        if (received % WINDOW !== 0) return;
-        if (performance.now() >= end) {
-          sink.unsubscribe();
-          resolve();
-          return;
-        }
-        try {
-          // The next burst: from the area the last one was received into when this batch
-          // holds all of it, from the window otherwise.
-          if (count === WINDOW && !copy) {
-            if (a.trySendFrom(batch, bPort) < WINDOW) reject(new Error('burst not taken'));
-          } else {
-            sendLocal(a, bPort, window, WINDOW, reject);
-          }
-        } catch (error) {
-          reject(error);
-        }
-      },
-      error: reject,
-    });
-    sendLocal(a, bPort, window, WINDOW, reject);
-  });
-  return { datagramsPerSecond: received / ((performance.now() - start) / 1000), datagrams: received };
 }
 
 /**

@@ -16,9 +16,8 @@ import { createInterface } from 'node:readline';
 import { AfQipcrtrSocket } from '../../../src/kernel';
 import { loadNativeBinding } from '../../../src/kernel/native-loader';
 import { RX_META, txBatcher } from '../../../src/kernel/io-areas';
+import { SIZE, WINDOW, throughputBatched } from './batched-throughput';
 
-const WINDOW = 32;
-const SIZE = 64;
 
 interface Pair {
   readonly a: AfQipcrtrSocket;
@@ -36,30 +35,8 @@ function pair(maxReadsPerWakeup?: number): Pair {
 const window = new Array<Uint8Array>(WINDOW).fill(new Uint8Array(SIZE).fill(0x5a));
 
 /** Datagrams/s through batches$ for `seconds` (the bench's addon-batch throughput). */
-function batched({ a, b }: Pair, forward: boolean, seconds: number): Promise<number> {
-  const port = b.address?.port ?? 0;
-  return new Promise((resolve, reject) => {
-    let received = 0;
-    const start = performance.now();
-    const end = start + seconds * 1000;
-    const sink = b.batches$.subscribe({
-      next: (batch) => {
-        const count = batch.count;
-        for (let i = 0; i < count; i++) if (batch.length(i) !== SIZE) reject(new Error(`received ${batch.length(i)} bytes`));
-        received += count;
-        if (received % WINDOW !== 0) return;
-        if (performance.now() >= end) {
-          sink.unsubscribe();
-          resolve(received / ((performance.now() - start) / 1000));
-          return;
-        }
-        if (forward && count === WINDOW) a.trySendFrom(batch, port);
-        else a.trySendLocal(port, window, WINDOW);
-      },
-      error: reject,
-    });
-    a.trySendLocal(port, window, WINDOW);
-  });
+async function batched({ a, b }: Pair, forward: boolean, seconds: number): Promise<number> {
+  return (await throughputBatched(a, b, seconds, !forward)).datagramsPerSecond;
 }
 
 /** The same exchange from a plain loop; `fromRx`: each burst after the first sent from the rx area. */
